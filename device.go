@@ -1,0 +1,62 @@
+package sparekey
+
+import (
+	"context"
+	"time"
+)
+
+// LockDriver sends commands to locks through an adapter (the simulator,
+// Zigbee2MQTT). Commands to an unreachable lock fail with ELOCKOFFLINE, to a
+// jammed lock with ELOCKJAMMED.
+type LockDriver interface {
+	// SetPIN programs code into 0-based slot of the lock and returns once the
+	// lock confirmed it.
+	SetPIN(ctx context.Context, device string, slot int, code string) error
+	// ClearPIN empties the slot and returns once the lock confirmed it.
+	ClearPIN(ctx context.Context, device string, slot int) error
+	Lock(ctx context.Context, device string) error
+	Unlock(ctx context.Context, device string) error
+}
+
+// DeviceEventKind is the kind of something a lock reported.
+type DeviceEventKind string
+
+const (
+	EventKeypadUnlock DeviceEventKind = "keypad_unlock" // a code in Slot opened the door
+	EventWrongCode    DeviceEventKind = "wrong_code"
+	EventKeypadLocked DeviceEventKind = "keypad_disabled" // too many wrong codes
+	EventLocked       DeviceEventKind = "locked"
+	EventUnlocked     DeviceEventKind = "unlocked" // manual or remote
+	EventJammed       DeviceEventKind = "jammed"
+	EventJamCleared   DeviceEventKind = "jam_cleared"
+	EventBattery      DeviceEventKind = "battery"
+	EventOnline       DeviceEventKind = "online"
+	EventOffline      DeviceEventKind = "offline"
+)
+
+// DeviceEvent is one report from a lock, as the adapter understood it.
+type DeviceEvent struct {
+	Device  string
+	Kind    DeviceEventKind
+	At      time.Time
+	Slot    int       // keypad_unlock: the slot whose code was used; -1 otherwise
+	Source  string    // keypad, manual, remote, rfid… when known
+	State   LockState // the lock state after the event, when known
+	Battery int       // percent for battery events; -1 when unknown
+}
+
+// KeypadResult is what a (simulated) keypad answers to a code.
+type KeypadResult struct {
+	Result  string `json:"result"`            // unlocked, rejected, jammed, keypad_disabled
+	Pattern string `json:"pattern,omitempty"` // x-odd while jammed
+	Slot    int    `json:"-"`                 // the matching slot when unlocked
+}
+
+// Keypad results.
+const (
+	KeypadUnlocked = "unlocked"
+	KeypadRejected = "rejected"
+	KeypadJammed   = "jammed"
+	KeypadDisabled = "keypad_disabled"
+	PatternXOdd    = "x-odd"
+)
