@@ -1,0 +1,154 @@
+// Package access keeps the codes on every lock right: residents' access
+// codes, the pool of backup codes programmed in advance, and the reconciler
+// that drives each slot from its desired state to what the lock confirmed.
+// It also turns lock reports into lock state, lock events and audit lines.
+package access
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"time"
+
+	"sparekey"
+)
+
+// Config configures a Service.
+type Config struct {
+	Store  sparekey.Store
+	Driver sparekey.LockDriver
+	Clock  sparekey.Clock
+	Logger *slog.Logger
+
+	// PoolSize is the number of backup slots kept on every lock. Default 3.
+	PoolSize int
+	// MaxSyncAttempts is how many failed programming attempts (lock online)
+	// flag a slot as failed for staff instead of retrying. Default 8.
+	MaxSyncAttempts int
+	// SyncInterval is how often the reconciler looks for work when nobody
+	// nudges it. Default 2s.
+	SyncInterval time.Duration
+	// BackoffMax caps the delay between retries of one slot. Default 5m;
+	// retries for an offline lock are capped at 1m and a lock coming back
+	// online retries at once.
+	BackoffMax time.Duration
+}
+
+// Service implements access codes, the backup pool and the reconciler.
+type Service struct {
+	cfg Config
+	log *slog.Logger
+
+	nudge  chan struct{}
+	cancel context.CancelFunc
+	done   chan struct{}
+	mu     sync.Mutex
+}
+
+// New returns a Service with defaults filled in.
+func New(cfg Config) *Service {
+	if cfg.PoolSize == 0 {
+		cfg.PoolSize = 3
+	}
+	if cfg.MaxSyncAttempts == 0 {
+		cfg.MaxSyncAttempts = 8
+	}
+	if cfg.SyncInterval == 0 {
+		cfg.SyncInterval = 2 * time.Second
+	}
+	if cfg.BackoffMax == 0 {
+		cfg.BackoffMax = 5 * time.Minute
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	return &Service{cfg: cfg, log: cfg.Logger, nudge: make(chan struct{}, 1)}
+}
+
+func (s *Service) now() time.Time { return s.cfg.Clock.Now() }
+
+// LockInfo is a lock's live state as staff see it.
+type LockInfo struct {
+	Lock         *sparekey.Lock
+	Unit         string
+	SlotsPending int
+	SlotsFailed  int
+	PoolReady    int // confirmed backup codes nobody holds
+}
+
+// LockInfo describes the lock with the given device name.
+func (s *Service) LockInfo(ctx context.Context, device string) (*LockInfo, error) {
+	var info *LockInfo
+	err := s.cfg.Store.Read(ctx, func(tx sparekey.Tx) error {
+		lock, err := tx.LockByDevice(ctx, device)
+		if err != nil {
+			return err
+		}
+		unit, err := tx.Unit(ctx, lock.UnitID)
+		if err != nil {
+			return err
+		}
+		slots, err := tx.SlotsByLock(ctx, lock.ID)
+		if err != nil {
+			return err
+		}
+		info = &LockInfo{Lock: lock, Unit: unit.Name}
+		for _, sl := range slots {
+			switch sl.Sync {
+			case sparekey.SyncPending:
+				info.SlotsPending++
+			case sparekey.SyncFailed:
+				info.SlotsFailed++
+			}
+			if sl.Purpose == sparekey.SlotBackup && sl.Backup == sparekey.BackupAvailable && sl.Usable() {
+				info.PoolReady++
+			}
+		}
+		return nil
+	})
+	return info, err
+}
+
+// Operate locks or unlocks a door remotely for actor (e.g. "staff:admin").
+// An offline lock is lock_offline and a jammed one lock_jammed, without
+// waiting on the lock.
+func (s *Service) Operate(ctx context.Context, device string, unlock bool, actor string) error {
+	var lock *sparekey.Lock
+	err := s.cfg.Store.Read(ctx, func(tx sparekey.Tx) (err error) {
+		lock, err = tx.LockByDevice(ctx, device)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	if !lock.Online {
+		return sparekey.Errorf(sparekey.ELOCKOFFLINE, "%s is offline: it cannot be reached to %s. Backup codes on the keypad still work.", lock.Name, verb(unlock))
+	}
+	if lock.State == sparekey.LockStateJammed {
+		return sparekey.Errorf(sparekey.ELOCKJAMMED, "%s is jammed: realign the door (push or pull it) and try again, or call maintenance.", lock.Name)
+	}
+	if unlock {
+		err = s.cfg.Driver.Unlock(ctx, device)
+	} else {
+		err = s.cfg.Driver.Lock(ctx, device)
+	}
+	action := "lock.remote_" + verb(unlock)
+	detail := map[string]string{"result": "ok"}
+	if err != nil {
+		detail["result"] = sparekey.ErrorCode(err)
+	}
+	auditErr := s.cfg.Store.Tx(ctx, func(tx sparekey.Tx) error {
+		return tx.RecordAudit(ctx, &sparekey.AuditEvent{At: s.now(), Actor: actor, Action: action, Subject: "lock:" + device, Detail: detail})
+	})
+	if err != nil {
+		return err
+	}
+	return auditErr
+}
+
+func verb(unlock bool) string {
+	if unlock {
+		return "unlock"
+	}
+	return "lock"
+}

@@ -1,0 +1,141 @@
+package access
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"sparekey"
+)
+
+// HandleEvent records what a lock reported: the lock's live state, a lock
+// event, an audit line, and the consequences for codes (a used backup code
+// is rotated; a lock back online gets its pending slots retried at once).
+// Events for unknown devices are logged and dropped.
+func (s *Service) HandleEvent(ctx context.Context, ev sparekey.DeviceEvent) error {
+	if ev.At.IsZero() {
+		ev.At = s.now()
+	}
+	wake := false
+	err := s.cfg.Store.Tx(ctx, func(tx sparekey.Tx) error {
+		lock, err := tx.LockByDevice(ctx, ev.Device)
+		if err != nil {
+			return err
+		}
+		applyToLock(lock, ev)
+		if err := tx.UpdateLock(ctx, lock); err != nil {
+			return err
+		}
+		le := &sparekey.LockEvent{LockID: lock.ID, At: ev.At, Kind: ev.Kind, Slot: ev.Slot, Detail: ev.Source}
+		if ev.Kind == sparekey.EventBattery {
+			le.Detail = fmt.Sprintf("%d%%", ev.Battery)
+		}
+		if err := tx.RecordLockEvent(ctx, le); err != nil {
+			return err
+		}
+		audit := &sparekey.AuditEvent{At: ev.At, Actor: "lock:" + lock.Device, Action: "lock." + string(ev.Kind),
+			Subject: "lock:" + lock.Device, Detail: map[string]string{}}
+		if ev.Source != "" {
+			audit.Detail["source"] = ev.Source
+		}
+		switch ev.Kind {
+		case sparekey.EventKeypadUnlock:
+			if err := s.keypadUsed(ctx, tx, lock, ev.Slot, audit); err != nil {
+				return err
+			}
+			wake = true
+		case sparekey.EventOnline:
+			if err := retryNow(ctx, tx, lock, ev.At); err != nil {
+				return err
+			}
+			wake = true
+		case sparekey.EventBattery:
+			audit.Detail["battery"] = fmt.Sprint(ev.Battery)
+		}
+		return tx.RecordAudit(ctx, audit)
+	})
+	if sparekey.ErrorCode(err) == sparekey.ENOTFOUND {
+		s.log.Warn("event from unknown lock dropped", "device", ev.Device, "kind", ev.Kind)
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if wake {
+		s.Nudge()
+	}
+	return nil
+}
+
+func applyToLock(lock *sparekey.Lock, ev sparekey.DeviceEvent) {
+	at := ev.At
+	lock.LastSeen = &at
+	if ev.Kind == sparekey.EventOffline {
+		lock.Online = false
+		return
+	}
+	lock.Online = true
+	if ev.Battery >= 0 && (ev.Kind == sparekey.EventBattery || ev.Kind == sparekey.EventOnline) {
+		lock.Battery = ev.Battery
+	}
+	switch ev.Kind {
+	case sparekey.EventJammed:
+		lock.State = sparekey.LockStateJammed
+	case sparekey.EventKeypadUnlock, sparekey.EventUnlocked:
+		lock.State = sparekey.LockStateUnlocked
+	case sparekey.EventLocked:
+		lock.State = sparekey.LockStateLocked
+	default:
+		if ev.State != "" {
+			lock.State = ev.State
+		}
+	}
+}
+
+// keypadUsed notes whose code opened the door; a backup code is used up by
+// its first keypad use and rotated.
+func (s *Service) keypadUsed(ctx context.Context, tx sparekey.Tx, lock *sparekey.Lock, number int, audit *sparekey.AuditEvent) error {
+	audit.Detail["slot"] = fmt.Sprint(number)
+	slots, err := tx.SlotsByLock(ctx, lock.ID)
+	if err != nil {
+		return err
+	}
+	for _, sl := range slots {
+		if sl.Number != number {
+			continue
+		}
+		audit.Detail["purpose"] = string(sl.Purpose)
+		switch {
+		case sl.Purpose == sparekey.SlotResident:
+			audit.Detail["resident"] = fmt.Sprint(sl.ResidentID)
+		case sl.Purpose == sparekey.SlotBackup && sl.Backup == sparekey.BackupIssued:
+			audit.Detail["resident"] = fmt.Sprint(sl.IssuedTo)
+			now := s.now()
+			sl.UsedAt = &now
+			return s.rotate(ctx, tx, lock, sl, "used")
+		case sl.Purpose == sparekey.SlotBackup:
+			// A pool code nobody was given opened the door: guessed or
+			// leaked. Rotate it and leave a trace.
+			s.log.Warn("unissued backup code used at keypad", "lock", lock.Device, "slot", number)
+			return s.rotate(ctx, tx, lock, sl, "used_unissued")
+		}
+	}
+	return nil
+}
+
+// retryNow makes every pending slot of a lock that just came back due now.
+func retryNow(ctx context.Context, tx sparekey.Tx, lock *sparekey.Lock, now time.Time) error {
+	slots, err := tx.SlotsByLock(ctx, lock.ID)
+	if err != nil {
+		return err
+	}
+	for _, sl := range slots {
+		if sl.Sync == sparekey.SyncPending && sl.NextSyncAt.After(now) {
+			sl.NextSyncAt = now
+			if err := tx.UpdateSlot(ctx, sl); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}

@@ -1,0 +1,209 @@
+package access
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"sparekey"
+)
+
+// ProvisionLock fills the lock's backup pool up to PoolSize with fresh
+// random codes. The new slots are pending until the lock confirms them.
+func (s *Service) ProvisionLock(ctx context.Context, tx sparekey.Tx, lock *sparekey.Lock) error {
+	slots, err := tx.SlotsByLock(ctx, lock.ID)
+	if err != nil {
+		return err
+	}
+	pool := 0
+	for _, sl := range slots {
+		if sl.Purpose == sparekey.SlotBackup {
+			pool++
+		}
+	}
+	for ; pool < s.cfg.PoolSize; pool++ {
+		code, err := NewCode(backupLength(lock), takenCodes(slots))
+		if err != nil {
+			return err
+		}
+		sl, err := s.claimSlot(ctx, tx, lock, slots, sparekey.SlotBackup, code)
+		if err != nil {
+			return err
+		}
+		sl.Backup = sparekey.BackupAvailable
+		if err := tx.UpdateSlot(ctx, sl); err != nil {
+			return err
+		}
+		slots = append(slots, sl)
+	}
+	return nil
+}
+
+// AssignResidentCode gives the resident an access code on the lock: code
+// when it is set (it must follow the lock's rules and be free on the lock),
+// a fresh random one otherwise. It returns the slot, pending until the lock
+// confirms it.
+func (s *Service) AssignResidentCode(ctx context.Context, tx sparekey.Tx, lock *sparekey.Lock, r *sparekey.Resident, code string) (*sparekey.Slot, error) {
+	slots, err := tx.SlotsByLock(ctx, lock.ID)
+	if err != nil {
+		return nil, err
+	}
+	taken := takenCodes(slots)
+	if code == "" {
+		if code, err = NewCode(lock.CodeMin, taken); err != nil {
+			return nil, err
+		}
+	} else if err := ValidCode(code, lock.CodeMin, lock.CodeMax); err != nil {
+		return nil, sparekey.Errorf(sparekey.EINVALID, "access code for %s: %v", r.Name, err)
+	} else if taken[code] {
+		return nil, sparekey.Errorf(sparekey.ECONFLICT, "access code for %s is already in use on %s", r.Name, lock.Device)
+	}
+	sl, err := s.claimSlot(ctx, tx, lock, slots, sparekey.SlotResident, code)
+	if err != nil {
+		return nil, err
+	}
+	sl.ResidentID = r.ID
+	return sl, tx.UpdateSlot(ctx, sl)
+}
+
+// claimSlot takes the lowest free slot number (no row yet, or a row whose
+// code was cleared) for a new code.
+func (s *Service) claimSlot(ctx context.Context, tx sparekey.Tx, lock *sparekey.Lock, slots []*sparekey.Slot, purpose sparekey.SlotPurpose, code string) (*sparekey.Slot, error) {
+	byNumber := map[int]*sparekey.Slot{}
+	for _, sl := range slots {
+		byNumber[sl.Number] = sl
+	}
+	now := s.now()
+	for n := 0; n < lock.SlotCount; n++ {
+		sl, ok := byNumber[n]
+		if ok && (sl.Code != "" || sl.Purpose == sparekey.SlotBackup) {
+			continue
+		}
+		if !ok {
+			sl = &sparekey.Slot{LockID: lock.ID, Number: n}
+		}
+		*sl = sparekey.Slot{ID: sl.ID, LockID: lock.ID, Number: n, Purpose: purpose, Code: code,
+			Sync: sparekey.SyncPending, NextSyncAt: now}
+		if !ok {
+			if err := tx.CreateSlot(ctx, sl); err != nil {
+				return nil, err
+			}
+		}
+		return sl, nil
+	}
+	return nil, sparekey.Errorf(sparekey.ECONFLICT, "lock %s has no free code slot", lock.Device)
+}
+
+// IssueBackupCodes gives the resident one backup code on every lock of their
+// unit. A code issued earlier, still unused and within BackupCodeTTL, is given
+// again; otherwise the lowest confirmed code of the pool is issued. Only codes
+// the lock confirmed are ever issued, so they work even if the lock is offline
+// now. A lock with no confirmed code left in its pool is skipped and logged.
+func (s *Service) IssueBackupCodes(ctx context.Context, tx sparekey.Tx, r *sparekey.Resident) ([]*sparekey.Slot, error) {
+	locks, err := tx.LocksByUnit(ctx, r.UnitID)
+	if err != nil {
+		return nil, err
+	}
+	now := s.now()
+	var issued []*sparekey.Slot
+	for _, lock := range locks {
+		sl, err := s.issueOn(ctx, tx, lock, r, now)
+		if err != nil {
+			return nil, err
+		}
+		if sl == nil {
+			s.log.Warn("backup pool empty: no confirmed backup code to issue", "lock", lock.Device, "resident", r.ID)
+			continue
+		}
+		issued = append(issued, sl)
+	}
+	return issued, nil
+}
+
+func (s *Service) issueOn(ctx context.Context, tx sparekey.Tx, lock *sparekey.Lock, r *sparekey.Resident, now time.Time) (*sparekey.Slot, error) {
+	slots, err := tx.SlotsByLock(ctx, lock.ID)
+	if err != nil {
+		return nil, err
+	}
+	var free *sparekey.Slot
+	for _, sl := range slots {
+		if sl.Purpose != sparekey.SlotBackup || !sl.Usable() {
+			continue
+		}
+		if IssuedTo(sl, r.ID, now) {
+			return sl, nil
+		}
+		if free == nil && sl.Backup == sparekey.BackupAvailable {
+			free = sl
+		}
+	}
+	if free == nil {
+		return nil, nil
+	}
+	free.Backup = sparekey.BackupIssued
+	free.IssuedTo = r.ID
+	free.IssuedAt = &now
+	if err := tx.UpdateSlot(ctx, free); err != nil {
+		return nil, err
+	}
+	err = tx.RecordAudit(ctx, &sparekey.AuditEvent{At: now, Actor: "system", Action: "backup_code.issued",
+		Subject: fmt.Sprintf("resident:%d", r.ID), Detail: map[string]string{"lock": lock.Device, "slot": fmt.Sprint(free.Number)}})
+	return free, err
+}
+
+// IssuedTo reports whether the backup slot currently holds a code issued to
+// the resident that is still valid at now: confirmed on the lock, not used,
+// and issued less than BackupCodeTTL ago.
+func IssuedTo(sl *sparekey.Slot, residentID int64, now time.Time) bool {
+	return sl.Purpose == sparekey.SlotBackup && sl.Backup == sparekey.BackupIssued &&
+		sl.IssuedTo == residentID && sl.IssuedAt != nil &&
+		now.Before(sl.IssuedAt.Add(sparekey.BackupCodeTTL)) && sl.Usable()
+}
+
+// rotate replaces a used or expired backup code with a fresh one. The old
+// code stays on the lock only until the reconciler programs the new one.
+func (s *Service) rotate(ctx context.Context, tx sparekey.Tx, lock *sparekey.Lock, sl *sparekey.Slot, reason string) error {
+	slots, err := tx.SlotsByLock(ctx, lock.ID)
+	if err != nil {
+		return err
+	}
+	code, err := NewCode(backupLength(lock), takenCodes(slots))
+	if err != nil {
+		return err
+	}
+	now := s.now()
+	prev := sl.IssuedTo
+	sl.Code = code
+	sl.Backup = sparekey.BackupAvailable
+	sl.IssuedTo = 0
+	sl.IssuedAt = nil
+	sl.Sync = sparekey.SyncPending
+	sl.SyncAttempts = 0
+	sl.SyncError = ""
+	sl.NextSyncAt = now
+	if err := tx.UpdateSlot(ctx, sl); err != nil {
+		return err
+	}
+	detail := map[string]string{"lock": lock.Device, "slot": fmt.Sprint(sl.Number), "reason": reason}
+	if prev != 0 {
+		detail["resident"] = fmt.Sprint(prev)
+	}
+	return tx.RecordAudit(ctx, &sparekey.AuditEvent{At: now, Actor: "system", Action: "backup_code.rotated",
+		Subject: "lock:" + lock.Device, Detail: detail})
+}
+
+// backupLength is the length of backup codes: 8 digits where the lock takes
+// them (harder to guess than the 6 residents choose), else its longest.
+func backupLength(lock *sparekey.Lock) int {
+	return max(lock.CodeMin, min(8, lock.CodeMax))
+}
+
+func takenCodes(slots []*sparekey.Slot) map[string]bool {
+	taken := map[string]bool{}
+	for _, sl := range slots {
+		if sl.Code != "" {
+			taken[sl.Code] = true
+		}
+	}
+	return taken
+}

@@ -1,0 +1,186 @@
+package access
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"sparekey"
+)
+
+// Start runs the reconciler until ctx ends or Stop is called: it rotates
+// expired backup codes, keeps every pool full, and programs pending slots.
+func (s *Service) Start(ctx context.Context) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.cancel != nil {
+		return
+	}
+	ctx, s.cancel = context.WithCancel(ctx)
+	s.done = make(chan struct{})
+	go func() {
+		defer close(s.done)
+		t := time.NewTicker(s.cfg.SyncInterval)
+		defer t.Stop()
+		for {
+			if _, err := s.RunOnce(ctx); err != nil && ctx.Err() == nil {
+				s.log.Error("reconcile pass failed", "err", err)
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			case <-s.nudge:
+			}
+		}
+	}()
+}
+
+// Stop ends the reconciler and waits for it.
+func (s *Service) Stop() {
+	s.mu.Lock()
+	cancel, done := s.cancel, s.done
+	s.cancel = nil
+	s.mu.Unlock()
+	if cancel != nil {
+		cancel()
+		<-done
+	}
+}
+
+// Nudge wakes the reconciler now, e.g. after codes changed.
+func (s *Service) Nudge() {
+	select {
+	case s.nudge <- struct{}{}:
+	default:
+	}
+}
+
+// RunOnce makes one reconcile pass and returns how many slots it programmed
+// or cleared on locks.
+func (s *Service) RunOnce(ctx context.Context) (int, error) {
+	now := s.now()
+	err := s.cfg.Store.Tx(ctx, func(tx sparekey.Tx) error {
+		expired, err := tx.IssuedBackupSlotsBefore(ctx, now.Add(-sparekey.BackupCodeTTL))
+		if err != nil {
+			return err
+		}
+		for _, sl := range expired {
+			lock, err := tx.Lock(ctx, sl.LockID)
+			if err != nil {
+				return err
+			}
+			if err := s.rotate(ctx, tx, lock, sl, "expired"); err != nil {
+				return err
+			}
+		}
+		locks, err := tx.Locks(ctx)
+		if err != nil {
+			return err
+		}
+		for _, lock := range locks {
+			if err := s.ProvisionLock(ctx, tx, lock); err != nil {
+				return fmt.Errorf("fill backup pool of %s: %w", lock.Device, err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	var todo []*sparekey.Slot
+	err = s.cfg.Store.Read(ctx, func(tx sparekey.Tx) error {
+		todo, err = tx.SlotsToSync(ctx, now, 100)
+		return err
+	})
+	if err != nil {
+		return 0, err
+	}
+	done := 0
+	for _, sl := range todo {
+		if ctx.Err() != nil {
+			return done, ctx.Err()
+		}
+		ok, err := s.syncSlot(ctx, sl)
+		if err != nil {
+			return done, err
+		}
+		if ok {
+			done++
+		}
+	}
+	return done, nil
+}
+
+// syncSlot sends one slot's desired state to its lock, outside any
+// transaction, then records the outcome if the slot did not change meanwhile.
+func (s *Service) syncSlot(ctx context.Context, want *sparekey.Slot) (bool, error) {
+	var lock *sparekey.Lock
+	err := s.cfg.Store.Read(ctx, func(tx sparekey.Tx) (err error) {
+		lock, err = tx.Lock(ctx, want.LockID)
+		return err
+	})
+	if err != nil {
+		return false, err
+	}
+	var sendErr error
+	if want.Code == "" {
+		sendErr = s.cfg.Driver.ClearPIN(ctx, lock.Device, want.Number)
+	} else {
+		sendErr = s.cfg.Driver.SetPIN(ctx, lock.Device, want.Number, want.Code)
+	}
+	if ctx.Err() != nil {
+		return false, ctx.Err()
+	}
+	now := s.now()
+	err = s.cfg.Store.Tx(ctx, func(tx sparekey.Tx) error {
+		slots, err := tx.SlotsByLock(ctx, lock.ID)
+		if err != nil {
+			return err
+		}
+		var sl *sparekey.Slot
+		for _, x := range slots {
+			if x.ID == want.ID {
+				sl = x
+			}
+		}
+		if sl == nil || sl.Code != want.Code || sl.Sync != sparekey.SyncPending {
+			return nil // changed while we talked to the lock; the next pass takes it
+		}
+		if sendErr == nil {
+			sl.Sync = sparekey.SyncSynced
+			sl.SyncAttempts = 0
+			sl.SyncError = ""
+			sl.SyncedAt = &now
+			return tx.UpdateSlot(ctx, sl)
+		}
+		offline := sparekey.ErrorCode(sendErr) == sparekey.ELOCKOFFLINE
+		if !offline {
+			sl.SyncAttempts++
+		}
+		sl.SyncError = sparekey.ErrorMessage(sendErr)
+		sl.NextSyncAt = now.Add(s.backoff(sl.SyncAttempts, offline))
+		if sl.SyncAttempts >= s.cfg.MaxSyncAttempts {
+			sl.Sync = sparekey.SyncFailed
+			s.log.Error("slot sync failed; flagged for staff", "lock", lock.Device, "slot", sl.Number, "attempts", sl.SyncAttempts, "err", sl.SyncError)
+			if err := tx.RecordAudit(ctx, &sparekey.AuditEvent{At: now, Actor: "system", Action: "slot.sync_failed",
+				Subject: "lock:" + lock.Device, Detail: map[string]string{"slot": fmt.Sprint(sl.Number), "error": sl.SyncError}}); err != nil {
+				return err
+			}
+		}
+		return tx.UpdateSlot(ctx, sl)
+	})
+	return sendErr == nil, err
+}
+
+// backoff is the wait before the next try of a slot: doubling from 2 s,
+// capped at BackoffMax, or at one minute while the lock is offline (it is
+// retried at once when the lock comes back anyway).
+func (s *Service) backoff(attempts int, offline bool) time.Duration {
+	d := 2 * time.Second << min(attempts, 20)
+	limit := s.cfg.BackoffMax
+	if offline {
+		limit = time.Minute
+	}
+	return min(d, limit)
+}

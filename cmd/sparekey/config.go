@@ -1,0 +1,92 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"net/url"
+	"path/filepath"
+	"strings"
+
+	"sparekey/secret"
+)
+
+// envFlags sets every flag of fs that has no value on the command line from
+// SPAREKEY_<NAME> (upper case, dashes as underscores), then parses args.
+// Flags may come before or after positional arguments.
+func envFlags(fs *flag.FlagSet, args []string, getenv func(string) string) ([]string, error) {
+	var err error
+	fs.VisitAll(func(f *flag.Flag) {
+		name := "SPAREKEY_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
+		if v := getenv(name); v != "" && err == nil {
+			if e := fs.Set(f.Name, v); e != nil {
+				err = fmt.Errorf("%s: %v", name, e)
+			}
+		}
+	})
+	if err != nil {
+		return nil, err
+	}
+	var rest []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		if fs.NArg() == 0 {
+			return rest, nil
+		}
+		rest = append(rest, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+}
+
+func newFlagSet(name string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	return fs
+}
+
+// isPostgres reports whether --db names a PostgreSQL database.
+func isPostgres(db string) bool {
+	return strings.HasPrefix(db, "postgres://") || strings.HasPrefix(db, "postgresql://")
+}
+
+// loadKeys returns the master key from --secret-key, or from a 0600 key file
+// next to the SQLite database (created on first run).
+func loadKeys(secretKey, db string) (*secret.Keyring, string, error) {
+	if secretKey != "" {
+		key, err := secret.ParseKey(secretKey)
+		if err != nil {
+			return nil, "", fmt.Errorf("--secret-key: %w", err)
+		}
+		k, err := secret.New(key)
+		return k, "", err
+	}
+	if isPostgres(db) {
+		return nil, "", fmt.Errorf("--secret-key (or SPAREKEY_SECRET_KEY) is required with a PostgreSQL database")
+	}
+	path := keyFilePath(db)
+	key, err := secret.LoadOrCreateKeyFile(path)
+	if err != nil {
+		return nil, "", err
+	}
+	k, err := secret.New(key)
+	return k, path, err
+}
+
+func keyFilePath(db string) string {
+	p := strings.TrimPrefix(db, "file:")
+	if i := strings.IndexByte(p, '?'); i >= 0 {
+		p = p[:i]
+	}
+	return filepath.Clean(p) + ".key"
+}
+
+// checkBaseURL requires an absolute http(s) URL without query or fragment.
+func checkBaseURL(s string) (string, error) {
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+		return "", fmt.Errorf("--base-url must be an absolute http(s) URL such as https://sparekey.example.com, got %q", s)
+	}
+	return strings.TrimRight(s, "/"), nil
+}

@@ -1,0 +1,307 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"sparekey"
+	"sparekey/access"
+	"sparekey/lockout"
+	"sparekey/notify"
+	"sparekey/roster"
+	"sparekey/sim"
+	"sparekey/store"
+	"sparekey/web"
+)
+
+type serveConfig struct {
+	addr, db, baseURL, adminToken, mqtt  string
+	demo                                 bool
+	ipLimit, poolSize                    int
+	smtp, smtpFrom                       string
+	smsURL, smsAccount, smsToken, smsFrom string
+	defaultRegion, secretKey, logLevel   string
+}
+
+func parseServe(args []string, getenv func(string) string, stderr io.Writer) (*serveConfig, error) {
+	c := &serveConfig{}
+	fs := newFlagSet("serve", stderr)
+	fs.StringVar(&c.addr, "addr", "127.0.0.1:8080", "address to listen on")
+	fs.StringVar(&c.db, "db", "sparekey.db", "SQLite file, or a postgres:// URL")
+	fs.StringVar(&c.baseURL, "base-url", "", "public URL that links are built from (default http://<addr>)")
+	fs.BoolVar(&c.demo, "demo", false, "seed the demo data, run the lock simulator, the dev outbox and the dev endpoints")
+	fs.StringVar(&c.adminToken, "admin-token", "", "bearer token with full staff rights on the API (demo: a random one is printed)")
+	fs.StringVar(&c.mqtt, "mqtt", "", "MQTT broker URL for real Zigbee2MQTT locks")
+	fs.IntVar(&c.ipLimit, "ip-limit", 10, "Get Code requests a minute from one IP (0 turns it off)")
+	fs.IntVar(&c.poolSize, "pool-size", 3, "backup codes kept programmed on every lock")
+	fs.StringVar(&c.smtp, "smtp", "", "SMTP server for email, smtp://user:pass@host:587 or smtps://host:465")
+	fs.StringVar(&c.smtpFrom, "smtp-from", "Sparekey <sparekey@localhost>", "From address of emails")
+	fs.StringVar(&c.smsURL, "sms-url", "", "base URL of a Twilio-compatible SMS API, e.g. https://api.twilio.com")
+	fs.StringVar(&c.smsAccount, "sms-account", "", "SMS API account SID")
+	fs.StringVar(&c.smsToken, "sms-token", "", "SMS API auth token")
+	fs.StringVar(&c.smsFrom, "sms-from", "", "SMS sender number in E.164")
+	fs.StringVar(&c.defaultRegion, "default-region", "US", "region for phone numbers typed without a country code")
+	fs.StringVar(&c.secretKey, "secret-key", "", "32-byte master key, hex or base64 (default: a 0600 key file next to the SQLite file)")
+	fs.StringVar(&c.logLevel, "log-level", "info", "debug, info, warn or error")
+	rest, err := envFlags(fs, args, getenv)
+	if err != nil {
+		return nil, err
+	}
+	if len(rest) > 0 {
+		return nil, fmt.Errorf("serve takes no arguments, got %q", rest)
+	}
+	if c.ipLimit < 0 {
+		return nil, fmt.Errorf("--ip-limit must be 0 or more")
+	}
+	if c.poolSize < 1 || c.poolSize > 10 {
+		return nil, fmt.Errorf("--pool-size must be between 1 and 10")
+	}
+	if c.baseURL == "" {
+		c.baseURL = "http://" + c.addr
+	}
+	if c.baseURL, err = checkBaseURL(c.baseURL); err != nil {
+		return nil, err
+	}
+	if c.smsURL != "" && (c.smsAccount == "" || c.smsToken == "" || c.smsFrom == "") {
+		return nil, fmt.Errorf("--sms-url needs --sms-account, --sms-token and --sms-from")
+	}
+	if c.mqtt != "" {
+		return nil, fmt.Errorf("--mqtt: the Zigbee2MQTT adapter is not built yet; use --demo for the built-in simulator")
+	}
+	if isPostgres(c.db) {
+		return nil, fmt.Errorf("--db: PostgreSQL support is not built yet; use a SQLite file")
+	}
+	return c, nil
+}
+
+func newLogger(level string, w io.Writer) (*slog.Logger, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("--log-level: %v", err)
+	}
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l})), nil
+}
+
+func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	c, err := parseServe(args, getenv, stderr)
+	if err != nil {
+		return err
+	}
+	log, err := newLogger(c.logLevel, stderr)
+	if err != nil {
+		return err
+	}
+	keys, keyFile, err := loadKeys(c.secretKey, c.db)
+	if err != nil {
+		return err
+	}
+	db, err := store.Open(ctx, c.db, keys)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if keyFile != "" {
+		log.Info("secret key file", "path", keyFile)
+	}
+
+	var clock sparekey.Clock = sparekey.SystemClock{}
+	var devClock *sparekey.OffsetClock
+	if c.demo {
+		devClock = &sparekey.OffsetClock{}
+		clock = devClock
+	}
+
+	var driver sparekey.LockDriver = noDriver{}
+	var fleet *sim.Fleet
+	if c.demo {
+		fleet = sim.New(clock)
+		driver = simDriver{fleet}
+	} else {
+		log.Warn("no lock adapter: start with --demo for simulated locks (real locks arrive with --mqtt)")
+	}
+
+	codes := access.New(access.Config{Store: db, Driver: driver, Clock: clock, Logger: log, PoolSize: c.poolSize})
+	transports, err := transportsFor(c)
+	if err != nil {
+		return err
+	}
+	outbox := notify.NewWorker(notify.WorkerConfig{Store: db, Clock: clock, Transports: transports, Logger: log})
+	flow := lockout.New(lockout.Config{Store: db, Keys: keys, Clock: clock, Issuer: codes, Logger: log, Queued: outbox.Notify,
+		BaseURL: c.baseURL, DefaultRegion: c.defaultRegion, IPLimit: c.ipLimit})
+
+	if c.demo {
+		seeded, err := roster.SeedDemo(ctx, db, codes, clock)
+		if err != nil {
+			return fmt.Errorf("seed demo: %w", err)
+		}
+		if seeded {
+			log.Info("demo data seeded", "property", roster.Demo[0].Property)
+		}
+		if err := addSimLocks(ctx, db, fleet); err != nil {
+			return err
+		}
+		fleet.Subscribe(func(ev sparekey.DeviceEvent) {
+			if err := codes.HandleEvent(context.WithoutCancel(ctx), ev); err != nil {
+				log.Error("handle lock event", "device", ev.Device, "kind", ev.Kind, "err", err)
+			}
+		})
+		if err := announceSimLocks(ctx, fleet, codes, clock); err != nil {
+			return err
+		}
+		if c.adminToken == "" {
+			c.adminToken = randomToken()
+		}
+	}
+
+	var dev *web.Dev
+	if c.demo {
+		dev = &web.Dev{Clock: devClock, Store: db, Keypad: fleet.Keypad,
+			SetState: func(device string, jammed, online *bool, battery *int) error {
+				return fleet.SetState(device, sim.StateChange{Jammed: jammed, Online: online, Battery: battery})
+			},
+			Advanced: func() { codes.Nudge(); flow.Wake(); outbox.Notify() },
+		}
+	}
+	handler := web.NewServer(web.Config{Logger: log, Clock: clock, Lockout: flow, Locks: codes, Dev: dev,
+		AdminToken: c.adminToken, DefaultRegion: c.defaultRegion})
+
+	ln, err := net.Listen("tcp", c.addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", c.addr, err)
+	}
+	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
+		WriteTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute,
+		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+
+	bg := context.WithoutCancel(ctx)
+	codes.Start(bg)
+	flow.Start(bg)
+	outbox.Start(bg)
+	defer outbox.Stop()
+	defer flow.Stop()
+	defer codes.Stop()
+
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	printBanner(stdout, c, ln.Addr().String())
+
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down")
+	shutCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+func transportsFor(c *serveConfig) (map[sparekey.Channel]notify.Transport, error) {
+	t := map[sparekey.Channel]notify.Transport{}
+	if c.demo {
+		t[sparekey.ChannelEmail] = notify.DevBox{}
+		t[sparekey.ChannelSMS] = notify.DevBox{}
+	}
+	if c.smtp != "" {
+		s, err := notify.NewSMTP(c.smtp, c.smtpFrom)
+		if err != nil {
+			return nil, fmt.Errorf("--smtp: %w", err)
+		}
+		t[sparekey.ChannelEmail] = s
+	}
+	if c.smsURL != "" {
+		s, err := notify.NewSMS(notify.SMSConfig{BaseURL: c.smsURL, AccountSID: c.smsAccount, AuthToken: c.smsToken, From: c.smsFrom})
+		if err != nil {
+			return nil, fmt.Errorf("--sms-url: %w", err)
+		}
+		t[sparekey.ChannelSMS] = s
+	}
+	return t, nil
+}
+
+// addSimLocks gives every lock in the database a virtual lock.
+func addSimLocks(ctx context.Context, db sparekey.Store, fleet *sim.Fleet) error {
+	return db.Read(ctx, func(tx sparekey.Tx) error {
+		locks, err := tx.Locks(ctx)
+		for _, l := range locks {
+			fleet.Add(l.Device, l.SlotCount)
+		}
+		return err
+	})
+}
+
+// announceSimLocks reports every virtual lock's state once at start, as a
+// real lock's availability message would.
+func announceSimLocks(ctx context.Context, fleet *sim.Fleet, codes *access.Service, clock sparekey.Clock) error {
+	for _, d := range fleet.Devices() {
+		st, err := fleet.Status(d)
+		if err != nil {
+			return err
+		}
+		ev := sparekey.DeviceEvent{Device: d, Kind: sparekey.EventOnline, At: clock.Now(), Slot: -1, State: st.State, Battery: st.Battery}
+		if err := codes.HandleEvent(ctx, ev); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func printBanner(w io.Writer, c *serveConfig, addr string) {
+	fmt.Fprintf(w, "Sparekey is listening on http://%s (links use %s)\n", addr, c.baseURL)
+	if !c.demo {
+		return
+	}
+	base := c.baseURL
+	fmt.Fprintf(w, `
+Demo mode: Maple Court Apartments, units 101-103, simulated locks, dev outbox.
+  Locked-out wizard:  %[1]s/support/locked-out
+  Dev outbox:         %[1]s/dev/outbox
+  Admin token:        %[2]s
+Try it:
+  curl -s -X POST %[1]s/api/v1/backup-code-requests -d '{"contact":"(201) 555-0101"}'
+  curl -s '%[1]s/api/v1/dev/outbox?to=%%2B12015550101'
+`, base, c.adminToken)
+}
+
+func randomToken() string {
+	b := make([]byte, 16)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// noDriver is the lock adapter when none is configured: every lock is
+// unreachable, so codes wait in the database as pending.
+type noDriver struct{}
+
+func (noDriver) err(device string) error {
+	return sparekey.Errorf(sparekey.ELOCKOFFLINE, "lock %s is unreachable: no lock adapter is configured", device)
+}
+func (d noDriver) SetPIN(_ context.Context, device string, _ int, _ string) error { return d.err(device) }
+func (d noDriver) ClearPIN(_ context.Context, device string, _ int) error          { return d.err(device) }
+func (d noDriver) Lock(_ context.Context, device string) error                     { return d.err(device) }
+func (d noDriver) Unlock(_ context.Context, device string) error                   { return d.err(device) }
+
+// simDriver adds a virtual lock the first time one is programmed, so locks
+// imported while the demo runs get a simulated twin too.
+type simDriver struct{ *sim.Fleet }
+
+func (d simDriver) SetPIN(ctx context.Context, device string, slot int, code string) error {
+	d.Fleet.Add(device, roster.DefaultSlotCount)
+	return d.Fleet.SetPIN(ctx, device, slot, code)
+}
+
+func (d simDriver) ClearPIN(ctx context.Context, device string, slot int) error {
+	d.Fleet.Add(device, roster.DefaultSlotCount)
+	return d.Fleet.ClearPIN(ctx, device, slot)
+}

@@ -1,0 +1,64 @@
+package lockout
+
+import (
+	"strings"
+	"testing"
+
+	"sparekey"
+)
+
+func TestParseContact(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		kind sparekey.ContactKind
+		want string
+	}{
+		{"(201) 555-0101", sparekey.ContactPhone, "+12015550101"},
+		{"201-555-0101", sparekey.ContactPhone, "+12015550101"},
+		{"+1 201 555 0101", sparekey.ContactPhone, "+12015550101"},
+		{"  2015550101 ", sparekey.ContactPhone, "+12015550101"},
+		{"Ana@Example.COM", sparekey.ContactEmail, "ana@example.com"},
+		{"ana.ruiz+home@example.com", sparekey.ContactEmail, "ana.ruiz+home@example.com"},
+		{"", "", ""},
+		{"hello", "", ""},
+		{"12", "", ""},
+		{"555-0101", "", ""},
+		{"Ana <ana@example.com>", "", ""},
+		{"ana@", "", ""},
+		{"@example.com", "", ""},
+		{"ana@localhost", "", ""},
+		{"ana@example.com, ben@example.com", "", ""},
+		{"2015550101x", "", ""},
+		{strings.Repeat("a", 250) + "@example.com", "", ""},
+	} {
+		kind, got, err := ParseContact(tc.in, "US")
+		if tc.kind == "" {
+			if sparekey.ErrorCode(err) != sparekey.EINVALIDCONTACT {
+				t.Errorf("ParseContact(%q) = %q, %v; want invalid_contact", tc.in, got, err)
+			}
+			continue
+		}
+		if err != nil || kind != tc.kind || got != tc.want {
+			t.Errorf("ParseContact(%q) = %s %q %v; want %s %q", tc.in, kind, got, err, tc.kind, tc.want)
+		}
+	}
+}
+
+func TestSMSAllowed(t *testing.T) {
+	for _, tc := range []struct {
+		phone string
+		ok    bool
+	}{
+		{"+12015550101", true},
+		{"+19005550101", false},  // premium rate
+		{"+442071838750", false}, // not in the allow-list
+		{"nonsense", false},
+	} {
+		if got := SMSAllowed(tc.phone, []string{"US"}); got != tc.ok {
+			t.Errorf("SMSAllowed(%q) = %v, want %v", tc.phone, got, tc.ok)
+		}
+	}
+	if !SMSAllowed("+442071838750", []string{"US", "GB"}) {
+		t.Error("GB number refused with GB allowed")
+	}
+}

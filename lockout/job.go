@@ -1,0 +1,228 @@
+package lockout
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"sparekey"
+	"sparekey/secret"
+)
+
+// maxRequestAttempts is how often a request is tried before it is given up
+// as failed (a bug or a broken database, not a normal outcome).
+const maxRequestAttempts = 10
+
+// Start runs the background job that answers Get Code requests until ctx
+// ends or Stop is called.
+func (s *Service) Start(ctx context.Context) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.cancel != nil {
+		return
+	}
+	ctx, s.cancel = context.WithCancel(ctx)
+	s.done = make(chan struct{})
+	go func() {
+		defer close(s.done)
+		t := time.NewTicker(s.cfg.PollInterval)
+		defer t.Stop()
+		for {
+			if _, err := s.RunOnce(ctx); err != nil && ctx.Err() == nil {
+				s.log.Error("backup request job failed", "err", err)
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			case <-s.wake:
+			}
+		}
+	}()
+}
+
+// Stop ends the job worker and waits for it.
+func (s *Service) Stop() {
+	s.mu.Lock()
+	cancel, done := s.cancel, s.done
+	s.cancel = nil
+	s.mu.Unlock()
+	if cancel != nil {
+		cancel()
+		<-done
+	}
+}
+
+// Wake makes the job worker look for requests now.
+func (s *Service) Wake() {
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+}
+
+// RunOnce answers the pending requests it can claim and returns how many.
+func (s *Service) RunOnce(ctx context.Context) (int, error) {
+	var claimed []*sparekey.BackupRequest
+	err := s.cfg.Store.Tx(ctx, func(tx sparekey.Tx) (err error) {
+		claimed, err = tx.ClaimBackupRequests(ctx, s.now(), s.cfg.Lease, 20)
+		return err
+	})
+	if err != nil {
+		return 0, err
+	}
+	queued := false
+	for i, r := range claimed {
+		sent, err := s.answer(ctx, r)
+		if err != nil {
+			return i, fmt.Errorf("answer backup request %d: %w", r.ID, err)
+		}
+		queued = queued || sent
+	}
+	if queued {
+		s.cfg.Queued()
+	}
+	return len(claimed), nil
+}
+
+// answer does everything a request leads to in one transaction: if the
+// process dies half-way nothing is written, the lease runs out and another
+// pass answers the request again. It reports whether messages were queued.
+func (s *Service) answer(ctx context.Context, r *sparekey.BackupRequest) (bool, error) {
+	queued := false
+	err := s.cfg.Store.Tx(ctx, func(tx sparekey.Tx) error {
+		now := s.now()
+		r.ProcessedAt = &now
+		if r.Attempts > maxRequestAttempts {
+			r.Outcome = "failed"
+			s.log.Error("backup request given up after repeated failures", "request", r.ID)
+			return tx.UpdateBackupRequest(ctx, r)
+		}
+		resident, err := tx.ResidentByContactHash(ctx, r.ContactKind, r.ContactHash)
+		if sparekey.ErrorCode(err) == sparekey.ENOTFOUND {
+			r.Outcome = sparekey.OutcomeNoMatch
+			return s.finish(ctx, tx, r, nil)
+		} else if err != nil {
+			return err
+		}
+		r.ResidentID = resident.ID
+		n, err := tx.CountBackupLinksSince(ctx, resident.ID, now.Add(-time.Hour))
+		if err != nil {
+			return err
+		}
+		if n >= s.cfg.AccountLimit {
+			r.Outcome = sparekey.OutcomeThrottled
+			s.log.Warn("backup link not sent: account over its hourly limit", "resident", resident.ID)
+			return s.finish(ctx, tx, r, nil)
+		}
+		token, err := s.createLink(ctx, tx, r, resident)
+		if err != nil {
+			return err
+		}
+		if err := s.queueLinkMessages(ctx, tx, resident, token, r.CreatedAt.Add(sparekey.BackupLinkTTL)); err != nil {
+			return err
+		}
+		r.Outcome = sparekey.OutcomeSent
+		queued = true
+		return s.finish(ctx, tx, r, resident)
+	})
+	return queued, err
+}
+
+func (s *Service) finish(ctx context.Context, tx sparekey.Tx, r *sparekey.BackupRequest, resident *sparekey.Resident) error {
+	if err := tx.UpdateBackupRequest(ctx, r); err != nil {
+		return err
+	}
+	subject := "request:" + fmt.Sprint(r.ID)
+	if resident != nil {
+		subject = fmt.Sprintf("resident:%d", resident.ID)
+	}
+	return tx.RecordAudit(ctx, &sparekey.AuditEvent{
+		At: r.CreatedAt, Actor: "anonymous", Action: "backup.requested", Subject: subject,
+		IP: r.IP, UserAgent: r.UserAgent,
+		Detail: map[string]string{"contact_hash": r.ContactHash[:16], "contact_kind": string(r.ContactKind), "outcome": r.Outcome},
+	})
+}
+
+// createLink ends the resident's live links, makes a new one that expires
+// 30 minutes after the request, and attaches a backup code per lock.
+func (s *Service) createLink(ctx context.Context, tx sparekey.Tx, r *sparekey.BackupRequest, resident *sparekey.Resident) (string, error) {
+	now := s.now()
+	if err := tx.RevokeBackupLinks(ctx, resident.ID, now); err != nil {
+		return "", err
+	}
+	token := secret.NewToken()
+	link := &sparekey.BackupLink{
+		TokenHash:  s.cfg.Keys.Hash(sparekey.HashLinkToken, token),
+		ResidentID: resident.ID,
+		RequestID:  r.ID,
+		CreatedAt:  now,
+		ExpiresAt:  r.CreatedAt.Add(sparekey.BackupLinkTTL),
+	}
+	if err := tx.CreateBackupLink(ctx, link); err != nil {
+		return "", err
+	}
+	slots, err := s.cfg.Issuer.IssueBackupCodes(ctx, tx, resident)
+	if err != nil {
+		return "", err
+	}
+	for _, sl := range slots {
+		if err := tx.AddBackupLinkSlot(ctx, link.ID, sl.ID); err != nil {
+			return "", err
+		}
+	}
+	return token, nil
+}
+
+// queueLinkMessages queues the email (always) and the SMS (when the phone
+// may be texted and the limits allow) to the contacts on the account, never
+// to what was typed.
+func (s *Service) queueLinkMessages(ctx context.Context, tx sparekey.Tx, resident *sparekey.Resident, token string, expires time.Time) error {
+	now := s.now()
+	link := s.cfg.BaseURL + "/b/" + token
+	if resident.Email != "" {
+		subject, text, html := linkEmail(resident, link, localTime(ctx, tx, resident, expires))
+		if err := s.queue(ctx, tx, resident, &sparekey.Message{Channel: sparekey.ChannelEmail, To: resident.Email,
+			Subject: subject, Body: text, HTML: html, Kind: "backup_link"}); err != nil {
+			return err
+		}
+	}
+	if resident.Phone == "" {
+		return nil
+	}
+	if !SMSAllowed(resident.Phone, s.cfg.SMSRegions) {
+		s.log.Warn("backup link SMS skipped: number not allowed (premium rate or region)", "resident", resident.ID)
+		return nil
+	}
+	n, err := tx.CountMessagesSince(ctx, sparekey.ChannelSMS, resident.Phone, now.Add(-24*time.Hour))
+	if err != nil {
+		return err
+	}
+	if n >= s.cfg.PhoneDailyLimit {
+		s.log.Warn("backup link SMS skipped: phone over its daily limit", "resident", resident.ID)
+		return nil
+	}
+	total, err := tx.CountMessagesSince(ctx, sparekey.ChannelSMS, "", now.Add(-time.Hour))
+	if err != nil {
+		return err
+	}
+	if total >= s.cfg.SMSHourlyBudget {
+		s.log.Error("ALERT: hourly SMS budget exhausted; sending email only (possible SMS pumping)", "budget", s.cfg.SMSHourlyBudget)
+		return nil
+	}
+	return s.queue(ctx, tx, resident, &sparekey.Message{Channel: sparekey.ChannelSMS, To: resident.Phone,
+		Body: linkSMS(link), Kind: "backup_link"})
+}
+
+func (s *Service) queue(ctx context.Context, tx sparekey.Tx, resident *sparekey.Resident, m *sparekey.Message) error {
+	now := s.now()
+	m.Status = sparekey.MessageQueued
+	m.CreatedAt = now
+	m.NextAttemptAt = now
+	if err := tx.CreateMessage(ctx, m); err != nil {
+		return err
+	}
+	return tx.RecordAudit(ctx, &sparekey.AuditEvent{At: now, Actor: "system", Action: "message.queued",
+		Subject: fmt.Sprintf("resident:%d", resident.ID),
+		Detail:  map[string]string{"message": fmt.Sprint(m.ID), "channel": string(m.Channel), "kind": m.Kind}})
+}

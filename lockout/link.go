@@ -1,0 +1,191 @@
+package lockout
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"sparekey"
+	"sparekey/secret"
+)
+
+// Visit is who opened a link, for the audit trail.
+type Visit struct {
+	IP        string
+	UserAgent string
+}
+
+// LinkView is what a backup link page shows before the code is revealed.
+type LinkView struct {
+	ExpiresAt time.Time
+	Locks     []string // names of the doors the link opens
+	FirstName string
+}
+
+// BackupCode is one door's backup code as revealed.
+type BackupCode struct {
+	Lock   string `json:"lock"` // device name
+	Name   string `json:"name"`
+	Code   string `json:"code"`   // empty unless Status is ready
+	Status string `json:"status"` // ready, used, unavailable
+}
+
+// Reveal is the result of revealing a link.
+type Reveal struct {
+	ExpiresAt time.Time
+	Codes     []BackupCode
+	FirstName string
+}
+
+// Backup code statuses in a Reveal.
+const (
+	CodeReady       = "ready"
+	CodeUsed        = "used"        // used once already: ask for a new link
+	CodeUnavailable = "unavailable" // the pool was empty when the link was made
+)
+
+// ViewLink checks a link and describes it without revealing any code or
+// changing anything but the audit trail.
+func (s *Service) ViewLink(ctx context.Context, token string, v Visit) (*LinkView, error) {
+	var view *LinkView
+	err := s.withLink(ctx, token, v, "link.viewed", func(tx sparekey.Tx, link *sparekey.BackupLink, r *sparekey.Resident) error {
+		locks, err := tx.LocksByUnit(ctx, r.UnitID)
+		if err != nil {
+			return err
+		}
+		view = &LinkView{ExpiresAt: link.ExpiresAt, FirstName: firstName(r.Name)}
+		for _, l := range locks {
+			view.Locks = append(view.Locks, l.Name)
+		}
+		return nil
+	})
+	return view, err
+}
+
+// RevealLink returns the backup code for every lock of the resident's unit,
+// audits the reveal and emails the account that it happened.
+func (s *Service) RevealLink(ctx context.Context, token string, v Visit) (*Reveal, error) {
+	var out *Reveal
+	err := s.withLink(ctx, token, v, "link.revealed", func(tx sparekey.Tx, link *sparekey.BackupLink, r *sparekey.Resident) error {
+		now := s.now()
+		codes, err := s.codesFor(ctx, tx, link, r, now)
+		if err != nil {
+			return err
+		}
+		if link.RevealedAt == nil {
+			link.RevealedAt = &now
+		}
+		link.Reveals++
+		if err := tx.UpdateBackupLink(ctx, link); err != nil {
+			return err
+		}
+		if r.Email != "" {
+			subject, text := revealEmail(r, localTime(ctx, tx, r, now))
+			if err := s.queue(ctx, tx, r, &sparekey.Message{Channel: sparekey.ChannelEmail, To: r.Email,
+				Subject: subject, Body: text, Kind: "code_revealed"}); err != nil {
+				return err
+			}
+		}
+		out = &Reveal{ExpiresAt: link.ExpiresAt, Codes: codes, FirstName: firstName(r.Name)}
+		return nil
+	})
+	if err == nil {
+		s.cfg.Queued()
+	}
+	return out, err
+}
+
+// codesFor lists one code per lock of the unit, in lock order. A code the
+// link carried that has since been used shows as used; a lock the link got
+// no code for (empty pool at the time) gets one now if the pool has one.
+func (s *Service) codesFor(ctx context.Context, tx sparekey.Tx, link *sparekey.BackupLink, r *sparekey.Resident, now time.Time) ([]BackupCode, error) {
+	locks, err := tx.LocksByUnit(ctx, r.UnitID)
+	if err != nil {
+		return nil, err
+	}
+	linked, err := tx.BackupLinkSlots(ctx, link.ID)
+	if err != nil {
+		return nil, err
+	}
+	byLock := map[int64]*sparekey.Slot{}
+	for _, sl := range linked {
+		byLock[sl.LockID] = sl
+	}
+	if len(byLock) < len(locks) {
+		more, err := s.cfg.Issuer.IssueBackupCodes(ctx, tx, r)
+		if err != nil {
+			return nil, err
+		}
+		for _, sl := range more {
+			if byLock[sl.LockID] == nil {
+				byLock[sl.LockID] = sl
+				if err := tx.AddBackupLinkSlot(ctx, link.ID, sl.ID); err != nil {
+					return nil, err
+				}
+			}
+		}
+	}
+	var codes []BackupCode
+	for _, l := range locks {
+		c := BackupCode{Lock: l.Device, Name: l.Name, Status: CodeUnavailable}
+		if sl := byLock[l.ID]; sl != nil {
+			if stillIssued(sl, r.ID, now) {
+				c.Code, c.Status = sl.Code, CodeReady
+			} else {
+				c.Status = CodeUsed
+			}
+		}
+		codes = append(codes, c)
+	}
+	return codes, nil
+}
+
+func stillIssued(sl *sparekey.Slot, residentID int64, now time.Time) bool {
+	return sl.Backup == sparekey.BackupIssued && sl.IssuedTo == residentID && sl.IssuedAt != nil &&
+		now.Before(sl.IssuedAt.Add(sparekey.BackupCodeTTL)) && sl.Code != ""
+}
+
+// withLink finds the live link for token and runs fn in one transaction,
+// auditing the access as action. Unknown tokens are link_not_found, expired
+// or replaced links link_expired; both are audited too.
+func (s *Service) withLink(ctx context.Context, token string, v Visit, action string, fn func(sparekey.Tx, *sparekey.BackupLink, *sparekey.Resident) error) error {
+	hash := s.cfg.Keys.Hash(sparekey.HashLinkToken, token)
+	now := s.now()
+	var outcome error
+	err := s.cfg.Store.Tx(ctx, func(tx sparekey.Tx) error {
+		audit := &sparekey.AuditEvent{At: now, Actor: "anonymous", Action: action, IP: v.IP, UserAgent: truncate(v.UserAgent, 256)}
+		link, err := tx.BackupLinkByTokenHash(ctx, hash)
+		if sparekey.ErrorCode(err) == sparekey.ENOTFOUND || err == nil && !secret.Equal(link.TokenHash, hash) {
+			audit.Action, audit.Subject = "link.unknown", "link:unknown"
+			outcome = sparekey.Errorf(sparekey.ELINKNOTFOUND, "This link is not valid. Ask for a new backup code.")
+			return tx.RecordAudit(ctx, audit)
+		} else if err != nil {
+			return err
+		}
+		audit.Subject = fmt.Sprintf("link:%d", link.ID)
+		audit.Detail = map[string]string{"resident": fmt.Sprint(link.ResidentID)}
+		if !link.Live(now) {
+			audit.Action = "link.expired"
+			outcome = sparekey.Errorf(sparekey.ELINKEXPIRED, "This link has expired. Backup code links last 30 minutes; ask for a new one.")
+			return tx.RecordAudit(ctx, audit)
+		}
+		r, err := tx.Resident(ctx, link.ResidentID)
+		if err != nil {
+			return err
+		}
+		if !r.Active() {
+			audit.Action = "link.expired"
+			outcome = sparekey.Errorf(sparekey.ELINKEXPIRED, "This link has expired. Ask for a new backup code.")
+			return tx.RecordAudit(ctx, audit)
+		}
+		audit.Actor = fmt.Sprintf("resident:%d", r.ID)
+		if err := fn(tx, link, r); err != nil {
+			return err
+		}
+		return tx.RecordAudit(ctx, audit)
+	})
+	if err != nil {
+		return err
+	}
+	return outcome
+}

@@ -1,0 +1,449 @@
+package notify
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"sparekey"
+)
+
+var t0 = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+
+// scriptTransport answers from a script: the i-th Send returns results[i],
+// and nil once the script runs out. With block set, Send waits for it (or
+// for its context) after announcing itself on entered.
+type scriptTransport struct {
+	mu      sync.Mutex
+	results []error
+	calls   []int64
+	block   chan struct{}
+	entered chan struct{}
+}
+
+func (tr *scriptTransport) Send(ctx context.Context, m *sparekey.Message) (string, error) {
+	tr.mu.Lock()
+	i := len(tr.calls)
+	tr.calls = append(tr.calls, m.ID)
+	var err error
+	if i < len(tr.results) {
+		err = tr.results[i]
+	}
+	tr.mu.Unlock()
+	if tr.entered != nil {
+		tr.entered <- struct{}{}
+	}
+	if tr.block != nil {
+		select {
+		case <-tr.block:
+		case <-ctx.Done():
+			return "", ctx.Err()
+		}
+	}
+	if err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("p-%d", m.ID), nil
+}
+
+func (tr *scriptTransport) count() int {
+	tr.mu.Lock()
+	defer tr.mu.Unlock()
+	return len(tr.calls)
+}
+
+// syncBuffer collects log output written from the worker's goroutine.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+type testBundle struct {
+	store *fakeStore
+	clock *sparekey.OffsetClock
+	tr    *scriptTransport
+	logs  *syncBuffer
+}
+
+func setup(t *testing.T, cfg WorkerConfig) (*Worker, *testBundle) {
+	t.Helper()
+	b := &testBundle{store: newFakeStore(), clock: sparekey.NewFixedClock(t0), tr: &scriptTransport{}, logs: &syncBuffer{}}
+	cfg.Store, cfg.Clock = b.store, b.clock
+	cfg.Transports = map[sparekey.Channel]Transport{sparekey.ChannelSMS: b.tr}
+	cfg.Logger = slog.New(slog.NewTextHandler(b.logs, nil))
+	if cfg.Backoff == nil {
+		cfg.Backoff = func(n int) time.Duration { return time.Duration(n) * time.Minute }
+	}
+	return NewWorker(cfg), b
+}
+
+func backupSMS() sparekey.Message {
+	return sparekey.Message{
+		Channel: sparekey.ChannelSMS,
+		To:      "+12015550101",
+		Subject: "secret subject SECRET-TOKEN",
+		Body:    "Your link: https://sparekey.test/b/SECRET-TOKEN",
+		Kind:    "backup_link",
+	}
+}
+
+func runOnce(t *testing.T, w *Worker, want int) {
+	t.Helper()
+	n, err := w.RunOnce(context.Background())
+	if err != nil {
+		t.Fatalf("RunOnce: %v", err)
+	}
+	if n != want {
+		t.Fatalf("RunOnce tried %d messages, want %d", n, want)
+	}
+}
+
+func TestWorkerSendsQueuedMessageOnce(t *testing.T) {
+	t.Parallel()
+	w, b := setup(t, WorkerConfig{})
+	id := b.store.add(backupSMS(), t0)
+	// An email has no transport here: it stays queued, untouched.
+	mail := backupSMS()
+	mail.Channel, mail.To = sparekey.ChannelEmail, "ana@example.com"
+	emailID := b.store.add(mail, t0)
+
+	runOnce(t, w, 1)
+	runOnce(t, w, 0)
+
+	m := b.store.get(id)
+	if m.Status != sparekey.MessageSent || m.ProviderID != "p-1" || m.SentAt == nil || !m.SentAt.Equal(t0) || m.Attempts != 1 {
+		t.Errorf("message = %+v", m)
+	}
+	if b.tr.count() != 1 {
+		t.Errorf("sent %d times", b.tr.count())
+	}
+	if got := b.store.get(emailID).Status; got != sparekey.MessageQueued {
+		t.Errorf("email status = %s", got)
+	}
+	b.store.mu.Lock()
+	ev := b.store.audit[0]
+	b.store.mu.Unlock()
+	if ev.Action != "message.sent" || ev.Subject != fmt.Sprintf("message:%d", id) || ev.Actor != "system" ||
+		ev.Detail["channel"] != "sms" || ev.Detail["kind"] != "backup_link" || ev.Detail["attempt"] != "1" {
+		t.Errorf("audit = %+v", ev)
+	}
+	logs := b.logs.String()
+	if !strings.Contains(logs, "+1201***0101") {
+		t.Errorf("log lacks the redacted recipient:\n%s", logs)
+	}
+	for _, secret := range []string{"SECRET-TOKEN", "+12015550101"} {
+		if strings.Contains(logs, secret) {
+			t.Errorf("log contains %q:\n%s", secret, logs)
+		}
+	}
+}
+
+func TestWorkerRetriesWithBackoff(t *testing.T) {
+	t.Parallel()
+	w, b := setup(t, WorkerConfig{})
+	b.tr.results = []error{errors.New("503 from provider"), errors.New("503 again")}
+	id := b.store.add(backupSMS(), t0)
+
+	runOnce(t, w, 1)
+	m := b.store.get(id)
+	if m.Status != sparekey.MessageFailed || m.Attempts != 1 || !m.NextAttemptAt.Equal(t0.Add(time.Minute)) ||
+		m.LastError != "503 from provider" {
+		t.Fatalf("after 1st failure: %+v", m)
+	}
+	runOnce(t, w, 0) // not due yet
+	b.clock.Advance(time.Minute)
+	runOnce(t, w, 1)
+	if m = b.store.get(id); m.Status != sparekey.MessageFailed || m.Attempts != 2 ||
+		!m.NextAttemptAt.Equal(t0.Add(3*time.Minute)) {
+		t.Fatalf("after 2nd failure: %+v", m)
+	}
+	b.clock.Advance(2*time.Minute - time.Second)
+	runOnce(t, w, 0)
+	b.clock.Advance(time.Second)
+	runOnce(t, w, 1)
+	if m = b.store.get(id); m.Status != sparekey.MessageSent || m.Attempts != 3 || m.LastError != "" {
+		t.Fatalf("after retry: %+v", m)
+	}
+	if got := strings.Join(b.store.actions(), ","); got != "message.failed,message.failed,message.sent" {
+		t.Errorf("audit = %s", got)
+	}
+}
+
+func TestWorkerAbandonsPermanentFailureAtOnce(t *testing.T) {
+	t.Parallel()
+	w, b := setup(t, WorkerConfig{})
+	// Providers echo the recipient; it must reach neither logs nor last_error.
+	b.tr.results = []error{Permanent(errors.New("The 'To' number +12015550101 is not a valid phone number."))}
+	id := b.store.add(backupSMS(), t0)
+
+	runOnce(t, w, 1)
+	m := b.store.get(id)
+	if m.Status != sparekey.MessageAbandoned || m.Attempts != 1 ||
+		m.LastError != "The 'To' number +1201***0101 is not a valid phone number." {
+		t.Fatalf("message = %+v", m)
+	}
+	b.clock.Advance(24 * time.Hour)
+	runOnce(t, w, 0)
+	if got := strings.Join(b.store.actions(), ","); got != "message.abandoned" {
+		t.Errorf("audit = %s", got)
+	}
+	logs := b.logs.String()
+	if !strings.Contains(logs, "level=ERROR") || strings.Contains(logs, "+12015550101") {
+		t.Errorf("logs:\n%s", logs)
+	}
+}
+
+func TestWorkerAbandonsAfterMaxAttempts(t *testing.T) {
+	t.Parallel()
+	w, b := setup(t, WorkerConfig{MaxAttempts: 3})
+	fail := errors.New("timeout")
+	b.tr.results = []error{fail, fail, fail, fail}
+	id := b.store.add(backupSMS(), t0)
+
+	for range 3 {
+		runOnce(t, w, 1)
+		b.clock.Advance(time.Hour)
+	}
+	runOnce(t, w, 0)
+	if m := b.store.get(id); m.Status != sparekey.MessageAbandoned || m.Attempts != 3 {
+		t.Fatalf("message = %+v", m)
+	}
+	if got := strings.Join(b.store.actions(), ","); got != "message.failed,message.failed,message.abandoned" {
+		t.Errorf("audit = %s", got)
+	}
+}
+
+func TestWorkerSkipsMessageLeasedByAnother(t *testing.T) {
+	t.Parallel()
+	a, b := setup(t, WorkerConfig{})
+	b.tr.block, b.tr.entered = make(chan struct{}), make(chan struct{}, 1)
+	id := b.store.add(backupSMS(), t0)
+
+	other := &scriptTransport{}
+	second := NewWorker(WorkerConfig{Store: b.store, Clock: b.clock,
+		Transports: map[sparekey.Channel]Transport{sparekey.ChannelSMS: other}})
+
+	done := make(chan error)
+	go func() { _, err := a.RunOnce(context.Background()); done <- err }()
+	<-b.tr.entered // worker a holds the lease and is sending
+
+	runOnce(t, second, 0)
+	close(b.tr.block)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	runOnce(t, second, 0)
+	if other.count() != 0 || b.tr.count() != 1 || b.store.get(id).Status != sparekey.MessageSent {
+		t.Errorf("second sent %d, first sent %d, status %s", other.count(), b.tr.count(), b.store.get(id).Status)
+	}
+}
+
+func TestWorkerResendsAfterCrash(t *testing.T) {
+	t.Parallel()
+
+	t.Run("claimed, never sent", func(t *testing.T) {
+		t.Parallel()
+		w, b := setup(t, WorkerConfig{Lease: time.Minute})
+		id := b.store.add(backupSMS(), t0)
+		// A worker that crashed right after its claim committed.
+		err := b.store.Tx(context.Background(), func(tx sparekey.Tx) error {
+			_, err := tx.ClaimMessages(context.Background(), []sparekey.Channel{sparekey.ChannelSMS}, t0, time.Minute, 10)
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		runOnce(t, w, 0)
+		b.clock.Advance(time.Minute)
+		runOnce(t, w, 1)
+		if b.store.get(id).Status != sparekey.MessageSent {
+			t.Errorf("status = %s", b.store.get(id).Status)
+		}
+	})
+
+	t.Run("sent, never recorded", func(t *testing.T) {
+		t.Parallel()
+		w, b := setup(t, WorkerConfig{Lease: time.Minute})
+		id := b.store.add(backupSMS(), t0)
+		b.store.failSave = true
+		if _, err := w.RunOnce(context.Background()); err == nil {
+			t.Fatal("RunOnce hid the failed record")
+		}
+		b.store.mu.Lock()
+		b.store.failSave = false
+		b.store.mu.Unlock()
+		if got := b.store.actions(); len(got) != 0 {
+			t.Fatalf("audit of a rolled-back record: %v", got)
+		}
+		runOnce(t, w, 0) // still leased
+		b.clock.Advance(time.Minute)
+		runOnce(t, w, 1)
+		// At least once: twice is allowed, zero times never.
+		if b.tr.count() != 2 || b.store.get(id).Status != sparekey.MessageSent {
+			t.Errorf("sent %d times, status %s", b.tr.count(), b.store.get(id).Status)
+		}
+	})
+}
+
+func TestWorkerStopsBatchBeforeLeaseRunsOut(t *testing.T) {
+	t.Parallel()
+	w, b := setup(t, WorkerConfig{Lease: time.Minute})
+	first := b.store.add(backupSMS(), t0)
+	second := b.store.add(backupSMS(), t0)
+	// The first send is slow: it uses up more than half the lease.
+	slow := &clockTransport{clock: b.clock, took: 31 * time.Second}
+	w.cfg.Transports[sparekey.ChannelSMS] = slow
+
+	runOnce(t, w, 1)
+	if b.store.get(first).Status != sparekey.MessageSent || b.store.get(second).Status != sparekey.MessageQueued {
+		t.Fatalf("statuses %s, %s", b.store.get(first).Status, b.store.get(second).Status)
+	}
+	b.clock.Advance(30 * time.Second) // the second message's lease ends
+	runOnce(t, w, 1)
+	if b.store.get(second).Status != sparekey.MessageSent {
+		t.Errorf("second status = %s", b.store.get(second).Status)
+	}
+}
+
+// clockTransport takes `took` of the test clock per send.
+type clockTransport struct {
+	clock *sparekey.OffsetClock
+	took  time.Duration
+}
+
+func (c *clockTransport) Send(_ context.Context, m *sparekey.Message) (string, error) {
+	c.clock.Advance(c.took)
+	return "slow", nil
+}
+
+func TestWorkerStartStop(t *testing.T) {
+	// Not parallel: it counts goroutines.
+	before := runtime.NumGoroutine()
+	w, b := setup(t, WorkerConfig{PollInterval: time.Hour})
+	w.Start(context.Background())
+	w.Start(context.Background()) // a second Start is a no-op
+	waitFor(t, func() bool { return b.store.claimCount() >= 1 })
+
+	start := time.Now()
+	w.Stop() // while waiting on an hour-long poll interval
+	if d := time.Since(start); d > time.Second {
+		t.Errorf("Stop took %v", d)
+	}
+	w.Stop() // idempotent
+	waitFor(t, func() bool { return runtime.NumGoroutine() <= before })
+}
+
+func TestWorkerStopCutsSendShort(t *testing.T) {
+	t.Parallel()
+	w, b := setup(t, WorkerConfig{PollInterval: time.Hour})
+	b.tr.block, b.tr.entered = make(chan struct{}), make(chan struct{}, 1)
+	id := b.store.add(backupSMS(), t0)
+
+	w.Start(context.Background())
+	<-b.tr.entered
+	w.Stop()
+	// Not counted as an attempt: the lease expires and it goes out later.
+	if m := b.store.get(id); m.Status != sparekey.MessageQueued || m.Attempts != 0 {
+		t.Errorf("message = %+v", m)
+	}
+}
+
+func TestWorkerNotifyWakesBeforePoll(t *testing.T) {
+	t.Parallel()
+	w, b := setup(t, WorkerConfig{PollInterval: time.Hour})
+	w.Start(context.Background())
+	t.Cleanup(w.Stop)
+	waitFor(t, func() bool { return b.store.claimCount() >= 1 }) // first pass found nothing
+
+	id := b.store.add(backupSMS(), t0)
+	w.Notify()
+	w.Notify() // never blocks, even with a wake-up pending
+	waitFor(t, func() bool { return b.store.get(id).Status == sparekey.MessageSent })
+}
+
+func TestWorkerEndsWithContext(t *testing.T) {
+	t.Parallel()
+	w, b := setup(t, WorkerConfig{PollInterval: time.Hour})
+	ctx, cancel := context.WithCancel(context.Background())
+	w.Start(ctx)
+	waitFor(t, func() bool { return b.store.claimCount() >= 1 })
+	cancel()
+	w.Stop() // returns once the loop has ended
+}
+
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatal("condition not met within 5s")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func TestDefaultBackoff(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		attempt int
+		want    time.Duration
+	}{
+		{0, 5 * time.Second}, {1, 5 * time.Second}, {2, 10 * time.Second}, {3, 20 * time.Second},
+		{8, 640 * time.Second}, {10, 2560 * time.Second}, {11, time.Hour}, {100, time.Hour},
+	} {
+		for range 50 {
+			got := DefaultBackoff(tt.attempt)
+			lo, hi := tt.want*8/10, tt.want*12/10
+			if got < lo || got > hi {
+				t.Fatalf("DefaultBackoff(%d) = %v, want %v ±20%%", tt.attempt, got, tt.want)
+			}
+		}
+	}
+}
+
+func TestRedact(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]string{
+		"+12015550101":    "+1201***0101",
+		"ana@example.com": "a***@example.com",
+		"":                "",
+		"+1234":           "***",
+		"@example.com":    "***",
+		"garbage":         "***",
+	} {
+		if got := redact(in); got != want {
+			t.Errorf("redact(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestPermanent(t *testing.T) {
+	t.Parallel()
+	base := errors.New("550 no such user")
+	if IsPermanent(base) || Permanent(nil) != nil {
+		t.Fatal("plain errors and nil must not be permanent")
+	}
+	wrapped := fmt.Errorf("send: %w", Permanent(base))
+	if !IsPermanent(wrapped) || !errors.Is(wrapped, base) || wrapped.Error() != "send: 550 no such user" {
+		t.Errorf("wrapped = %v", wrapped)
+	}
+}

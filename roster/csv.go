@@ -1,0 +1,126 @@
+package roster
+
+import (
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"unicode/utf8"
+
+	"sparekey/lockout"
+)
+
+// Header is the roster CSV header, in this order.
+var Header = []string{"property", "unit", "lock", "name", "email", "phone"}
+
+// MaxRows bounds one import file.
+const MaxRows = 100000
+
+// ParseCSV reads a roster file. It reads every row before anything is
+// written and returns the first problem as "line N: field: what is wrong".
+// Emails are lower-cased and phones turned into E.164 with defaultRegion.
+func ParseCSV(r io.Reader, defaultRegion string) ([]Entry, error) {
+	cr := csv.NewReader(r)
+	cr.FieldsPerRecord = -1
+	head, err := cr.Read()
+	if errors.Is(err, io.EOF) {
+		return nil, fmt.Errorf("line 1: the file is empty; the first line must be %s", strings.Join(Header, ","))
+	} else if err != nil {
+		return nil, csvError(err)
+	}
+	if len(head) > 0 {
+		head[0] = strings.TrimPrefix(head[0], "\ufeff")
+	}
+	for i := range head {
+		head[i] = strings.ToLower(strings.TrimSpace(head[i]))
+	}
+	if strings.Join(head, ",") != strings.Join(Header, ",") {
+		return nil, fmt.Errorf("line 1: header must be %s, got %s", strings.Join(Header, ","), strings.Join(head, ","))
+	}
+	var entries []Entry
+	seenEmail := map[string]int{}
+	for {
+		rec, err := cr.Read()
+		if errors.Is(err, io.EOF) {
+			break
+		} else if err != nil {
+			return nil, csvError(err)
+		}
+		line, _ := cr.FieldPos(0)
+		if len(rec) == 1 && strings.TrimSpace(rec[0]) == "" {
+			continue
+		}
+		if len(rec) != len(Header) {
+			return nil, fmt.Errorf("line %d: expected %d fields (%s), got %d", line, len(Header), strings.Join(Header, ","), len(rec))
+		}
+		if len(entries) >= MaxRows {
+			return nil, fmt.Errorf("line %d: a roster file holds at most %d residents", line, MaxRows)
+		}
+		e, err := parseRow(rec, line, defaultRegion)
+		if err != nil {
+			return nil, err
+		}
+		if first, dup := seenEmail[e.Email]; dup {
+			return nil, fmt.Errorf("line %d: email: %s is also on line %d", line, e.Email, first)
+		}
+		seenEmail[e.Email] = line
+		entries = append(entries, e)
+	}
+	if len(entries) == 0 {
+		return nil, errors.New("line 2: the file has a header but no residents")
+	}
+	return entries, nil
+}
+
+func parseRow(rec []string, line int, region string) (Entry, error) {
+	f := map[string]string{}
+	for i, name := range Header {
+		v := strings.TrimSpace(rec[i])
+		if !utf8.ValidString(v) {
+			return Entry{}, fmt.Errorf("line %d: %s: not valid UTF-8 text", line, name)
+		}
+		if v == "" {
+			return Entry{}, fmt.Errorf("line %d: %s: must not be empty", line, name)
+		}
+		if len(v) > 200 {
+			return Entry{}, fmt.Errorf("line %d: %s: longer than 200 characters", line, name)
+		}
+		f[name] = v
+	}
+	if !validDevice(f["lock"]) {
+		return Entry{}, fmt.Errorf("line %d: lock: %q is not a device name (letters, digits, - and _ only)", line, f["lock"])
+	}
+	email := strings.ToLower(f["email"])
+	if kind, norm, err := lockout.ParseContact(email, region); err != nil || kind != "email" {
+		return Entry{}, fmt.Errorf("line %d: email: %q is not an email address", line, f["email"])
+	} else {
+		email = norm
+	}
+	phone, ok := lockout.NormalizePhone(f["phone"], region)
+	if !ok {
+		return Entry{}, fmt.Errorf("line %d: phone: %q is not a valid phone number", line, f["phone"])
+	}
+	return Entry{Line: line, Property: f["property"], Unit: f["unit"], Lock: f["lock"], Name: f["name"], Email: email, Phone: phone}, nil
+}
+
+// validDevice keeps device names safe for MQTT topics and URLs.
+func validDevice(s string) bool {
+	if s == "" || len(s) > 64 {
+		return false
+	}
+	for _, c := range s {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+func csvError(err error) error {
+	var pe *csv.ParseError
+	if errors.As(err, &pe) {
+		return fmt.Errorf("line %d: %v", pe.Line, pe.Err)
+	}
+	return err
+}

@@ -1,0 +1,79 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"sparekey"
+)
+
+// The audit trail and what locks reported.
+
+const auditColumns = `id, occurred_at, actor, action, subject, ip, user_agent, detail`
+
+func scanAuditEvent(row scanner) (*sparekey.AuditEvent, error) {
+	var e sparekey.AuditEvent
+	var at int64
+	var detail string
+	if err := row.Scan(&e.ID, &at, &e.Actor, &e.Action, &e.Subject, &e.IP, &e.UserAgent, &detail); err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal([]byte(detail), &e.Detail); err != nil {
+		return nil, fmt.Errorf("audit event %d detail: %w", e.ID, err)
+	}
+	e.At = fromMicros(at)
+	return &e, nil
+}
+
+func (t *tx) RecordAudit(ctx context.Context, e *sparekey.AuditEvent) error {
+	detail, err := json.Marshal(e.Detail) // a nil map is stored as null and read back as nil
+	if err != nil {
+		return fmt.Errorf("record audit: %w", err)
+	}
+	id, err := t.insert(ctx, `
+		INSERT INTO audit_events (occurred_at, actor, action, subject, ip, user_agent, detail)
+		VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		micros(e.At), e.Actor, e.Action, e.Subject, e.IP, e.UserAgent, string(detail))
+	if err != nil {
+		return t.fail(err, "record audit", "")
+	}
+	e.ID = id
+	return nil
+}
+
+func (t *tx) AuditEvents(ctx context.Context, limit int) ([]*sparekey.AuditEvent, error) {
+	return getAll(ctx, t, "audit events", scanAuditEvent, `
+		SELECT `+auditColumns+` FROM audit_events
+		ORDER BY occurred_at DESC, id DESC LIMIT ?`, limitOrAll(limit))
+}
+
+const lockEventColumns = `id, lock_id, occurred_at, kind, slot, detail`
+
+func scanLockEvent(row scanner) (*sparekey.LockEvent, error) {
+	var e sparekey.LockEvent
+	var at int64
+	if err := row.Scan(&e.ID, &e.LockID, &at, &e.Kind, &e.Slot, &e.Detail); err != nil {
+		return nil, err
+	}
+	e.At = fromMicros(at)
+	return &e, nil
+}
+
+func (t *tx) RecordLockEvent(ctx context.Context, e *sparekey.LockEvent) error {
+	id, err := t.insert(ctx, `
+		INSERT INTO lock_events (lock_id, occurred_at, kind, slot, detail)
+		VALUES (?, ?, ?, ?, ?) RETURNING id`,
+		e.LockID, micros(e.At), string(e.Kind), e.Slot, e.Detail)
+	if err != nil {
+		return t.fail(err, "record lock event", "")
+	}
+	e.ID = id
+	return nil
+}
+
+func (t *tx) LockEvents(ctx context.Context, lockID int64, limit int) ([]*sparekey.LockEvent, error) {
+	return getAll(ctx, t, "lock events", scanLockEvent, `
+		SELECT `+lockEventColumns+` FROM lock_events WHERE lock_id = ?
+		ORDER BY occurred_at DESC, id DESC LIMIT ?`, lockID, limitOrAll(limit))
+}

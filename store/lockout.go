@@ -1,0 +1,177 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"time"
+
+	"sparekey"
+)
+
+// Backup requests and the links they lead to.
+
+const backupRequestColumns = `id, contact_hash, contact_kind, ip, user_agent, outcome, resident_id,
+	created_at, processed_at, attempts`
+
+func scanBackupRequest(row scanner) (*sparekey.BackupRequest, error) {
+	var r sparekey.BackupRequest
+	var residentID, processedAt sql.NullInt64
+	var createdAt int64
+	if err := row.Scan(&r.ID, &r.ContactHash, &r.ContactKind, &r.IP, &r.UserAgent, &r.Outcome, &residentID,
+		&createdAt, &processedAt, &r.Attempts); err != nil {
+		return nil, err
+	}
+	r.ResidentID = residentID.Int64
+	r.CreatedAt = fromMicros(createdAt)
+	r.ProcessedAt = timePtr(processedAt)
+	return &r, nil
+}
+
+func (t *tx) CreateBackupRequest(ctx context.Context, r *sparekey.BackupRequest) error {
+	id, err := t.insert(ctx, `
+		INSERT INTO backup_requests (contact_hash, contact_kind, ip, user_agent, outcome, resident_id,
+			created_at, processed_at, attempts)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		r.ContactHash, string(r.ContactKind), r.IP, r.UserAgent, r.Outcome, nullID(r.ResidentID),
+		micros(r.CreatedAt), nullMicros(r.ProcessedAt), r.Attempts)
+	if err != nil {
+		return t.fail(err, "create backup request", "")
+	}
+	r.ID = id
+	return nil
+}
+
+func (t *tx) CountBackupRequestsByIP(ctx context.Context, ip string, since time.Time) (int, error) {
+	return t.count(ctx, "count backup requests", `
+		SELECT COUNT(*) FROM backup_requests WHERE ip = ? AND created_at >= ?`, ip, micros(since))
+}
+
+// ClaimBackupRequests picks candidates, then claims each with an UPDATE that
+// re-checks the lease. On SQLite writers are serialized anyway; on
+// PostgreSQL a competing claimer blocks on the row and then finds the lease
+// taken, so no request is handed to two workers.
+func (t *tx) ClaimBackupRequests(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]*sparekey.BackupRequest, error) {
+	candidates, err := getAll(ctx, t, "claim backup requests", scanBackupRequest, `
+		SELECT `+backupRequestColumns+` FROM backup_requests
+		WHERE outcome = ? AND (claimed_until IS NULL OR claimed_until <= ?)
+		ORDER BY created_at, id LIMIT ?`,
+		sparekey.OutcomePending, micros(now), limitOrAll(limit))
+	if err != nil {
+		return nil, err
+	}
+	claimed := candidates[:0]
+	for _, r := range candidates {
+		ok, err := t.claim(ctx, `
+			UPDATE backup_requests SET claimed_until = ?, attempts = attempts + 1
+			WHERE id = ? AND outcome = ? AND (claimed_until IS NULL OR claimed_until <= ?)`,
+			micros(now.Add(lease)), r.ID, sparekey.OutcomePending, micros(now))
+		if err != nil {
+			return nil, t.fail(err, "claim backup request", "")
+		} else if ok {
+			r.Attempts++
+			claimed = append(claimed, r)
+		}
+	}
+	return claimed, nil
+}
+
+// claim runs a conditional UPDATE of one row and reports whether it matched.
+func (t *tx) claim(ctx context.Context, query string, args ...any) (bool, error) {
+	res, err := t.exec(ctx, query, args...)
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
+}
+
+// UpdateBackupRequest records the job's progress. Once the outcome is no
+// longer pending the lease is cleared; a pending request keeps its lease, so
+// a failed attempt is retried when it ends.
+func (t *tx) UpdateBackupRequest(ctx context.Context, r *sparekey.BackupRequest) error {
+	clearClaim := ""
+	if r.Outcome != sparekey.OutcomePending {
+		clearClaim = ", claimed_until = NULL"
+	}
+	return t.update(ctx, "update backup request", notFound("backup request %d not found", r.ID), "", `
+		UPDATE backup_requests SET outcome = ?, resident_id = ?, processed_at = ?, attempts = ?`+clearClaim+`
+		WHERE id = ?`,
+		r.Outcome, nullID(r.ResidentID), nullMicros(r.ProcessedAt), r.Attempts, r.ID)
+}
+
+const backupLinkColumns = `id, token_hash, resident_id, request_id, created_at, expires_at,
+	revoked_at, revealed_at, reveals`
+
+func scanBackupLink(row scanner) (*sparekey.BackupLink, error) {
+	var l sparekey.BackupLink
+	var requestID, revokedAt, revealedAt sql.NullInt64
+	var createdAt, expiresAt int64
+	if err := row.Scan(&l.ID, &l.TokenHash, &l.ResidentID, &requestID, &createdAt, &expiresAt,
+		&revokedAt, &revealedAt, &l.Reveals); err != nil {
+		return nil, err
+	}
+	l.RequestID = requestID.Int64
+	l.CreatedAt = fromMicros(createdAt)
+	l.ExpiresAt = fromMicros(expiresAt)
+	l.RevokedAt = timePtr(revokedAt)
+	l.RevealedAt = timePtr(revealedAt)
+	return &l, nil
+}
+
+func (t *tx) CreateBackupLink(ctx context.Context, l *sparekey.BackupLink) error {
+	id, err := t.insert(ctx, `
+		INSERT INTO backup_links (token_hash, resident_id, request_id, created_at, expires_at,
+			revoked_at, revealed_at, reveals)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		l.TokenHash, l.ResidentID, nullID(l.RequestID), micros(l.CreatedAt), micros(l.ExpiresAt),
+		nullMicros(l.RevokedAt), nullMicros(l.RevealedAt), l.Reveals)
+	if err != nil {
+		return t.fail(err, "create backup link", "backup link already exists")
+	}
+	l.ID = id
+	return nil
+}
+
+func (t *tx) BackupLinkByTokenHash(ctx context.Context, hash string) (*sparekey.BackupLink, error) {
+	return getOne(ctx, t, "backup link", notFound("backup link not found"), scanBackupLink,
+		`SELECT `+backupLinkColumns+` FROM backup_links WHERE token_hash = ?`, hash)
+}
+
+// UpdateBackupLink writes the link's life cycle: expiry, revocation and reveals.
+func (t *tx) UpdateBackupLink(ctx context.Context, l *sparekey.BackupLink) error {
+	return t.update(ctx, "update backup link", notFound("backup link %d not found", l.ID), "", `
+		UPDATE backup_links SET expires_at = ?, revoked_at = ?, revealed_at = ?, reveals = ?
+		WHERE id = ?`,
+		micros(l.ExpiresAt), nullMicros(l.RevokedAt), nullMicros(l.RevealedAt), l.Reveals, l.ID)
+}
+
+func (t *tx) RevokeBackupLinks(ctx context.Context, residentID int64, now time.Time) error {
+	_, err := t.exec(ctx, `
+		UPDATE backup_links SET revoked_at = ?
+		WHERE resident_id = ? AND revoked_at IS NULL AND expires_at > ?`,
+		micros(now), residentID, micros(now))
+	if err != nil {
+		return t.fail(err, "revoke backup links", "")
+	}
+	return nil
+}
+
+func (t *tx) CountBackupLinksSince(ctx context.Context, residentID int64, since time.Time) (int, error) {
+	return t.count(ctx, "count backup links", `
+		SELECT COUNT(*) FROM backup_links WHERE resident_id = ? AND created_at >= ?`, residentID, micros(since))
+}
+
+func (t *tx) AddBackupLinkSlot(ctx context.Context, linkID, slotID int64) error {
+	_, err := t.exec(ctx, `INSERT INTO backup_link_slots (link_id, slot_id) VALUES (?, ?)`, linkID, slotID)
+	if err != nil {
+		return t.fail(err, "add backup link slot", "slot is already on the backup link")
+	}
+	return nil
+}
+
+func (t *tx) BackupLinkSlots(ctx context.Context, linkID int64) ([]*sparekey.Slot, error) {
+	return getAll(ctx, t, "backup link slots", t.scanSlot, `
+		SELECT `+slotColumns+` FROM slots
+		WHERE id IN (SELECT slot_id FROM backup_link_slots WHERE link_id = ?)
+		ORDER BY lock_id, number`, linkID)
+}

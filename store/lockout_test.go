@@ -1,0 +1,180 @@
+package store_test
+
+import (
+	"testing"
+	"time"
+
+	"sparekey"
+	"sparekey/store"
+)
+
+func newRequest(ip string, created time.Time) *sparekey.BackupRequest {
+	return &sparekey.BackupRequest{ContactHash: "hash-" + ip, ContactKind: sparekey.ContactEmail, IP: ip,
+		UserAgent: "test", Outcome: sparekey.OutcomePending, CreatedAt: created}
+}
+
+func TestClaimBackupRequests(t *testing.T) {
+	forEachDB(t, func(t *testing.T, db *store.DB) {
+		f := seed(t, db)
+		r1 := newRequest("10.0.0.1", t0.Add(-3*time.Minute))
+		r2 := newRequest("10.0.0.2", t0.Add(-2*time.Minute))
+		done := newRequest("10.0.0.3", t0.Add(-4*time.Minute))
+		done.Outcome, done.ProcessedAt, done.ResidentID = sparekey.OutcomeSent, ptr(t0), f.resident.ID
+		r4 := newRequest("10.0.0.4", t0.Add(-time.Minute))
+		inTx(t, db, func(tx sparekey.Tx) {
+			for _, r := range []*sparekey.BackupRequest{r1, r2, done, r4} {
+				must(t, tx.CreateBackupRequest(t.Context(), r))
+			}
+		})
+		claim := func(now time.Time, limit int) []*sparekey.BackupRequest {
+			t.Helper()
+			var got []*sparekey.BackupRequest
+			inTx(t, db, func(tx sparekey.Tx) {
+				var err error
+				got, err = tx.ClaimBackupRequests(t.Context(), now, time.Minute, limit)
+				must(t, err)
+			})
+			return got
+		}
+
+		got := claim(t0, 2)
+		r1.Attempts, r2.Attempts = 1, 1
+		same(t, "first claim, oldest first", got, []*sparekey.BackupRequest{r1, r2})
+		same(t, "during the lease", ids(claim(t0.Add(30*time.Second), 10)), ids([]*sparekey.BackupRequest{r4}))
+		got = claim(t0.Add(time.Minute), 10) // r1 and r2's lease ended; r4's runs on
+		r1.Attempts, r2.Attempts = 2, 2
+		same(t, "after the lease", got, []*sparekey.BackupRequest{r1, r2})
+
+		// Processing ends a request for good; a still-pending one keeps its lease.
+		inTx(t, db, func(tx sparekey.Tx) {
+			r1.Outcome, r1.ResidentID, r1.ProcessedAt = sparekey.OutcomeSent, f.resident.ID, ptr(t0.Add(time.Minute))
+			must(t, tx.UpdateBackupRequest(t.Context(), r1))
+			r2.Attempts = 7
+			must(t, tx.UpdateBackupRequest(t.Context(), r2))
+			wantCode(t, tx.UpdateBackupRequest(t.Context(), &sparekey.BackupRequest{ID: 999, Outcome: "sent"}), sparekey.ENOTFOUND)
+		})
+		same(t, "r2 still leased", ids(claim(t0.Add(90*time.Second), 10)), ids([]*sparekey.BackupRequest{r4}))
+		got = claim(t0.Add(time.Hour), 10)
+		r2.Attempts, r4.Attempts = 8, 2
+		same(t, "never the processed ones", got, []*sparekey.BackupRequest{r2, r4})
+	})
+}
+
+func TestCountBackupRequestsByIP(t *testing.T) {
+	forEachDB(t, func(t *testing.T, db *store.DB) {
+		inTx(t, db, func(tx sparekey.Tx) {
+			for _, r := range []*sparekey.BackupRequest{
+				newRequest("10.0.0.1", t0.Add(-2*time.Hour)),
+				newRequest("10.0.0.1", t0.Add(-30*time.Minute)),
+				newRequest("10.0.0.1", t0.Add(-time.Minute)),
+				newRequest("10.0.0.2", t0.Add(-time.Minute)),
+			} {
+				must(t, tx.CreateBackupRequest(t.Context(), r))
+			}
+			for _, c := range []struct {
+				ip    string
+				since time.Duration
+				want  int
+			}{
+				{"10.0.0.1", -time.Hour, 2},
+				{"10.0.0.1", -30 * time.Minute, 2}, // since is inclusive
+				{"10.0.0.1", -29 * time.Minute, 1},
+				{"10.0.0.1", -3 * time.Hour, 3},
+				{"10.0.0.2", -time.Hour, 1},
+				{"10.0.0.9", -time.Hour, 0},
+			} {
+				n, err := tx.CountBackupRequestsByIP(t.Context(), c.ip, t0.Add(c.since))
+				must(t, err)
+				if n != c.want {
+					t.Errorf("CountBackupRequestsByIP(%s, now%v) = %d, want %d", c.ip, c.since, n, c.want)
+				}
+			}
+		})
+	})
+}
+
+func newLink(residentID int64, token string, created time.Time) *sparekey.BackupLink {
+	return &sparekey.BackupLink{TokenHash: token, ResidentID: residentID, CreatedAt: created,
+		ExpiresAt: created.Add(sparekey.BackupLinkTTL)}
+}
+
+func TestBackupLinks(t *testing.T) {
+	forEachDB(t, func(t *testing.T, db *store.DB) {
+		f := seed(t, db)
+		other := &sparekey.Resident{UnitID: f.unit.ID, Name: "Bob", Email: "bob@example.com", CreatedAt: t0}
+		req := newRequest("10.0.0.1", t0.Add(-6*time.Minute))
+		expired := newLink(f.resident.ID, "h-expired", t0.Add(-40*time.Minute))
+		live := newLink(f.resident.ID, "h-live", t0.Add(-5*time.Minute))
+		revoked := newLink(f.resident.ID, "h-revoked", t0.Add(-8*time.Minute))
+		revoked.RevokedAt = ptr(t0.Add(-6 * time.Minute))
+		othersLive := newLink(0, "h-other", t0.Add(-time.Minute))
+		inTx(t, db, func(tx sparekey.Tx) {
+			must(t, tx.CreateResident(t.Context(), other))
+			must(t, tx.CreateBackupRequest(t.Context(), req))
+			live.RequestID, othersLive.ResidentID = req.ID, other.ID
+			for _, l := range []*sparekey.BackupLink{expired, live, revoked, othersLive} {
+				must(t, tx.CreateBackupLink(t.Context(), l))
+			}
+			got, err := tx.BackupLinkByTokenHash(t.Context(), "h-live")
+			must(t, err)
+			same(t, "BackupLinkByTokenHash", got, live)
+			_, err = tx.BackupLinkByTokenHash(t.Context(), "h-nope")
+			wantCode(t, err, sparekey.ENOTFOUND)
+
+			live.RevealedAt, live.Reveals = ptr(t0.Add(-time.Minute)), 2
+			must(t, tx.UpdateBackupLink(t.Context(), live))
+			got, err = tx.BackupLinkByTokenHash(t.Context(), "h-live")
+			must(t, err)
+			same(t, "updated link", got, live)
+			wantCode(t, tx.UpdateBackupLink(t.Context(), &sparekey.BackupLink{ID: 999}), sparekey.ENOTFOUND)
+
+			for since, want := range map[time.Duration]int{-10 * time.Minute: 2, -8 * time.Minute: 2, -time.Hour: 3, -time.Minute: 0} {
+				n, err := tx.CountBackupLinksSince(t.Context(), f.resident.ID, t0.Add(since))
+				must(t, err)
+				if n != want {
+					t.Errorf("CountBackupLinksSince(now%v) = %d, want %d", since, n, want)
+				}
+			}
+
+			must(t, tx.RevokeBackupLinks(t.Context(), f.resident.ID, t0))
+			live.RevokedAt = ptr(t0)
+			for _, want := range []*sparekey.BackupLink{expired, live, revoked, othersLive} {
+				got, err := tx.BackupLinkByTokenHash(t.Context(), want.TokenHash)
+				must(t, err)
+				same(t, "after RevokeBackupLinks: "+want.TokenHash, got, want)
+			}
+		})
+		err := db.Tx(t.Context(), func(tx sparekey.Tx) error {
+			return tx.CreateBackupLink(t.Context(), newLink(f.resident.ID, "h-live", t0))
+		})
+		wantCode(t, err, sparekey.ECONFLICT)
+	})
+}
+
+func TestBackupLinkSlots(t *testing.T) {
+	forEachDB(t, func(t *testing.T, db *store.DB) {
+		f := seed(t, db) // f.lock is created before back, so it sorts first
+		back := newLock(f.unit.ID, "unit-101-back")
+		link := newLink(f.resident.ID, "h", t0)
+		var slots []*sparekey.Slot
+		inTx(t, db, func(tx sparekey.Tx) {
+			must(t, tx.CreateLock(t.Context(), back))
+			must(t, tx.CreateBackupLink(t.Context(), link))
+			slots = []*sparekey.Slot{newSlot(back.ID, 1, "11112222"), newSlot(f.lock.ID, 3, "33334444"),
+				newSlot(f.lock.ID, 0, "55556666"), newSlot(f.lock.ID, 5, "77778888")}
+			for _, s := range slots {
+				must(t, tx.CreateSlot(t.Context(), s))
+			}
+			for _, s := range slots[:3] {
+				must(t, tx.AddBackupLinkSlot(t.Context(), link.ID, s.ID))
+			}
+			got, err := tx.BackupLinkSlots(t.Context(), link.ID)
+			must(t, err)
+			same(t, "BackupLinkSlots, by lock then number", got, []*sparekey.Slot{slots[2], slots[1], slots[0]})
+		})
+		err := db.Tx(t.Context(), func(tx sparekey.Tx) error {
+			return tx.AddBackupLinkSlot(t.Context(), link.ID, slots[0].ID)
+		})
+		wantCode(t, err, sparekey.ECONFLICT)
+	})
+}

@@ -1,0 +1,125 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+
+	"sparekey"
+)
+
+// The message outbox. Body and HTML are sealed at rest: a backup link's
+// token travels in them.
+
+const messageColumns = `id, channel, recipient, subject, body_sealed, html_sealed, kind, status,
+	attempts, next_attempt_at, last_error, provider_id, created_at, sent_at`
+
+func (t *tx) scanMessage(row scanner) (*sparekey.Message, error) {
+	var m sparekey.Message
+	var body, html []byte
+	var nextAttemptAt, createdAt int64
+	var sentAt sql.NullInt64
+	if err := row.Scan(&m.ID, &m.Channel, &m.To, &m.Subject, &body, &html, &m.Kind, &m.Status,
+		&m.Attempts, &nextAttemptAt, &m.LastError, &m.ProviderID, &createdAt, &sentAt); err != nil {
+		return nil, err
+	}
+	var err error
+	if m.Body, err = t.open(body); err != nil {
+		return nil, fmt.Errorf("message %d body: %w", m.ID, err)
+	}
+	if m.HTML, err = t.open(html); err != nil {
+		return nil, fmt.Errorf("message %d html: %w", m.ID, err)
+	}
+	m.NextAttemptAt = fromMicros(nextAttemptAt)
+	m.CreatedAt = fromMicros(createdAt)
+	m.SentAt = timePtr(sentAt)
+	return &m, nil
+}
+
+func (t *tx) CreateMessage(ctx context.Context, m *sparekey.Message) error {
+	body, err := t.seal(m.Body)
+	if err != nil {
+		return fmt.Errorf("create message: %w", err)
+	}
+	html, err := t.seal(m.HTML)
+	if err != nil {
+		return fmt.Errorf("create message: %w", err)
+	}
+	id, err := t.insert(ctx, `
+		INSERT INTO messages (channel, recipient, subject, body_sealed, html_sealed, kind, status,
+			attempts, next_attempt_at, last_error, provider_id, created_at, sent_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		string(m.Channel), m.To, m.Subject, body, html, m.Kind, string(m.Status),
+		m.Attempts, micros(m.NextAttemptAt), m.LastError, m.ProviderID, micros(m.CreatedAt), nullMicros(m.SentAt))
+	if err != nil {
+		return t.fail(err, "create message", "")
+	}
+	m.ID = id
+	return nil
+}
+
+// ClaimMessages claims like ClaimBackupRequests: pick candidates, then take
+// each with an UPDATE that re-checks status and lease.
+func (t *tx) ClaimMessages(ctx context.Context, channels []sparekey.Channel, now time.Time, lease time.Duration, limit int) ([]*sparekey.Message, error) {
+	if len(channels) == 0 {
+		return []*sparekey.Message{}, nil
+	}
+	args := []any{}
+	for _, c := range channels {
+		args = append(args, string(c))
+	}
+	args = append(args, string(sparekey.MessageQueued), string(sparekey.MessageFailed), micros(now), micros(now), limitOrAll(limit))
+	candidates, err := getAll(ctx, t, "claim messages", t.scanMessage, `
+		SELECT `+messageColumns+` FROM messages
+		WHERE channel IN (`+placeholders(len(channels))+`) AND status IN (?, ?) AND next_attempt_at <= ?
+			AND (claimed_until IS NULL OR claimed_until <= ?)
+		ORDER BY created_at, id LIMIT ?`, args...)
+	if err != nil {
+		return nil, err
+	}
+	claimed := candidates[:0]
+	for _, m := range candidates {
+		ok, err := t.claim(ctx, `
+			UPDATE messages SET claimed_until = ?
+			WHERE id = ? AND status IN (?, ?) AND (claimed_until IS NULL OR claimed_until <= ?)`,
+			micros(now.Add(lease)), m.ID, string(sparekey.MessageQueued), string(sparekey.MessageFailed), micros(now))
+		if err != nil {
+			return nil, t.fail(err, "claim message", "")
+		} else if ok {
+			claimed = append(claimed, m)
+		}
+	}
+	return claimed, nil
+}
+
+// UpdateMessage records a delivery attempt and ends the worker's lease.
+func (t *tx) UpdateMessage(ctx context.Context, m *sparekey.Message) error {
+	return t.update(ctx, "update message", notFound("message %d not found", m.ID), "", `
+		UPDATE messages SET status = ?, attempts = ?, next_attempt_at = ?, last_error = ?, provider_id = ?,
+			sent_at = ?, claimed_until = NULL
+		WHERE id = ?`,
+		string(m.Status), m.Attempts, micros(m.NextAttemptAt), m.LastError, m.ProviderID, nullMicros(m.SentAt), m.ID)
+}
+
+func (t *tx) Messages(ctx context.Context, to string, limit int) ([]*sparekey.Message, error) {
+	where, args := recipientFilter("1 = 1", to)
+	return getAll(ctx, t, "messages", t.scanMessage, `
+		SELECT `+messageColumns+` FROM messages
+		WHERE `+where+`
+		ORDER BY created_at DESC, id DESC LIMIT ?`, append(args, limitOrAll(limit))...)
+}
+
+func (t *tx) CountMessagesSince(ctx context.Context, channel sparekey.Channel, to string, since time.Time) (int, error) {
+	where, args := recipientFilter("channel = ? AND created_at >= ?", to, string(channel), micros(since))
+	return t.count(ctx, "count messages", `SELECT COUNT(*) FROM messages WHERE `+where, args...)
+}
+
+// recipientFilter adds "recipient = to" to a WHERE clause when to is set.
+func recipientFilter(where, to string, args ...any) (string, []any) {
+	if to != "" {
+		where += " AND recipient = ?"
+		args = append(args, to)
+	}
+	return where, args
+}

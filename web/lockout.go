@@ -1,0 +1,200 @@
+package web
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"time"
+
+	"sparekey"
+	"sparekey/lockout"
+)
+
+// acceptedBody is the one answer to every well-formed Get Code request,
+// known contact or not: byte for byte the same.
+var acceptedBody = []byte(`{"status":"accepted","message":"If this matches an account, we sent a link to the phone and email on that account. The link expires 30 minutes after your request."}` + "\n")
+
+func handleCreateBackupCodeRequest(cfg Config) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		contact, err := decodeContact(w, r)
+		if err == nil {
+			err = cfg.Lockout.RequestCode(r.Context(), lockout.CodeRequest{Contact: contact, IP: clientIP(r), UserAgent: r.UserAgent()})
+		}
+		if err != nil {
+			writeError(w, r, cfg.Logger, err)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusAccepted)
+		w.Write(acceptedBody)
+	})
+}
+
+// decodeContact accepts exactly {"contact": "<string>"}: one key, once,
+// with a string value; arrays, objects, numbers, repeated or unknown keys
+// are refused.
+func decodeContact(w http.ResponseWriter, r *http.Request) (string, error) {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+	if err != nil {
+		return "", badJSON(err)
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	invalid := sparekey.Errorf(sparekey.EINVALID, `Send a JSON object with one string field: {"contact": "<email or phone>"}.`)
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		return "", invalid
+	}
+	var contact *string
+	for dec.More() {
+		key, err := dec.Token()
+		if err != nil {
+			return "", invalid
+		}
+		if key != "contact" || contact != nil {
+			return "", invalid
+		}
+		val, err := dec.Token()
+		if err != nil {
+			return "", invalid
+		}
+		s, ok := val.(string)
+		if !ok {
+			return "", sparekey.Errorf(sparekey.EINVALIDCONTACT, "contact must be one email address or phone number, as a string.")
+		}
+		contact = &s
+	}
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('}') {
+		return "", invalid
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return "", invalid
+	}
+	if contact == nil {
+		return "", sparekey.Errorf(sparekey.EINVALIDCONTACT, "contact is required: your email address or phone number.")
+	}
+	return *contact, nil
+}
+
+func handleWizardPage() http.Handler {
+	steps := map[string]string{"": "wizard", "jammed": "wizard_jammed", "code": "wizard_code", "cleared": "wizard_cleared", "stuck": "wizard_stuck"}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		name, ok := steps[r.URL.Query().Get("step")]
+		if !ok {
+			name = "wizard"
+		}
+		render(w, nil, http.StatusOK, name, "I'm locked out", nil)
+	})
+}
+
+type getCodeData struct {
+	Contact string
+	Error   string
+}
+
+func handleGetCodePage(cfg Config) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		render(w, cfg.Logger, http.StatusOK, "getcode", "Send me a code", getCodeData{})
+	})
+}
+
+func handleGetCodeForm(cfg Config) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r.Body = http.MaxBytesReader(w, r.Body, maxBody)
+		if err := r.ParseForm(); err != nil {
+			render(w, cfg.Logger, http.StatusBadRequest, "getcode", "Send me a code", getCodeData{Error: "The form could not be read. Please try again."})
+			return
+		}
+		values := r.PostForm["contact"]
+		if len(values) != 1 {
+			render(w, cfg.Logger, http.StatusBadRequest, "getcode", "Send me a code", getCodeData{Error: "Enter one email address or phone number."})
+			return
+		}
+		err := cfg.Lockout.RequestCode(r.Context(), lockout.CodeRequest{Contact: values[0], IP: clientIP(r), UserAgent: r.UserAgent()})
+		if err != nil {
+			status := httpStatus(err)
+			if status == http.StatusInternalServerError {
+				cfg.Logger.Error("get code form", "err", err)
+			}
+			render(w, cfg.Logger, status, "getcode", "Send me a code", getCodeData{Contact: values[0], Error: sparekey.ErrorMessage(err)})
+			return
+		}
+		render(w, cfg.Logger, http.StatusAccepted, "getcode_sent", "Check your phone and email", nil)
+	})
+}
+
+type linkData struct {
+	Token     string
+	View      *lockout.LinkView
+	Reveal    *lockout.Reveal
+	ExpiresIn string
+}
+
+func visit(r *http.Request) lockout.Visit {
+	return lockout.Visit{IP: clientIP(r), UserAgent: r.UserAgent()}
+}
+
+func handleLinkPage(cfg Config) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		token := r.PathValue("token")
+		view, err := cfg.Lockout.ViewLink(r.Context(), token, visit(r))
+		if err != nil {
+			linkErrorPage(w, cfg, err)
+			return
+		}
+		render(w, cfg.Logger, http.StatusOK, "link", "Your backup code", linkData{Token: token, View: view, ExpiresIn: minutesLeft(cfg.now(), view.ExpiresAt)})
+	})
+}
+
+func handleRevealPage(cfg Config) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		token := r.PathValue("token")
+		rev, err := cfg.Lockout.RevealLink(r.Context(), token, visit(r))
+		if err != nil {
+			linkErrorPage(w, cfg, err)
+			return
+		}
+		render(w, cfg.Logger, http.StatusOK, "reveal", "Your backup code", linkData{Reveal: rev, ExpiresIn: minutesLeft(cfg.now(), rev.ExpiresAt)})
+	})
+}
+
+func linkErrorPage(w http.ResponseWriter, cfg Config, err error) {
+	switch sparekey.ErrorCode(err) {
+	case sparekey.ELINKEXPIRED:
+		render(w, cfg.Logger, http.StatusGone, "link_expired", "This link has expired", getCodeData{})
+	case sparekey.ELINKNOTFOUND:
+		render(w, cfg.Logger, http.StatusNotFound, "link_unknown", "Link not found", getCodeData{})
+	default:
+		cfg.Logger.Error("backup link page", "err", err)
+		render(w, cfg.Logger, http.StatusInternalServerError, "error", "Something went wrong", nil)
+	}
+}
+
+type revealResponse struct {
+	ExpiresAt time.Time            `json:"expires_at"`
+	Codes     []lockout.BackupCode `json:"codes"`
+}
+
+func handleRevealLink(cfg Config) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rev, err := cfg.Lockout.RevealLink(r.Context(), r.PathValue("token"), visit(r))
+		if err != nil {
+			writeError(w, r, cfg.Logger, err)
+			return
+		}
+		encode(w, http.StatusOK, revealResponse{ExpiresAt: rev.ExpiresAt.UTC().Truncate(time.Second), Codes: rev.Codes})
+	})
+}
+
+// minutesLeft says how long a link has left, rounded down, never negative.
+func minutesLeft(now, expires time.Time) string {
+	d := expires.Sub(now)
+	switch {
+	case d <= time.Minute:
+		return "less than a minute"
+	case d < 2*time.Minute:
+		return "1 minute"
+	}
+	return fmt.Sprintf("%d minutes", d/time.Minute)
+}

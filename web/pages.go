@@ -1,0 +1,77 @@
+package web
+
+import (
+	"bytes"
+	"embed"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"net/http"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+//go:embed static
+var staticFS embed.FS
+
+// pages holds one template set per page, each with the shared layout.
+var pages = func() map[string]*template.Template {
+	names, err := fs.Glob(templateFS, "templates/*.html")
+	if err != nil {
+		panic(err)
+	}
+	out := map[string]*template.Template{}
+	for _, n := range names {
+		base := n[len("templates/") : len(n)-len(".html")]
+		if base == "layout" || base == "svg" {
+			continue
+		}
+		out[base] = template.Must(template.New("layout.html").ParseFS(templateFS, "templates/layout.html", "templates/svg.html", n))
+	}
+	return out
+}()
+
+// page is the data every page template gets.
+type page struct {
+	Title string
+	Data  any
+}
+
+// render writes a page with status; it renders into a buffer first so a
+// template error becomes a clean 500, never half a page.
+func render(w http.ResponseWriter, log *slog.Logger, status int, name, title string, data any) {
+	var buf bytes.Buffer
+	if err := pages[name].Execute(&buf, page{Title: title, Data: data}); err != nil {
+		if log != nil {
+			log.Error("render page", "page", name, "err", err)
+		}
+		http.Error(w, "Internal error", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
+	w.Write(buf.Bytes())
+}
+
+func handleStatic() http.Handler {
+	sub, _ := fs.Sub(staticFS, "static")
+	files := http.StripPrefix("/static/", http.FileServerFS(sub))
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "public, max-age=3600")
+		files.ServeHTTP(w, r)
+	})
+}
+
+func handleHealthz() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.Write([]byte("ok\n"))
+	})
+}
+
+func handleHomePage() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		render(w, nil, http.StatusOK, "home", "Sparekey", nil)
+	})
+}

@@ -1,0 +1,32 @@
+package web
+
+import "net/http"
+
+func addRoutes(mux *http.ServeMux, cfg Config) {
+	mux.Handle("GET /healthz", handleHealthz())
+	mux.Handle("GET /static/", handleStatic())
+	mux.Handle("GET /{$}", handleHomePage())
+
+	// The locked-out flow: public, no sign-in.
+	mux.Handle("GET /support/locked-out", handleWizardPage())
+	mux.Handle("GET /support/locked-out/code", handleGetCodePage(cfg))
+	mux.Handle("POST /support/locked-out/code", handleGetCodeForm(cfg))
+	mux.Handle("POST /api/v1/backup-code-requests", handleCreateBackupCodeRequest(cfg))
+	mux.Handle("GET /b/{token}", handleLinkPage(cfg))
+	mux.Handle("POST /b/{token}", handleRevealPage(cfg))
+	mux.Handle("POST /api/v1/backup-links/{token}/reveal", handleRevealLink(cfg))
+
+	// Staff API.
+	mux.Handle("GET /api/v1/locks/{lock}", requireStaff(cfg, handleGetLock(cfg)))
+	mux.Handle("POST /api/v1/locks/{lock}/unlock", requireStaff(cfg, handleOperateLock(cfg, true)))
+	mux.Handle("POST /api/v1/locks/{lock}/lock", requireStaff(cfg, handleOperateLock(cfg, false)))
+
+	// Demo-only tools; 404 unless serve --demo.
+	mux.Handle("GET /api/v1/dev/outbox", devOnly(cfg, handleDevOutbox(cfg)))
+	mux.Handle("GET /dev/outbox", devOnly(cfg, handleDevOutboxPage(cfg)))
+	mux.Handle("POST /api/v1/dev/clock", devOnly(cfg, handleDevClock(cfg)))
+	mux.Handle("POST /api/v1/dev/locks/{lock}/keypad", devOnly(cfg, handleDevKeypad(cfg)))
+	mux.Handle("POST /api/v1/dev/locks/{lock}/state", devOnly(cfg, handleDevLockState(cfg)))
+
+	mux.Handle("/api/", handleAPINotFound())
+}

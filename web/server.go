@@ -1,0 +1,66 @@
+// Package web serves Sparekey over HTTP: the resident pages (HTML, working
+// without JavaScript) and the JSON API. Every route is in routes.go.
+package web
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"sparekey"
+	"sparekey/access"
+	"sparekey/lockout"
+)
+
+// Lockout is the locked-out resident's flow.
+type Lockout interface {
+	RequestCode(ctx context.Context, req lockout.CodeRequest) error
+	ViewLink(ctx context.Context, token string, v lockout.Visit) (*lockout.LinkView, error)
+	RevealLink(ctx context.Context, token string, v lockout.Visit) (*lockout.Reveal, error)
+}
+
+// Locks answers staff questions about locks and operates them.
+type Locks interface {
+	LockInfo(ctx context.Context, device string) (*access.LockInfo, error)
+	Operate(ctx context.Context, device string, unlock bool, actor string) error
+}
+
+// Dev holds the demo-only tools behind /api/v1/dev and /dev. nil turns
+// every dev route into a 404.
+type Dev struct {
+	Clock    *sparekey.OffsetClock
+	Store    sparekey.Store
+	Keypad   func(device, code string) (sparekey.KeypadResult, error)
+	SetState func(device string, jammed, online *bool, battery *int) error
+	// Advanced is called after the clock moved, to wake background work.
+	Advanced func()
+}
+
+// Config is everything the server needs.
+type Config struct {
+	Logger     *slog.Logger
+	Clock      sparekey.Clock
+	Lockout    Lockout
+	Locks      Locks
+	Dev        *Dev
+	AdminToken string
+	// DefaultRegion is shown in hints about phone numbers.
+	DefaultRegion string
+}
+
+// NewServer returns the whole HTTP handler.
+func NewServer(cfg Config) http.Handler {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	mux := http.NewServeMux()
+	addRoutes(mux, cfg)
+	var h http.Handler = mux
+	h = securityHeaders(h)
+	h = recoverPanics(cfg.Logger, h)
+	h = logRequests(cfg.Logger, h)
+	return h
+}
+
+func (cfg Config) now() time.Time { return cfg.Clock.Now() }
