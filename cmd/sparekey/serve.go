@@ -23,12 +23,12 @@ import (
 )
 
 type serveConfig struct {
-	addr, db, baseURL, adminToken, mqtt  string
-	demo                                 bool
-	ipLimit, poolSize                    int
-	smtp, smtpFrom                       string
+	addr, db, baseURL, adminToken, mqtt   string
+	demo                                  bool
+	ipLimit, poolSize                     int
+	smtp, smtpFrom                        string
 	smsURL, smsAccount, smsToken, smsFrom string
-	defaultRegion, secretKey, logLevel   string
+	defaultRegion, secretKey, logLevel    string
 }
 
 func parseServe(args []string, getenv func(string) string, stderr io.Writer) (*serveConfig, error) {
@@ -287,10 +287,12 @@ type noDriver struct{}
 func (noDriver) err(device string) error {
 	return sparekey.Errorf(sparekey.ELOCKOFFLINE, "lock %s is unreachable: no lock adapter is configured", device)
 }
-func (d noDriver) SetPIN(_ context.Context, device string, _ int, _ string) error { return d.err(device) }
-func (d noDriver) ClearPIN(_ context.Context, device string, _ int) error          { return d.err(device) }
-func (d noDriver) Lock(_ context.Context, device string) error                     { return d.err(device) }
-func (d noDriver) Unlock(_ context.Context, device string) error                   { return d.err(device) }
+func (d noDriver) SetPIN(_ context.Context, device string, _ int, _ string) error {
+	return d.err(device)
+}
+func (d noDriver) ClearPIN(_ context.Context, device string, _ int) error { return d.err(device) }
+func (d noDriver) Lock(_ context.Context, device string) error            { return d.err(device) }
+func (d noDriver) Unlock(_ context.Context, device string) error          { return d.err(device) }
 
 // simDriver adds a virtual lock the first time one is programmed, so locks
 // imported while the demo runs get a simulated twin too.
