@@ -63,7 +63,9 @@ func startServer(t *testing.T, extra ...string) *testServer {
 	ctx, cancel := context.WithCancel(context.Background())
 	stdout, stderr := &syncBuffer{}, &syncBuffer{}
 	errc := make(chan error, 1)
-	go func() { errc <- run(ctx, args, func(string) string { return "" }, strings.NewReader(""), stdout, stderr) }()
+	go func() {
+		errc <- run(ctx, args, func(string) string { return "" }, strings.NewReader(""), stdout, stderr)
+	}()
 	s := &testServer{t: t, base: "http://" + addr, db: db, stderr: stderr}
 	var once sync.Once
 	var stopErr error

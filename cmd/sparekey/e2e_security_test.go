@@ -1,0 +1,218 @@
+package main
+
+import (
+	"context"
+	"net/http"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"sparekey"
+	"sparekey/store"
+)
+
+// moveOut marks a demo resident as moved out, through the store, while the
+// server runs on the same database.
+func (s *testServer) moveOut(email string) {
+	s.t.Helper()
+	keys, _, err := loadKeys("", s.db)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	ctx := context.Background()
+	db, err := store.Open(ctx, s.db, keys)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	defer db.Close()
+	err = db.Tx(ctx, func(tx sparekey.Tx) error {
+		r, err := tx.ResidentByEmail(ctx, email)
+		if err != nil {
+			return err
+		}
+		now := time.Now()
+		r.MovedOutAt = &now
+		return tx.UpdateResident(ctx, r)
+	})
+	if err != nil {
+		s.t.Fatal(err)
+	}
+}
+
+// comparable drops the Date header, the one header that must differ.
+func comparable(r response) string {
+	h := r.header.Clone()
+	h.Del("Date")
+	var keys []string
+	for k, v := range h {
+		keys = append(keys, k+": "+strings.Join(v, ","))
+	}
+	sort.Strings(keys)
+	return strings.Join(keys, "\n") + "\n\n" + string(r.body) + "\n" + http.StatusText(r.status)
+}
+
+// SECURITY.md rule 1: the same status, body and headers for a match, no
+// match, a phone that is not the account's, a moved-out resident, and an
+// account over its limit; rule 11: links never come from the Host header.
+func TestGetCodeAnswersAlike(t *testing.T) {
+	t.Parallel()
+	s := startServer(t, "--ip-limit", "0")
+	s.moveOut("chen@example.com")
+	ask := func(contact string) response {
+		return s.do("POST", "/api/v1/backup-code-requests", `{"contact":`+quote(contact)+`}`,
+			"Host", "evil.example", "X-Forwarded-Host", "evil.example")
+	}
+	for range 3 {
+		ask("ana@example.com")
+	}
+	s.waitMessages("ana@example.com", "backup_link", 3)
+	want := comparable(ask("ana@example.com")) // over the per-account limit
+	for _, contact := range []string{
+		"ben@example.com",    // match
+		"nobody@example.org", // no match
+		"(201) 555-0177",     // a phone on no account
+		"chen@example.com",   // moved out
+		"+12015550103",       // moved out, by phone
+	} {
+		if got := comparable(ask(contact)); got != want {
+			t.Errorf("answer for %q differs:\n%s\n--- want ---\n%s", contact, got, want)
+		}
+	}
+	s.waitMessages("ben@example.com", "backup_link", 1)
+	time.Sleep(300 * time.Millisecond) // let the job finish the rest of the queue
+	if n := len(s.outbox("ana@example.com")); n != 3 {
+		t.Errorf("Ana got %d emails, want 3: the 4th request is over the hourly limit", n)
+	}
+	for _, to := range []string{"chen@example.com", "+12015550103", "nobody@example.org", "+12015550177"} {
+		if got := s.outbox(to); len(got) != 0 {
+			t.Errorf("%s got %d messages, want none", to, len(got))
+		}
+	}
+	for _, m := range s.outbox("") {
+		if strings.Contains(m.Body, "evil.example") {
+			t.Fatalf("a link was built from the Host header:\n%s", m.Body)
+		}
+	}
+}
+
+// SECURITY.md rule 2: answering takes as long for a known account as for an
+// unknown one, because the lookup happens later in the background job.
+func TestGetCodeTimingDoesNotDependOnAccount(t *testing.T) {
+	s := startServer(t, "--ip-limit", "0")
+	const n = 40
+	var known, unknown []time.Duration
+	for i := range 2 * n {
+		contact := "nobody@example.org"
+		if i%2 == 0 {
+			contact = "ana@example.com"
+		}
+		start := time.Now()
+		s.requestCode(contact)
+		d := time.Since(start)
+		if i%2 == 0 {
+			known = append(known, d)
+		} else {
+			unknown = append(unknown, d)
+		}
+	}
+	mk, mu := median(known), median(unknown)
+	// Within noise: the medians may differ by 50% of the larger or 2ms,
+	// whichever is more. The real gap in a lookup-in-request design is
+	// the lookup plus queuing two messages, several store transactions.
+	limit := max(max(mk, mu)/2, 2*time.Millisecond)
+	if diff := mk - mu; diff > limit || -diff > limit {
+		t.Fatalf("known median %v, unknown median %v: differ by more than %v", mk, mu, limit)
+	}
+	t.Logf("median known %v, unknown %v", mk, mu)
+}
+
+func median(ds []time.Duration) time.Duration {
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	return s[len(s)/2]
+}
+
+// SECURITY.md rule 6: the per-IP limit answers 429 with the error shape.
+func TestGetCodePerIPLimit(t *testing.T) {
+	t.Parallel()
+	s := startServer(t, "--ip-limit", "3")
+	for range 3 {
+		s.requestCode("nobody@example.org")
+	}
+	r := s.do("POST", "/api/v1/backup-code-requests", `{"contact":"ana@example.com"}`)
+	if r.status != http.StatusTooManyRequests || !strings.Contains(string(r.body), `"code":"rate_limited"`) {
+		t.Fatalf("4th request = %d %s, want 429 rate_limited", r.status, r.body)
+	}
+	s.json("POST", "/api/v1/dev/clock", `{"advance":"61s"}`, 200, nil)
+	s.requestCode("ana@example.com")
+}
+
+// Dev endpoints exist only with --demo.
+func TestNoDevEndpointsWithoutDemo(t *testing.T) {
+	t.Parallel()
+	addr := freeAddr(t)
+	db := t.TempDir() + "/s.db"
+	ctx, cancel := context.WithCancel(context.Background())
+	errc := make(chan error, 1)
+	stderr := &syncBuffer{}
+	go func() {
+		errc <- run(ctx, []string{"sparekey", "serve", "--addr", addr, "--db", db}, func(string) string { return "" }, nil, &syncBuffer{}, stderr)
+	}()
+	defer func() {
+		cancel()
+		if err := <-errc; err != nil {
+			t.Error(err)
+		}
+	}()
+	s := &testServer{t: t, base: "http://" + addr, db: db, stderr: stderr}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		resp, err := http.Get(s.base + "/healthz")
+		if err == nil {
+			resp.Body.Close()
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("server not ready")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	for _, p := range []string{"/api/v1/dev/outbox", "/dev/outbox"} {
+		if r := s.do("GET", p, ""); r.status != http.StatusNotFound {
+			t.Errorf("GET %s without --demo = %d", p, r.status)
+		}
+	}
+	if r := s.do("POST", "/api/v1/dev/clock", `{"advance":"31m"}`); r.status != http.StatusNotFound {
+		t.Errorf("dev clock without --demo = %d", r.status)
+	}
+}
+
+func TestServeFlagErrors(t *testing.T) {
+	t.Parallel()
+	for _, args := range [][]string{
+		{"serve", "--base-url", "not a url"},
+		{"serve", "--ip-limit", "-1"},
+		{"serve", "--sms-url", "http://127.0.0.1:1"},
+		{"serve", "--secret-key", "short"},
+		{"serve", "extra"},
+		{"bogus"},
+		{},
+	} {
+		err := run(context.Background(), append([]string{"sparekey"}, args...), func(string) string { return "" }, nil, &syncBuffer{}, &syncBuffer{})
+		if err == nil {
+			t.Errorf("run %v succeeded, want an error", args)
+		}
+	}
+	err := run(context.Background(), []string{"sparekey", "serve", "--db", t.TempDir() + "/x.db"},
+		func(k string) string {
+			if k == "SPAREKEY_ADDR" {
+				return "not-an-address"
+			}
+			return ""
+		}, nil, &syncBuffer{}, &syncBuffer{})
+	if err == nil || !strings.Contains(err.Error(), "not-an-address") {
+		t.Errorf("SPAREKEY_ADDR not used: %v", err)
+	}
+}
