@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"regexp"
 )
 
 //go:embed templates/*.html
@@ -27,10 +28,23 @@ var pages = func() map[string]*template.Template {
 		if base == "layout" || base == "svg" {
 			continue
 		}
-		out[base] = template.Must(template.New("layout.html").ParseFS(templateFS, "templates/layout.html", "templates/svg.html", n))
+		out[base] = template.Must(template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/svg.html", n))
 	}
 	return out
 }()
+
+var funcs = template.FuncMap{"linkify": linkify}
+
+var urlRE = regexp.MustCompile(`https?://[^\s<>"']+`)
+
+// linkify escapes text and turns the URLs in it into links, so the dev
+// outbox's messages can be clicked through.
+func linkify(text string) template.HTML {
+	escaped := template.HTMLEscapeString(text)
+	return template.HTML(urlRE.ReplaceAllStringFunc(escaped, func(u string) string {
+		return `<a href="` + u + `">` + u + `</a>`
+	}))
+}
 
 // page is the data every page template gets.
 type page struct {

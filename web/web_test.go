@@ -331,3 +331,11 @@ func FuzzBackupCodeRequest(f *testing.F) {
 		}
 	})
 }
+
+func TestLinkify(t *testing.T) {
+	got := string(linkify("Open http://127.0.0.1:8080/b/abc_-1 now <script>"))
+	want := `Open <a href="http://127.0.0.1:8080/b/abc_-1">http://127.0.0.1:8080/b/abc_-1</a> now &lt;script&gt;`
+	if got != want {
+		t.Fatalf("linkify = %s", got)
+	}
+}
