@@ -146,7 +146,7 @@ func (db *DB) inTx(ctx context.Context, pool *sql.DB, opts *sql.TxOptions, fn fu
 	// A no-op after Commit. It also runs while a panic in fn unwinds, so the
 	// transaction is rolled back and its connection freed before the panic
 	// goes on.
-	
+	defer sqlTx.Rollback()
 	if err := fn(&tx{tx: sqlTx, keys: db.keys, dialect: db.dialect}); err != nil {
 		return err
 	}

@@ -135,7 +135,8 @@ func TestOpenFailsNamingThePath(t *testing.T) {
 }
 
 // Opening a file again (a restart, a second process) runs the migrations
-// again without harm, and both stores can write at once.
+// again without harm, and both stores can write at once: BEGIN IMMEDIATE
+// and the busy timeout make the second writer wait instead of failing.
 func TestOpenSameFileTwice(t *testing.T) {
 	t.Parallel()
 	path := filepath.Join(t.TempDir(), "sparekey.db")
@@ -150,6 +151,11 @@ func TestOpenSameFileTwice(t *testing.T) {
 		}
 		wg.Go(func() {
 			errs <- db.Tx(t.Context(), func(tx sparekey.Tx) error {
+				// Read before writing: a transaction that started as a reader
+				// could not take the write lock after the other store wrote.
+				if _, err := tx.Locks(t.Context()); err != nil {
+					return err
+				}
 				return tx.CreateProperty(t.Context(), &sparekey.Property{Name: fmt.Sprint("p", i), Timezone: "UTC", CreatedAt: t0})
 			})
 		})
