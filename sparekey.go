@@ -161,6 +161,7 @@ const (
 	OutcomeSent      = "sent"
 	OutcomeNoMatch   = "no_match"
 	OutcomeThrottled = "throttled"
+	OutcomeFailed    = "failed" // given up after repeated errors; a bug, not a normal outcome
 )
 
 // BackupRequest is one Get Code request. The contact is kept only as a
@@ -332,8 +333,9 @@ type Tx interface {
 	UpdateMessage(ctx context.Context, m *Message) error
 	// Messages lists messages newest first; to filters by recipient when set.
 	Messages(ctx context.Context, to string, limit int) ([]*Message, error)
-	// CountMessagesSince counts messages of a channel created since t; to
-	// filters by recipient when set.
+	// CountMessagesSince counts messages of a channel created after t; to
+	// filters by recipient when set. (All Count…Since windows exclude t, so
+	// a one-minute window ends exactly one minute after a request.)
 	CountMessagesSince(ctx context.Context, channel Channel, to string, since time.Time) (int, error)
 
 	RecordAudit(ctx context.Context, e *AuditEvent) error

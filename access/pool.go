@@ -130,7 +130,9 @@ func (s *Service) issueOn(ctx context.Context, tx sparekey.Tx, lock *sparekey.Lo
 		if sl.Purpose != sparekey.SlotBackup || !sl.Usable() {
 			continue
 		}
-		if IssuedTo(sl, r.ID, now) {
+		// Give the same code again only if it outlives the new link, so a
+		// revealed code never stops working while its link is live.
+		if IssuedTo(sl, r.ID, now.Add(sparekey.BackupLinkTTL+reissueMargin)) {
 			return sl, nil
 		}
 		if free == nil && sl.Backup == sparekey.BackupAvailable {
@@ -150,6 +152,9 @@ func (s *Service) issueOn(ctx context.Context, tx sparekey.Tx, lock *sparekey.Lo
 		Subject: fmt.Sprintf("resident:%d", r.ID), Detail: map[string]string{"lock": lock.Device, "slot": fmt.Sprint(free.Number)}})
 	return free, err
 }
+
+// reissueMargin is how much longer than a link a re-given code must live.
+const reissueMargin = 5 * time.Minute
 
 // IssuedTo reports whether the backup slot currently holds a code issued to
 // the resident that is still valid at now: confirmed on the lock, not used,

@@ -24,7 +24,7 @@ func ParseContact(typed, defaultRegion string) (sparekey.ContactKind, string, er
 	}
 	if strings.Contains(s, "@") {
 		email, ok := normalizeEmail(s)
-		if !ok {
+		if !ok || len(email) > MaxContactLength { // lower-casing can make text longer
 			return "", "", invalid
 		}
 		return sparekey.ContactEmail, email, nil

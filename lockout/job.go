@@ -2,6 +2,7 @@ package lockout
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -71,18 +72,21 @@ func (s *Service) RunOnce(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	// One request that cannot be answered must not hold up the others: its
+	// lease runs out and a later pass tries it again.
 	queued := false
-	for i, r := range claimed {
+	var errs []error
+	for _, r := range claimed {
 		sent, err := s.answer(ctx, r)
 		if err != nil {
-			return i, fmt.Errorf("answer backup request %d: %w", r.ID, err)
+			errs = append(errs, fmt.Errorf("answer backup request %d: %w", r.ID, err))
 		}
 		queued = queued || sent
 	}
 	if queued {
 		s.cfg.Queued()
 	}
-	return len(claimed), nil
+	return len(claimed), errors.Join(errs...)
 }
 
 // answer does everything a request leads to in one transaction: if the
@@ -94,9 +98,9 @@ func (s *Service) answer(ctx context.Context, r *sparekey.BackupRequest) (bool, 
 		now := s.now()
 		r.ProcessedAt = &now
 		if r.Attempts > maxRequestAttempts {
-			r.Outcome = "failed"
+			r.Outcome = sparekey.OutcomeFailed
 			s.log.Error("backup request given up after repeated failures", "request", r.ID)
-			return tx.UpdateBackupRequest(ctx, r)
+			return s.finish(ctx, tx, r, nil)
 		}
 		resident, err := tx.ResidentByContactHash(ctx, r.ContactKind, r.ContactHash)
 		if sparekey.ErrorCode(err) == sparekey.ENOTFOUND {

@@ -43,7 +43,7 @@ func (t *tx) CreateBackupRequest(ctx context.Context, r *sparekey.BackupRequest)
 
 func (t *tx) CountBackupRequestsByIP(ctx context.Context, ip string, since time.Time) (int, error) {
 	return t.count(ctx, "count backup requests", `
-		SELECT COUNT(*) FROM backup_requests WHERE ip = ? AND created_at >= ?`, ip, micros(since))
+		SELECT COUNT(*) FROM backup_requests WHERE ip = ? AND created_at > ?`, ip, micros(since))
 }
 
 // ClaimBackupRequests picks candidates, then claims each with an UPDATE that
@@ -158,7 +158,7 @@ func (t *tx) RevokeBackupLinks(ctx context.Context, residentID int64, now time.T
 
 func (t *tx) CountBackupLinksSince(ctx context.Context, residentID int64, since time.Time) (int, error) {
 	return t.count(ctx, "count backup links", `
-		SELECT COUNT(*) FROM backup_links WHERE resident_id = ? AND created_at >= ?`, residentID, micros(since))
+		SELECT COUNT(*) FROM backup_links WHERE resident_id = ? AND created_at > ?`, residentID, micros(since))
 }
 
 func (t *tx) AddBackupLinkSlot(ctx context.Context, linkID, slotID int64) error {

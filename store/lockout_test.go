@@ -77,7 +77,8 @@ func TestCountBackupRequestsByIP(t *testing.T) {
 				want  int
 			}{
 				{"10.0.0.1", -time.Hour, 2},
-				{"10.0.0.1", -30 * time.Minute, 2}, // since is inclusive
+				{"10.0.0.1", -30 * time.Minute, 1}, // since is exclusive
+				{"10.0.0.1", -31 * time.Minute, 2},
 				{"10.0.0.1", -29 * time.Minute, 1},
 				{"10.0.0.1", -3 * time.Hour, 3},
 				{"10.0.0.2", -time.Hour, 1},
@@ -128,7 +129,7 @@ func TestBackupLinks(t *testing.T) {
 			same(t, "updated link", got, live)
 			wantCode(t, tx.UpdateBackupLink(t.Context(), &sparekey.BackupLink{ID: 999}), sparekey.ENOTFOUND)
 
-			for since, want := range map[time.Duration]int{-10 * time.Minute: 2, -8 * time.Minute: 2, -time.Hour: 3, -time.Minute: 0} {
+			for since, want := range map[time.Duration]int{-10 * time.Minute: 2, -8 * time.Minute: 1, -time.Hour: 3, -time.Minute: 0} {
 				n, err := tx.CountBackupLinksSince(t.Context(), f.resident.ID, t0.Add(since))
 				must(t, err)
 				if n != want {

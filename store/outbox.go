@@ -111,7 +111,7 @@ func (t *tx) Messages(ctx context.Context, to string, limit int) ([]*sparekey.Me
 }
 
 func (t *tx) CountMessagesSince(ctx context.Context, channel sparekey.Channel, to string, since time.Time) (int, error) {
-	where, args := recipientFilter("channel = ? AND created_at >= ?", to, string(channel), micros(since))
+	where, args := recipientFilter("channel = ? AND created_at > ?", to, string(channel), micros(since))
 	return t.count(ctx, "count messages", `SELECT COUNT(*) FROM messages WHERE `+where, args...)
 }
 

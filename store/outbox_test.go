@@ -115,7 +115,8 @@ func TestCountMessagesSince(t *testing.T) {
 			}{
 				{sparekey.ChannelSMS, "", -time.Hour, 2},
 				{sparekey.ChannelSMS, a, -time.Hour, 1},
-				{sparekey.ChannelSMS, a, -10 * time.Minute, 1}, // since is inclusive
+				{sparekey.ChannelSMS, a, -10 * time.Minute, 0}, // since is exclusive
+				{sparekey.ChannelSMS, a, -11 * time.Minute, 1},
 				{sparekey.ChannelSMS, a, -9 * time.Minute, 0},
 				{sparekey.ChannelSMS, a, -3 * time.Hour, 2},
 				{sparekey.ChannelEmail, "", -time.Hour, 1},
