@@ -137,7 +137,7 @@ type Slot struct {
 
 	// Backup pool fields, meaningful when Purpose is SlotBackup.
 	Backup   BackupState
-	IssuedTo int64 // resident id while issued
+	IssuedTo int64 // resident id while issued; after a rotation, the last holder
 	IssuedAt *time.Time
 	UsedAt   *time.Time
 }

@@ -81,6 +81,11 @@ func applyToLock(lock *sparekey.Lock, ev sparekey.DeviceEvent) {
 	switch ev.Kind {
 	case sparekey.EventJammed:
 		lock.State = sparekey.LockStateJammed
+	case sparekey.EventJamCleared:
+		lock.State = ev.State
+		if ev.State == "" || ev.State == sparekey.LockStateJammed {
+			lock.State = sparekey.LockStateUnknown // cleared, bolt position not told
+		}
 	case sparekey.EventKeypadUnlock, sparekey.EventUnlocked:
 		lock.State = sparekey.LockStateUnlocked
 	case sparekey.EventLocked:
@@ -108,6 +113,14 @@ func (s *Service) keypadUsed(ctx context.Context, tx sparekey.Tx, lock *sparekey
 		switch {
 		case sl.Purpose == sparekey.SlotResident:
 			audit.Detail["resident"] = fmt.Sprint(sl.ResidentID)
+		case sl.Purpose == sparekey.SlotBackup && sl.UsedAt != nil && sl.Sync == sparekey.SyncPending:
+			// Used again before its replacement reached the lock: the
+			// rotation is already under way.
+			audit.Detail["repeat_use"] = "true"
+			if sl.IssuedTo != 0 {
+				audit.Detail["resident"] = fmt.Sprint(sl.IssuedTo)
+			}
+			return nil
 		case sl.Purpose == sparekey.SlotBackup && sl.Backup == sparekey.BackupIssued:
 			audit.Detail["resident"] = fmt.Sprint(sl.IssuedTo)
 			now := s.now()

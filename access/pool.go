@@ -27,7 +27,12 @@ func (s *Service) ProvisionLock(ctx context.Context, tx sparekey.Tx, lock *spare
 			return err
 		}
 		sl, err := s.claimSlot(ctx, tx, lock, slots, sparekey.SlotBackup, code)
-		if err != nil {
+		if sparekey.ErrorCode(err) == sparekey.ECONFLICT {
+			// A full lock keeps the pool it has; staff see the shortfall
+			// in the lock's health. It must not stop other locks' work.
+			s.log.Warn("lock has no free slot to fill its backup pool", "lock", lock.Device, "pool", pool, "want", s.cfg.PoolSize)
+			return nil
+		} else if err != nil {
 			return err
 		}
 		sl.Backup = sparekey.BackupAvailable
@@ -49,11 +54,12 @@ func (s *Service) AssignResidentCode(ctx context.Context, tx sparekey.Tx, lock *
 		return nil, err
 	}
 	taken := takenCodes(slots)
+	shortest, longest := codeRange(lock)
 	if code == "" {
-		if code, err = NewCode(lock.CodeMin, taken); err != nil {
+		if code, err = NewCode(shortest, taken); err != nil {
 			return nil, err
 		}
-	} else if err := ValidCode(code, lock.CodeMin, lock.CodeMax); err != nil {
+	} else if err := ValidCode(code, shortest, longest); err != nil {
 		return nil, sparekey.Errorf(sparekey.EINVALID, "access code for %s: %v", r.Name, err)
 	} else if taken[code] {
 		return nil, sparekey.Errorf(sparekey.ECONFLICT, "access code for %s is already in use on %s", r.Name, lock.Device)
@@ -180,8 +186,7 @@ func (s *Service) rotate(ctx context.Context, tx sparekey.Tx, lock *sparekey.Loc
 	prev := sl.IssuedTo
 	sl.Code = code
 	sl.Backup = sparekey.BackupAvailable
-	sl.IssuedTo = 0
-	sl.IssuedAt = nil
+	sl.IssuedAt = nil // IssuedTo stays: the last holder, until issued again
 	sl.Sync = sparekey.SyncPending
 	sl.SyncAttempts = 0
 	sl.SyncError = ""
@@ -197,10 +202,21 @@ func (s *Service) rotate(ctx context.Context, tx sparekey.Tx, lock *sparekey.Loc
 		Subject: "lock:" + lock.Device, Detail: detail})
 }
 
-// backupLength is the length of backup codes: 8 digits where the lock takes
-// them (harder to guess than the 6 residents choose), else its longest.
+// codeRange is the code lengths Sparekey uses on a lock: 6 to 8 digits,
+// narrowed to what the keypad takes.
+func codeRange(lock *sparekey.Lock) (shortest, longest int) {
+	shortest, longest = max(6, lock.CodeMin), min(8, lock.CodeMax)
+	if longest < shortest { // a keypad outside 6–8: follow the keypad
+		return lock.CodeMin, lock.CodeMax
+	}
+	return shortest, longest
+}
+
+// backupLength is the length of backup codes: the longest Sparekey uses on
+// the lock (8 digits on most), harder to guess than residents' 6.
 func backupLength(lock *sparekey.Lock) int {
-	return max(lock.CodeMin, min(8, lock.CodeMax))
+	_, longest := codeRange(lock)
+	return longest
 }
 
 func takenCodes(slots []*sparekey.Slot) map[string]bool {

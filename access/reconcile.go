@@ -159,7 +159,11 @@ func (s *Service) syncSlot(ctx context.Context, want *sparekey.Slot) (bool, erro
 			sl.SyncAttempts++
 		}
 		sl.SyncError = sparekey.ErrorMessage(sendErr)
-		sl.NextSyncAt = now.Add(s.backoff(sl.SyncAttempts, offline))
+		wait := s.backoff(sl.SyncAttempts)
+		if offline {
+			wait = offlineWait(lock, now)
+		}
+		sl.NextSyncAt = now.Add(wait)
 		if sl.SyncAttempts >= s.cfg.MaxSyncAttempts {
 			sl.Sync = sparekey.SyncFailed
 			s.log.Error("slot sync failed; flagged for staff", "lock", lock.Device, "slot", sl.Number, "attempts", sl.SyncAttempts, "err", sl.SyncError)
@@ -173,14 +177,19 @@ func (s *Service) syncSlot(ctx context.Context, want *sparekey.Slot) (bool, erro
 	return sendErr == nil, err
 }
 
-// backoff is the wait before the next try of a slot: doubling from 2 s,
-// capped at BackoffMax, or at one minute while the lock is offline (it is
-// retried at once when the lock comes back anyway).
-func (s *Service) backoff(attempts int, offline bool) time.Duration {
-	d := 2 * time.Second << min(attempts, 20)
-	limit := s.cfg.BackoffMax
-	if offline {
-		limit = time.Minute
+// backoff is the wait before the next try of a slot on a reachable lock:
+// doubling from 2 s, capped at BackoffMax.
+func (s *Service) backoff(attempts int) time.Duration {
+	return min(2*time.Second<<min(attempts, 20), s.cfg.BackoffMax)
+}
+
+// offlineWait is the wait before trying an offline lock again: as long as
+// it has been gone, from 2 s up to one minute. Offline tries do not count
+// toward flagging a slot, and a lock that reports back is retried at once.
+func offlineWait(lock *sparekey.Lock, now time.Time) time.Duration {
+	gone := time.Minute
+	if lock.LastSeen != nil {
+		gone = now.Sub(*lock.LastSeen)
 	}
-	return min(d, limit)
+	return min(max(gone, 2*time.Second), time.Minute)
 }

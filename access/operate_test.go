@@ -1,0 +1,101 @@
+package access_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"sparekey"
+	"sparekey/sim"
+)
+
+func TestOperate(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+
+	if err := b.svc.Operate(b.ctx, ana101, true, "staff:admin"); err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := b.fleet.Status(ana101); st.State != sparekey.LockStateUnlocked {
+		t.Errorf("virtual lock = %s after a remote unlock", st.State)
+	}
+	if l := b.lock(ana101); l.State != sparekey.LockStateUnlocked {
+		t.Errorf("stored state = %s after a remote unlock", l.State)
+	}
+	a := b.auditsOf("lock.remote_unlock")
+	if len(a) != 1 || a[0].Actor != "staff:admin" || a[0].Subject != "lock:"+ana101 || a[0].Detail["result"] != "ok" {
+		t.Errorf("unlock audit = %+v", a)
+	}
+	if err := b.svc.Operate(b.ctx, ana101, false, "resident:1"); err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := b.fleet.Status(ana101); st.State != sparekey.LockStateLocked {
+		t.Errorf("virtual lock = %s after a remote lock", st.State)
+	}
+	if a := b.auditsOf("lock.remote_lock"); len(a) != 1 || a[0].Actor != "resident:1" || a[0].Detail["result"] != "ok" {
+		t.Errorf("lock audit = %+v", a)
+	}
+
+	b.setState(ben102, offline)
+	err := b.svc.Operate(b.ctx, ben102, true, "staff:admin")
+	wantCode(t, err, sparekey.ELOCKOFFLINE)
+	if msg := sparekey.ErrorMessage(err); !strings.Contains(msg, "Front door") || !strings.Contains(msg, "offline") {
+		t.Errorf("offline message = %q", msg)
+	}
+
+	b.setState(chen103, jam)
+	err = b.svc.Operate(b.ctx, chen103, true, "staff:admin")
+	wantCode(t, err, sparekey.ELOCKJAMMED)
+	if st, _ := b.fleet.Status(chen103); st.State != sparekey.LockStateJammed {
+		t.Errorf("jammed lock = %s", st.State)
+	}
+
+	wantCode(t, b.svc.Operate(b.ctx, "unit-999-front", true, "staff:admin"), sparekey.ENOTFOUND)
+}
+
+// unreachable fails every command to one lock as offline, as a hub does when
+// a lock went away without the hub having noticed yet.
+type unreachable struct {
+	*sim.Fleet
+	device string
+}
+
+func (d unreachable) Unlock(ctx context.Context, device string) error {
+	if device == d.device {
+		return sparekey.Errorf(sparekey.ELOCKOFFLINE, "lock %s did not answer", device)
+	}
+	return d.Fleet.Unlock(ctx, device)
+}
+
+func TestOperateDriverError(t *testing.T) {
+	t.Parallel()
+	b := setup(t, withDriver(func(f *sim.Fleet) sparekey.LockDriver { return unreachable{f, ana101} }))
+	wantCode(t, b.svc.Operate(b.ctx, ana101, true, "staff:admin"), sparekey.ELOCKOFFLINE)
+	a := b.auditsOf("lock.remote_unlock")
+	if len(a) != 1 || a[0].Detail["result"] != sparekey.ELOCKOFFLINE {
+		t.Errorf("audit of a failed unlock = %+v", a)
+	}
+	if st, _ := b.fleet.Status(ana101); st.State != sparekey.LockStateLocked {
+		t.Errorf("virtual lock = %s", st.State)
+	}
+}
+
+func TestLockInfo(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	info := b.lockInfo(ben102)
+	if info.Lock.Device != ben102 || info.Lock.Name != "Front door" || info.Unit != "102" ||
+		info.SlotsPending != 4 || info.SlotsFailed != 0 || info.PoolReady != 0 {
+		t.Errorf("before the reconciler: %+v", info)
+	}
+	b.runOnce()
+	if info := b.lockInfo(ben102); info.SlotsPending != 0 || info.PoolReady != 3 {
+		t.Errorf("after the reconciler: %+v", info)
+	}
+	b.issue(ben)
+	if info := b.lockInfo(ben102); info.PoolReady != 2 {
+		t.Errorf("after issuing one code: %+v", info)
+	}
+	_, err := b.svc.LockInfo(b.ctx, "unit-999-front")
+	wantCode(t, err, sparekey.ENOTFOUND)
+}
