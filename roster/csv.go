@@ -1,11 +1,13 @@
 package roster
 
 import (
+	"bytes"
 	"encoding/csv"
 	"errors"
 	"fmt"
 	"io"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"sparekey/lockout"
@@ -14,14 +16,32 @@ import (
 // Header is the roster CSV header, in this order.
 var Header = []string{"property", "unit", "lock", "name", "email", "phone"}
 
-// MaxRows bounds one import file.
-const MaxRows = 100000
+// MaxRows and MaxFileSize bound one import file.
+const (
+	MaxRows     = 100000
+	MaxFileSize = 64 << 20
+)
 
 // ParseCSV reads a roster file. It reads every row before anything is
 // written and returns the first problem as "line N: field: what is wrong".
 // Emails are lower-cased and phones turned into E.164 with defaultRegion.
 func ParseCSV(r io.Reader, defaultRegion string) ([]Entry, error) {
-	cr := csv.NewReader(r)
+	data, err := io.ReadAll(io.LimitReader(r, MaxFileSize+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(data) > MaxFileSize {
+		return nil, fmt.Errorf("the file is larger than %d MiB", MaxFileSize>>20)
+	}
+	lines := strings.Split(string(data), "\n")
+	csvError := func(err error) error {
+		var pe *csv.ParseError
+		if errors.As(err, &pe) {
+			return fmt.Errorf("line %d: %s: %v", pe.StartLine, fieldAt(lines, pe), pe.Err)
+		}
+		return err
+	}
+	cr := csv.NewReader(bytes.NewReader(data))
 	cr.FieldsPerRecord = -1
 	head, err := cr.Read()
 	if errors.Is(err, io.EOF) {
@@ -80,6 +100,9 @@ func parseRow(rec []string, line int, region string) (Entry, error) {
 		if !utf8.ValidString(v) {
 			return Entry{}, fmt.Errorf("line %d: %s: not valid UTF-8 text", line, name)
 		}
+		if strings.ContainsFunc(v, unicode.IsControl) {
+			return Entry{}, fmt.Errorf("line %d: %s: contains a control character or line break", line, name)
+		}
 		if v == "" {
 			return Entry{}, fmt.Errorf("line %d: %s: must not be empty", line, name)
 		}
@@ -117,10 +140,29 @@ func validDevice(s string) bool {
 	return true
 }
 
-func csvError(err error) error {
-	var pe *csv.ParseError
-	if errors.As(err, &pe) {
-		return fmt.Errorf("line %d: %v", pe.Line, pe.Err)
+// fieldAt names the field a CSV syntax error is in, by walking the raw
+// record from its first line to the error's position, counting the commas
+// outside quotes.
+func fieldAt(lines []string, pe *csv.ParseError) string {
+	field, quoted := 0, false
+walk:
+	for ln := pe.StartLine; ln <= pe.Line && ln <= len(lines); ln++ {
+		for i := 0; i < len(lines[ln-1]); i++ {
+			if ln == pe.Line && i+1 >= pe.Column {
+				break walk
+			}
+			switch lines[ln-1][i] {
+			case '"':
+				quoted = !quoted
+			case ',':
+				if !quoted {
+					field++
+				}
+			}
+		}
 	}
-	return err
+	if field < len(Header) {
+		return Header[field]
+	}
+	return fmt.Sprintf("field %d", field+1)
 }

@@ -2,7 +2,7 @@ package roster
 
 import (
 	"context"
-	"errors"
+	"fmt"
 
 	"sparekey"
 )
@@ -14,38 +14,28 @@ var Demo = []Entry{
 	{Property: "Maple Court Apartments", Unit: "103", Lock: "unit-103-front", LockName: "Front door", Name: "Chen Wei", Email: "chen@example.com", Phone: "+12015550103", AccessCode: "590273"},
 }
 
-// SeedDemo writes the demo data into an empty database. A database that
-// already holds the demo property is left alone, so restarting the demo
-// keeps its state; one holding other data is refused.
+// SeedDemo writes the demo data, in one transaction, into a database that
+// does not hold the demo property yet; a database that does is left alone,
+// so restarting the demo keeps its state. Other data (an imported roster)
+// may be there too, as long as it does not clash with the demo's.
 func SeedDemo(ctx context.Context, store sparekey.Store, codes Codes, clock sparekey.Clock) (seeded bool, err error) {
-	empty := false
-	err = store.Read(ctx, func(tx sparekey.Tx) error {
+	err = store.Tx(ctx, func(tx sparekey.Tx) error {
 		if _, err := tx.PropertyByName(ctx, Demo[0].Property); err == nil {
 			return nil
 		} else if sparekey.ErrorCode(err) != sparekey.ENOTFOUND {
 			return err
 		}
-		locks, err := tx.Locks(ctx)
-		empty = err == nil && len(locks) == 0
-		if err == nil && !empty {
-			return errors.New("--demo needs an empty database, and this one holds other data; use another --db")
+		if err := addAll(ctx, tx, codes, clock.Now(), Demo); err != nil {
+			return fmt.Errorf("the demo data clashes with what the database holds (%w); use another --db", err)
 		}
-		return err
-	})
-	if err != nil || !empty {
-		return false, err
-	}
-	err = Add(ctx, store, codes, clock, Demo)
-	if err != nil {
-		return false, err
-	}
-	return true, store.Tx(ctx, func(tx sparekey.Tx) error {
 		p, err := tx.PropertyByName(ctx, Demo[0].Property)
 		if err != nil {
 			return err
 		}
 		p.MaintenanceEmail = "maintenance@example.com"
 		p.MaintenancePhone = "+12015550199"
+		seeded = true
 		return tx.UpdateProperty(ctx, p)
 	})
+	return seeded && err == nil, err
 }

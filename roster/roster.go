@@ -47,16 +47,20 @@ type Entry struct {
 // fails, nothing is written and the error names its line.
 func Add(ctx context.Context, store sparekey.Store, codes Codes, clock sparekey.Clock, entries []Entry) error {
 	return store.Tx(ctx, func(tx sparekey.Tx) error {
-		for _, e := range entries {
-			if err := add(ctx, tx, codes, clock.Now(), e); err != nil {
-				if e.Line > 0 {
-					return fmt.Errorf("line %d: %w", e.Line, err)
-				}
-				return err
-			}
-		}
-		return nil
+		return addAll(ctx, tx, codes, clock.Now(), entries)
 	})
+}
+
+func addAll(ctx context.Context, tx sparekey.Tx, codes Codes, now time.Time, entries []Entry) error {
+	for _, e := range entries {
+		if err := add(ctx, tx, codes, now, e); err != nil {
+			if e.Line > 0 {
+				return fmt.Errorf("line %d: %w", e.Line, err)
+			}
+			return err
+		}
+	}
+	return nil
 }
 
 func add(ctx context.Context, tx sparekey.Tx, codes Codes, now time.Time, e Entry) error {
@@ -85,7 +89,7 @@ func add(ctx context.Context, tx sparekey.Tx, codes Codes, now time.Time, e Entr
 		lock = &sparekey.Lock{UnitID: unit.ID, Device: e.Lock, Name: name, Adapter: "sim", SlotCount: DefaultSlotCount,
 			CodeMin: DefaultCodeMin, CodeMax: DefaultCodeMax, State: sparekey.LockStateUnknown, Battery: -1}
 		if err = tx.CreateLock(ctx, lock); err == nil {
-			err = codes.ProvisionLock(ctx, tx, lock)
+			err = newLock(ctx, tx, codes, lock)
 		}
 	} else if err == nil && lock.UnitID != unit.ID {
 		return &fieldError{"lock", fmt.Sprintf("lock %s belongs to another unit", e.Lock)}
@@ -117,6 +121,27 @@ func add(ctx context.Context, tx sparekey.Tx, codes Codes, now time.Time, e Entr
 	}
 	return tx.RecordAudit(ctx, &sparekey.AuditEvent{At: now, Actor: "system", Action: "resident.moved_in",
 		Subject: fmt.Sprintf("resident:%d", r.ID), Detail: map[string]string{"unit": e.Unit, "property": e.Property}})
+}
+
+// newLock fills a new lock's backup pool and gives everyone already living
+// in its unit an access code on it.
+func newLock(ctx context.Context, tx sparekey.Tx, codes Codes, lock *sparekey.Lock) error {
+	if err := codes.ProvisionLock(ctx, tx, lock); err != nil {
+		return err
+	}
+	residents, err := tx.ResidentsByUnit(ctx, lock.UnitID)
+	if err != nil {
+		return err
+	}
+	for _, r := range residents {
+		if !r.Active() {
+			continue
+		}
+		if _, err := codes.AssignResidentCode(ctx, tx, lock, r, ""); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // fieldError is a problem with one field of one entry.

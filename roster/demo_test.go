@@ -1,0 +1,146 @@
+package roster_test
+
+import (
+	"strings"
+	"testing"
+
+	"sparekey"
+	"sparekey/access"
+	"sparekey/roster"
+)
+
+func (b *testBundle) seedDemo() (bool, error) {
+	b.t.Helper()
+	return roster.SeedDemo(b.ctx, b.db, b.codes, b.clock)
+}
+
+// TestSeedDemo checks the demo data against CONTRACT.md, value by value.
+func TestSeedDemo(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	seeded, err := b.seedDemo()
+	if err != nil || !seeded {
+		t.Fatalf("SeedDemo on an empty database = %v, %v", seeded, err)
+	}
+	type demoResident struct {
+		unit, device, name, email, phone, code string
+	}
+	want := []demoResident{
+		{"101", "unit-101-front", "Ana Ruiz", "ana@example.com", "+12015550101", "482916"},
+		{"102", "unit-102-front", "Ben Okafor", "ben@example.com", "+12015550102", "731845"},
+		{"103", "unit-103-front", "Chen Wei", "chen@example.com", "+12015550103", "590273"},
+	}
+	b.read(func(tx sparekey.Tx) error {
+		p, err := tx.PropertyByName(b.ctx, "Maple Court Apartments")
+		if err != nil {
+			return err
+		}
+		if p.Timezone != "America/New_York" || p.MaintenanceEmail != "maintenance@example.com" || p.MaintenancePhone != "+12015550199" {
+			t.Errorf("property = %+v", p)
+		}
+		locks, err := tx.Locks(b.ctx)
+		if err != nil {
+			return err
+		}
+		if len(locks) != 3 {
+			t.Errorf("%d locks, want 3", len(locks))
+		}
+		for _, w := range want {
+			u, err := tx.UnitByName(b.ctx, p.ID, w.unit)
+			if err != nil {
+				return err
+			}
+			ls, err := tx.LocksByUnit(b.ctx, u.ID)
+			if err != nil {
+				return err
+			}
+			if len(ls) != 1 || ls[0].Device != w.device || ls[0].Name != "Front door" {
+				t.Errorf("unit %s locks = %+v", w.unit, ls)
+				continue
+			}
+			rs, err := tx.ResidentsByUnit(b.ctx, u.ID)
+			if err != nil {
+				return err
+			}
+			if len(rs) != 1 {
+				t.Errorf("unit %s has %d residents", w.unit, len(rs))
+				continue
+			}
+			r := rs[0]
+			if r.Name != w.name || r.Email != w.email || r.Phone != w.phone || !r.Active() {
+				t.Errorf("unit %s resident = %+v, want %s %s %s", w.unit, r, w.name, w.email, w.phone)
+			}
+			slots, err := tx.SlotsByLock(b.ctx, ls[0].ID)
+			if err != nil {
+				return err
+			}
+			var pool int
+			var mine *sparekey.Slot
+			for _, sl := range slots {
+				switch {
+				case sl.Purpose == sparekey.SlotBackup:
+					pool++
+					if len(sl.Code) != 8 || access.Trivial(sl.Code) {
+						t.Errorf("%s backup code %q", w.device, sl.Code)
+					}
+				case sl.Purpose == sparekey.SlotResident && sl.ResidentID == r.ID:
+					mine = sl
+				default:
+					t.Errorf("%s: unexpected slot %+v", w.device, sl)
+				}
+			}
+			if pool != 3 {
+				t.Errorf("%s: backup pool of %d, want 3", w.device, pool)
+			}
+			if mine == nil || mine.Code != w.code || mine.Sync != sparekey.SyncPending {
+				t.Errorf("%s: %s's slot = %+v, want access code %s", w.device, w.name, mine, w.code)
+			}
+		}
+		return nil
+	})
+
+	// Restarting the demo keeps its state.
+	before := b.dump()
+	seeded, err = b.seedDemo()
+	if err != nil || seeded {
+		t.Fatalf("second SeedDemo = %v, %v; want false, nil", seeded, err)
+	}
+	sameDump(t, "a second SeedDemo", before, b.dump())
+
+	// So does restarting it after a roster import into the demo.
+	b.mustAdd(birch)
+	before = b.dump()
+	if seeded, err := b.seedDemo(); err != nil || seeded {
+		t.Fatalf("SeedDemo after an import into the demo = %v, %v; want false, nil", seeded, err)
+	}
+	sameDump(t, "SeedDemo after an import", before, b.dump())
+}
+
+// The demo goes in beside an imported roster, in one transaction.
+func TestSeedDemoBesideOtherData(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	b.mustAdd(birch)
+	if seeded, err := b.seedDemo(); err != nil || !seeded {
+		t.Fatalf("SeedDemo beside other data = %v, %v", seeded, err)
+	}
+	if seeded, err := b.seedDemo(); err != nil || seeded {
+		t.Fatalf("second SeedDemo = %v, %v; want false, nil", seeded, err)
+	}
+}
+
+// Demo data that clashes with the database's is refused whole.
+func TestSeedDemoRefusesAClash(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	b.mustAdd(header + "Birch Hall,1A,birch-1a-front,Ana Other,ana@example.com,(201) 555-0111\n")
+	before := b.dump()
+	seeded, err := b.seedDemo()
+	if err == nil || seeded {
+		t.Fatalf("SeedDemo with a clashing email = %v, %v", seeded, err)
+	}
+	if !strings.Contains(err.Error(), "ana@example.com") || !strings.Contains(err.Error(), "another --db") {
+		t.Errorf("error %q does not say what clashes and what to do", err)
+	}
+	sameDump(t, "a refused SeedDemo", before, b.dump())
+}

@@ -1,0 +1,27 @@
+//go:build !race
+
+// Parsing MaxRows rows takes about 40 s under the race detector, so this
+// test runs only without it.
+
+package roster_test
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"sparekey/roster"
+)
+
+func TestParseCSVMaxRows(t *testing.T) {
+	t.Parallel()
+	var b strings.Builder
+	b.WriteString(header)
+	for i := range roster.MaxRows + 1 {
+		fmt.Fprintf(&b, "Birch,%d,b-%d,R%d,r%d@example.com,2015550101\n", i, i, i, i)
+	}
+	_, err := roster.ParseCSV(strings.NewReader(b.String()), "US")
+	if err == nil || !strings.HasPrefix(err.Error(), fmt.Sprintf("line %d: ", roster.MaxRows+2)) {
+		t.Fatalf("file with %d rows: %v", roster.MaxRows+1, err)
+	}
+}

@@ -1,0 +1,213 @@
+package roster_test
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"sparekey"
+	"sparekey/access"
+	"sparekey/roster"
+	"sparekey/secret"
+	"sparekey/store"
+)
+
+var t0 = time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
+
+// testBundle is a fresh SQLite store with the access service as the
+// roster's Codes, on a clock that stands still.
+type testBundle struct {
+	t     *testing.T
+	ctx   context.Context
+	db    *store.DB
+	path  string
+	clock *sparekey.OffsetClock
+	codes *access.Service
+}
+
+func setup(t *testing.T) *testBundle {
+	t.Helper()
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "sparekey.db")
+	db, err := store.Open(ctx, path, secret.ForTest())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := db.Close(); err != nil {
+			t.Error(err)
+		}
+	})
+	clock := sparekey.NewFixedClock(t0)
+	codes := access.New(access.Config{Store: db, Clock: clock})
+	return &testBundle{t: t, ctx: ctx, db: db, path: path, clock: clock, codes: codes}
+}
+
+// add imports a CSV file's text; it gives up after 10 s so that a store
+// left locked by an earlier failure fails the test instead of hanging it.
+func (b *testBundle) add(file string) error {
+	b.t.Helper()
+	entries, err := roster.ParseCSV(strings.NewReader(file), "US")
+	if err != nil {
+		b.t.Fatalf("ParseCSV: %v", err)
+	}
+	ctx, cancel := context.WithTimeout(b.ctx, 10*time.Second)
+	defer cancel()
+	return roster.Add(ctx, b.db, b.codes, b.clock, entries)
+}
+
+func (b *testBundle) mustAdd(file string) {
+	b.t.Helper()
+	if err := b.add(file); err != nil {
+		b.t.Fatal(err)
+	}
+}
+
+func (b *testBundle) read(fn func(tx sparekey.Tx) error) {
+	b.t.Helper()
+	if err := b.db.Read(b.ctx, fn); err != nil {
+		b.t.Fatal(err)
+	}
+}
+
+func (b *testBundle) slots(device string) []*sparekey.Slot {
+	b.t.Helper()
+	var slots []*sparekey.Slot
+	b.read(func(tx sparekey.Tx) error {
+		l, err := tx.LockByDevice(b.ctx, device)
+		if err != nil {
+			return err
+		}
+		slots, err = tx.SlotsByLock(b.ctx, l.ID)
+		return err
+	})
+	return slots
+}
+
+// residentSlots returns the resident's access code slots by lock device.
+func (b *testBundle) residentSlots(r *sparekey.Resident) map[string]*sparekey.Slot {
+	b.t.Helper()
+	out := map[string]*sparekey.Slot{}
+	b.read(func(tx sparekey.Tx) error {
+		locks, err := tx.Locks(b.ctx)
+		if err != nil {
+			return err
+		}
+		for _, l := range locks {
+			slots, err := tx.SlotsByLock(b.ctx, l.ID)
+			if err != nil {
+				return err
+			}
+			for _, sl := range slots {
+				if sl.Purpose == sparekey.SlotResident && sl.ResidentID == r.ID {
+					if out[l.Device] != nil {
+						b.t.Errorf("resident %d has two slots on %s", r.ID, l.Device)
+					}
+					out[l.Device] = sl
+				}
+			}
+		}
+		return nil
+	})
+	return out
+}
+
+func (b *testBundle) resident(email string) *sparekey.Resident {
+	b.t.Helper()
+	var r *sparekey.Resident
+	b.read(func(tx sparekey.Tx) (err error) {
+		r, err = tx.ResidentByEmail(b.ctx, email)
+		return err
+	})
+	return r
+}
+
+// dump returns every row of every table, read straight from the SQLite
+// file, so tests can tell whether anything at all was written.
+func (b *testBundle) dump() string {
+	b.t.Helper()
+	return dumpDB(b.t, b.path)
+}
+
+func dumpDB(t *testing.T, path string) string {
+	t.Helper()
+	db, err := sql.Open("sqlite", path+"?_pragma=query_only(1)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	ctx := t.Context()
+	var tables []string
+	rows, err := db.QueryContext(ctx, `SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			t.Fatal(err)
+		}
+		tables = append(tables, name)
+	}
+	rows.Close()
+	if len(tables) < 10 {
+		t.Fatalf("only %d tables in %s", len(tables), path)
+	}
+	var out strings.Builder
+	for _, table := range tables {
+		fmt.Fprintf(&out, "== %s\n", table)
+		rows, err := db.QueryContext(ctx, `SELECT * FROM `+table+` ORDER BY rowid`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cols, _ := rows.Columns()
+		for rows.Next() {
+			vals := make([]any, len(cols))
+			ptrs := make([]any, len(cols))
+			for i := range vals {
+				ptrs[i] = &vals[i]
+			}
+			if err := rows.Scan(ptrs...); err != nil {
+				t.Fatal(err)
+			}
+			for i, v := range vals {
+				if bs, ok := v.([]byte); ok {
+					v = fmt.Sprintf("%x", bs)
+				}
+				fmt.Fprintf(&out, "%s=%v ", cols[i], v)
+			}
+			out.WriteString("\n")
+		}
+		if err := rows.Err(); err != nil {
+			t.Fatal(err)
+		}
+		rows.Close()
+	}
+	return out.String()
+}
+
+// counts returns how many rows each table holds, for readable failures.
+func counts(dump string) map[string]int {
+	n := map[string]int{}
+	table := ""
+	for _, line := range strings.Split(dump, "\n") {
+		if name, ok := strings.CutPrefix(line, "== "); ok {
+			table = name
+			n[table] = 0
+		} else if line != "" {
+			n[table]++
+		}
+	}
+	return n
+}
+
+func sameDump(t *testing.T, what, before, after string) {
+	t.Helper()
+	if before != after {
+		t.Errorf("%s changed the database: rows before %v, after %v", what, counts(before), counts(after))
+	}
+}
