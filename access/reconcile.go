@@ -112,6 +112,38 @@ func (s *Service) RunOnce(ctx context.Context) (int, error) {
 	return done, nil
 }
 
+// Resync makes every slot of the lock pending again, to be programmed anew:
+// for a lock that lost its memory (a reset, a replaced lock, or a simulated
+// lock after a restart). Its backup codes are not issued again until the
+// lock confirms them.
+func (s *Service) Resync(ctx context.Context, device string) error {
+	err := s.cfg.Store.Tx(ctx, func(tx sparekey.Tx) error {
+		lock, err := tx.LockByDevice(ctx, device)
+		if err != nil {
+			return err
+		}
+		slots, err := tx.SlotsByLock(ctx, lock.ID)
+		if err != nil {
+			return err
+		}
+		now := s.now()
+		for _, sl := range slots {
+			if sl.Code == "" && sl.Sync == sparekey.SyncSynced {
+				continue // empty here and there
+			}
+			sl.Sync, sl.SyncAttempts, sl.SyncError, sl.NextSyncAt = sparekey.SyncPending, 0, "", now
+			if err := tx.UpdateSlot(ctx, sl); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err == nil {
+		s.Nudge()
+	}
+	return err
+}
+
 // syncSlot sends one slot's desired state to its lock, outside any
 // transaction, then records the outcome if the slot did not change meanwhile.
 func (s *Service) syncSlot(ctx context.Context, want *sparekey.Slot) (bool, error) {

@@ -64,13 +64,15 @@ func New(clock sparekey.Clock) *Fleet {
 
 // Add adds a lock with slotCount code slots (0..slotCount-1): online,
 // locked, battery 100, not jammed, every slot empty. Adding a device that is
-// already in the fleet changes nothing.
-func (f *Fleet) Add(device string, slotCount int) {
+// already in the fleet changes nothing and reports false.
+func (f *Fleet) Add(device string, slotCount int) (added bool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if _, ok := f.locks[device]; !ok {
 		f.locks[device] = &fleetLock{lock: newVirtualLock(device, slotCount)}
+		return true
 	}
+	return false
 }
 
 // Devices returns the device names of the fleet, sorted.

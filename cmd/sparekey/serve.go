@@ -121,9 +121,11 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 
 	var driver sparekey.LockDriver = noDriver{}
 	var fleet *sim.Fleet
+	var sims *simDriver
 	if c.demo {
 		fleet = sim.New(clock)
-		driver = simDriver{fleet}
+		sims = &simDriver{Fleet: fleet}
+		driver = sims
 	} else {
 		log.Warn("no lock adapter: start with --demo for simulated locks (real locks arrive with --mqtt)")
 	}
@@ -145,15 +147,13 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		if seeded {
 			log.Info("demo data seeded", "property", roster.Demo[0].Property)
 		}
-		if err := addSimLocks(ctx, db, fleet); err != nil {
-			return err
-		}
 		fleet.Subscribe(func(ev sparekey.DeviceEvent) {
 			if err := codes.HandleEvent(context.WithoutCancel(ctx), ev); err != nil {
 				log.Error("handle lock event", "device", ev.Device, "kind", ev.Kind, "err", err)
 			}
 		})
-		if err := announceSimLocks(ctx, fleet, codes, clock); err != nil {
+		sims.added = func(device string) { announceSimLock(context.WithoutCancel(ctx), fleet, codes, clock, log, device) }
+		if err := addSimLocks(ctx, db, fleet, codes, clock); err != nil {
 			return err
 		}
 		if c.adminToken == "" {
@@ -230,31 +230,45 @@ func transportsFor(c *serveConfig) (map[sparekey.Channel]notify.Transport, error
 	return t, nil
 }
 
-// addSimLocks gives every lock in the database a virtual lock.
-func addSimLocks(ctx context.Context, db sparekey.Store, fleet *sim.Fleet) error {
-	return db.Read(ctx, func(tx sparekey.Tx) error {
-		locks, err := tx.Locks(ctx)
-		for _, l := range locks {
-			fleet.Add(l.Device, l.SlotCount)
-		}
+// addSimLocks gives every lock in the database a virtual lock. Virtual
+// locks start empty, so every slot is programmed anew, and each reports
+// itself online as a real lock's availability message would.
+func addSimLocks(ctx context.Context, db sparekey.Store, fleet *sim.Fleet, codes *access.Service, clock sparekey.Clock) error {
+	var locks []*sparekey.Lock
+	err := db.Read(ctx, func(tx sparekey.Tx) (err error) {
+		locks, err = tx.Locks(ctx)
 		return err
 	})
-}
-
-// announceSimLocks reports every virtual lock's state once at start, as a
-// real lock's availability message would.
-func announceSimLocks(ctx context.Context, fleet *sim.Fleet, codes *access.Service, clock sparekey.Clock) error {
-	for _, d := range fleet.Devices() {
-		st, err := fleet.Status(d)
+	if err != nil {
+		return err
+	}
+	for _, l := range locks {
+		fleet.Add(l.Device, l.SlotCount)
+		if err := codes.Resync(ctx, l.Device); err != nil {
+			return err
+		}
+		st, err := fleet.Status(l.Device)
 		if err != nil {
 			return err
 		}
-		ev := sparekey.DeviceEvent{Device: d, Kind: sparekey.EventOnline, At: clock.Now(), Slot: -1, State: st.State, Battery: st.Battery}
+		ev := sparekey.DeviceEvent{Device: l.Device, Kind: sparekey.EventOnline, At: clock.Now(), Slot: -1, State: st.State, Battery: st.Battery}
 		if err := codes.HandleEvent(ctx, ev); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// announceSimLock reports a virtual lock added while running (an import
+// into the demo's database) online, like a lock joining the network.
+func announceSimLock(ctx context.Context, fleet *sim.Fleet, codes *access.Service, clock sparekey.Clock, log *slog.Logger, device string) {
+	st, err := fleet.Status(device)
+	if err == nil {
+		err = codes.HandleEvent(ctx, sparekey.DeviceEvent{Device: device, Kind: sparekey.EventOnline, At: clock.Now(), Slot: -1, State: st.State, Battery: st.Battery})
+	}
+	if err != nil {
+		log.Error("announce new virtual lock", "device", device, "err", err)
+	}
 }
 
 func printBanner(w io.Writer, c *serveConfig, addr string) {
@@ -296,14 +310,23 @@ func (d noDriver) Unlock(_ context.Context, device string) error          { retu
 
 // simDriver adds a virtual lock the first time one is programmed, so locks
 // imported while the demo runs get a simulated twin too.
-type simDriver struct{ *sim.Fleet }
+type simDriver struct {
+	*sim.Fleet
+	added func(device string) // called for each virtual lock it adds
+}
 
-func (d simDriver) SetPIN(ctx context.Context, device string, slot int, code string) error {
-	d.Fleet.Add(device, roster.DefaultSlotCount)
+func (d *simDriver) ensure(device string) {
+	if d.Fleet.Add(device, roster.DefaultSlotCount) && d.added != nil {
+		d.added(device)
+	}
+}
+
+func (d *simDriver) SetPIN(ctx context.Context, device string, slot int, code string) error {
+	d.ensure(device)
 	return d.Fleet.SetPIN(ctx, device, slot, code)
 }
 
-func (d simDriver) ClearPIN(ctx context.Context, device string, slot int) error {
-	d.Fleet.Add(device, roster.DefaultSlotCount)
+func (d *simDriver) ClearPIN(ctx context.Context, device string, slot int) error {
+	d.ensure(device)
 	return d.Fleet.ClearPIN(ctx, device, slot)
 }
