@@ -7,10 +7,10 @@ package access
 import (
 	"context"
 	"log/slog"
-	"sync"
 	"time"
 
 	"sparekey"
+	"sparekey/loop"
 )
 
 // Config configures a Service.
@@ -39,10 +39,7 @@ type Service struct {
 	cfg Config
 	log *slog.Logger
 
-	nudge  chan struct{}
-	cancel context.CancelFunc
-	done   chan struct{}
-	mu     sync.Mutex
+	loop *loop.Loop
 }
 
 // New returns a Service with defaults filled in.
@@ -62,7 +59,12 @@ func New(cfg Config) *Service {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Service{cfg: cfg, log: cfg.Logger, nudge: make(chan struct{}, 1)}
+	s := &Service{cfg: cfg, log: cfg.Logger}
+	s.loop = loop.New(cfg.SyncInterval, func(ctx context.Context) (bool, error) {
+		n, err := s.RunOnce(ctx)
+		return n == syncBatch, err
+	}, func(err error) { s.log.Error("reconcile pass failed", "err", err) })
+	return s
 }
 
 func (s *Service) now() time.Time { return s.cfg.Clock.Now() }

@@ -10,51 +10,13 @@ import (
 
 // Start runs the reconciler until ctx ends or Stop is called: it rotates
 // expired backup codes, keeps every pool full, and programs pending slots.
-func (s *Service) Start(ctx context.Context) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.cancel != nil {
-		return
-	}
-	ctx, s.cancel = context.WithCancel(ctx)
-	s.done = make(chan struct{})
-	go func() {
-		defer close(s.done)
-		t := time.NewTicker(s.cfg.SyncInterval)
-		defer t.Stop()
-		for {
-			if _, err := s.RunOnce(ctx); err != nil && ctx.Err() == nil {
-				s.log.Error("reconcile pass failed", "err", err)
-			}
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
-			case <-s.nudge:
-			}
-		}
-	}()
-}
+func (s *Service) Start(ctx context.Context) { s.loop.Start(ctx) }
 
 // Stop ends the reconciler and waits for it.
-func (s *Service) Stop() {
-	s.mu.Lock()
-	cancel, done := s.cancel, s.done
-	s.cancel = nil
-	s.mu.Unlock()
-	if cancel != nil {
-		cancel()
-		<-done
-	}
-}
+func (s *Service) Stop() { s.loop.Stop() }
 
 // Nudge wakes the reconciler now, e.g. after codes changed.
-func (s *Service) Nudge() {
-	select {
-	case s.nudge <- struct{}{}:
-	default:
-	}
-}
+func (s *Service) Nudge() { s.loop.Wake() }
 
 // RunOnce makes one reconcile pass and returns how many slots it programmed
 // or cleared on locks.
@@ -90,7 +52,7 @@ func (s *Service) RunOnce(ctx context.Context) (int, error) {
 	}
 	var todo []*sparekey.Slot
 	err = s.cfg.Store.Read(ctx, func(tx sparekey.Tx) error {
-		todo, err = tx.SlotsToSync(ctx, now, 100)
+		todo, err = tx.SlotsToSync(ctx, now, syncBatch)
 		return err
 	})
 	if err != nil {
@@ -111,6 +73,9 @@ func (s *Service) RunOnce(ctx context.Context) (int, error) {
 	}
 	return done, nil
 }
+
+// syncBatch is how many slots one reconcile pass programs at most.
+const syncBatch = 100
 
 // Resync makes every slot of the lock pending again, to be programmed anew:
 // for a lock that lost its memory (a reset, a replaced lock, or a simulated

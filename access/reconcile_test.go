@@ -409,7 +409,7 @@ func goroutines(fn string) int {
 	}
 }
 
-const reconcilerFrame = "sparekey/access.(*Service).Start.func"
+const reconcilerFrame = "sparekey/loop.(*Loop).run("
 
 // waitFor polls cond for up to 5 s.
 func waitFor(t *testing.T, what string, cond func() bool) {

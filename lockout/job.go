@@ -14,59 +14,24 @@ import (
 // as failed (a bug or a broken database, not a normal outcome).
 const maxRequestAttempts = 10
 
+// requestBatch is how many requests one pass claims at most.
+const requestBatch = 20
+
 // Start runs the background job that answers Get Code requests until ctx
 // ends or Stop is called.
-func (s *Service) Start(ctx context.Context) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.cancel != nil {
-		return
-	}
-	ctx, s.cancel = context.WithCancel(ctx)
-	s.done = make(chan struct{})
-	go func() {
-		defer close(s.done)
-		t := time.NewTicker(s.cfg.PollInterval)
-		defer t.Stop()
-		for {
-			if _, err := s.RunOnce(ctx); err != nil && ctx.Err() == nil {
-				s.log.Error("backup request job failed", "err", err)
-			}
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
-			case <-s.wake:
-			}
-		}
-	}()
-}
+func (s *Service) Start(ctx context.Context) { s.loop.Start(ctx) }
 
 // Stop ends the job worker and waits for it.
-func (s *Service) Stop() {
-	s.mu.Lock()
-	cancel, done := s.cancel, s.done
-	s.cancel = nil
-	s.mu.Unlock()
-	if cancel != nil {
-		cancel()
-		<-done
-	}
-}
+func (s *Service) Stop() { s.loop.Stop() }
 
 // Wake makes the job worker look for requests now.
-func (s *Service) Wake() {
-	select {
-	case s.wake <- struct{}{}:
-	default:
-	}
-}
+func (s *Service) Wake() { s.loop.Wake() }
 
 // RunOnce answers the pending requests it can claim and returns how many.
 func (s *Service) RunOnce(ctx context.Context) (int, error) {
 	var claimed []*sparekey.BackupRequest
 	err := s.cfg.Store.Tx(ctx, func(tx sparekey.Tx) (err error) {
-		claimed, err = tx.ClaimBackupRequests(ctx, s.now(), s.cfg.Lease, 20)
+		claimed, err = tx.ClaimBackupRequests(ctx, s.now(), s.cfg.Lease, requestBatch)
 		return err
 	})
 	if err != nil {

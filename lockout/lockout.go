@@ -7,10 +7,10 @@ import (
 	"context"
 	"log/slog"
 	"strings"
-	"sync"
 	"time"
 
 	"sparekey"
+	"sparekey/loop"
 )
 
 // CodeIssuer gives a resident a backup code on each lock of their unit,
@@ -61,10 +61,7 @@ type Service struct {
 	cfg Config
 	log *slog.Logger
 
-	wake   chan struct{}
-	mu     sync.Mutex
-	cancel context.CancelFunc
-	done   chan struct{}
+	loop *loop.Loop
 }
 
 // New returns a Service with defaults filled in.
@@ -97,7 +94,12 @@ func New(cfg Config) *Service {
 		cfg.Queued = func() {}
 	}
 	cfg.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
-	return &Service{cfg: cfg, log: cfg.Logger, wake: make(chan struct{}, 1)}
+	s := &Service{cfg: cfg, log: cfg.Logger}
+	s.loop = loop.New(cfg.PollInterval, func(ctx context.Context) (bool, error) {
+		n, err := s.RunOnce(ctx)
+		return n == requestBatch, err
+	}, func(err error) { s.log.Error("backup request job failed", "err", err) })
+	return s
 }
 
 func (s *Service) now() time.Time { return s.cfg.Clock.Now() }

@@ -7,10 +7,11 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"slices"
-	"sync"
+
 	"time"
 
 	"sparekey"
+	"sparekey/loop"
 )
 
 // WorkerConfig configures a Worker.
@@ -53,11 +54,7 @@ type Worker struct {
 	cfg      WorkerConfig
 	log      *slog.Logger
 	channels []sparekey.Channel
-	wake     chan struct{}
-
-	mu     sync.Mutex
-	cancel context.CancelFunc
-	done   chan struct{}
+	loop     *loop.Loop
 }
 
 // NewWorker returns a Worker with defaults filled in. It panics without a
@@ -94,12 +91,16 @@ func NewWorker(cfg WorkerConfig) *Worker {
 		}
 	}
 	slices.Sort(channels)
-	return &Worker{
+	w := &Worker{
 		cfg:      cfg,
 		log:      cfg.Logger.With("component", "notify"),
 		channels: channels,
-		wake:     make(chan struct{}, 1),
 	}
+	w.loop = loop.New(cfg.PollInterval, func(ctx context.Context) (bool, error) {
+		n, err := w.RunOnce(ctx)
+		return n == cfg.BatchSize, err // a full batch: more is probably due
+	}, func(err error) { w.log.Error("outbox pass failed", "err", err) })
+	return w
 }
 
 // DefaultBackoff waits 5s·2^(attempt-1), capped at 1h, with ±20% jitter so
@@ -118,66 +119,16 @@ func DefaultBackoff(attempt int) time.Duration {
 
 // Start runs the worker in a goroutine until ctx ends or Stop is called.
 // Starting a running worker does nothing.
-func (w *Worker) Start(ctx context.Context) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if w.cancel != nil {
-		return
-	}
-	ctx, w.cancel = context.WithCancel(ctx)
-	w.done = make(chan struct{})
-	go w.loop(ctx, w.done)
-}
+func (w *Worker) Start(ctx context.Context) { w.loop.Start(ctx) }
 
 // Stop stops the worker and waits for it. A send in flight is cut short and
 // its message goes out again after the lease; an outcome already known is
 // still recorded.
-func (w *Worker) Stop() {
-	w.mu.Lock()
-	cancel, done := w.cancel, w.done
-	w.cancel, w.done = nil, nil
-	w.mu.Unlock()
-	if cancel == nil {
-		return
-	}
-	cancel()
-	<-done
-}
+func (w *Worker) Stop() { w.loop.Stop() }
 
 // Notify wakes the worker so a freshly queued message goes out now rather
 // than at the next poll. It never blocks.
-func (w *Worker) Notify() {
-	select {
-	case w.wake <- struct{}{}:
-	default: // a wake-up is already pending
-	}
-}
-
-func (w *Worker) loop(ctx context.Context, done chan struct{}) {
-	defer close(done)
-	timer := time.NewTimer(0)
-	defer timer.Stop()
-	for {
-		n, err := w.RunOnce(ctx)
-		if ctx.Err() != nil {
-			return
-		}
-		if err != nil {
-			w.log.Error("outbox pass failed", "err", err)
-		}
-		wait := w.cfg.PollInterval
-		if err == nil && n == w.cfg.BatchSize {
-			wait = 0 // a full batch: more is probably due
-		}
-		timer.Reset(wait)
-		select {
-		case <-ctx.Done():
-			return
-		case <-w.wake:
-		case <-timer.C:
-		}
-	}
-}
+func (w *Worker) Notify() { w.loop.Wake() }
 
 // RunOnce claims one batch of due messages and tries each. It returns how
 // many messages it tried; the error joins claim and record failures (a send
