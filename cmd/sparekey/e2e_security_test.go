@@ -196,6 +196,8 @@ func TestServeFlagErrors(t *testing.T) {
 		{"serve", "--ip-limit", "-1"},
 		{"serve", "--sms-url", "http://127.0.0.1:1"},
 		{"serve", "--secret-key", "short"},
+		{"serve", "--default-region", "XX"},
+		{"serve", "--sms-regions", "US,Mars"},
 		{"serve", "extra"},
 		{"bogus"},
 		{},

@@ -10,7 +10,10 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"time"
+
+	"github.com/nyaruka/phonenumbers"
 
 	"sparekey"
 	"sparekey/access"
@@ -29,6 +32,7 @@ type serveConfig struct {
 	smtp, smtpFrom                        string
 	smsURL, smsAccount, smsToken, smsFrom string
 	defaultRegion, secretKey, logLevel    string
+	smsRegions                            []string
 }
 
 func parseServe(args []string, getenv func(string) string, stderr io.Writer) (*serveConfig, error) {
@@ -49,6 +53,7 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (*s
 	fs.StringVar(&c.smsToken, "sms-token", "", "SMS API auth token")
 	fs.StringVar(&c.smsFrom, "sms-from", "", "SMS sender number in E.164")
 	fs.StringVar(&c.defaultRegion, "default-region", "US", "region for phone numbers typed without a country code")
+	smsRegions := fs.String("sms-regions", "", "comma-separated regions Sparekey may text, e.g. US,CA (default: --default-region)")
 	fs.StringVar(&c.secretKey, "secret-key", "", "32-byte master key, hex or base64 (default: a 0600 key file next to the SQLite file)")
 	fs.StringVar(&c.logLevel, "log-level", "info", "debug, info, warn or error")
 	rest, err := envFlags(fs, args, getenv)
@@ -57,6 +62,18 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (*s
 	}
 	if len(rest) > 0 {
 		return nil, fmt.Errorf("serve takes no arguments, got %q", rest)
+	}
+	if !phonenumbers.GetSupportedRegions()[strings.ToUpper(c.defaultRegion)] {
+		return nil, fmt.Errorf("--default-region %q is not a region code such as US or GB", c.defaultRegion)
+	}
+	c.defaultRegion = strings.ToUpper(c.defaultRegion)
+	for _, r := range strings.Split(*smsRegions, ",") {
+		if r = strings.ToUpper(strings.TrimSpace(r)); r == "" {
+			continue
+		} else if !phonenumbers.GetSupportedRegions()[r] {
+			return nil, fmt.Errorf("--sms-regions: %q is not a region code such as US or GB", r)
+		}
+		c.smsRegions = append(c.smsRegions, r)
 	}
 	if c.ipLimit < 0 {
 		return nil, fmt.Errorf("--ip-limit must be 0 or more")
@@ -137,7 +154,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	outbox := notify.NewWorker(notify.WorkerConfig{Store: db, Clock: clock, Transports: transports, Logger: log})
 	flow := lockout.New(lockout.Config{Store: db, Keys: keys, Clock: clock, Issuer: codes, Logger: log, Queued: outbox.Notify,
-		BaseURL: c.baseURL, DefaultRegion: c.defaultRegion, IPLimit: c.ipLimit})
+		BaseURL: c.baseURL, DefaultRegion: c.defaultRegion, SMSRegions: c.smsRegions, IPLimit: c.ipLimit})
 
 	if c.demo {
 		seeded, err := roster.SeedDemo(ctx, db, codes, clock)
