@@ -64,7 +64,7 @@ type testBundle struct {
 // setup seeds the demo roster, gives every demo lock a virtual lock, and
 // lets the reconciler program the locks, so the backup pools hold codes the
 // locks confirmed. opts adjust the lockout config before the service is made.
-func setup(t *testing.T, opts ...func(*lockout.Config)) *testBundle {
+func setup(t testing.TB, opts ...func(*lockout.Config)) *testBundle {
 	t.Helper()
 	// A deadline turns a stuck store (e.g. a transaction that was never
 	// ended) into a failure instead of a hung test binary.
@@ -114,7 +114,7 @@ func setup(t *testing.T, opts ...func(*lockout.Config)) *testBundle {
 
 // sync makes one reconcile pass: pending slots are programmed on the locks
 // of the fleet and marked synced.
-func (b *testBundle) sync(t *testing.T) {
+func (b *testBundle) sync(t testing.TB) {
 	t.Helper()
 	if _, err := b.access.RunOnce(b.ctx); err != nil {
 		t.Fatalf("access RunOnce: %v", err)
