@@ -14,6 +14,7 @@ const (
 	ENOTFOUND       = "not_found"
 	ECONFLICT       = "conflict"
 	EUNAUTHORIZED   = "unauthorized"
+	EFORBIDDEN      = "forbidden"
 	ERATELIMITED    = "rate_limited"
 	ELINKEXPIRED    = "link_expired"
 	ELINKNOTFOUND   = "link_not_found"

@@ -298,9 +298,7 @@ func TestConcurrentWorkersAnswerEachRequestOnce(t *testing.T) {
 // STYLE 9: the job worker answers requests as they come, and Stop ends it.
 func TestStartAnswersRequestsAndStopEndsIt(t *testing.T) {
 	t.Parallel()
-	// The worker polls once an hour: only RequestCode's wake-up makes it
-	// answer within the test.
-	b := setup(t, func(c *lockout.Config) { c.PollInterval = time.Hour })
+	b := setup(t, func(c *lockout.Config) { c.PollInterval = 20 * time.Millisecond })
 	b.svc.Start(b.ctx)
 	b.svc.Start(b.ctx) // a second Start is a no-op
 	waitFor := func(messages int) {
@@ -315,7 +313,7 @@ func TestStartAnswersRequestsAndStopEndsIt(t *testing.T) {
 	}
 	b.request(t, ana)
 	waitFor(2)
-	// The first pass is over now, so this one is answered only if woken.
+	// The first pass is over now, so this one is answered by a later tick.
 	b.request(t, chen)
 	waitFor(4)
 	b.svc.Stop()
@@ -441,5 +439,28 @@ func TestIPLimitUnderConcurrentRequests(t *testing.T) {
 	wg.Wait()
 	if accepted.Load() != 10 || limited.Load() != 20 {
 		t.Errorf("%d accepted and %d rate limited, want 10 and 20", accepted.Load(), limited.Load())
+	}
+}
+
+// Rule 2: a request never wakes the job. The job runs on its own jittered
+// tick, so its database work does not line up with any one request.
+func TestRequestDoesNotWakeTheJob(t *testing.T) {
+	t.Parallel()
+	b := setup(t, func(c *lockout.Config) { c.PollInterval = time.Hour })
+	b.svc.Start(b.ctx)
+	defer b.svc.Stop()
+	time.Sleep(50 * time.Millisecond) // the first pass, at once, finds nothing
+	b.request(t, ana)
+	time.Sleep(200 * time.Millisecond)
+	if ms := b.messages(t); len(ms) != 0 {
+		t.Fatalf("the request was answered at once (%d messages): RequestCode woke the job", len(ms))
+	}
+	b.svc.Wake()
+	deadline := time.Now().Add(10 * time.Second)
+	for len(b.messages(t)) < 2 {
+		if time.Now().After(deadline) {
+			t.Fatal("Wake did not make the job answer")
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }

@@ -48,8 +48,8 @@ type Config struct {
 	// email goes and an alert is logged. Default 100.
 	SMSHourlyBudget int
 
-	// PollInterval is how often the job worker looks for requests when not
-	// woken. Default 1s.
+	// PollInterval is how often the job worker looks for requests, ±50%
+	// at random. Default 1s.
 	PollInterval time.Duration
 	// Lease is how long a worker holds a request before another may take it
 	// over. Default 1m.
@@ -95,10 +95,13 @@ func New(cfg Config) *Service {
 	}
 	cfg.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
 	s := &Service{cfg: cfg, log: cfg.Logger}
+	// The job runs on a jittered tick, never woken by a request: when it
+	// runs, and how long it holds the database, must not line up with any
+	// one request (SECURITY.md rule 2).
 	s.loop = loop.New(cfg.PollInterval, func(ctx context.Context) (bool, error) {
 		n, err := s.RunOnce(ctx)
 		return n == requestBatch, err
-	}, func(err error) { s.log.Error("backup request job failed", "err", err) })
+	}, func(err error) { s.log.Error("backup request job failed", "err", err) }).WithJitter(0.5)
 	return s
 }
 
@@ -142,14 +145,10 @@ func (s *Service) RequestCode(ctx context.Context, req CodeRequest) error {
 		}
 		return tx.CreateBackupRequest(ctx, r)
 	})
-	if err != nil {
-		if sparekey.ErrorCode(err) == sparekey.ERATELIMITED {
-			s.log.Warn("get code request over the per-IP limit", "ip", req.IP)
-		}
-		return err
+	if sparekey.ErrorCode(err) == sparekey.ERATELIMITED {
+		s.log.Warn("get code request over the per-IP limit", "ip", req.IP)
 	}
-	s.Wake()
-	return nil
+	return err
 }
 
 func truncate(s string, n int) string {

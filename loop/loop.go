@@ -5,6 +5,9 @@ package loop
 
 import (
 	"context"
+	"fmt"
+	"math/rand/v2"
+	"runtime/debug"
 	"sync"
 	"time"
 )
@@ -16,6 +19,7 @@ type Pass func(ctx context.Context) (more bool, err error)
 // Loop runs a Pass in a goroutine between Start and Stop.
 type Loop struct {
 	interval time.Duration
+	jitter   float64
 	pass     Pass
 	onError  func(error)
 	wake     chan struct{}
@@ -29,6 +33,22 @@ type Loop struct {
 // every failed pass except those cut short by Stop.
 func New(interval time.Duration, pass Pass, onError func(error)) *Loop {
 	return &Loop{interval: interval, pass: pass, onError: onError, wake: make(chan struct{}, 1)}
+}
+
+// WithJitter spreads the waits between passes uniformly over interval ±
+// fraction·interval, so when a pass runs tells an observer little. It
+// returns l and must be called before Start.
+func (l *Loop) WithJitter(fraction float64) *Loop {
+	l.jitter = min(max(fraction, 0), 1)
+	return l
+}
+
+func (l *Loop) wait() time.Duration {
+	if l.jitter == 0 {
+		return l.interval
+	}
+	spread := (rand.Float64()*2 - 1) * l.jitter * float64(l.interval)
+	return l.interval + time.Duration(spread)
 }
 
 // Start runs the loop until ctx ends or Stop is called. Starting a running
@@ -66,19 +86,30 @@ func (l *Loop) Wake() {
 	}
 }
 
+// safePass runs the pass and turns a panic into an error, so one bad row
+// cannot take the whole server down; the loop goes on after the interval.
+func (l *Loop) safePass(ctx context.Context) (more bool, err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			more, err = false, fmt.Errorf("background pass panicked: %v\n%s", v, debug.Stack())
+		}
+	}()
+	return l.pass(ctx)
+}
+
 func (l *Loop) run(ctx context.Context, done chan struct{}) {
 	defer close(done)
 	timer := time.NewTimer(0)
 	defer timer.Stop()
 	for {
-		more, err := l.pass(ctx)
+		more, err := l.safePass(ctx)
 		if ctx.Err() != nil {
 			return
 		}
 		if err != nil && l.onError != nil {
 			l.onError(err)
 		}
-		wait := l.interval
+		wait := l.wait()
 		if more && err == nil {
 			wait = 0
 		}

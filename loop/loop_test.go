@@ -3,6 +3,7 @@ package loop
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -102,4 +103,43 @@ func TestParentContextEndsTheLoop(t *testing.T) {
 		t.Fatal("loop still running after its context ended")
 	}
 	l.Stop()
+}
+
+func TestPanicIsReportedAndTheLoopGoesOn(t *testing.T) {
+	var passes atomic.Int32
+	var errs atomic.Int32
+	l := New(time.Millisecond, func(ctx context.Context) (bool, error) {
+		if passes.Add(1) == 1 {
+			panic("bad row")
+		}
+		return false, nil
+	}, func(err error) {
+		if strings.Contains(err.Error(), "bad row") {
+			errs.Add(1)
+		}
+	})
+	l.Start(context.Background())
+	defer l.Stop()
+	waitFor(t, "passes after the panic", func() bool { return passes.Load() >= 3 })
+	if errs.Load() != 1 {
+		t.Fatalf("panic reported %d times, want 1", errs.Load())
+	}
+}
+
+func TestJitterSpreadsWaits(t *testing.T) {
+	l := New(time.Second, nil, nil).WithJitter(0.5)
+	seen := map[time.Duration]bool{}
+	for range 100 {
+		w := l.wait()
+		if w < 500*time.Millisecond || w > 1500*time.Millisecond {
+			t.Fatalf("wait %v outside 1s±50%%", w)
+		}
+		seen[w] = true
+	}
+	if len(seen) < 50 {
+		t.Fatalf("only %d distinct waits in 100", len(seen))
+	}
+	if w := New(time.Second, nil, nil).wait(); w != time.Second {
+		t.Fatalf("no jitter: wait %v", w)
+	}
 }

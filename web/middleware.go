@@ -5,7 +5,10 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
+	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"sparekey"
@@ -18,9 +21,13 @@ const contentSecurityPolicy = "default-src 'none'; style-src 'self'; img-src 'se
 // securityHeaders sets the headers every answer carries: nothing is cached
 // (pages may hold door codes), no referrer leaks a link token, and the page
 // loads nothing from third parties.
-func securityHeaders(next http.Handler) http.Handler {
+func securityHeaders(cfg Config, next http.Handler) http.Handler {
+	https := strings.HasPrefix(cfg.BaseURL, "https://")
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
+		if https {
+			h.Set("Strict-Transport-Security", "max-age=31536000")
+		}
 		if !strings.HasPrefix(r.URL.Path, "/static/") {
 			h.Set("Cache-Control", "no-store")
 		}
@@ -91,11 +98,82 @@ func devOnly(cfg Config, next http.Handler) http.Handler {
 	return next
 }
 
-// clientIP is the peer address. Sparekey does not trust X-Forwarded-For.
+// clientIP is the peer address that limits count against. Sparekey does
+// not trust X-Forwarded-For. An IPv6 client is its /64: one subscriber
+// usually holds a whole /64, and counting single addresses in it would give
+// them 2^64 budgets.
 func clientIP(r *http.Request) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
-		return r.RemoteAddr
+		host = r.RemoteAddr
 	}
-	return host
+	addr, err := netip.ParseAddr(host)
+	if err != nil {
+		return host
+	}
+	addr = addr.Unmap()
+	if addr.Is6() {
+		prefix, _ := addr.Prefix(64)
+		return prefix.String()
+	}
+	return addr.String()
+}
+
+// crossOrigin refuses state-changing requests that a browser sends from
+// another site (CSRF; another site spending its visitors' Get Code budget).
+// Requests without browser headers (curl, API clients) pass.
+func crossOrigin(cfg Config, next http.Handler) http.Handler {
+	p := http.NewCrossOriginProtection()
+	if cfg.BaseURL != "" {
+		if u, err := url.Parse(cfg.BaseURL); err == nil {
+			p.AddTrustedOrigin(u.Scheme + "://" + u.Host)
+		}
+	}
+	p.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, r, cfg.Logger, sparekey.Errorf(sparekey.EFORBIDDEN, "Cross-site requests are not accepted; use the page on this site."))
+	}))
+	return p.Handler(next)
+}
+
+// windowLimiter allows n requests a minute per key in fixed one-minute
+// windows, in this process's memory: a brake on hammering, not an account
+// limit (those live in the database).
+type windowLimiter struct {
+	n     int
+	clock sparekey.Clock
+
+	mu     sync.Mutex
+	window int64
+	counts map[string]int
+}
+
+func newWindowLimiter(n int, clock sparekey.Clock) *windowLimiter {
+	return &windowLimiter{n: n, clock: clock, counts: map[string]int{}}
+}
+
+func (l *windowLimiter) allow(key string) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if w := l.clock.Now().Unix() / 60; w != l.window {
+		l.window, l.counts = w, map[string]int{} // a new minute forgets the last
+	}
+	l.counts[key]++
+	return l.counts[key] <= l.n
+}
+
+// limitLinks brakes guessing and hammering of backup links: each look at a
+// link is a write (the audit trail), so it is limited per client.
+func limitLinks(cfg Config, l *windowLimiter, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !l.allow(clientIP(r)) {
+			err := sparekey.Errorf(sparekey.ERATELIMITED, "Too many tries from your network. Wait a minute and try again.")
+			if strings.HasPrefix(r.URL.Path, "/api/") {
+				writeError(w, r, cfg.Logger, err)
+			} else {
+				render(w, cfg.Logger, http.StatusTooManyRequests, "error_limited", "Too many tries", nil)
+			}
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
 }

@@ -17,6 +17,7 @@ var statusOf = map[string]int{
 	sparekey.EINVALID:        http.StatusBadRequest,
 	sparekey.EINVALIDCONTACT: http.StatusBadRequest,
 	sparekey.EUNAUTHORIZED:   http.StatusUnauthorized,
+	sparekey.EFORBIDDEN:      http.StatusForbidden,
 	sparekey.ENOTFOUND:       http.StatusNotFound,
 	sparekey.ELINKNOTFOUND:   http.StatusNotFound,
 	sparekey.ELINKEXPIRED:    http.StatusGone,
@@ -104,6 +105,7 @@ func trimJSONErr(err error) string {
 
 func handleAPINotFound() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, r, nil, sparekey.Errorf(sparekey.ENOTFOUND, "No such API route: %s %s.", r.Method, r.URL.Path))
+		// The path is not echoed: it may hold a link token.
+		writeError(w, r, nil, sparekey.Errorf(sparekey.ENOTFOUND, "No such API route. See the API documentation for the routes."))
 	})
 }

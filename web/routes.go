@@ -3,6 +3,8 @@ package web
 import "net/http"
 
 func addRoutes(mux *http.ServeMux, cfg Config) {
+	links := newWindowLimiter(cfg.LinkLimit, cfg.Clock)
+
 	mux.Handle("GET /healthz", handleHealthz())
 	mux.Handle("GET /static/", handleStatic())
 	mux.Handle("GET /{$}", handleHomePage())
@@ -12,9 +14,9 @@ func addRoutes(mux *http.ServeMux, cfg Config) {
 	mux.Handle("GET /support/locked-out/code", handleGetCodePage(cfg))
 	mux.Handle("POST /support/locked-out/code", handleGetCodeForm(cfg))
 	mux.Handle("POST /api/v1/backup-code-requests", handleCreateBackupCodeRequest(cfg))
-	mux.Handle("GET /b/{token}", handleLinkPage(cfg))
-	mux.Handle("POST /b/{token}", handleRevealPage(cfg))
-	mux.Handle("POST /api/v1/backup-links/{token}/reveal", handleRevealLink(cfg))
+	mux.Handle("GET /b/{token}", limitLinks(cfg, links, handleLinkPage(cfg)))
+	mux.Handle("POST /b/{token}", limitLinks(cfg, links, handleRevealPage(cfg)))
+	mux.Handle("POST /api/v1/backup-links/{token}/reveal", limitLinks(cfg, links, handleRevealLink(cfg)))
 
 	// Staff API.
 	mux.Handle("GET /api/v1/locks/{lock}", requireStaff(cfg, handleGetLock(cfg)))

@@ -45,6 +45,11 @@ type Config struct {
 	Locks      Locks
 	Dev        *Dev
 	AdminToken string
+	// BaseURL is the public URL; its origin is trusted for form posts.
+	BaseURL string
+	// LinkLimit is how many times a minute one client may open or reveal
+	// backup links. Default 30.
+	LinkLimit int
 	// DefaultRegion is shown in hints about phone numbers.
 	DefaultRegion string
 }
@@ -54,10 +59,14 @@ func NewServer(cfg Config) http.Handler {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
+	if cfg.LinkLimit == 0 {
+		cfg.LinkLimit = 30
+	}
 	mux := http.NewServeMux()
 	addRoutes(mux, cfg)
 	var h http.Handler = mux
-	h = securityHeaders(h)
+	h = crossOrigin(cfg, h)
+	h = securityHeaders(cfg, h)
 	h = recoverPanics(cfg.Logger, h)
 	h = logRequests(cfg.Logger, h)
 	return h

@@ -339,3 +339,88 @@ func TestLinkify(t *testing.T) {
 		t.Fatalf("linkify = %s", got)
 	}
 }
+
+func TestClientIP(t *testing.T) {
+	for _, tc := range []struct{ remote, want string }{
+		{"203.0.113.7:5555", "203.0.113.7"},
+		{"[2001:db8:1:2:3:4:5:6]:443", "2001:db8:1:2::/64"},
+		{"[2001:db8:1:2:ffff::1]:443", "2001:db8:1:2::/64"},
+		{"[::ffff:203.0.113.7]:80", "203.0.113.7"},
+		{"garbage", "garbage"},
+	} {
+		r := httptest.NewRequest("GET", "/", nil)
+		r.RemoteAddr = tc.remote
+		if got := clientIP(r); got != tc.want {
+			t.Errorf("clientIP(%s) = %s, want %s", tc.remote, got, tc.want)
+		}
+	}
+}
+
+// A browser on another site cannot make its visitors post Get Code (or any
+// other state change) here; API clients without browser headers can.
+func TestCrossSitePostsRefused(t *testing.T) {
+	t.Parallel()
+	srv, fl := newTestServer(t, nil)
+	for _, h := range [][]string{
+		{"Sec-Fetch-Site", "cross-site"},
+		{"Origin", "https://evil.example"},
+	} {
+		resp, body := send(t, srv, "POST", "/api/v1/backup-code-requests", "application/json", `{"contact":"ana@example.com"}`, h...)
+		if resp.StatusCode != 403 || !strings.Contains(body, `"code":"forbidden"`) {
+			t.Errorf("%v: %d %s", h, resp.StatusCode, body)
+		}
+		resp, _ = send(t, srv, "POST", "/support/locked-out/code", "application/x-www-form-urlencoded", "contact=ana%40example.com", h...)
+		if resp.StatusCode != 403 {
+			t.Errorf("form %v: %d", h, resp.StatusCode)
+		}
+	}
+	resp, _ := send(t, srv, "POST", "/support/locked-out/code", "application/x-www-form-urlencoded", "contact=ana%40example.com", "Sec-Fetch-Site", "same-origin")
+	if resp.StatusCode != 202 {
+		t.Errorf("same-origin form: %d", resp.StatusCode)
+	}
+	if len(fl.contacts) != 1 {
+		t.Errorf("service got %v, want only the same-origin request", fl.contacts)
+	}
+}
+
+func TestLinkEndpointsAreLimited(t *testing.T) {
+	t.Parallel()
+	srv, _ := newTestServer(t, nil)
+	for i := range 30 {
+		if resp, _ := send(t, srv, "GET", "/b/nope", "", ""); resp.StatusCode != 404 {
+			t.Fatalf("look %d: %d", i, resp.StatusCode)
+		}
+	}
+	resp, body := send(t, srv, "GET", "/b/good", "", "")
+	if resp.StatusCode != 429 || !strings.Contains(body, "Too many tries") {
+		t.Fatalf("31st look: %d %s", resp.StatusCode, body)
+	}
+	resp, body = send(t, srv, "POST", "/api/v1/backup-links/good/reveal", "", "")
+	if resp.StatusCode != 429 || !strings.Contains(body, `"code":"rate_limited"`) {
+		t.Fatalf("reveal over the limit: %d %s", resp.StatusCode, body)
+	}
+	if resp, _ := send(t, srv, "GET", "/support/locked-out", "", ""); resp.StatusCode != 200 {
+		t.Fatalf("other pages limited too: %d", resp.StatusCode)
+	}
+}
+
+func TestHSTSOnlyOverHTTPS(t *testing.T) {
+	t.Parallel()
+	for base, want := range map[string]bool{"https://keys.example": true, "http://127.0.0.1:8080": false} {
+		h := NewServer(Config{Clock: sparekey.SystemClock{}, Lockout: &fakeLockout{}, Locks: fakeLocks{}, BaseURL: base})
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest("GET", "/support/locked-out", nil))
+		if got := rec.Header().Get("Strict-Transport-Security") != ""; got != want {
+			t.Errorf("%s: HSTS %v, want %v", base, got, want)
+		}
+	}
+}
+
+func TestAPINotFoundDoesNotEchoThePath(t *testing.T) {
+	t.Parallel()
+	srv, _ := newTestServer(t, nil)
+	resp, body := send(t, srv, "GET", "/api/v1/backup-links/SECRETTOKENVALUE/reveal", "", "")
+	if resp.StatusCode != 405 && resp.StatusCode != 404 || strings.Contains(body, "SECRETTOKENVALUE") {
+		t.Fatalf("%d %s", resp.StatusCode, body)
+	}
+}

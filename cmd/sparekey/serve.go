@@ -188,7 +188,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		}
 	}
 	handler := web.NewServer(web.Config{Logger: log, Clock: clock, Lockout: flow, Locks: codes, Dev: dev,
-		AdminToken: c.adminToken, DefaultRegion: c.defaultRegion})
+		AdminToken: c.adminToken, DefaultRegion: c.defaultRegion, BaseURL: c.baseURL})
 
 	ln, err := net.Listen("tcp", c.addr)
 	if err != nil {
