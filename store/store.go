@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"io/fs"
 	"math"
+	"os"
 	"strings"
 	"time"
 
@@ -64,6 +65,9 @@ func Open(ctx context.Context, dsn string, keys sparekey.Keyring) (*DB, error) {
 	if keys == nil {
 		return nil, errors.New("open store: no keyring")
 	}
+	if err := createPrivate(dsn); err != nil {
+		return nil, fmt.Errorf("open database %s: %w", dsn, err)
+	}
 	write, err := openPool(ctx, dsn, sqliteWriter, 1)
 	if err != nil {
 		return nil, err
@@ -71,6 +75,10 @@ func Open(ctx context.Context, dsn string, keys sparekey.Keyring) (*DB, error) {
 	if err := migrate(ctx, write); err != nil {
 		write.Close()
 		return nil, fmt.Errorf("migrate database %s: %w", dsn, err)
+	}
+	if err := checkKey(ctx, write, keys); err != nil {
+		write.Close()
+		return nil, fmt.Errorf("open database %s: %w", dsn, err)
 	}
 	read := write
 	if !inMemory(dsn) {
@@ -99,6 +107,26 @@ func openPool(ctx context.Context, dsn, params string, conns int) (*sql.DB, erro
 	return pool, nil
 }
 
+// createPrivate creates a new database file readable by its owner only (it
+// holds residents' emails, phones and the audit trail); SQLite gives its
+// -wal and -shm files the same mode. An existing file is left as it is.
+func createPrivate(dsn string) error {
+	if inMemory(dsn) {
+		return nil
+	}
+	path := strings.TrimPrefix(dsn, "file:")
+	if i := strings.IndexByte(path, '?'); i >= 0 {
+		path = path[:i]
+	}
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, os.ErrExist) {
+		return nil
+	} else if err != nil {
+		return err
+	}
+	return f.Close()
+}
+
 // inMemory reports whether dsn names an in-memory database, which exists
 // only inside one connection.
 func inMemory(dsn string) bool {
@@ -116,6 +144,26 @@ func migrate(ctx context.Context, db *sql.DB) error {
 	}
 	_, err = provider.Up(ctx) // provider.Close would close db: not called
 	return err
+}
+
+// checkKey makes sure the keyring is the one that sealed this database.
+// The first open records a keyed hash of a fixed text; every later open must
+// reproduce it. A wrong key would otherwise start "fine" and fail later at
+// every sealed code, and contacts would silently stop matching.
+func checkKey(ctx context.Context, db *sql.DB, keys sparekey.Keyring) error {
+	want := keys.Hash("key-check", "sparekey")
+	var got string
+	err := db.QueryRowContext(ctx, `SELECT value FROM meta WHERE name = 'key_check'`).Scan(&got)
+	if errors.Is(err, sql.ErrNoRows) {
+		_, err = db.ExecContext(ctx, `INSERT INTO meta (name, value) VALUES ('key_check', ?)`, want)
+		return err
+	} else if err != nil {
+		return err
+	}
+	if got != want {
+		return errors.New("the secret key does not match this database: it was sealed with another key (restore the key file that belongs to it, or pass the right --secret-key)")
+	}
+	return nil
 }
 
 // Close closes both connection pools.

@@ -1,6 +1,7 @@
 package store_test
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -357,5 +358,41 @@ func TestSecretsAreNotInTheSQLiteFile(t *testing.T) {
 		if strings.Contains(string(all), secret) {
 			t.Errorf("%q is in the database file in plain text", secret)
 		}
+	}
+}
+
+func TestOpenRefusesAnotherKey(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "sparekey.db")
+	db, err := store.Open(t.Context(), path, secret.ForTest())
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	other, _ := secret.New(bytes.Repeat([]byte{9}, secret.KeySize))
+	if _, err := store.Open(t.Context(), path, other); err == nil || !strings.Contains(err.Error(), "secret key does not match") {
+		t.Fatalf("Open with another key = %v", err)
+	}
+	db, err = store.Open(t.Context(), path, secret.ForTest())
+	if err != nil {
+		t.Fatalf("reopen with the right key: %v", err)
+	}
+	db.Close()
+}
+
+func TestNewDatabaseFileIsPrivate(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "sparekey.db")
+	db, err := store.Open(t.Context(), path, secret.ForTest())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	info, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if perm := info.Mode().Perm(); perm != 0o600 {
+		t.Fatalf("new database file mode %v, want 0600", perm)
 	}
 }

@@ -1,10 +1,12 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"net/url"
+	"os"
 	"path/filepath"
 	"strings"
 
@@ -66,6 +68,11 @@ func loadKeys(secretKey, db string) (*secret.Keyring, string, error) {
 		return nil, "", fmt.Errorf("--secret-key (or SPAREKEY_SECRET_KEY) is required with a PostgreSQL database")
 	}
 	path := keyFilePath(db)
+	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+		if info, err := os.Stat(strings.TrimSuffix(path, ".key")); err == nil && info.Size() > 0 {
+			return nil, "", fmt.Errorf("the key file %s is missing, but the database next to it exists: restore the key file (or pass --secret-key); a new key could not read the codes in it", path)
+		}
+	}
 	key, err := secret.LoadOrCreateKeyFile(path)
 	if err != nil {
 		return nil, "", err

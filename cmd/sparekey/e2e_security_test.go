@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"net/http"
+	"os"
+	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
@@ -216,5 +218,31 @@ func TestServeFlagErrors(t *testing.T) {
 		}, nil, &syncBuffer{}, &syncBuffer{})
 	if err == nil || !strings.Contains(err.Error(), "not-an-address") {
 		t.Errorf("SPAREKEY_ADDR not used: %v", err)
+	}
+}
+
+// A database whose key file went missing is refused instead of getting a
+// new key that cannot read its codes.
+func TestMissingKeyFileIsRefused(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	csv := filepath.Join(dir, "r.csv")
+	os.WriteFile(csv, []byte("property,unit,lock,name,email,phone\nElm,1,elm-1,Dana Li,dana@example.com,2015550111\n"), 0o600)
+	db := filepath.Join(dir, "s.db")
+	env := func(string) string { return "" }
+	if err := run(context.Background(), []string{"sparekey", "import", "roster", "--db", db, csv}, env, nil, &syncBuffer{}, &syncBuffer{}); err != nil {
+		t.Fatal(err)
+	}
+	os.Remove(db + ".key")
+	err := run(context.Background(), []string{"sparekey", "serve", "--db", db, "--addr", freeAddr(t)}, env, nil, &syncBuffer{}, &syncBuffer{})
+	if err == nil || !strings.Contains(err.Error(), "key file") || !strings.Contains(err.Error(), "missing") {
+		t.Fatalf("serve without its key file = %v", err)
+	}
+	if _, err := os.Stat(db + ".key"); err == nil {
+		t.Fatal("a new key file was created for an existing database")
+	}
+	err = run(context.Background(), []string{"sparekey", "serve", "--db", db, "--addr", freeAddr(t), "--secret-key", strings.Repeat("ab", 32)}, env, nil, &syncBuffer{}, &syncBuffer{})
+	if err == nil || !strings.Contains(err.Error(), "does not match") {
+		t.Fatalf("serve with another key = %v", err)
 	}
 }
