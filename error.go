@@ -16,6 +16,7 @@ const (
 	EUNAUTHORIZED   = "unauthorized"
 	EFORBIDDEN      = "forbidden"
 	ERATELIMITED    = "rate_limited"
+	ETOOLARGE       = "too_large"
 	ELINKEXPIRED    = "link_expired"
 	ELINKNOTFOUND   = "link_not_found"
 	ELOCKOFFLINE    = "lock_offline"

@@ -291,6 +291,8 @@ type Tx interface {
 	ResidentByContactHash(ctx context.Context, kind ContactKind, hash string) (*Resident, error)
 	// ResidentByEmail finds a resident, active or not, by normalized email.
 	ResidentByEmail(ctx context.Context, email string) (*Resident, error)
+	// ResidentByPhone finds the active resident with this E.164 phone.
+	ResidentByPhone(ctx context.Context, phone string) (*Resident, error)
 	ResidentsByUnit(ctx context.Context, unitID int64) ([]*Resident, error)
 	UpdateResident(ctx context.Context, r *Resident) error
 
@@ -337,6 +339,11 @@ type Tx interface {
 	// filters by recipient when set. (All Count…Since windows exclude t, so
 	// a one-minute window ends exactly one minute after a request.)
 	CountMessagesSince(ctx context.Context, channel Channel, to string, since time.Time) (int, error)
+
+	// Meta reads a setting of the installation (ENOTFOUND when unset);
+	// SetMeta writes one.
+	Meta(ctx context.Context, name string) (string, error)
+	SetMeta(ctx context.Context, name, value string) error
 
 	RecordAudit(ctx context.Context, e *AuditEvent) error
 	AuditEvents(ctx context.Context, limit int) ([]*AuditEvent, error)

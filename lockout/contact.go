@@ -3,6 +3,7 @@ package lockout
 import (
 	"net/mail"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/nyaruka/phonenumbers"
 
@@ -17,21 +18,24 @@ const MaxContactLength = 254
 // lower-cased email address, or a phone number in E.164 form parsed with
 // libphonenumber in the default region. Anything else is invalid_contact.
 func ParseContact(typed, defaultRegion string) (sparekey.ContactKind, string, error) {
-	s := strings.TrimSpace(typed)
 	invalid := sparekey.Errorf(sparekey.EINVALIDCONTACT, "Enter the email address or phone number on your account.")
-	if s == "" || len(s) > MaxContactLength {
+	if len(typed) > MaxContactLength || !utf8.ValidString(typed) {
+		return "", "", invalid
+	}
+	s := strings.TrimSpace(typed)
+	if s == "" {
 		return "", "", invalid
 	}
 	if strings.Contains(s, "@") {
 		email, ok := normalizeEmail(s)
 		if !ok || len(email) > MaxContactLength { // lower-casing can make text longer
-			return "", "", invalid
+			return "", "", sparekey.Errorf(sparekey.EINVALIDCONTACT, "That email address doesn't look right. Check it and try again.")
 		}
 		return sparekey.ContactEmail, email, nil
 	}
 	phone, ok := NormalizePhone(s, defaultRegion)
 	if !ok {
-		return "", "", invalid
+		return "", "", sparekey.Errorf(sparekey.EINVALIDCONTACT, "That phone number doesn't look right. Include the area code, like (201) 555-0101, or enter your email instead.")
 	}
 	return sparekey.ContactPhone, phone, nil
 }
@@ -65,15 +69,18 @@ func NormalizePhone(s, defaultRegion string) (string, bool) {
 	return phonenumbers.Format(n, phonenumbers.E164), true
 }
 
-// SMSAllowed reports whether Sparekey may text this E.164 number: never a
-// premium-rate number, and only in the allowed regions (e.g. "US").
+// SMSAllowed reports whether Sparekey may text this E.164 number: a kind
+// of number that takes texts (mobile, mobile-or-fixed as in the US, VoIP;
+// never premium-rate, shared-cost, toll-free or pager numbers), in one of the
+// allowed regions (e.g. "US").
 func SMSAllowed(e164 string, regions []string) bool {
 	n, err := phonenumbers.Parse(e164, "")
 	if err != nil || !phonenumbers.IsValidNumber(n) {
 		return false
 	}
 	switch phonenumbers.GetNumberType(n) {
-	case phonenumbers.PREMIUM_RATE, phonenumbers.SHARED_COST, phonenumbers.UAN, phonenumbers.VOICEMAIL:
+	case phonenumbers.MOBILE, phonenumbers.FIXED_LINE_OR_MOBILE, phonenumbers.VOIP:
+	default:
 		return false
 	}
 	region := phonenumbers.GetRegionCodeForNumber(n)
@@ -81,6 +88,20 @@ func SMSAllowed(e164 string, regions []string) bool {
 		if strings.EqualFold(r, region) {
 			return true
 		}
+	}
+	return false
+}
+
+// Costly reports whether calling or texting the number costs the sender
+// extra (premium-rate, shared-cost and the like): never a resident's phone.
+func Costly(e164 string) bool {
+	n, err := phonenumbers.Parse(e164, "")
+	if err != nil {
+		return false
+	}
+	switch phonenumbers.GetNumberType(n) {
+	case phonenumbers.PREMIUM_RATE, phonenumbers.SHARED_COST, phonenumbers.UAN, phonenumbers.VOICEMAIL:
+		return true
 	}
 	return false
 }

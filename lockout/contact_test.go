@@ -29,6 +29,8 @@ func TestParseContact(t *testing.T) {
 		{"ana@localhost", "", ""},
 		{"ana@example.com, ben@example.com", "", ""},
 		{"2015550101x", "", ""},
+		{"ana\xff@example.com", "", ""},
+		{"2015550101" + strings.Repeat(" ", 300), "", ""},
 		{strings.Repeat("a", 250) + "@example.com", "", ""},
 	} {
 		kind, got, err := ParseContact(tc.in, "US")
@@ -52,13 +54,20 @@ func TestSMSAllowed(t *testing.T) {
 		{"+12015550101", true},
 		{"+19005550101", false},  // premium rate
 		{"+442071838750", false}, // not in the allow-list
+		{"+18005550199", false},  // toll-free
 		{"nonsense", false},
 	} {
 		if got := SMSAllowed(tc.phone, []string{"US"}); got != tc.ok {
 			t.Errorf("SMSAllowed(%q) = %v, want %v", tc.phone, got, tc.ok)
 		}
 	}
-	if !SMSAllowed("+442071838750", []string{"US", "GB"}) {
-		t.Error("GB number refused with GB allowed")
+	if SMSAllowed("+442071838750", []string{"US", "GB"}) {
+		t.Error("GB landline allowed: it takes no texts")
+	}
+	if !SMSAllowed("+447400123456", []string{"US", "GB"}) {
+		t.Error("GB mobile refused with GB allowed")
+	}
+	if !Costly("+19005550101") || Costly("+12015550101") {
+		t.Error("Costly wrong")
 	}
 }

@@ -59,7 +59,7 @@ func ParseCSV(r io.Reader, defaultRegion string) ([]Entry, error) {
 		return nil, fmt.Errorf("line 1: header must be %s, got %s", strings.Join(Header, ","), strings.Join(head, ","))
 	}
 	var entries []Entry
-	seenEmail := map[string]int{}
+	seenEmail, seenPhone := map[string]int{}, map[string]int{}
 	for {
 		rec, err := cr.Read()
 		if errors.Is(err, io.EOF) {
@@ -84,7 +84,10 @@ func ParseCSV(r io.Reader, defaultRegion string) ([]Entry, error) {
 		if first, dup := seenEmail[e.Email]; dup {
 			return nil, fmt.Errorf("line %d: email: %s is also on line %d", line, e.Email, first)
 		}
-		seenEmail[e.Email] = line
+		if first, dup := seenPhone[e.Phone]; dup {
+			return nil, fmt.Errorf("line %d: phone: %s is also on line %d; each resident needs their own phone to get codes by text", line, e.Phone, first)
+		}
+		seenEmail[e.Email], seenPhone[e.Phone] = line, line
 		entries = append(entries, e)
 	}
 	if len(entries) == 0 {
@@ -123,6 +126,9 @@ func parseRow(rec []string, line int, region string) (Entry, error) {
 	phone, ok := lockout.NormalizePhone(f["phone"], region)
 	if !ok {
 		return Entry{}, fmt.Errorf("line %d: phone: %q is not a valid phone number", line, f["phone"])
+	}
+	if lockout.Costly(phone) {
+		return Entry{}, fmt.Errorf("line %d: phone: %q is a premium-rate or shared-cost number, never a resident's phone", line, f["phone"])
 	}
 	return Entry{Line: line, Property: f["property"], Unit: f["unit"], Lock: f["lock"], Name: f["name"], Email: email, Phone: phone}, nil
 }

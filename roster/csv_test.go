@@ -113,6 +113,8 @@ func TestParseCSVBad(t *testing.T) {
 		{"field too long", header + "Birch,1A,b-1a," + long + ",ann@example.com,2015550101\n", 2, "name"},
 		{"invalid UTF-8", header + "Birch,1A,b-1a,Ann\xff,ann@example.com,2015550101\n", 2, "name"},
 		{"duplicate email", header + good + "Birch,1B,b-1b,Bob,bob@example.com,2015550102\nBirch,1C,b-1c,Ann B,ANN@example.com,2015550103\n", 4, "email"},
+		{"duplicate phone", header + good + "Birch,1B,b-1b,Bob,bob@example.com,(201) 555-0101\n", 3, "phone"},
+		{"premium-rate phone", header + "Birch,1A,b-1a,Ann,ann@example.com,+1 900 555 0101\n", 2, "phone"},
 		{"CRLF line number", strings.ReplaceAll(header+good+"Birch,1B,b-1b,Bob,bob@example.com,2015550102\nBirch,1C,b-1c,Cy,cy@example.com,x\n", "\n", "\r\n"), 4, "phone"},
 		{"quoted line break", header + "Birch,1A,b-1a,\"Ann\nLee\",ann@example.com,2015550101\nBirch,1B,b-1b,Bob,bob@,2015550102\n", 2, "name"},
 		{"after blank lines", header + "\n\n" + good + "\nBirch,1B,,Bob,bob@example.com,2015550102\n", 6, "lock"},

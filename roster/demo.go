@@ -2,7 +2,7 @@ package roster
 
 import (
 	"context"
-	"fmt"
+	"errors"
 
 	"sparekey"
 )
@@ -14,10 +14,10 @@ var Demo = []Entry{
 	{Property: "Maple Court Apartments", Unit: "103", Lock: "unit-103-front", LockName: "Front door", Name: "Chen Wei", Email: "chen@example.com", Phone: "+12015550103", AccessCode: "590273"},
 }
 
-// SeedDemo writes the demo data, in one transaction, into a database that
-// does not hold the demo property yet; a database that does is left alone,
-// so restarting the demo keeps its state. Other data (an imported roster)
-// may be there too, as long as it does not clash with the demo's.
+// SeedDemo writes the demo data, in one transaction, into an empty
+// database. One that holds the demo already is left alone, so restarting
+// the demo keeps its state (rosters imported into it included); one that
+// holds other data is refused, so the demo never mixes into real data.
 func SeedDemo(ctx context.Context, store sparekey.Store, codes Codes, clock sparekey.Clock) (seeded bool, err error) {
 	err = store.Tx(ctx, func(tx sparekey.Tx) error {
 		if _, err := tx.PropertyByName(ctx, Demo[0].Property); err == nil {
@@ -25,8 +25,13 @@ func SeedDemo(ctx context.Context, store sparekey.Store, codes Codes, clock spar
 		} else if sparekey.ErrorCode(err) != sparekey.ENOTFOUND {
 			return err
 		}
+		if locks, err := tx.Locks(ctx); err != nil {
+			return err
+		} else if len(locks) > 0 {
+			return errors.New("--demo needs an empty database (or one the demo made), and this one holds other data: use another --db")
+		}
 		if err := addAll(ctx, tx, codes, clock.Now(), Demo); err != nil {
-			return fmt.Errorf("the demo data clashes with what the database holds (%w); use another --db", err)
+			return err
 		}
 		p, err := tx.PropertyByName(ctx, Demo[0].Property)
 		if err != nil {

@@ -116,31 +116,17 @@ func TestSeedDemo(t *testing.T) {
 	sameDump(t, "SeedDemo after an import", before, b.dump())
 }
 
-// The demo goes in beside an imported roster, in one transaction.
-func TestSeedDemoBesideOtherData(t *testing.T) {
+func TestSeedDemoRefusesOtherData(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	b.mustAdd(birch)
-	if seeded, err := b.seedDemo(); err != nil || !seeded {
-		t.Fatalf("SeedDemo beside other data = %v, %v", seeded, err)
-	}
-	if seeded, err := b.seedDemo(); err != nil || seeded {
-		t.Fatalf("second SeedDemo = %v, %v; want false, nil", seeded, err)
-	}
-}
-
-// Demo data that clashes with the database's is refused whole.
-func TestSeedDemoRefusesAClash(t *testing.T) {
-	t.Parallel()
-	b := setup(t)
-	b.mustAdd(header + "Birch Hall,1A,birch-1a-front,Ana Other,ana@example.com,(201) 555-0111\n")
 	before := b.dump()
 	seeded, err := b.seedDemo()
 	if err == nil || seeded {
-		t.Fatalf("SeedDemo with a clashing email = %v, %v", seeded, err)
+		t.Fatalf("SeedDemo on a database with other data = %v, %v", seeded, err)
 	}
-	if !strings.Contains(err.Error(), "ana@example.com") || !strings.Contains(err.Error(), "another --db") {
-		t.Errorf("error %q does not say what clashes and what to do", err)
+	if !strings.Contains(err.Error(), "empty database") {
+		t.Errorf("error %q does not say the demo needs an empty database", err)
 	}
 	sameDump(t, "a refused SeedDemo", before, b.dump())
 }

@@ -18,7 +18,7 @@ func TestParseCSVMaxRows(t *testing.T) {
 	var b strings.Builder
 	b.WriteString(header)
 	for i := range roster.MaxRows + 1 {
-		fmt.Fprintf(&b, "Birch,%d,b-%d,R%d,r%d@example.com,2015550101\n", i, i, i, i)
+		fmt.Fprintf(&b, "Birch,%d,b-%d,R%d,r%d@example.com,+1201%03d%04d\n", i, i, i, i, 200+i/10000, i%10000)
 	}
 	_, err := roster.ParseCSV(strings.NewReader(b.String()), "US")
 	if err == nil || !strings.HasPrefix(err.Error(), fmt.Sprintf("line %d: ", roster.MaxRows+2)) {

@@ -102,6 +102,11 @@ func add(ctx context.Context, tx sparekey.Tx, codes Codes, now time.Time, e Entr
 	} else if err != nil && sparekey.ErrorCode(err) != sparekey.ENOTFOUND {
 		return err
 	}
+	if old, err := tx.ResidentByPhone(ctx, e.Phone); err == nil {
+		return &fieldError{"phone", fmt.Sprintf("%s is already the phone of %s; each resident needs their own phone to get codes by text", e.Phone, old.Name)}
+	} else if sparekey.ErrorCode(err) != sparekey.ENOTFOUND {
+		return err
+	}
 	r := &sparekey.Resident{UnitID: unit.ID, Name: e.Name, Email: e.Email, Phone: e.Phone, CreatedAt: now}
 	if err := tx.CreateResident(ctx, r); err != nil {
 		return err

@@ -12,10 +12,10 @@ import (
 )
 
 const birch = header +
-	"Birch Hall,1A,birch-1a-front,Ann Lee,Ann@Example.com,(201) 555-0101\n" +
-	"Birch Hall,1A,birch-1a-front,Bob Lee,bob@example.com,(201) 555-0102\n" +
-	"Birch Hall,1B,birch-1b-front,Cy Ng,cy@example.com,(201) 555-0103\n" +
-	"Oak Court,7,oak-7-front,Dee Roy,dee@example.com,(201) 555-0104\n"
+	"Birch Hall,1A,birch-1a-front,Ann Lee,Ann@Example.com,(201) 555-0121\n" +
+	"Birch Hall,1A,birch-1a-front,Bob Lee,bob@example.com,(201) 555-0122\n" +
+	"Birch Hall,1B,birch-1b-front,Cy Ng,cy@example.com,(201) 555-0123\n" +
+	"Oak Court,7,oak-7-front,Dee Roy,dee@example.com,(201) 555-0124\n"
 
 func TestAddCreatesEverything(t *testing.T) {
 	t.Parallel()
@@ -75,7 +75,7 @@ func TestAddCreatesEverything(t *testing.T) {
 		return nil
 	})
 	ann := b.resident("ann@example.com")
-	if ann.Name != "Ann Lee" || ann.Phone != "+12015550101" || ann.Email != "ann@example.com" {
+	if ann.Name != "Ann Lee" || ann.Phone != "+12015550121" || ann.Email != "ann@example.com" {
 		t.Errorf("Ann = %+v", ann)
 	}
 
@@ -236,7 +236,7 @@ func TestAddAllOrNothing(t *testing.T) {
 		var f strings.Builder
 		f.WriteString(header)
 		for i := range roster.DefaultSlotCount - 3 + 1 {
-			fmt.Fprintf(&f, "Pine Row,1,pine-1-front,R %d,r%d@example.com,2015550101\n", i, i)
+			fmt.Fprintf(&f, "Pine Row,1,pine-1-front,R %d,r%d@example.com,20155502%02d\n", i, i, i)
 		}
 		return f.String()
 	}
@@ -251,6 +251,7 @@ func TestAddAllOrNothing(t *testing.T) {
 		{"lock of another property", pine("Pine Row,3,birch-1b-front,Ida Ko,ida@example.com,2015550113"), 4, "lock"},
 		{"lock of another unit, same name", pine("Oak Court,8,oak-7-front,Ida Ko,ida@example.com,2015550113"), 4, "lock"},
 		{"no free slot left on the lock", crowd(), roster.DefaultSlotCount - 3 + 2, "lock"},
+		{"phone of a resident already there", pine("Pine Row,3,pine-3-front,Ida Ko,ida@example.com,(201) 555-0121"), 4, "phone"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

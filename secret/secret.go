@@ -14,7 +14,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 )
 
@@ -114,14 +113,17 @@ func ParseKey(s string) ([]byte, error) {
 // mode 0600 holding a fresh random key when the file does not exist. A key
 // file readable by others is refused.
 func LoadOrCreateKeyFile(path string) ([]byte, error) {
-	data, err := os.ReadFile(path)
+	info, err := os.Lstat(path)
 	if err == nil {
-		info, err := os.Stat(path)
-		if err != nil {
-			return nil, err
+		if !info.Mode().IsRegular() {
+			return nil, fmt.Errorf("key file %s is not a regular file", path)
 		}
 		if info.Mode().Perm()&0o077 != 0 {
 			return nil, fmt.Errorf("key file %s is readable by others (mode %v); run chmod 600 %s", path, info.Mode().Perm(), path)
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return nil, err
 		}
 		key, err := ParseKey(string(data))
 		if err != nil {
@@ -135,14 +137,15 @@ func LoadOrCreateKeyFile(path string) ([]byte, error) {
 	if _, err := rand.Read(key); err != nil {
 		return nil, err
 	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return nil, err
-	}
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("create key file: %w", err)
 	}
 	if _, err := f.WriteString(hex.EncodeToString(key) + "\n"); err != nil {
+		f.Close()
+		return nil, err
+	}
+	if err := f.Sync(); err != nil { // the key must outlive a crash
 		f.Close()
 		return nil, err
 	}

@@ -77,6 +77,17 @@ func (t *tx) ResidentByEmail(ctx context.Context, email string) (*sparekey.Resid
 		ORDER BY CASE WHEN moved_out_at IS NULL THEN 0 ELSE 1 END, id DESC LIMIT 1`, email)
 }
 
+func (t *tx) ResidentByPhone(ctx context.Context, phone string) (*sparekey.Resident, error) {
+	missing := notFound("resident with that phone not found")
+	if phone == "" {
+		return nil, missing
+	}
+	return getOne(ctx, t, "resident by phone", missing, scanResident, `
+		SELECT `+residentColumns+` FROM residents
+		WHERE phone = ? AND moved_out_at IS NULL
+		ORDER BY id LIMIT 1`, phone)
+}
+
 func (t *tx) ResidentsByUnit(ctx context.Context, unitID int64) ([]*sparekey.Resident, error) {
 	return getAll(ctx, t, "residents by unit", scanResident,
 		`SELECT `+residentColumns+` FROM residents WHERE unit_id = ? ORDER BY id`, unitID)

@@ -108,3 +108,28 @@ func TestResidentByContactHash(t *testing.T) {
 		wantCode(t, err, sparekey.ENOTFOUND)
 	})
 }
+
+func TestResidentByPhone(t *testing.T) {
+	forEachDB(t, func(t *testing.T, db *store.DB) {
+		err := db.Tx(t.Context(), func(tx sparekey.Tx) error {
+			p := &sparekey.Property{Name: "Elm", Timezone: "UTC", CreatedAt: t0}
+			must(t, tx.CreateProperty(t.Context(), p))
+			u := &sparekey.Unit{PropertyID: p.ID, Name: "1"}
+			must(t, tx.CreateUnit(t.Context(), u))
+			gone := t0
+			must(t, tx.CreateResident(t.Context(), &sparekey.Resident{UnitID: u.ID, Name: "Old", Email: "old@example.com", Phone: "+12015550111", CreatedAt: t0, MovedOutAt: &gone}))
+			wantCode(t, func() error { _, err := tx.ResidentByPhone(t.Context(), "+12015550111"); return err }(), sparekey.ENOTFOUND)
+			r := &sparekey.Resident{UnitID: u.ID, Name: "New", Email: "new@example.com", Phone: "+12015550111", CreatedAt: t0}
+			must(t, tx.CreateResident(t.Context(), r))
+			got, err := tx.ResidentByPhone(t.Context(), "+12015550111")
+			if err != nil || got.ID != r.ID {
+				t.Errorf("ResidentByPhone = %+v, %v; want the active resident", got, err)
+			}
+			wantCode(t, func() error { _, err := tx.ResidentByPhone(t.Context(), ""); return err }(), sparekey.ENOTFOUND)
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	})
+}

@@ -396,3 +396,25 @@ func TestNewDatabaseFileIsPrivate(t *testing.T) {
 		t.Fatalf("new database file mode %v, want 0600", perm)
 	}
 }
+
+func TestMeta(t *testing.T) {
+	forEachDB(t, func(t *testing.T, db *store.DB) {
+		err := db.Tx(t.Context(), func(tx sparekey.Tx) error {
+			if _, err := tx.Meta(t.Context(), "dev_clock_offset"); sparekey.ErrorCode(err) != sparekey.ENOTFOUND {
+				t.Errorf("unset setting: %v", err)
+			}
+			for _, v := range []string{"31m0s", "1h2m0s"} {
+				if err := tx.SetMeta(t.Context(), "dev_clock_offset", v); err != nil {
+					return err
+				}
+				if got, err := tx.Meta(t.Context(), "dev_clock_offset"); err != nil || got != v {
+					t.Errorf("Meta = %q, %v; want %q", got, err, v)
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	})
+}

@@ -57,6 +57,9 @@ func handleDevOutboxPage(cfg Config) http.Handler {
 	})
 }
 
+// maxAdvance bounds one move of the dev clock: a year.
+const maxAdvance = 366 * 24 * time.Hour
+
 func handleDevClock(cfg Config) http.Handler {
 	type request struct {
 		Advance string `json:"advance"`
@@ -68,13 +71,16 @@ func handleDevClock(cfg Config) http.Handler {
 			return
 		}
 		d, err := time.ParseDuration(req.Advance)
-		if err != nil || d < 0 {
-			writeError(w, r, cfg.Logger, sparekey.Errorf(sparekey.EINVALID, `advance must be a positive duration such as "31m" or "24h".`))
+		if err != nil || d < 0 || d > maxAdvance {
+			writeError(w, r, cfg.Logger, sparekey.Errorf(sparekey.EINVALID, `advance must be a duration from 0 to 8760h, such as "31m" or "24h".`))
 			return
 		}
 		cfg.Dev.Clock.Advance(d)
 		if cfg.Dev.Advanced != nil {
-			cfg.Dev.Advanced()
+			if err := cfg.Dev.Advanced(r.Context()); err != nil {
+				writeError(w, r, cfg.Logger, err)
+				return
+			}
 		}
 		encode(w, http.StatusOK, map[string]time.Time{"now": cfg.Dev.Clock.Now().UTC()})
 	})

@@ -93,7 +93,7 @@ func requireStaff(cfg Config, next http.Handler) http.Handler {
 // devOnly answers 404 unless the server runs with --demo.
 func devOnly(cfg Config, next http.Handler) http.Handler {
 	if cfg.Dev == nil {
-		return http.NotFoundHandler()
+		return handleNotFound()
 	}
 	return next
 }
@@ -166,6 +166,7 @@ func (l *windowLimiter) allow(key string) bool {
 func limitLinks(cfg Config, l *windowLimiter, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !l.allow(clientIP(r)) {
+			w.Header().Set("Retry-After", "60")
 			err := sparekey.Errorf(sparekey.ERATELIMITED, "Too many tries from your network. Wait a minute and try again.")
 			if strings.HasPrefix(r.URL.Path, "/api/") {
 				writeError(w, r, cfg.Logger, err)

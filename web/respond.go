@@ -25,6 +25,7 @@ var statusOf = map[string]int{
 	sparekey.ELOCKOFFLINE:    http.StatusConflict,
 	sparekey.ELOCKJAMMED:     http.StatusConflict,
 	sparekey.ERATELIMITED:    http.StatusTooManyRequests,
+	sparekey.ETOOLARGE:       http.StatusRequestEntityTooLarge,
 	sparekey.ENOTIMPLEMENTED: http.StatusNotImplemented,
 	sparekey.EINTERNAL:       http.StatusInternalServerError,
 }
@@ -59,6 +60,9 @@ func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 	if code == sparekey.EINTERNAL {
 		log.Error("internal error", "method", r.Method, "route", r.Pattern, "err", err)
 	}
+	if code == sparekey.ERATELIMITED {
+		w.Header().Set("Retry-After", "60")
+	}
 	var body errorBody
 	body.Error.Code = code
 	body.Error.Message = sparekey.ErrorMessage(err)
@@ -86,7 +90,7 @@ func badJSON(err error) error {
 	var typ *json.UnmarshalTypeError
 	switch {
 	case errors.As(err, &tooBig):
-		return sparekey.Errorf(sparekey.EINVALID, "Request body is larger than %d bytes.", maxBody)
+		return sparekey.Errorf(sparekey.ETOOLARGE, "Request body is larger than %d bytes.", maxBody)
 	case errors.As(err, &syntax):
 		return sparekey.Errorf(sparekey.EINVALID, "Request body is not valid JSON (at byte %d).", syntax.Offset)
 	case errors.As(err, &typ):
@@ -103,9 +107,14 @@ func trimJSONErr(err error) string {
 	return strings.TrimPrefix(fmt.Sprint(err), "json: ")
 }
 
-func handleAPINotFound() http.Handler {
+// handleNotFound answers an unknown path: the JSON error under /api/, a
+// page elsewhere. The path is not echoed: it may hold a link token.
+func handleNotFound() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		// The path is not echoed: it may hold a link token.
-		writeError(w, r, nil, sparekey.Errorf(sparekey.ENOTFOUND, "No such API route. See the API documentation for the routes."))
+		if strings.HasPrefix(r.URL.Path, "/api/") {
+			writeError(w, r, nil, sparekey.Errorf(sparekey.ENOTFOUND, "No such API route."))
+			return
+		}
+		render(w, nil, http.StatusNotFound, "not_found", "Page not found", nil)
 	})
 }

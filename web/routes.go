@@ -30,5 +30,9 @@ func addRoutes(mux *http.ServeMux, cfg Config) {
 	mux.Handle("POST /api/v1/dev/locks/{lock}/keypad", devOnly(cfg, handleDevKeypad(cfg)))
 	mux.Handle("POST /api/v1/dev/locks/{lock}/state", devOnly(cfg, handleDevLockState(cfg)))
 
-	mux.Handle("/api/", handleAPINotFound())
+	// Staff API, continued: work orders arrive with the jam rule; until
+	// then there are none.
+	mux.Handle("GET /api/v1/work-orders", requireStaff(cfg, handleListWorkOrders(cfg)))
+
+	mux.Handle("/", handleNotFound())
 }

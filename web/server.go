@@ -33,8 +33,9 @@ type Dev struct {
 	Store    sparekey.Store
 	Keypad   func(device, code string) (sparekey.KeypadResult, error)
 	SetState func(device string, jammed, online *bool, battery *int) error
-	// Advanced is called after the clock moved, to wake background work.
-	Advanced func()
+	// Advanced is called after the clock moved: to keep the offset and
+	// wake background work.
+	Advanced func(ctx context.Context) error
 }
 
 // Config is everything the server needs.

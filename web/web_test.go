@@ -124,7 +124,7 @@ func TestBackupCodeRequestBody(t *testing.T) {
 		{``, 400, "invalid_request"},
 		{`{"contact":"ana@example.com"} {"contact":"x"}`, 400, "invalid_request"},
 		{`{"contact":"` + strings.Repeat("a", 250) + `@example.com"}`, 400, "invalid_contact"},
-		{`{"contact":"` + strings.Repeat("a", 20000) + `"}`, 400, "invalid_request"},
+		{`{"contact":"` + strings.Repeat("a", 20000) + `"}`, 413, "too_large"},
 		{`{"contact":"ana@example.com"`, 400, "invalid_request"},
 	} {
 		resp, body := send(t, srv, "POST", "/api/v1/backup-code-requests", "application/json", tc.body)
@@ -264,7 +264,7 @@ func TestDevClockAndBadInput(t *testing.T) {
 	t.Parallel()
 	clock := sparekey.NewFixedClock(time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC))
 	advanced := 0
-	dev := &Dev{Clock: clock, Advanced: func() { advanced++ },
+	dev := &Dev{Clock: clock, Advanced: func(context.Context) error { advanced++; return nil },
 		Keypad: func(device, code string) (sparekey.KeypadResult, error) {
 			return sparekey.KeypadResult{Result: sparekey.KeypadJammed, Pattern: sparekey.PatternXOdd}, nil
 		},
@@ -279,7 +279,7 @@ func TestDevClockAndBadInput(t *testing.T) {
 	if resp.StatusCode != 200 || !clock.Now().Equal(time.Date(2026, 11, 26, 12, 31, 0, 0, time.UTC)) || advanced != 1 {
 		t.Fatalf("clock: %d %s now=%v", resp.StatusCode, body, clock.Now())
 	}
-	for _, bad := range []string{`{"advance":"soon"}`, `{"advance":"-5m"}`, `{"advance":5}`, `{"later":"5m"}`, `nope`} {
+	for _, bad := range []string{`{"advance":"soon"}`, `{"advance":"-5m"}`, `{"advance":5}`, `{"later":"5m"}`, `nope`, `{"advance":"1000000h"}`} {
 		resp, body := send(t, srv, "POST", "/api/v1/dev/clock", "application/json", bad)
 		if resp.StatusCode != 400 || !strings.Contains(body, "invalid_request") {
 			t.Errorf("clock %s: %d %s", bad, resp.StatusCode, body)
@@ -322,8 +322,8 @@ func FuzzBackupCodeRequest(f *testing.F) {
 			if rec.Body.String() != string(acceptedBody) {
 				t.Fatalf("202 with another body: %s", rec.Body)
 			}
-		case 400:
-			if !strings.Contains(rec.Body.String(), `"error":{"code":"invalid_`) {
+		case 400, 413:
+			if !strings.Contains(rec.Body.String(), `"error":{"code":"`) {
 				t.Fatalf("400 without error shape: %s", rec.Body)
 			}
 		default:
@@ -422,5 +422,41 @@ func TestAPINotFoundDoesNotEchoThePath(t *testing.T) {
 	resp, body := send(t, srv, "GET", "/api/v1/backup-links/SECRETTOKENVALUE/reveal", "", "")
 	if resp.StatusCode != 405 && resp.StatusCode != 404 || strings.Contains(body, "SECRETTOKENVALUE") {
 		t.Fatalf("%d %s", resp.StatusCode, body)
+	}
+}
+
+func TestNotFound(t *testing.T) {
+	t.Parallel()
+	srv, _ := newTestServer(t, nil)
+	resp, body := send(t, srv, "GET", "/nowhere", "", "")
+	if resp.StatusCode != 404 || !strings.Contains(body, "Page not found") || !strings.Contains(body, "/support/locked-out") {
+		t.Errorf("unknown page: %d %s", resp.StatusCode, body)
+	}
+	resp, body = send(t, srv, "GET", "/static/", "", "")
+	if resp.StatusCode != 404 || strings.Contains(body, `<a href="app.css">`) {
+		t.Errorf("static listing: %d %s", resp.StatusCode, body)
+	}
+	if resp, _ := send(t, srv, "GET", "/static/app.css", "", ""); resp.StatusCode != 200 {
+		t.Errorf("stylesheet: %d", resp.StatusCode)
+	}
+	resp, body = send(t, srv, "GET", "/api/v1/dev/outbox", "", "")
+	if resp.StatusCode != 404 || !strings.Contains(body, `"code":"not_found"`) {
+		t.Errorf("dev API without demo: %d %s", resp.StatusCode, body)
+	}
+}
+
+func TestWorkOrdersRoute(t *testing.T) {
+	t.Parallel()
+	srv, _ := newTestServer(t, nil)
+	if resp, _ := send(t, srv, "GET", "/api/v1/work-orders?status=open", "", ""); resp.StatusCode != 401 {
+		t.Errorf("without token: %d", resp.StatusCode)
+	}
+	resp, body := send(t, srv, "GET", "/api/v1/work-orders?status=open", "", "", "Authorization", "Bearer secret-admin")
+	if resp.StatusCode != 200 || strings.TrimSpace(body) != "[]" {
+		t.Errorf("open work orders: %d %s", resp.StatusCode, body)
+	}
+	resp, body = send(t, srv, "GET", "/api/v1/work-orders?status=bogus", "", "", "Authorization", "Bearer secret-admin")
+	if resp.StatusCode != 400 || !strings.Contains(body, "invalid_request") {
+		t.Errorf("bad status: %d %s", resp.StatusCode, body)
 	}
 }

@@ -32,6 +32,9 @@ func envFlags(fs *flag.FlagSet, args []string, getenv func(string) string) ([]st
 	var rest []string
 	for {
 		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return nil, errHelp
+			}
 			return nil, err
 		}
 		if fs.NArg() == 0 {
@@ -41,6 +44,9 @@ func envFlags(fs *flag.FlagSet, args []string, getenv func(string) string) ([]st
 		args = fs.Args()[1:]
 	}
 }
+
+// errHelp ends a command after -h printed its flags: not a failure.
+var errHelp = errors.New("help shown")
 
 func newFlagSet(name string, stderr io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)

@@ -54,6 +54,10 @@ func importRoster(ctx context.Context, args []string, getenv func(string) string
 	if err := roster.Add(ctx, st, codes, clock, entries); err != nil {
 		return fmt.Errorf("%s: %w (nothing was imported)", rest[0], err)
 	}
-	fmt.Fprintf(stdout, "Imported %d residents from %s. Their access codes go onto the locks when sparekey serve runs.\n", len(entries), rest[0])
+	noun := "residents"
+	if len(entries) == 1 {
+		noun = "resident"
+	}
+	fmt.Fprintf(stdout, "Imported %d %s from %s into %s. Their access codes go onto the locks when sparekey serve runs.\n", len(entries), noun, rest[0], *db)
 	return nil
 }

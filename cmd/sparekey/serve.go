@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -132,7 +130,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	var clock sparekey.Clock = sparekey.SystemClock{}
 	var devClock *sparekey.OffsetClock
 	if c.demo {
-		devClock = &sparekey.OffsetClock{}
+		if devClock, err = restoreDevClock(ctx, db); err != nil {
+			return err
+		}
 		clock = devClock
 	}
 
@@ -174,7 +174,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 			return err
 		}
 		if c.adminToken == "" {
-			c.adminToken = randomToken()
+			// Stable across restarts of one demo database.
+			c.adminToken = keys.Hash("demo-admin-token", "")[:32]
 		}
 	}
 
@@ -184,7 +185,12 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 			SetState: func(device string, jammed, online *bool, battery *int) error {
 				return fleet.SetState(device, sim.StateChange{Jammed: jammed, Online: online, Battery: battery})
 			},
-			Advanced: func() { codes.Nudge(); flow.Wake(); outbox.Notify() },
+			Advanced: func(ctx context.Context) error {
+				codes.Nudge()
+				flow.Wake()
+				outbox.Notify()
+				return saveDevClock(ctx, db, devClock)
+			},
 		}
 	}
 	handler := web.NewServer(web.Config{Logger: log, Clock: clock, Lockout: flow, Locks: codes, Dev: dev,
@@ -305,10 +311,35 @@ Try it:
 `, base, c.adminToken)
 }
 
-func randomToken() string {
-	b := make([]byte, 16)
-	rand.Read(b)
-	return hex.EncodeToString(b)
+// devClockSetting is the meta setting that keeps the dev clock's offset,
+// so times written on the moved clock stay consistent across restarts.
+const devClockSetting = "dev_clock_offset"
+
+func saveDevClock(ctx context.Context, db sparekey.Store, clock *sparekey.OffsetClock) error {
+	return db.Tx(ctx, func(tx sparekey.Tx) error {
+		return tx.SetMeta(ctx, devClockSetting, clock.Offset().String())
+	})
+}
+
+// restoreDevClock returns the demo's test clock, moved as far forward as it
+// had been before the demo last stopped.
+func restoreDevClock(ctx context.Context, db sparekey.Store) (*sparekey.OffsetClock, error) {
+	clock := &sparekey.OffsetClock{}
+	err := db.Read(ctx, func(tx sparekey.Tx) error {
+		v, err := tx.Meta(ctx, devClockSetting)
+		if sparekey.ErrorCode(err) == sparekey.ENOTFOUND {
+			return nil
+		} else if err != nil {
+			return err
+		}
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			return fmt.Errorf("dev clock offset %q in the database: %w", v, err)
+		}
+		clock.Advance(d)
+		return nil
+	})
+	return clock, err
 }
 
 // noDriver is the lock adapter when none is configured: every lock is

@@ -1,4 +1,5 @@
--- Facts about the database itself, such as which secret key sealed it.
+-- Facts about the database itself, such as which secret key sealed it;
+-- residents found by phone at import.
 
 -- +goose Up
 CREATE TABLE meta (
@@ -6,5 +7,8 @@ CREATE TABLE meta (
     value TEXT NOT NULL
 );
 
+CREATE INDEX residents_phone ON residents (phone);
+
 -- +goose Down
+DROP INDEX residents_phone;
 DROP TABLE meta;

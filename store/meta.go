@@ -1,0 +1,36 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"sparekey"
+)
+
+// Meta reads one installation setting.
+func (t *tx) Meta(ctx context.Context, name string) (string, error) {
+	var v string
+	err := t.queryRow(ctx, `SELECT value FROM meta WHERE name = ?`, name).Scan(&v)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", sparekey.Errorf(sparekey.ENOTFOUND, "setting %s not found", name)
+	} else if err != nil {
+		return "", fmt.Errorf("read setting %s: %w", name, err)
+	}
+	return v, nil
+}
+
+// SetMeta writes one installation setting, replacing its old value.
+func (t *tx) SetMeta(ctx context.Context, name, value string) error {
+	res, err := t.exec(ctx, `UPDATE meta SET value = ? WHERE name = ?`, value, name)
+	if err != nil {
+		return fmt.Errorf("write setting %s: %w", name, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		if _, err := t.exec(ctx, `INSERT INTO meta (name, value) VALUES (?, ?)`, name, value); err != nil {
+			return fmt.Errorf("write setting %s: %w", name, err)
+		}
+	}
+	return nil
+}
