@@ -161,7 +161,8 @@ const (
 	OutcomeSent      = "sent"
 	OutcomeNoMatch   = "no_match"
 	OutcomeThrottled = "throttled"
-	OutcomeFailed    = "failed" // given up after repeated errors; a bug, not a normal outcome
+	OutcomeFailed    = "failed"  // given up after repeated errors; a bug, not a normal outcome
+	OutcomeExpired   = "expired" // answered only after its link would have expired
 )
 
 // BackupRequest is one Get Code request. The contact is kept only as a
@@ -278,6 +279,7 @@ type Tx interface {
 	CreateProperty(ctx context.Context, p *Property) error
 	Property(ctx context.Context, id int64) (*Property, error)
 	PropertyByName(ctx context.Context, name string) (*Property, error)
+	Properties(ctx context.Context) ([]*Property, error) // by name
 	UpdateProperty(ctx context.Context, p *Property) error
 
 	CreateUnit(ctx context.Context, u *Unit) error

@@ -84,6 +84,13 @@ func (s *Service) answer(ctx context.Context, r *sparekey.BackupRequest) (bool, 
 			s.log.Warn("backup link not sent: account over its hourly limit", "resident", resident.ID)
 			return s.finish(ctx, tx, r, nil)
 		}
+		if !now.Before(r.CreatedAt.Add(sparekey.BackupLinkTTL)) {
+			// Answered too late (the job was down): the link would be dead
+			// on arrival. The resident will have asked again.
+			r.Outcome = sparekey.OutcomeExpired
+			s.log.Warn("backup request answered after its link would have expired; nothing sent", "request", r.ID)
+			return s.finish(ctx, tx, r, resident)
+		}
 		token, err := s.createLink(ctx, tx, r, resident)
 		if err != nil {
 			return err
@@ -149,8 +156,9 @@ func (s *Service) createLink(ctx context.Context, tx sparekey.Tx, r *sparekey.Ba
 func (s *Service) queueLinkMessages(ctx context.Context, tx sparekey.Tx, resident *sparekey.Resident, token string, expires time.Time) error {
 	now := s.now()
 	link := s.cfg.BaseURL + "/b/" + token
+	where := placeOf(ctx, tx, resident)
 	if resident.Email != "" {
-		subject, text, html := linkEmail(resident, link, localTime(ctx, tx, resident, expires))
+		subject, text, html := linkEmail(where, resident, link, s.cfg.BaseURL+"/support/locked-out", expires)
 		if err := s.queue(ctx, tx, resident, &sparekey.Message{Channel: sparekey.ChannelEmail, To: resident.Email,
 			Subject: subject, Body: text, HTML: html, Kind: "backup_link"}); err != nil {
 			return err
@@ -180,7 +188,7 @@ func (s *Service) queueLinkMessages(ctx context.Context, tx sparekey.Tx, residen
 		return nil
 	}
 	return s.queue(ctx, tx, resident, &sparekey.Message{Channel: sparekey.ChannelSMS, To: resident.Phone,
-		Body: linkSMS(link), Kind: "backup_link"})
+		Body: linkSMS(where, link), Kind: "backup_link"})
 }
 
 func (s *Service) queue(ctx context.Context, tx sparekey.Tx, resident *sparekey.Resident, m *sparekey.Message) error {

@@ -20,6 +20,15 @@ type LinkView struct {
 	ExpiresAt time.Time
 	Locks     []string // names of the doors the link opens
 	FirstName string
+	Help      Help
+}
+
+// Help is whom a resident calls when a code is not enough.
+type Help struct {
+	Property string
+	Phone    string // maintenance, national format, "" when unknown
+	Dial     string // the same in E.164, for tel: links
+	Email    string
 }
 
 // BackupCode is one door's backup code as revealed.
@@ -35,6 +44,7 @@ type Reveal struct {
 	ExpiresAt time.Time
 	Codes     []BackupCode
 	FirstName string
+	Help      Help
 }
 
 // Backup code statuses in a Reveal.
@@ -43,6 +53,36 @@ const (
 	CodeUsed        = "used"        // used once already: ask for a new link
 	CodeUnavailable = "unavailable" // the pool was empty when the link was made
 )
+
+// Contacts lists every property's maintenance contact, for residents who
+// cannot be helped by a code (a jammed door). Properties without a phone
+// are left out.
+func (s *Service) Contacts(ctx context.Context) ([]Help, error) {
+	var out []Help
+	err := s.cfg.Store.Read(ctx, func(tx sparekey.Tx) error {
+		props, err := tx.Properties(ctx)
+		for _, p := range props {
+			if h := placeOfProperty(p).help(); h.Phone != "" {
+				out = append(out, h)
+			}
+		}
+		return err
+	})
+	return out, err
+}
+
+// maxRevealNotices is how many reveals of one link are emailed to the
+// account; later ones are audited only.
+const maxRevealNotices = 3
+
+func anyReady(codes []BackupCode) bool {
+	for _, c := range codes {
+		if c.Status == CodeReady {
+			return true
+		}
+	}
+	return false
+}
 
 // ViewLink checks a link and describes it without revealing any code or
 // changing anything but the audit trail.
@@ -53,7 +93,7 @@ func (s *Service) ViewLink(ctx context.Context, token string, v Visit) (*LinkVie
 		if err != nil {
 			return err
 		}
-		view = &LinkView{ExpiresAt: link.ExpiresAt, FirstName: firstName(r.Name)}
+		view = &LinkView{ExpiresAt: link.ExpiresAt, FirstName: firstName(r.Name), Help: placeOf(ctx, tx, r).help()}
 		for _, l := range locks {
 			view.Locks = append(view.Locks, l.Name)
 		}
@@ -79,14 +119,16 @@ func (s *Service) RevealLink(ctx context.Context, token string, v Visit) (*Revea
 		if err := tx.UpdateBackupLink(ctx, link); err != nil {
 			return err
 		}
-		if r.Email != "" {
-			subject, text := revealEmail(r, localTime(ctx, tx, r, now))
+		// Tell the account whenever a code was shown, for the first few
+		// reveals of a link: enough to notice a stranger, not a flood.
+		if r.Email != "" && link.Reveals <= maxRevealNotices && anyReady(codes) {
+			subject, text := revealEmail(placeOf(ctx, tx, r), r, now)
 			if err := s.queue(ctx, tx, r, &sparekey.Message{Channel: sparekey.ChannelEmail, To: r.Email,
 				Subject: subject, Body: text, Kind: "code_revealed"}); err != nil {
 				return err
 			}
 		}
-		out = &Reveal{ExpiresAt: link.ExpiresAt, Codes: codes, FirstName: firstName(r.Name)}
+		out = &Reveal{ExpiresAt: link.ExpiresAt, Codes: codes, FirstName: firstName(r.Name), Help: placeOf(ctx, tx, r).help()}
 		return nil
 	})
 	if err == nil {
@@ -167,6 +209,9 @@ func (s *Service) withLink(ctx context.Context, token string, v Visit, action st
 		if !link.Live(now) {
 			audit.Action = "link.expired"
 			outcome = sparekey.Errorf(sparekey.ELINKEXPIRED, "This link has expired. Backup code links last 30 minutes; ask for a new one.")
+			if link.RevokedAt != nil && now.Before(link.ExpiresAt) {
+				outcome = sparekey.Errorf(sparekey.ELINKEXPIRED, "A newer link was sent: use the most recent message. Each new request replaces the links before it.")
+			}
 			return tx.RecordAudit(ctx, audit)
 		}
 		r, err := tx.Resident(ctx, link.ResidentID)

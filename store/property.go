@@ -40,6 +40,10 @@ func (t *tx) PropertyByName(ctx context.Context, name string) (*sparekey.Propert
 		`SELECT `+propertyColumns+` FROM properties WHERE name = ?`, name)
 }
 
+func (t *tx) Properties(ctx context.Context) ([]*sparekey.Property, error) {
+	return getAll(ctx, t, "properties", scanProperty, `SELECT `+propertyColumns+` FROM properties ORDER BY name`)
+}
+
 func (t *tx) UpdateProperty(ctx context.Context, p *sparekey.Property) error {
 	return t.update(ctx, "update property", notFound("property %d not found", p.ID), "property "+p.Name+" already exists", `
 		UPDATE properties SET name = ?, timezone = ?, maintenance_email = ?, maintenance_phone = ?

@@ -77,14 +77,28 @@ func decodeContact(w http.ResponseWriter, r *http.Request) (string, error) {
 	return *contact, nil
 }
 
-func handleWizardPage() http.Handler {
+// maxContactsShown bounds the maintenance numbers listed on the public
+// wizard; a company with many properties shows none rather than a phone book.
+const maxContactsShown = 5
+
+func handleWizardPage(cfg Config) http.Handler {
 	steps := map[string]string{"": "wizard", "jammed": "wizard_jammed", "code": "wizard_code", "cleared": "wizard_cleared", "stuck": "wizard_stuck"}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		name, ok := steps[r.URL.Query().Get("step")]
 		if !ok {
 			name = "wizard"
 		}
-		render(w, nil, http.StatusOK, name, "I'm locked out", nil)
+		var contacts []lockout.Help
+		if name == "wizard_stuck" {
+			var err error
+			if contacts, err = cfg.Lockout.Contacts(r.Context()); err != nil {
+				cfg.Logger.Error("maintenance contacts", "err", err)
+			}
+			if len(contacts) > maxContactsShown {
+				contacts = nil
+			}
+		}
+		render(w, cfg.Logger, http.StatusOK, name, "I'm locked out", contacts)
 	})
 }
 
@@ -162,7 +176,7 @@ func handleRevealPage(cfg Config) http.Handler {
 func linkErrorPage(w http.ResponseWriter, cfg Config, err error) {
 	switch sparekey.ErrorCode(err) {
 	case sparekey.ELINKEXPIRED:
-		render(w, cfg.Logger, http.StatusGone, "link_expired", "This link has expired", getCodeData{})
+		render(w, cfg.Logger, http.StatusGone, "link_expired", "This link has expired", getCodeData{Error: sparekey.ErrorMessage(err)})
 	case sparekey.ELINKNOTFOUND:
 		render(w, cfg.Logger, http.StatusNotFound, "link_unknown", "Link not found", getCodeData{})
 	default:

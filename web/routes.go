@@ -10,7 +10,7 @@ func addRoutes(mux *http.ServeMux, cfg Config) {
 	mux.Handle("GET /{$}", handleHomePage())
 
 	// The locked-out flow: public, no sign-in.
-	mux.Handle("GET /support/locked-out", handleWizardPage())
+	mux.Handle("GET /support/locked-out", handleWizardPage(cfg))
 	mux.Handle("GET /support/locked-out/code", handleGetCodePage(cfg))
 	mux.Handle("POST /support/locked-out/code", handleGetCodeForm(cfg))
 	mux.Handle("POST /api/v1/backup-code-requests", handleCreateBackupCodeRequest(cfg))

@@ -18,6 +18,7 @@ type Lockout interface {
 	RequestCode(ctx context.Context, req lockout.CodeRequest) error
 	ViewLink(ctx context.Context, token string, v lockout.Visit) (*lockout.LinkView, error)
 	RevealLink(ctx context.Context, token string, v lockout.Visit) (*lockout.Reveal, error)
+	Contacts(ctx context.Context) ([]lockout.Help, error)
 }
 
 // Locks answers staff questions about locks and operates them.

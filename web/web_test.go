@@ -57,6 +57,10 @@ func (f *fakeLockout) RevealLink(ctx context.Context, token string, v lockout.Vi
 		Codes: []lockout.BackupCode{{Lock: "unit-101-front", Name: "Front door", Code: "84937261", Status: lockout.CodeReady}}}, nil
 }
 
+func (f *fakeLockout) Contacts(ctx context.Context) ([]lockout.Help, error) {
+	return []lockout.Help{{Property: "Maple Court", Phone: "(201) 555-0199", Dial: "+12015550199"}}, nil
+}
+
 type fakeLocks struct{}
 
 func (fakeLocks) LockInfo(ctx context.Context, device string) (*access.LockInfo, error) {
@@ -195,7 +199,7 @@ func TestPagesHeadersAndNoThirdParty(t *testing.T) {
 		{"GET", "/support/locked-out", 200, "1 3 5 7 9"},
 		{"GET", "/support/locked-out?step=jammed", 200, "Push or pull the door"},
 		{"GET", "/support/locked-out?step=code", 200, "60 seconds"},
-		{"GET", "/support/locked-out?step=stuck", 200, "maintenance"},
+		{"GET", "/support/locked-out?step=stuck", 200, `12015550199">(201) 555-0199</a>`},
 		{"GET", "/support/locked-out?step=cleared", 200, "in"},
 		{"GET", "/support/locked-out/code", 200, "Get Code"},
 		{"GET", "/b/good", 200, "Show my code"},
