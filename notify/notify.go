@@ -10,6 +10,7 @@ package notify
 import (
 	"context"
 	"errors"
+	"regexp"
 	"strings"
 
 	"sparekey"
@@ -66,11 +67,15 @@ const maxErrorLen = 500
 // errorText is the text of a send error as stored and logged: providers and
 // SMTP servers often echo the recipient, so it is replaced by its redacted
 // form, and the text is clipped.
+var linkToken = regexp.MustCompile(`/b/[A-Za-z0-9_-]+`)
+
 func errorText(err error, to string) string {
 	s := err.Error()
 	if to != "" {
 		s = strings.ReplaceAll(s, to, redact(to))
 	}
+	// A provider that quotes the message back would quote a link token.
+	s = linkToken.ReplaceAllString(s, "/b/…")
 	if len(s) > maxErrorLen {
 		s = strings.ToValidUTF8(s[:maxErrorLen], "") + "…"
 	}

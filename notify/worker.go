@@ -36,7 +36,8 @@ type WorkerConfig struct {
 	Lease time.Duration
 	// BatchSize is how many messages one pass claims. Default 10.
 	BatchSize int
-	// MaxAttempts is how many failed attempts abandon a message. Default 8.
+	// MaxAttempts is how many failed attempts abandon a message. Default
+	// 12: with the default backoff, about 2.8 hours of a provider outage.
 	MaxAttempts int
 	// Backoff is the delay before retrying after the attempt-th failure
 	// (1-based). Default DefaultBackoff.
@@ -79,7 +80,7 @@ func NewWorker(cfg WorkerConfig) *Worker {
 		cfg.BatchSize = 10
 	}
 	if cfg.MaxAttempts <= 0 {
-		cfg.MaxAttempts = 8
+		cfg.MaxAttempts = 12
 	}
 	if cfg.Backoff == nil {
 		cfg.Backoff = DefaultBackoff

@@ -447,3 +447,14 @@ func TestPermanent(t *testing.T) {
 		t.Errorf("wrapped = %v", wrapped)
 	}
 }
+
+func TestErrorTextHidesRecipientAndLinks(t *testing.T) {
+	err := errors.New(`provider said: bad body "Maple: your link https://k.example/b/AbC_-123xyz for +12015550101"`)
+	got := errorText(err, "+12015550101")
+	if strings.Contains(got, "AbC_-123xyz") || strings.Contains(got, "+12015550101") {
+		t.Fatalf("errorText kept a secret: %s", got)
+	}
+	if !strings.Contains(got, "/b/…") {
+		t.Fatalf("errorText = %s", got)
+	}
+}

@@ -32,10 +32,11 @@ var sqliteMigrations embed.FS
 
 // Connection settings. The writer's BEGIN IMMEDIATE takes the write lock up
 // front, so a transaction never fails half-way upgrading a read lock; the
-// busy timeout covers other processes on the same file.
+// busy timeout covers other processes on the same file. synchronous(FULL)
+// syncs every commit: a 202 must survive a power cut, not only a crash.
 const (
 	sqliteCommon = "_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)"
-	sqliteWriter = sqliteCommon + "&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_txlock=immediate"
+	sqliteWriter = sqliteCommon + "&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_txlock=immediate"
 	sqliteReader = sqliteCommon + "&_pragma=query_only(1)"
 	readerConns  = 4
 )

@@ -152,6 +152,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err != nil {
 		return err
 	}
+	warnSetup(log, c, transports)
 	outbox := notify.NewWorker(notify.WorkerConfig{Store: db, Clock: clock, Transports: transports, Logger: log})
 	flow := lockout.New(lockout.Config{Store: db, Keys: keys, Clock: clock, Issuer: codes, Logger: log, Queued: outbox.Notify,
 		BaseURL: c.baseURL, DefaultRegion: c.defaultRegion, SMSRegions: c.smsRegions, IPLimit: c.ipLimit})
@@ -228,6 +229,31 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 	return nil
+}
+
+// warnSetup says at start-up what will not work as a resident expects, so
+// nobody learns it from a resident who never got their link.
+func warnSetup(log *slog.Logger, c *serveConfig, t map[sparekey.Channel]notify.Transport) {
+	if t[sparekey.ChannelEmail] == nil {
+		log.Warn("no email transport: emails wait in the outbox, unsent, until serve runs with --smtp")
+	}
+	if t[sparekey.ChannelSMS] == nil {
+		log.Warn("no SMS transport: texts wait in the outbox, unsent, until serve runs with --sms-url")
+	}
+	if !c.demo && c.adminToken == "" {
+		log.Warn("no --admin-token: the staff API answers 401 to everyone")
+	}
+	if c.demo && (c.smtp != "" || c.smsURL != "") {
+		log.Warn("--demo with real delivery: the dev outbox and dev endpoints show and control real messages; do not expose this server")
+	}
+	if host, _, err := net.SplitHostPort(c.addr); c.demo && err == nil {
+		if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
+			log.Warn("--demo is listening beyond this machine: anyone who can reach it can read the dev outbox and move the clock", "addr", c.addr)
+		}
+	}
+	if !c.demo && strings.HasPrefix(c.baseURL, "http://") {
+		log.Warn("--base-url is http: backup links travel unencrypted; use https behind a TLS proxy", "base_url", c.baseURL)
+	}
 }
 
 func transportsFor(c *serveConfig) (map[sparekey.Channel]notify.Transport, error) {
