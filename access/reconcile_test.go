@@ -436,6 +436,9 @@ func TestStartStopAndNudge(t *testing.T) {
 	b.svc.Stop() // before Start: a no-op
 	b.svc.Start(b.ctx)
 	b.svc.Start(b.ctx) // twice: still one reconciler
+	// A goroutine just started may not show its frame yet: wait for it.
+	waitFor(t, "the reconciler goroutine", func() bool { return goroutines(reconcilerFrame)-before >= 1 })
+	time.Sleep(20 * time.Millisecond)
 	if got := goroutines(reconcilerFrame) - before; got != 1 {
 		t.Errorf("%d reconciler goroutines after two Starts, want 1", got)
 	}
