@@ -98,8 +98,46 @@ func devOnly(cfg Config, next http.Handler) http.Handler {
 	return next
 }
 
-// clientIP is the peer address that limits count against. Sparekey does
-// not trust X-Forwarded-For. An IPv6 client is its /64: one subscriber
+// fromProxy takes the client's address from X-Forwarded-For when the peer
+// is one of the trusted reverse proxies: the rightmost address in the
+// header that is not itself a trusted proxy (the leftmost ones are
+// whatever the client claimed). Without trusted proxies nothing changes.
+func fromProxy(trusted []netip.Prefix, next http.Handler) http.Handler {
+	if len(trusted) == 0 {
+		return next
+	}
+	isTrusted := func(s string) bool {
+		a, err := netip.ParseAddr(strings.TrimSpace(s))
+		if err != nil {
+			return false
+		}
+		for _, p := range trusted {
+			if p.Contains(a.Unmap()) {
+				return true
+			}
+		}
+		return false
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		host, _, err := net.SplitHostPort(r.RemoteAddr)
+		if err == nil && isTrusted(host) {
+			hops := strings.Split(strings.Join(r.Header.Values("X-Forwarded-For"), ","), ",")
+			for i := len(hops) - 1; i >= 0; i-- {
+				hop := strings.TrimSpace(hops[i])
+				if a, err := netip.ParseAddr(hop); err == nil && !isTrusted(hop) {
+					r2 := r.Clone(r.Context())
+					r2.RemoteAddr = netip.AddrPortFrom(a.Unmap(), 0).String()
+					r = r2
+					break
+				}
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// clientIP is the peer address that limits count against (see fromProxy
+// for a server behind reverse proxies). An IPv6 client is its /64: one subscriber
 // usually holds a whole /64, and counting single addresses in it would give
 // them 2^64 budgets.
 func clientIP(r *http.Request) string {

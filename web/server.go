@@ -6,6 +6,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"time"
 
 	"sparekey"
@@ -49,6 +50,9 @@ type Config struct {
 	AdminToken string
 	// BaseURL is the public URL; its origin is trusted for form posts.
 	BaseURL string
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For names
+	// the client. None by default: the header is ignored.
+	TrustedProxies []netip.Prefix
 	// LinkLimit is how many times a minute one client may open or reveal
 	// backup links. Default 30.
 	LinkLimit int
@@ -68,6 +72,7 @@ func NewServer(cfg Config) http.Handler {
 	addRoutes(mux, cfg)
 	var h http.Handler = mux
 	h = crossOrigin(cfg, h)
+	h = fromProxy(cfg.TrustedProxies, h)
 	h = securityHeaders(cfg, h)
 	h = recoverPanics(cfg.Logger, h)
 	h = logRequests(cfg.Logger, h)

@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"net/url"
 	"regexp"
 	"strings"
@@ -462,5 +463,29 @@ func TestWorkOrdersRoute(t *testing.T) {
 	resp, body = send(t, srv, "GET", "/api/v1/work-orders?status=bogus", "", "", "Authorization", "Bearer secret-admin")
 	if resp.StatusCode != 400 || !strings.Contains(body, "invalid_request") {
 		t.Errorf("bad status: %d %s", resp.StatusCode, body)
+	}
+}
+
+func TestClientIPFromTrustedProxy(t *testing.T) {
+	trusted := []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}
+	var got string
+	h := fromProxy(trusted, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { got = clientIP(r) }))
+	for _, tc := range []struct{ remote, xff, want string }{
+		{"10.1.2.3:5000", "198.51.100.9", "198.51.100.9"},
+		{"10.1.2.3:5000", "1.2.3.4, 198.51.100.9, 10.9.9.9", "198.51.100.9"}, // the client's claim and a second proxy
+		{"10.1.2.3:5000", "", "10.1.2.3"},
+		{"10.1.2.3:5000", "not-an-ip", "10.1.2.3"},
+		{"203.0.113.7:5000", "198.51.100.9", "203.0.113.7"}, // not a trusted proxy: header ignored
+		{"10.1.2.3:5000", "2001:db8:1:2::99", "2001:db8:1:2::/64"},
+	} {
+		r := httptest.NewRequest("GET", "/", nil)
+		r.RemoteAddr = tc.remote
+		if tc.xff != "" {
+			r.Header.Set("X-Forwarded-For", tc.xff)
+		}
+		h.ServeHTTP(httptest.NewRecorder(), r)
+		if got != tc.want {
+			t.Errorf("peer %s, X-Forwarded-For %q: client %s, want %s", tc.remote, tc.xff, got, tc.want)
+		}
 	}
 }

@@ -200,6 +200,7 @@ func TestServeFlagErrors(t *testing.T) {
 		{"serve", "--secret-key", "short"},
 		{"serve", "--default-region", "XX"},
 		{"serve", "--sms-regions", "US,Mars"},
+		{"serve", "--trusted-proxies", "10.0.0.0/8,proxy.example"},
 		{"serve", "extra"},
 		{"bogus"},
 		{},

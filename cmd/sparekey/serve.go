@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"strings"
 	"time"
 
@@ -31,6 +32,7 @@ type serveConfig struct {
 	smsURL, smsAccount, smsToken, smsFrom string
 	defaultRegion, secretKey, logLevel    string
 	smsRegions                            []string
+	trustedProxies                        []netip.Prefix
 }
 
 func parseServe(args []string, getenv func(string) string, stderr io.Writer) (*serveConfig, error) {
@@ -51,6 +53,7 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (*s
 	fs.StringVar(&c.smsToken, "sms-token", "", "SMS API auth token")
 	fs.StringVar(&c.smsFrom, "sms-from", "", "SMS sender number in E.164")
 	fs.StringVar(&c.defaultRegion, "default-region", "US", "region for phone numbers typed without a country code")
+	proxies := fs.String("trusted-proxies", "", "comma-separated IPs or CIDRs of reverse proxies whose X-Forwarded-For names the client")
 	smsRegions := fs.String("sms-regions", "", "comma-separated regions Sparekey may text, e.g. US,CA (default: --default-region)")
 	fs.StringVar(&c.secretKey, "secret-key", "", "32-byte master key, hex or base64 (default: a 0600 key file next to the SQLite file)")
 	fs.StringVar(&c.logLevel, "log-level", "info", "debug, info, warn or error")
@@ -72,6 +75,20 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (*s
 			return nil, fmt.Errorf("--sms-regions: %q is not a region code such as US or GB", r)
 		}
 		c.smsRegions = append(c.smsRegions, r)
+	}
+	for _, p := range strings.Split(*proxies, ",") {
+		if p = strings.TrimSpace(p); p == "" {
+			continue
+		}
+		prefix, err := netip.ParsePrefix(p)
+		if err != nil {
+			addr, aerr := netip.ParseAddr(p)
+			if aerr != nil {
+				return nil, fmt.Errorf("--trusted-proxies: %q is not an IP address or CIDR", p)
+			}
+			prefix = netip.PrefixFrom(addr, addr.BitLen())
+		}
+		c.trustedProxies = append(c.trustedProxies, prefix.Masked())
 	}
 	if c.ipLimit < 0 {
 		return nil, fmt.Errorf("--ip-limit must be 0 or more")
@@ -195,7 +212,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		}
 	}
 	handler := web.NewServer(web.Config{Logger: log, Clock: clock, Lockout: flow, Locks: codes, Dev: dev,
-		AdminToken: c.adminToken, DefaultRegion: c.defaultRegion, BaseURL: c.baseURL})
+		AdminToken: c.adminToken, DefaultRegion: c.defaultRegion, BaseURL: c.baseURL,
+		TrustedProxies: c.trustedProxies})
 
 	ln, err := net.Listen("tcp", c.addr)
 	if err != nil {
