@@ -17,9 +17,8 @@ type Codes interface {
 	ProvisionLock(ctx context.Context, tx sparekey.Tx, lock *sparekey.Lock) error
 }
 
-// Lock defaults for locks created by an import: a typical Zigbee keypad
-// deadbolt with 30 user slots taking 4–8 digit codes, residents' codes
-// being 6 digits.
+// Lock defaults for locks created by an import: a Zigbee keypad deadbolt
+// with 30 user slots, taking the 6–8 digit codes Sparekey uses.
 const (
 	DefaultSlotCount = 30
 	DefaultCodeMin   = 6
