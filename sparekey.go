@@ -142,6 +142,14 @@ type Slot struct {
 	UsedAt   *time.Time
 }
 
+// HeldBy reports whether the slot holds a backup code issued to the
+// resident that is still theirs at now: not used, not rotated, and issued
+// less than BackupCodeTTL ago.
+func (s *Slot) HeldBy(residentID int64, now time.Time) bool {
+	return s.Purpose == SlotBackup && s.Backup == BackupIssued && s.IssuedTo == residentID &&
+		s.IssuedAt != nil && now.Before(s.IssuedAt.Add(BackupCodeTTL)) && s.Code != ""
+}
+
 // Usable reports whether the lock has confirmed the slot's current code.
 // A code is never reported usable before the lock confirmed it.
 func (s *Slot) Usable() bool { return s.Code != "" && s.Sync == SyncSynced }

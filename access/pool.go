@@ -101,51 +101,50 @@ func (s *Service) claimSlot(ctx context.Context, tx sparekey.Tx, lock *sparekey.
 }
 
 // IssueBackupCodes gives the resident one backup code on every lock of their
-// unit. A code issued earlier, still unused and within BackupCodeTTL, is given
-// again; otherwise the lowest confirmed code of the pool is issued. Only codes
-// the lock confirmed are ever issued, so they work even if the lock is offline
-// now. A lock with no confirmed code left in its pool is skipped and logged.
+// unit (see IssueBackupCode); locks with no code to give are skipped.
 func (s *Service) IssueBackupCodes(ctx context.Context, tx sparekey.Tx, r *sparekey.Resident) ([]*sparekey.Slot, error) {
 	locks, err := tx.LocksByUnit(ctx, r.UnitID)
 	if err != nil {
 		return nil, err
 	}
-	now := s.now()
 	var issued []*sparekey.Slot
 	for _, lock := range locks {
-		sl, err := s.issueOn(ctx, tx, lock, r, now)
+		sl, err := s.IssueBackupCode(ctx, tx, r, lock)
 		if err != nil {
 			return nil, err
 		}
-		if sl == nil {
-			s.log.Warn("backup pool empty: no confirmed backup code to issue", "lock", lock.Device, "resident", r.ID)
-			continue
+		if sl != nil {
+			issued = append(issued, sl)
 		}
-		issued = append(issued, sl)
 	}
 	return issued, nil
 }
 
-func (s *Service) issueOn(ctx context.Context, tx sparekey.Tx, lock *sparekey.Lock, r *sparekey.Resident, now time.Time) (*sparekey.Slot, error) {
+// IssueBackupCode gives the resident a backup code on the lock. A code they
+// hold already is given again if it outlives a new link; otherwise the
+// lowest code of the pool that the lock confirmed is issued, so it works
+// even if the lock is offline now. With no confirmed code left in the pool
+// it returns nil and logs it.
+func (s *Service) IssueBackupCode(ctx context.Context, tx sparekey.Tx, r *sparekey.Resident, lock *sparekey.Lock) (*sparekey.Slot, error) {
 	slots, err := tx.SlotsByLock(ctx, lock.ID)
 	if err != nil {
 		return nil, err
 	}
+	now := s.now()
 	var free *sparekey.Slot
 	for _, sl := range slots {
-		if sl.Purpose != sparekey.SlotBackup || !sl.Usable() {
-			continue
-		}
 		// Give the same code again only if it outlives the new link, so a
-		// revealed code never stops working while its link is live.
-		if IssuedTo(sl, r.ID, now.Add(sparekey.BackupLinkTTL+reissueMargin)) {
+		// revealed code never stops working while its link is live. It was
+		// confirmed when issued, so a resync under way does not matter.
+		if sl.HeldBy(r.ID, now.Add(sparekey.BackupLinkTTL+reissueMargin)) {
 			return sl, nil
 		}
-		if free == nil && sl.Backup == sparekey.BackupAvailable {
+		if free == nil && sl.Purpose == sparekey.SlotBackup && sl.Backup == sparekey.BackupAvailable && sl.Usable() {
 			free = sl
 		}
 	}
 	if free == nil {
+		s.log.Warn("backup pool empty: no confirmed backup code to issue", "lock", lock.Device, "resident", r.ID)
 		return nil, nil
 	}
 	free.Backup = sparekey.BackupIssued
@@ -162,13 +161,10 @@ func (s *Service) issueOn(ctx context.Context, tx sparekey.Tx, lock *sparekey.Lo
 // reissueMargin is how much longer than a link a re-given code must live.
 const reissueMargin = 5 * time.Minute
 
-// IssuedTo reports whether the backup slot currently holds a code issued to
-// the resident that is still valid at now: confirmed on the lock, not used,
-// and issued less than BackupCodeTTL ago.
+// IssuedTo reports whether the resident holds the slot's backup code at now
+// (Slot.HeldBy) and the lock has confirmed it as it stands.
 func IssuedTo(sl *sparekey.Slot, residentID int64, now time.Time) bool {
-	return sl.Purpose == sparekey.SlotBackup && sl.Backup == sparekey.BackupIssued &&
-		sl.IssuedTo == residentID && sl.IssuedAt != nil &&
-		now.Before(sl.IssuedAt.Add(sparekey.BackupCodeTTL)) && sl.Usable()
+	return sl.HeldBy(residentID, now) && sl.Usable()
 }
 
 // rotate replaces a used or expired backup code with a fresh one. The old

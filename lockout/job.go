@@ -138,13 +138,19 @@ func (s *Service) createLink(ctx context.Context, tx sparekey.Tx, r *sparekey.Ba
 	if err := tx.CreateBackupLink(ctx, link); err != nil {
 		return "", err
 	}
-	slots, err := s.cfg.Issuer.IssueBackupCodes(ctx, tx, resident)
+	locks, err := tx.LocksByUnit(ctx, resident.UnitID)
 	if err != nil {
 		return "", err
 	}
-	for _, sl := range slots {
-		if err := tx.AddBackupLinkSlot(ctx, link.ID, sl.ID); err != nil {
+	for _, lock := range locks {
+		sl, err := s.cfg.Issuer.IssueBackupCode(ctx, tx, resident, lock)
+		if err != nil {
 			return "", err
+		}
+		if sl != nil {
+			if err := tx.AddBackupLinkSlot(ctx, link.ID, sl.ID); err != nil {
+				return "", err
+			}
 		}
 	}
 	return token, nil

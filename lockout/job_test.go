@@ -191,11 +191,11 @@ type flakyIssuer struct {
 	broken atomic.Bool
 }
 
-func (f *flakyIssuer) IssueBackupCodes(ctx context.Context, tx sparekey.Tx, r *sparekey.Resident) ([]*sparekey.Slot, error) {
+func (f *flakyIssuer) IssueBackupCode(ctx context.Context, tx sparekey.Tx, r *sparekey.Resident, l *sparekey.Lock) (*sparekey.Slot, error) {
 	if f.broken.Load() && r.Email == f.email {
 		return nil, errors.New("backup pool broken")
 	}
-	return f.CodeIssuer.IssueBackupCodes(ctx, tx, r)
+	return f.CodeIssuer.IssueBackupCode(ctx, tx, r, l)
 }
 
 func setupFlaky(t *testing.T, email string) (*testBundle, *flakyIssuer) {

@@ -153,38 +153,29 @@ func (s *Service) codesFor(ctx context.Context, tx sparekey.Tx, link *sparekey.B
 	for _, sl := range linked {
 		byLock[sl.LockID] = sl
 	}
-	if len(byLock) < len(locks) {
-		more, err := s.cfg.Issuer.IssueBackupCodes(ctx, tx, r)
-		if err != nil {
-			return nil, err
-		}
-		for _, sl := range more {
-			if byLock[sl.LockID] == nil {
-				byLock[sl.LockID] = sl
+	var codes []BackupCode
+	for _, l := range locks {
+		sl := byLock[l.ID]
+		if sl == nil {
+			if sl, err = s.cfg.Issuer.IssueBackupCode(ctx, tx, r, l); err != nil {
+				return nil, err
+			} else if sl != nil {
 				if err := tx.AddBackupLinkSlot(ctx, link.ID, sl.ID); err != nil {
 					return nil, err
 				}
 			}
 		}
-	}
-	var codes []BackupCode
-	for _, l := range locks {
 		c := BackupCode{Lock: l.Device, Name: l.Name, Status: CodeUnavailable}
-		if sl := byLock[l.ID]; sl != nil {
-			if stillIssued(sl, r.ID, now) {
-				c.Code, c.Status = sl.Code, CodeReady
-			} else {
-				c.Status = CodeUsed
-			}
+		switch {
+		case sl == nil:
+		case sl.HeldBy(r.ID, now):
+			c.Code, c.Status = sl.Code, CodeReady
+		default:
+			c.Status = CodeUsed
 		}
 		codes = append(codes, c)
 	}
 	return codes, nil
-}
-
-func stillIssued(sl *sparekey.Slot, residentID int64, now time.Time) bool {
-	return sl.Backup == sparekey.BackupIssued && sl.IssuedTo == residentID && sl.IssuedAt != nil &&
-		now.Before(sl.IssuedAt.Add(sparekey.BackupCodeTTL)) && sl.Code != ""
 }
 
 // withLink finds the live link for token and runs fn in one transaction,
@@ -192,9 +183,9 @@ func stillIssued(sl *sparekey.Slot, residentID int64, now time.Time) bool {
 // or replaced links link_expired; both are audited too.
 func (s *Service) withLink(ctx context.Context, token string, v Visit, action string, fn func(sparekey.Tx, *sparekey.BackupLink, *sparekey.Resident) error) error {
 	hash := s.cfg.Keys.Hash(sparekey.HashLinkToken, token)
-	now := s.now()
 	var outcome error
 	err := s.cfg.Store.Tx(ctx, func(tx sparekey.Tx) error {
+		now := s.now() // inside the transaction: a wait for the writer must not stretch a link's life
 		audit := &sparekey.AuditEvent{At: now, Actor: "anonymous", Action: action, IP: v.IP, UserAgent: truncate(v.UserAgent, 256)}
 		link, err := tx.BackupLinkByTokenHash(ctx, hash)
 		if sparekey.ErrorCode(err) == sparekey.ENOTFOUND || err == nil && !secret.Equal(link.TokenHash, hash) {

@@ -476,3 +476,22 @@ func TestReissuedCodeOutlivesTheLinkThatRevealedIt(t *testing.T) {
 		t.Errorf("a code revealed 11 minutes ago no longer opens the door: %+v", res)
 	}
 }
+
+// Revealing a link whose code was used shows it as used and gives out no
+// other code behind the resident's back.
+func TestRevealAfterUseIssuesNothingNew(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	token := b.requestLink(t, ana, ana)
+	code := b.reveal(t, token)
+	if res, err := b.fleet.Keypad(ana101, code.Code); err != nil || res.Result != sparekey.KeypadUnlocked {
+		t.Fatalf("keypad: %+v, %v", res, err)
+	}
+	issued := len(b.events(t, "backup_code.issued"))
+	if got := b.reveal(t, token); got.Status != lockout.CodeUsed || got.Code != "" {
+		t.Fatalf("reveal after use = %+v, want used without a code", got)
+	}
+	if n := len(b.events(t, "backup_code.issued")); n != issued {
+		t.Errorf("revealing a used link issued %d more codes", n-issued)
+	}
+}

@@ -13,10 +13,11 @@ import (
 	"sparekey/loop"
 )
 
-// CodeIssuer gives a resident a backup code on each lock of their unit,
-// inside the caller's transaction. access.Service implements it.
+// CodeIssuer gives a resident a backup code on a lock, inside the caller's
+// transaction, or nil when the lock has none to give. access.Service
+// implements it.
 type CodeIssuer interface {
-	IssueBackupCodes(ctx context.Context, tx sparekey.Tx, r *sparekey.Resident) ([]*sparekey.Slot, error)
+	IssueBackupCode(ctx context.Context, tx sparekey.Tx, r *sparekey.Resident, lock *sparekey.Lock) (*sparekey.Slot, error)
 }
 
 // Config configures a Service.

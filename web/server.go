@@ -72,10 +72,12 @@ func NewServer(cfg Config) http.Handler {
 	addRoutes(mux, cfg)
 	var h http.Handler = mux
 	h = crossOrigin(cfg, h)
-	h = fromProxy(cfg.TrustedProxies, h)
 	h = securityHeaders(cfg, h)
 	h = recoverPanics(cfg.Logger, h)
 	h = logRequests(cfg.Logger, h)
+	// Outermost: the request the others see (and the route the log
+	// records) is the one with the client's address.
+	h = fromProxy(cfg.TrustedProxies, h)
 	return h
 }
 

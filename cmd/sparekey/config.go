@@ -1,6 +1,7 @@
 package main
 
 import (
+	"crypto/rand"
 	"errors"
 	"flag"
 	"fmt"
@@ -72,6 +73,14 @@ func loadKeys(secretKey, db string) (*secret.Keyring, string, error) {
 	}
 	if isPostgres(db) {
 		return nil, "", fmt.Errorf("--secret-key (or SPAREKEY_SECRET_KEY) is required with a PostgreSQL database")
+	}
+	if db == ":memory:" || strings.Contains(db, "mode=memory") {
+		key := make([]byte, secret.KeySize) // lives as long as the database: this process
+		if _, err := rand.Read(key); err != nil {
+			return nil, "", err
+		}
+		k, err := secret.New(key)
+		return k, "", err
 	}
 	path := keyFilePath(db)
 	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {

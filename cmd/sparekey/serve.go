@@ -33,6 +33,7 @@ type serveConfig struct {
 	defaultRegion, secretKey, logLevel    string
 	smsRegions                            []string
 	trustedProxies                        []netip.Prefix
+	showToken                             bool // print the admin token: the demo made it
 }
 
 func parseServe(args []string, getenv func(string) string, stderr io.Writer) (*serveConfig, error) {
@@ -182,11 +183,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		if seeded {
 			log.Info("demo data seeded", "property", roster.Demo[0].Property)
 		}
-		fleet.Subscribe(func(ev sparekey.DeviceEvent) {
-			if err := codes.HandleEvent(context.WithoutCancel(ctx), ev); err != nil {
-				log.Error("handle lock event", "device", ev.Device, "kind", ev.Kind, "err", err)
-			}
-		})
+		fleet.Subscribe(func(ev sparekey.DeviceEvent) { handleEvent(context.WithoutCancel(ctx), codes, log, ev) })
 		sims.added = func(device string) { announceSimLock(context.WithoutCancel(ctx), fleet, codes, clock, log, device) }
 		if err := addSimLocks(ctx, db, fleet, codes, clock); err != nil {
 			return err
@@ -194,6 +191,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		if c.adminToken == "" {
 			// Stable across restarts of one demo database.
 			c.adminToken = keys.Hash("demo-admin-token", "")[:32]
+			c.showToken = true
 		}
 	}
 
@@ -326,6 +324,20 @@ func addSimLocks(ctx context.Context, db sparekey.Store, fleet *sim.Fleet, codes
 	return nil
 }
 
+// handleEvent records a lock's report, retrying for a while when the
+// database is busy (a large import holds it): a dropped keypad use would
+// leave a used backup code valid.
+func handleEvent(ctx context.Context, codes *access.Service, log *slog.Logger, ev sparekey.DeviceEvent) {
+	var err error
+	for attempt := range 5 {
+		if err = codes.HandleEvent(ctx, ev); err == nil {
+			return
+		}
+		time.Sleep(time.Duration(attempt+1) * 200 * time.Millisecond)
+	}
+	log.Error("lock event lost after retries", "device", ev.Device, "kind", ev.Kind, "err", err)
+}
+
 // announceSimLock reports a virtual lock added while running (an import
 // into the demo's database) online, like a lock joining the network.
 func announceSimLock(ctx context.Context, fleet *sim.Fleet, codes *access.Service, clock sparekey.Clock, log *slog.Logger, device string) {
@@ -352,7 +364,7 @@ Demo mode: Maple Court Apartments, units 101-103, simulated locks, dev outbox.
 Try it:
   curl -s -X POST %[1]s/api/v1/backup-code-requests -d '{"contact":"(201) 555-0101"}'
   curl -s '%[1]s/api/v1/dev/outbox?to=%%2B12015550101'
-`, base, c.adminToken)
+`, base, shownToken(c))
 }
 
 // devClockSetting is the meta setting that keeps the dev clock's offset,
@@ -363,6 +375,13 @@ func saveDevClock(ctx context.Context, db sparekey.Store, clock *sparekey.Offset
 	return db.Tx(ctx, func(tx sparekey.Tx) error {
 		return tx.SetMeta(ctx, devClockSetting, clock.Offset().String())
 	})
+}
+
+func shownToken(c *serveConfig) string {
+	if c.showToken {
+		return c.adminToken
+	}
+	return "(the one given with --admin-token)"
 }
 
 // restoreDevClock returns the demo's test clock, moved as far forward as it
