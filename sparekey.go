@@ -106,7 +106,7 @@ type SyncStatus string
 const (
 	SyncPending SyncStatus = "pending" // desired differs from what the lock confirmed
 	SyncSynced  SyncStatus = "synced"  // the lock confirmed the desired state
-	SyncFailed  SyncStatus = "failed"  // gave up after repeated failures; flagged for staff
+	SyncFailed  SyncStatus = "failed"  // failed repeatedly: flagged for staff, retried hourly
 )
 
 // BackupState is the life cycle of a backup-pool code.
@@ -316,8 +316,8 @@ type Tx interface {
 	CreateSlot(ctx context.Context, s *Slot) error
 	SlotsByLock(ctx context.Context, lockID int64) ([]*Slot, error)
 	UpdateSlot(ctx context.Context, s *Slot) error
-	// SlotsToSync returns up to limit pending slots whose NextSyncAt <= now,
-	// oldest first.
+	// SlotsToSync returns up to limit pending or failed slots whose
+	// NextSyncAt <= now, oldest first.
 	SlotsToSync(ctx context.Context, now time.Time, limit int) ([]*Slot, error)
 	// IssuedBackupSlotsBefore returns backup slots issued before t and not used.
 	IssuedBackupSlotsBefore(ctx context.Context, t time.Time) ([]*Slot, error)

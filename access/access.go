@@ -40,6 +40,8 @@ type Service struct {
 	log *slog.Logger
 
 	loop *loop.Loop
+
+	lastPoolCheck time.Time // the loop's goroutine only (RunOnce is not concurrent)
 }
 
 // New returns a Service with defaults filled in.

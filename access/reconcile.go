@@ -36,19 +36,16 @@ func (s *Service) RunOnce(ctx context.Context) (int, error) {
 				return err
 			}
 		}
-		locks, err := tx.Locks(ctx)
-		if err != nil {
-			return err
-		}
-		for _, lock := range locks {
-			if err := s.ProvisionLock(ctx, tx, lock); err != nil {
-				return fmt.Errorf("fill backup pool of %s: %w", lock.Device, err)
-			}
-		}
 		return nil
 	})
 	if err != nil {
 		return 0, err
+	}
+	if s.lastPoolCheck.IsZero() || now.Sub(s.lastPoolCheck) >= poolCheckInterval {
+		if err := s.fillPools(ctx); err != nil {
+			return 0, err
+		}
+		s.lastPoolCheck = now
 	}
 	var todo []*sparekey.Slot
 	err = s.cfg.Store.Read(ctx, func(tx sparekey.Tx) error {
@@ -72,6 +69,35 @@ func (s *Service) RunOnce(ctx context.Context) (int, error) {
 		}
 	}
 	return done, nil
+}
+
+// poolCheckInterval is how often the reconciler makes sure every lock's
+// backup pool is full. Pools are filled when a lock is created and keep
+// their size through rotations, so this is a safety net, not the path.
+const poolCheckInterval = 30 * time.Second
+
+// fillPools tops up every lock's pool, one short transaction per lock so the
+// writer is never held for the whole fleet. A lock that fails is logged and
+// skipped: it must not stop the others.
+func (s *Service) fillPools(ctx context.Context) error {
+	var locks []*sparekey.Lock
+	err := s.cfg.Store.Read(ctx, func(tx sparekey.Tx) (err error) {
+		locks, err = tx.Locks(ctx)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	for _, lock := range locks {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		err := s.cfg.Store.Tx(ctx, func(tx sparekey.Tx) error { return s.ProvisionLock(ctx, tx, lock) })
+		if err != nil {
+			s.log.Error("fill backup pool", "lock", lock.Device, "err", err)
+		}
+	}
+	return nil
 }
 
 // syncBatch is how many slots one reconcile pass programs at most.
@@ -141,7 +167,7 @@ func (s *Service) syncSlot(ctx context.Context, want *sparekey.Slot) (bool, erro
 				sl = x
 			}
 		}
-		if sl == nil || sl.Code != want.Code || sl.Sync != sparekey.SyncPending {
+		if sl == nil || sl.Code != want.Code || sl.Sync != want.Sync {
 			return nil // changed while we talked to the lock; the next pass takes it
 		}
 		if sendErr == nil {
@@ -161,8 +187,13 @@ func (s *Service) syncSlot(ctx context.Context, want *sparekey.Slot) (bool, erro
 			wait = offlineWait(lock, now)
 		}
 		sl.NextSyncAt = now.Add(wait)
+		if sl.Sync == sparekey.SyncFailed {
+			sl.NextSyncAt = now.Add(failedRetry) // still failing: try again later, quietly
+			return tx.UpdateSlot(ctx, sl)
+		}
 		if sl.SyncAttempts >= s.cfg.MaxSyncAttempts {
 			sl.Sync = sparekey.SyncFailed
+			sl.NextSyncAt = now.Add(failedRetry)
 			s.log.Error("slot sync failed; flagged for staff", "lock", lock.Device, "slot", sl.Number, "attempts", sl.SyncAttempts, "err", sl.SyncError)
 			if err := tx.RecordAudit(ctx, &sparekey.AuditEvent{At: now, Actor: "system", Action: "slot.sync_failed",
 				Subject: "lock:" + lock.Device, Detail: map[string]string{"slot": fmt.Sprint(sl.Number), "error": sl.SyncError}}); err != nil {
@@ -173,6 +204,10 @@ func (s *Service) syncSlot(ctx context.Context, want *sparekey.Slot) (bool, erro
 	})
 	return sendErr == nil, err
 }
+
+// failedRetry is how often a slot flagged failed is tried again: a lock
+// that is fixed (or a bug that is) heals without staff having to act.
+const failedRetry = time.Hour
 
 // backoff is the wait before the next try of a slot on a reachable lock:
 // doubling from 2 s, capped at BackoffMax.

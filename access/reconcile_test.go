@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -233,11 +234,19 @@ func TestRunOnceFlagsFailingSlot(t *testing.T) {
 		t.Errorf("LockInfo = %+v, want 4 failed, 0 pending, 0 ready", info)
 	}
 
-	// A failed slot stays flagged: no more tries, never synced, never issued.
-	b.clock.Advance(time.Hour)
+	// A failed slot stays flagged while it fails: one quiet try an hour,
+	// never synced, never issued, no new alarm.
 	b.runOnce()
 	if got := driver.count(); got != 12 {
-		t.Errorf("%d commands after the slots failed, want still 12", got)
+		t.Errorf("%d commands right after the slots failed, want still 12", got)
+	}
+	b.clock.Advance(time.Hour)
+	b.runOnce()
+	if got := driver.count(); got != 16 {
+		t.Errorf("%d commands an hour after the slots failed, want 16 (one retry each)", got)
+	}
+	if n := len(b.auditsOf("slot.sync_failed")); n != 4 {
+		t.Errorf("%d slot.sync_failed audits after the hourly retry, want still 4", n)
 	}
 	for _, sl := range b.slots(ana101) {
 		if sl.Sync != sparekey.SyncFailed || sl.Usable() {
@@ -543,5 +552,33 @@ func TestOfflineRetriesBackOff(t *testing.T) {
 	if waits[len(waits)-1] <= waits[0] {
 		t.Errorf("regression: an offline lock is retried every %v forever, the wait never grows toward the 1m cap: %v (syncSlot in access/reconcile.go does not count offline attempts, so backoff(0, true) is always 2s)",
 			waits[0], waits)
+	}
+}
+
+// A slot flagged failed heals by itself once the lock takes commands again.
+func TestFailedSlotHealsOnHourlyRetry(t *testing.T) {
+	t.Parallel()
+	var broken atomic.Bool
+	broken.Store(true)
+	driver := &hookDriver{device: ana101, hook: func(ctx context.Context, slot int, code string) error {
+		if broken.Load() {
+			return errors.New("lock rejected the command")
+		}
+		return nil
+	}}
+	b := setup(t, withConfig(func(c *access.Config) { c.MaxSyncAttempts = 2 }),
+		withDriver(func(f *sim.Fleet) sparekey.LockDriver { driver.Fleet = f; return driver }))
+	for range 4 {
+		b.runOnce()
+		b.clock.Advance(time.Minute)
+	}
+	if info := b.lockInfo(ana101); info.SlotsFailed == 0 {
+		t.Fatalf("no slot failed: %+v", info)
+	}
+	broken.Store(false)
+	b.clock.Advance(time.Hour)
+	b.runOnce()
+	if info := b.lockInfo(ana101); info.SlotsFailed != 0 || info.SlotsPending != 0 {
+		t.Fatalf("after the lock recovered: %+v, want every slot synced", info)
 	}
 }

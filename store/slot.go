@@ -82,9 +82,9 @@ func (t *tx) UpdateSlot(ctx context.Context, s *sparekey.Slot) error {
 func (t *tx) SlotsToSync(ctx context.Context, now time.Time, limit int) ([]*sparekey.Slot, error) {
 	return getAll(ctx, t, "slots to sync", t.scanSlot, `
 		SELECT `+slotColumns+` FROM slots
-		WHERE sync = ? AND next_sync_at <= ?
+		WHERE sync IN (?, ?) AND next_sync_at <= ?
 		ORDER BY next_sync_at, id LIMIT ?`,
-		string(sparekey.SyncPending), micros(now), limitOrAll(limit))
+		string(sparekey.SyncPending), string(sparekey.SyncFailed), micros(now), limitOrAll(limit))
 }
 
 func (t *tx) IssuedBackupSlotsBefore(ctx context.Context, before time.Time) ([]*sparekey.Slot, error) {
