@@ -31,9 +31,8 @@ type Error struct {
 	Message string
 }
 
-func (e *Error) Error() string {
-	return fmt.Sprintf("sparekey error: code=%s message=%s", e.Code, e.Message)
-}
+// Error returns the message: what a person reads, on the command line too.
+func (e *Error) Error() string { return e.Message }
 
 // Errorf returns an *Error with the given code and a formatted message.
 func Errorf(code string, format string, args ...any) *Error {

@@ -10,6 +10,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"sparekey"
 	"sparekey/lockout"
 )
 
@@ -31,13 +32,13 @@ func ParseCSV(r io.Reader, defaultRegion string) ([]Entry, error) {
 		return nil, err
 	}
 	if len(data) > MaxFileSize {
-		return nil, fmt.Errorf("the file is larger than %d MiB", MaxFileSize>>20)
+		return nil, invalidf("the file is larger than %d MiB", MaxFileSize>>20)
 	}
 	lines := strings.Split(string(data), "\n")
 	csvError := func(err error) error {
 		var pe *csv.ParseError
 		if errors.As(err, &pe) {
-			return fmt.Errorf("line %d: %s: %v", pe.StartLine, fieldAt(lines, pe), pe.Err)
+			return invalidf("line %d: %s: %v", pe.StartLine, fieldAt(lines, pe), pe.Err)
 		}
 		return err
 	}
@@ -72,26 +73,26 @@ func ParseCSV(r io.Reader, defaultRegion string) ([]Entry, error) {
 			continue
 		}
 		if len(rec) != len(Header) {
-			return nil, fmt.Errorf("line %d: expected %d fields (%s), got %d", line, len(Header), strings.Join(Header, ","), len(rec))
+			return nil, invalidf("line %d: expected %d fields (%s), got %d", line, len(Header), strings.Join(Header, ","), len(rec))
 		}
 		if len(entries) >= MaxRows {
-			return nil, fmt.Errorf("line %d: a roster file holds at most %d residents", line, MaxRows)
+			return nil, invalidf("line %d: a roster file holds at most %d residents", line, MaxRows)
 		}
 		e, err := parseRow(rec, line, defaultRegion)
 		if err != nil {
 			return nil, err
 		}
 		if first, dup := seenEmail[e.Email]; dup {
-			return nil, fmt.Errorf("line %d: email: %s is also on line %d", line, e.Email, first)
+			return nil, invalidf("line %d: email: %s is also on line %d", line, e.Email, first)
 		}
 		if first, dup := seenPhone[e.Phone]; dup {
-			return nil, fmt.Errorf("line %d: phone: %s is also on line %d; each resident needs their own phone to get codes by text", line, e.Phone, first)
+			return nil, invalidf("line %d: phone: %s is also on line %d; each resident needs their own phone to get codes by text", line, e.Phone, first)
 		}
 		seenEmail[e.Email], seenPhone[e.Phone] = line, line
 		entries = append(entries, e)
 	}
 	if len(entries) == 0 {
-		return nil, errors.New("line 2: the file has a header but no residents")
+		return nil, invalidf("line 2: the file has a header but no residents")
 	}
 	return entries, nil
 }
@@ -101,34 +102,34 @@ func parseRow(rec []string, line int, region string) (Entry, error) {
 	for i, name := range Header {
 		v := strings.TrimSpace(rec[i])
 		if !utf8.ValidString(v) {
-			return Entry{}, fmt.Errorf("line %d: %s: not valid UTF-8 text", line, name)
+			return Entry{}, invalidf("line %d: %s: not valid UTF-8 text", line, name)
 		}
 		if strings.ContainsFunc(v, unicode.IsControl) {
-			return Entry{}, fmt.Errorf("line %d: %s: contains a control character or line break", line, name)
+			return Entry{}, invalidf("line %d: %s: contains a control character or line break", line, name)
 		}
 		if v == "" {
-			return Entry{}, fmt.Errorf("line %d: %s: must not be empty", line, name)
+			return Entry{}, invalidf("line %d: %s: must not be empty", line, name)
 		}
 		if len(v) > 200 {
-			return Entry{}, fmt.Errorf("line %d: %s: longer than 200 characters", line, name)
+			return Entry{}, invalidf("line %d: %s: longer than 200 characters", line, name)
 		}
 		f[name] = v
 	}
 	if !validDevice(f["lock"]) {
-		return Entry{}, fmt.Errorf("line %d: lock: %q is not a device name (letters, digits, - and _ only)", line, f["lock"])
+		return Entry{}, invalidf("line %d: lock: %q is not a device name (letters, digits, - and _ only)", line, f["lock"])
 	}
 	email := strings.ToLower(f["email"])
 	if kind, norm, err := lockout.ParseContact(email, region); err != nil || kind != "email" {
-		return Entry{}, fmt.Errorf("line %d: email: %q is not an email address", line, f["email"])
+		return Entry{}, invalidf("line %d: email: %q is not an email address", line, f["email"])
 	} else {
 		email = norm
 	}
 	phone, ok := lockout.NormalizePhone(f["phone"], region)
 	if !ok {
-		return Entry{}, fmt.Errorf("line %d: phone: %q is not a valid phone number", line, f["phone"])
+		return Entry{}, invalidf("line %d: phone: %q is not a valid phone number", line, f["phone"])
 	}
 	if lockout.Costly(phone) {
-		return Entry{}, fmt.Errorf("line %d: phone: %q is a premium-rate or shared-cost number, never a resident's phone", line, f["phone"])
+		return Entry{}, invalidf("line %d: phone: %q is a premium-rate or shared-cost number, never a resident's phone", line, f["phone"])
 	}
 	return Entry{Line: line, Property: f["property"], Unit: f["unit"], Lock: f["lock"], Name: f["name"], Email: email, Phone: phone}, nil
 }
@@ -144,6 +145,11 @@ func validDevice(s string) bool {
 		}
 	}
 	return true
+}
+
+// invalidf is a problem with the file, for the person who wrote it.
+func invalidf(format string, args ...any) error {
+	return sparekey.Errorf(sparekey.EINVALID, format, args...)
 }
 
 // fieldAt names the field a CSV syntax error is in, by walking the raw

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"sparekey"
 	"sparekey/roster"
 )
 
@@ -249,4 +250,14 @@ func FuzzParseCSV(f *testing.F) {
 			line = e.Line
 		}
 	})
+}
+
+// Problems with the file are invalid_request errors, not internal ones: a
+// staff page importing a roster shows them as they are.
+func TestParseCSVErrorsAreInvalid(t *testing.T) {
+	t.Parallel()
+	_, err := roster.ParseCSV(strings.NewReader(header+"Birch,1A,b-1a,Ann,ann@,2015550101\n"), "US")
+	if sparekey.ErrorCode(err) != sparekey.EINVALID || sparekey.ErrorMessage(err) != `line 2: email: "ann@" is not an email address` {
+		t.Fatalf("error %v (%s)", err, sparekey.ErrorCode(err))
+	}
 }

@@ -53,10 +53,14 @@ func Add(ctx context.Context, store sparekey.Store, codes Codes, clock sparekey.
 func addAll(ctx context.Context, tx sparekey.Tx, codes Codes, now time.Time, entries []Entry) error {
 	for _, e := range entries {
 		if err := add(ctx, tx, codes, now, e); err != nil {
-			if e.Line > 0 {
+			switch code := sparekey.ErrorCode(err); {
+			case e.Line == 0:
+				return err
+			case code == sparekey.EINTERNAL:
 				return fmt.Errorf("line %d: %w", e.Line, err)
+			default:
+				return sparekey.Errorf(code, "line %d: %s", e.Line, sparekey.ErrorMessage(err))
 			}
-			return err
 		}
 	}
 	return nil
@@ -91,18 +95,18 @@ func add(ctx context.Context, tx sparekey.Tx, codes Codes, now time.Time, e Entr
 			err = newLock(ctx, tx, codes, lock)
 		}
 	} else if err == nil && lock.UnitID != unit.ID {
-		return &fieldError{"lock", fmt.Sprintf("lock %s belongs to another unit", e.Lock)}
+		return fieldError("lock", fmt.Sprintf("lock %s belongs to another unit", e.Lock))
 	}
 	if err != nil {
 		return err
 	}
 	if old, err := tx.ResidentByEmail(ctx, e.Email); err == nil && old.Active() {
-		return &fieldError{"email", fmt.Sprintf("%s is already on the roster", e.Email)}
+		return fieldError("email", fmt.Sprintf("%s is already on the roster", e.Email))
 	} else if err != nil && sparekey.ErrorCode(err) != sparekey.ENOTFOUND {
 		return err
 	}
 	if old, err := tx.ResidentByPhone(ctx, e.Phone); err == nil {
-		return &fieldError{"phone", fmt.Sprintf("%s is already the phone of %s; each resident needs their own phone to get codes by text", e.Phone, old.Name)}
+		return fieldError("phone", fmt.Sprintf("%s is already the phone of %s; each resident needs their own phone to get codes by text", e.Phone, old.Name))
 	} else if sparekey.ErrorCode(err) != sparekey.ENOTFOUND {
 		return err
 	}
@@ -118,7 +122,7 @@ func add(ctx context.Context, tx sparekey.Tx, codes Codes, now time.Time, e Entr
 		if _, err := codes.AssignResidentCode(ctx, tx, l, r, e.AccessCode); err != nil {
 			var fe *sparekey.Error
 			if errors.As(err, &fe) && fe.Code != sparekey.EINTERNAL {
-				return &fieldError{"lock", fe.Message}
+				return fieldError("lock", fe.Message)
 			}
 			return err
 		}
@@ -149,8 +153,6 @@ func newLock(ctx context.Context, tx sparekey.Tx, codes Codes, lock *sparekey.Lo
 }
 
 // fieldError is a problem with one field of one entry.
-type fieldError struct {
-	field, msg string
+func fieldError(field, msg string) error {
+	return sparekey.Errorf(sparekey.EINVALID, "%s: %s", field, msg)
 }
-
-func (e *fieldError) Error() string { return e.field + ": " + e.msg }
