@@ -57,8 +57,13 @@ func freeAddr(t *testing.T) string {
 // port and waits for /healthz.
 func startServer(t *testing.T, extra ...string) *testServer {
 	t.Helper()
+	return startServerOn(t, filepath.Join(t.TempDir(), "sparekey.db"), extra...)
+}
+
+// startServerOn is startServer on a given database file.
+func startServerOn(t *testing.T, db string, extra ...string) *testServer {
+	t.Helper()
 	addr := freeAddr(t)
-	db := filepath.Join(t.TempDir(), "sparekey.db")
 	args := append([]string{"sparekey", "serve", "--demo", "--addr", addr, "--db", db, "--admin-token", "test-admin-token"}, extra...)
 	ctx, cancel := context.WithCancel(context.Background())
 	stdout, stderr := &syncBuffer{}, &syncBuffer{}

@@ -7,12 +7,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -253,85 +251,16 @@ func TestImportRosterArguments(t *testing.T) {
 }
 
 // demoServer is "sparekey serve --demo" run through run() on a given
-// database.
+// database (startServerOn).
 type demoServer struct {
-	t      *testing.T
-	base   string
-	stderr *lockedBuffer
-	stop   func() error
+	*testServer
 }
 
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-const demoToken = "import-test-token"
+const demoToken = "test-admin-token" // what startServerOn passes
 
 func serveDemo(t *testing.T, db string) *demoServer {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	ctx, cancel := context.WithCancel(context.Background())
-	stderr := &lockedBuffer{}
-	errc := make(chan error, 1)
-	args := []string{"sparekey", "serve", "--demo", "--addr", addr, "--db", db, "--admin-token", demoToken}
-	go func() {
-		errc <- run(ctx, args, func(string) string { return "" }, strings.NewReader(""), io.Discard, stderr)
-	}()
-	s := &demoServer{t: t, base: "http://" + addr, stderr: stderr}
-	var once sync.Once
-	var stopErr error
-	s.stop = func() error {
-		once.Do(func() {
-			cancel()
-			select {
-			case stopErr = <-errc:
-			case <-time.After(15 * time.Second):
-				stopErr = fmt.Errorf("server did not stop within 15s")
-			}
-		})
-		return stopErr
-	}
-	t.Cleanup(func() {
-		if err := s.stop(); err != nil {
-			t.Errorf("server stop: %v", err)
-		}
-	})
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		select {
-		case err := <-errc:
-			t.Fatalf("server exited: %v\n%s", err, stderr)
-		default:
-		}
-		if resp, err := http.Get(s.base + "/healthz"); err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return s
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("server not ready\n%s", stderr)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	return &demoServer{startServerOn(t, db)}
 }
 
 func (s *demoServer) call(method, path, body string, into any) int {
