@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"sparekey"
+	"sparekey/contact"
 	"sparekey/secret"
 )
 
@@ -173,7 +174,7 @@ func (s *Service) queueLinkMessages(ctx context.Context, tx sparekey.Tx, residen
 	if resident.Phone == "" {
 		return nil
 	}
-	if !SMSAllowed(resident.Phone, s.cfg.SMSRegions) {
+	if !contact.SMSAllowed(resident.Phone, s.cfg.SMSRegions) {
 		s.log.Warn("backup link SMS skipped: number not allowed (premium rate or region)", "resident", resident.ID)
 		return nil
 	}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"sparekey"
+	"sparekey/contact"
 	"sparekey/loop"
 )
 
@@ -121,13 +122,13 @@ type CodeRequest struct {
 // timing tells whether an account exists. It fails only with
 // invalid_contact or rate_limited.
 func (s *Service) RequestCode(ctx context.Context, req CodeRequest) error {
-	kind, contact, err := ParseContact(req.Contact, s.cfg.DefaultRegion)
+	kind, normalized, err := contact.Parse(req.Contact, s.cfg.DefaultRegion)
 	if err != nil {
 		return err
 	}
 	now := s.now()
 	r := &sparekey.BackupRequest{
-		ContactHash: s.cfg.Keys.Hash(sparekey.HashContact, contact),
+		ContactHash: s.cfg.Keys.Hash(sparekey.HashContact, normalized),
 		ContactKind: kind,
 		IP:          req.IP,
 		UserAgent:   truncate(req.UserAgent, 256),

@@ -11,7 +11,7 @@ import (
 	"unicode/utf8"
 
 	"sparekey"
-	"sparekey/lockout"
+	"sparekey/contact"
 )
 
 // Header is the roster CSV header, in this order.
@@ -119,16 +119,16 @@ func parseRow(rec []string, line int, region string) (Entry, error) {
 		return Entry{}, invalidf("line %d: lock: %q is not a device name (letters, digits, - and _ only)", line, f["lock"])
 	}
 	email := strings.ToLower(f["email"])
-	if kind, norm, err := lockout.ParseContact(email, region); err != nil || kind != "email" {
+	if kind, norm, err := contact.Parse(email, region); err != nil || kind != "email" {
 		return Entry{}, invalidf("line %d: email: %q is not an email address", line, f["email"])
 	} else {
 		email = norm
 	}
-	phone, ok := lockout.NormalizePhone(f["phone"], region)
+	phone, ok := contact.NormalizePhone(f["phone"], region)
 	if !ok {
 		return Entry{}, invalidf("line %d: phone: %q is not a valid phone number", line, f["phone"])
 	}
-	if lockout.Costly(phone) {
+	if contact.Costly(phone) {
 		return Entry{}, invalidf("line %d: phone: %q is a premium-rate or shared-cost number, never a resident's phone", line, f["phone"])
 	}
 	return Entry{Line: line, Property: f["property"], Unit: f["unit"], Lock: f["lock"], Name: f["name"], Email: email, Phone: phone}, nil

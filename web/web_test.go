@@ -15,6 +15,7 @@ import (
 
 	"sparekey"
 	"sparekey/access"
+	"sparekey/contact"
 	"sparekey/lockout"
 )
 
@@ -28,7 +29,7 @@ type fakeLockout struct {
 }
 
 func (f *fakeLockout) RequestCode(ctx context.Context, req lockout.CodeRequest) error {
-	if _, _, err := lockout.ParseContact(req.Contact, "US"); err != nil {
+	if _, _, err := contact.Parse(req.Contact, "US"); err != nil {
 		return err
 	}
 	if f.limited {

@@ -1,4 +1,7 @@
-package lockout
+// Package contact reads what a resident types as a way to reach them: an
+// email address or a phone number, normalized so it can be compared and
+// hashed, and decides which numbers Sparekey may text.
+package contact
 
 import (
 	"net/mail"
@@ -10,16 +13,16 @@ import (
 	"sparekey"
 )
 
-// MaxContactLength is the longest contact accepted, in bytes (the longest
+// MaxLength is the longest contact accepted, in bytes (the longest
 // valid email address).
-const MaxContactLength = 254
+const MaxLength = 254
 
-// ParseContact turns what a resident typed into a normalized contact: a
+// Parse turns what a resident typed into a normalized contact: a
 // lower-cased email address, or a phone number in E.164 form parsed with
 // libphonenumber in the default region. Anything else is invalid_contact.
-func ParseContact(typed, defaultRegion string) (sparekey.ContactKind, string, error) {
+func Parse(typed, defaultRegion string) (sparekey.ContactKind, string, error) {
 	invalid := sparekey.Errorf(sparekey.EINVALIDCONTACT, "Enter the email address or phone number on your account.")
-	if len(typed) > MaxContactLength || !utf8.ValidString(typed) {
+	if len(typed) > MaxLength || !utf8.ValidString(typed) {
 		return "", "", invalid
 	}
 	s := strings.TrimSpace(typed)
@@ -28,7 +31,7 @@ func ParseContact(typed, defaultRegion string) (sparekey.ContactKind, string, er
 	}
 	if strings.Contains(s, "@") {
 		email, ok := normalizeEmail(s)
-		if !ok || len(email) > MaxContactLength { // lower-casing can make text longer
+		if !ok || len(email) > MaxLength { // lower-casing can make text longer
 			return "", "", sparekey.Errorf(sparekey.EINVALIDCONTACT, "That email address doesn't look right. Check it and try again.")
 		}
 		return sparekey.ContactEmail, email, nil

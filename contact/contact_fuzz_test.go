@@ -1,4 +1,4 @@
-package lockout_test
+package contact_test
 
 import (
 	"strings"
@@ -6,12 +6,12 @@ import (
 	"unicode/utf8"
 
 	"sparekey"
-	"sparekey/lockout"
+	"sparekey/contact"
 )
 
-// Rule 4 and 16: whatever is typed, ParseContact never panics, refuses with
+// Rule 4 and 16: whatever is typed, Parse never panics, refuses with
 // invalid_contact, or returns a normalized contact that parses to itself.
-func FuzzParseContact(f *testing.F) {
+func FuzzParse(f *testing.F) {
 	for _, seed := range []string{
 		"ana@example.com", "ANA@EXAMPLE.COM", " Ana@Example.com ", "ana.ruiz+home@example.com",
 		"(201) 555-0101", "+1 201 555 0101", "2015550101", "+442071838750", "+19005550101",
@@ -23,54 +23,54 @@ func FuzzParseContact(f *testing.F) {
 		f.Add(seed)
 	}
 	f.Fuzz(func(t *testing.T, typed string) {
-		kind, got, err := lockout.ParseContact(typed, "US")
+		kind, got, err := contact.Parse(typed, "US")
 		if err != nil {
 			if code := sparekey.ErrorCode(err); code != sparekey.EINVALIDCONTACT {
-				t.Fatalf("ParseContact(%q) failed with %q, want invalid_contact", typed, code)
+				t.Fatalf("Parse(%q) failed with %q, want invalid_contact", typed, code)
 			}
 			if kind != "" || got != "" {
-				t.Fatalf("ParseContact(%q) failed but returned %q %q", typed, kind, got)
+				t.Fatalf("Parse(%q) failed but returned %q %q", typed, kind, got)
 			}
 			return
 		}
-		if len(got) > lockout.MaxContactLength {
-			t.Errorf("ParseContact(%q) = %q: longer than %d bytes", typed, got, lockout.MaxContactLength)
+		if len(got) > contact.MaxLength {
+			t.Errorf("Parse(%q) = %q: longer than %d bytes", typed, got, contact.MaxLength)
 		}
 		switch kind {
 		case sparekey.ContactEmail:
 			if got != strings.ToLower(got) {
-				t.Errorf("ParseContact(%q) = email %q, not lower-case", typed, got)
+				t.Errorf("Parse(%q) = email %q, not lower-case", typed, got)
 			}
 			if !utf8.ValidString(got) || strings.Count(got, "@") < 1 {
-				t.Errorf("ParseContact(%q) = email %q, not an address", typed, got)
+				t.Errorf("Parse(%q) = email %q, not an address", typed, got)
 			}
 		case sparekey.ContactPhone:
 			if len(got) < 2 || got[0] != '+' || strings.Trim(got[1:], "0123456789") != "" {
-				t.Errorf("ParseContact(%q) = phone %q, not E.164", typed, got)
+				t.Errorf("Parse(%q) = phone %q, not E.164", typed, got)
 			}
 		default:
-			t.Fatalf("ParseContact(%q) = kind %q", typed, kind)
+			t.Fatalf("Parse(%q) = kind %q", typed, kind)
 		}
-		kind2, again, err := lockout.ParseContact(got, "US")
+		kind2, again, err := contact.Parse(got, "US")
 		if err != nil || kind2 != kind || again != got {
-			t.Errorf("ParseContact(%q) = %s %q, which parses to %s %q, %v", typed, kind, got, kind2, again, err)
+			t.Errorf("Parse(%q) = %s %q, which parses to %s %q, %v", typed, kind, got, kind2, again, err)
 		}
 	})
 }
 
 // Lower-casing can make an email longer in bytes (Ⱥ, 2 bytes, becomes ⱥ, 3),
 // so a contact accepted at 254 bytes must not come out longer than that.
-func TestParseContactNormalizedEmailFitsTheLimit(t *testing.T) {
+func TestParseNormalizedEmailFitsTheLimit(t *testing.T) {
 	typed := "Ⱥ" + strings.Repeat("a", 240) + "@example.com"
-	if len(typed) != lockout.MaxContactLength {
+	if len(typed) != contact.MaxLength {
 		t.Fatalf("test input is %d bytes", len(typed))
 	}
-	kind, got, err := lockout.ParseContact(typed, "US")
-	if err == nil && len(got) > lockout.MaxContactLength {
-		t.Errorf("ParseContact(%d bytes) = %s of %d bytes, over the %d-byte limit", len(typed), kind, len(got), lockout.MaxContactLength)
+	kind, got, err := contact.Parse(typed, "US")
+	if err == nil && len(got) > contact.MaxLength {
+		t.Errorf("Parse(%d bytes) = %s of %d bytes, over the %d-byte limit", len(typed), kind, len(got), contact.MaxLength)
 	}
 	if err == nil {
-		if _, again, err := lockout.ParseContact(got, "US"); err != nil || again != got {
+		if _, again, err := contact.Parse(got, "US"); err != nil || again != got {
 			t.Errorf("normalized email does not parse to itself: %q, %v", again, err)
 		}
 	}

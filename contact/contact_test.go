@@ -1,4 +1,4 @@
-package lockout
+package contact
 
 import (
 	"strings"
@@ -7,7 +7,7 @@ import (
 	"sparekey"
 )
 
-func TestParseContact(t *testing.T) {
+func TestParse(t *testing.T) {
 	for _, tc := range []struct {
 		in   string
 		kind sparekey.ContactKind
@@ -33,15 +33,15 @@ func TestParseContact(t *testing.T) {
 		{"2015550101" + strings.Repeat(" ", 300), "", ""},
 		{strings.Repeat("a", 250) + "@example.com", "", ""},
 	} {
-		kind, got, err := ParseContact(tc.in, "US")
+		kind, got, err := Parse(tc.in, "US")
 		if tc.kind == "" {
 			if sparekey.ErrorCode(err) != sparekey.EINVALIDCONTACT {
-				t.Errorf("ParseContact(%q) = %q, %v; want invalid_contact", tc.in, got, err)
+				t.Errorf("Parse(%q) = %q, %v; want invalid_contact", tc.in, got, err)
 			}
 			continue
 		}
 		if err != nil || kind != tc.kind || got != tc.want {
-			t.Errorf("ParseContact(%q) = %s %q %v; want %s %q", tc.in, kind, got, err, tc.kind, tc.want)
+			t.Errorf("Parse(%q) = %s %q %v; want %s %q", tc.in, kind, got, err, tc.kind, tc.want)
 		}
 	}
 }
