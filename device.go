@@ -32,6 +32,13 @@ const (
 	EventBattery      DeviceEventKind = "battery"
 	EventOnline       DeviceEventKind = "online"
 	EventOffline      DeviceEventKind = "offline"
+	// EventState is a report of where the lock stands with nothing having
+	// happened: the first report after start-up or a reconnect. It updates
+	// the lock's live state and leaves no lock event.
+	EventState DeviceEventKind = "state"
+	// EventReset is a lock that lost its codes (a factory reset, a new
+	// lock in the old one's place): every slot must be programmed anew.
+	EventReset DeviceEventKind = "reset"
 )
 
 // DeviceEvent is one report from a lock, as the adapter understood it.

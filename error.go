@@ -21,6 +21,8 @@ const (
 	ELINKNOTFOUND   = "link_not_found"
 	ELOCKOFFLINE    = "lock_offline"
 	ELOCKJAMMED     = "lock_jammed"
+	ELOCKTIMEOUT    = "lock_timeout" // the lock did not confirm a command in time
+	ELOCKFAILED     = "lock_failed"  // the lock or its hub refused a command
 	ENOTIMPLEMENTED = "not_implemented"
 )
 

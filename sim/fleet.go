@@ -170,6 +170,14 @@ func (f *Fleet) SetState(device string, change StateChange) error {
 	})
 }
 
+// Reset wipes every code from the lock, as a factory reset or a replaced
+// lock would, and reports EventReset so the hub programs it anew.
+func (f *Fleet) Reset(device string) error {
+	return f.do(device, func(l *virtualLock, now time.Time) ([]sparekey.DeviceEvent, error) {
+		return l.reset(now), nil
+	})
+}
+
 // Status returns a snapshot of the lock.
 func (f *Fleet) Status(device string) (Status, error) {
 	var s Status

@@ -265,3 +265,12 @@ func (l *virtualLock) programmed() map[int]string {
 	}
 	return m
 }
+
+// reset is a factory reset: every code is gone, and the lock says so.
+func (l *virtualLock) reset(now time.Time) []sparekey.DeviceEvent {
+	for i := range l.codes {
+		l.codes[i] = ""
+	}
+	l.wrongCodes, l.disabledUntil = 0, time.Time{}
+	return l.report(now, sparekey.EventReset, "")
+}

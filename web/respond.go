@@ -24,6 +24,8 @@ var statusOf = map[string]int{
 	sparekey.ECONFLICT:       http.StatusConflict,
 	sparekey.ELOCKOFFLINE:    http.StatusConflict,
 	sparekey.ELOCKJAMMED:     http.StatusConflict,
+	sparekey.ELOCKTIMEOUT:    http.StatusGatewayTimeout,
+	sparekey.ELOCKFAILED:     http.StatusBadGateway,
 	sparekey.ERATELIMITED:    http.StatusTooManyRequests,
 	sparekey.ETOOLARGE:       http.StatusRequestEntityTooLarge,
 	sparekey.ENOTIMPLEMENTED: http.StatusNotImplemented,

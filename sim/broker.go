@@ -1,0 +1,54 @@
+package sim
+
+import (
+	"fmt"
+	"log/slog"
+	"net"
+
+	mqtt "github.com/mochi-mqtt/server/v2"
+	"github.com/mochi-mqtt/server/v2/hooks/auth"
+	"github.com/mochi-mqtt/server/v2/listeners"
+)
+
+// Broker is an MQTT broker inside the process, for the demo's virtual
+// locks and for tests: the simulator and the Zigbee2MQTT adapter talk
+// through it exactly as they would through Mosquitto. It allows every
+// client, so it listens on loopback unless told otherwise.
+type Broker struct {
+	srv  *mqtt.Server
+	addr string
+}
+
+// StartBroker starts a broker on addr ("127.0.0.1:0" picks a free port).
+func StartBroker(addr string, log *slog.Logger) (*Broker, error) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("embedded MQTT broker: %w", err)
+	}
+	srv := mqtt.New(&mqtt.Options{Logger: log.With("component", "mqtt-broker"), InlineClient: false})
+	if err := srv.AddHook(new(auth.AllowHook), nil); err != nil {
+		ln.Close()
+		return nil, err
+	}
+	if err := srv.AddListener(listeners.NewNet("sparekey", ln)); err != nil {
+		ln.Close()
+		return nil, err
+	}
+	if err := srv.Serve(); err != nil {
+		srv.Close()
+		return nil, err
+	}
+	return &Broker{srv: srv, addr: ln.Addr().String()}, nil
+}
+
+// Addr is the host:port the broker listens on.
+func (b *Broker) Addr() string { return b.addr }
+
+// URL is the broker's address as an MQTT URL.
+func (b *Broker) URL() string { return "mqtt://" + b.addr }
+
+// Close disconnects every client and stops listening.
+func (b *Broker) Close() error { return b.srv.Close() }

@@ -1,0 +1,503 @@
+// Package z2m is the device adapter for keypad locks paired with
+// Zigbee2MQTT: it speaks Zigbee2MQTT's MQTT topics and JSON payloads (see
+// docs/zigbee2mqtt.md) through an MQTT 5 client that reconnects by itself.
+//
+// The Adapter is a sparekey.LockDriver: SetPIN, ClearPIN, Lock and Unlock
+// publish to <base>/<device>/set and return once the lock's own report
+// confirms the change. Everything locks report becomes sparekey.DeviceEvents,
+// handed to the configured handler on the adapter's own goroutines, in order
+// per lock. Malformed or unknown payloads are logged and dropped.
+package z2m
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"log/slog"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/eclipse/paho.golang/autopaho"
+	"github.com/eclipse/paho.golang/paho"
+
+	"sparekey"
+)
+
+var _ sparekey.LockDriver = (*Adapter)(nil)
+
+// Config configures an Adapter.
+type Config struct {
+	// Broker is the MQTT broker's URL: mqtt:// or tcp:// (plain), mqtts://
+	// or tls:// (TLS), with optional user:password.
+	Broker string
+	// BaseTopic is Zigbee2MQTT's base topic. Default "zigbee2mqtt".
+	BaseTopic string
+	// ClientID names this connection on the broker; every instance needs
+	// its own. Default "sparekey-" and a random suffix.
+	ClientID string
+	// Handler receives every event locks report. It is called on the
+	// adapter's goroutines, one event of a lock at a time and in order.
+	Handler func(sparekey.DeviceEvent)
+	// OnConnect is called (on its own goroutine) each time the adapter is
+	// subscribed after connecting or reconnecting: the moment to ask locks
+	// for their state and retry what failed while the broker was away.
+	OnConnect func()
+	// CommandTimeout is how long a command waits for the lock to confirm
+	// it. Default 10s.
+	CommandTimeout time.Duration
+	Clock          sparekey.Clock
+	Logger         *slog.Logger
+}
+
+// Adapter talks to Zigbee2MQTT locks over MQTT. It is safe for concurrent
+// use.
+type Adapter struct {
+	cfg  Config
+	log  *slog.Logger
+	base string
+	cm   *autopaho.ConnectionManager
+
+	mu      sync.Mutex
+	devices map[string]*device
+
+	// qmu guards closing the shards: queue holds it shared while it sends,
+	// stop exclusively while it closes them.
+	qmu    sync.RWMutex
+	closed bool
+	shards []chan sparekey.DeviceEvent
+	wg     sync.WaitGroup
+	cancel context.CancelFunc
+}
+
+// eventShards is how many goroutines hand events to the handler. A lock's
+// events always go through the same one, which keeps them in order.
+const eventShards = 4
+
+// Start connects to the broker and keeps reconnecting until Stop. It
+// returns once the first connection is up, or an error when the URL is
+// bad or ctx ends first.
+func Start(ctx context.Context, cfg Config) (*Adapter, error) {
+	u, err := BrokerURL(cfg.Broker)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.BaseTopic == "" {
+		cfg.BaseTopic = "zigbee2mqtt"
+	}
+	cfg.BaseTopic = strings.TrimSuffix(cfg.BaseTopic, "/")
+	if cfg.ClientID == "" {
+		cfg.ClientID = "sparekey-" + randomSuffix()
+	}
+	if cfg.CommandTimeout == 0 {
+		cfg.CommandTimeout = 10 * time.Second
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = sparekey.SystemClock{}
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Handler == nil {
+		cfg.Handler = func(sparekey.DeviceEvent) {}
+	}
+	a := &Adapter{cfg: cfg, log: cfg.Logger.With("mqtt", redactURL(u)), base: cfg.BaseTopic,
+		devices: map[string]*device{}}
+	for range eventShards {
+		ch := make(chan sparekey.DeviceEvent, 1024)
+		a.shards = append(a.shards, ch)
+		a.wg.Add(1)
+		go a.deliver(ch)
+	}
+	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	a.cancel = cancel
+	cc := autopaho.ClientConfig{
+		ServerUrls:                    []*url.URL{u},
+		KeepAlive:                     20,
+		CleanStartOnInitialConnection: true,
+		ReconnectBackoff:              backoff,
+		ConnectTimeout:                10 * time.Second,
+		OnConnectionUp: func(cm *autopaho.ConnectionManager, _ *paho.Connack) {
+			go a.subscribe(runCtx, cm)
+		},
+		OnConnectionDown: func() bool {
+			a.log.Warn("lost the MQTT broker; reconnecting")
+			return true
+		},
+		OnConnectError: func(err error) { a.log.Warn("cannot reach the MQTT broker", "err", err) },
+		ClientConfig: paho.ClientConfig{
+			ClientID:          cfg.ClientID,
+			OnPublishReceived: []func(paho.PublishReceived) (bool, error){a.received},
+		},
+	}
+	if u.User != nil {
+		cc.ConnectUsername = u.User.Username()
+		pw, _ := u.User.Password()
+		cc.ConnectPassword = []byte(pw)
+	}
+	cm, err := autopaho.NewConnection(runCtx, cc)
+	if err != nil {
+		a.stop()
+		return nil, fmt.Errorf("mqtt %s: %w", redactURL(u), err)
+	}
+	a.cm = cm
+	if err := cm.AwaitConnection(ctx); err != nil {
+		a.Stop()
+		return nil, fmt.Errorf("cannot reach the MQTT broker at %s: %w", redactURL(u), err)
+	}
+	return a, nil
+}
+
+// Stop disconnects and waits until the handler has seen every event the
+// adapter had accepted.
+func (a *Adapter) Stop() {
+	if a.cm != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		_ = a.cm.Disconnect(ctx)
+		cancel()
+	}
+	a.stop()
+}
+
+func (a *Adapter) stop() {
+	a.cancel()
+	a.qmu.Lock()
+	if !a.closed {
+		a.closed = true
+		for _, ch := range a.shards {
+			close(ch)
+		}
+	}
+	a.qmu.Unlock()
+	a.wg.Wait()
+}
+
+// backoff connects at once, then waits 1 s, 2 s, … up to 10 s between
+// attempts.
+func backoff(attempt int) time.Duration {
+	if attempt == 0 {
+		return 0
+	}
+	return min(time.Second<<min(attempt-1, 4), 10*time.Second)
+}
+
+// BrokerURL checks an MQTT broker URL.
+func BrokerURL(raw string) (*url.URL, error) {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" {
+		return nil, fmt.Errorf("MQTT broker URL %q: want mqtt://host:1883 (or tcp://, mqtts://, tls://)", raw)
+	}
+	switch u.Scheme {
+	case "mqtt", "tcp", "mqtts", "tls", "ssl":
+	default:
+		return nil, fmt.Errorf("MQTT broker URL %q: scheme %q is not mqtt, tcp, mqtts or tls", redactURL(u), u.Scheme)
+	}
+	if u.Port() == "" {
+		port := "1883"
+		if u.Scheme == "mqtts" || u.Scheme == "tls" || u.Scheme == "ssl" {
+			port = "8883"
+		}
+		u.Host += ":" + port
+	}
+	return u, nil
+}
+
+func redactURL(u *url.URL) string { return u.Redacted() }
+
+func randomSuffix() string {
+	b := make([]byte, 6)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// subscribe (re)subscribes after every connection, then tells the owner.
+func (a *Adapter) subscribe(ctx context.Context, cm *autopaho.ConnectionManager) {
+	_, err := cm.Subscribe(ctx, &paho.Subscribe{Subscriptions: []paho.SubscribeOptions{
+		{Topic: a.base + "/#", QoS: 1, NoLocal: true},
+	}})
+	if err != nil {
+		if ctx.Err() == nil {
+			a.log.Error("subscribe to Zigbee2MQTT topics failed; retrying on the next connection", "err", err)
+		}
+		return
+	}
+	a.log.Info("connected to the MQTT broker", "topics", a.base+"/#")
+	if a.cfg.OnConnect != nil {
+		a.cfg.OnConnect()
+	}
+}
+
+// received runs on the MQTT client's goroutine: parse, update the device,
+// wake waiters, and queue events without waiting on the handler.
+func (a *Adapter) received(pr paho.PublishReceived) (bool, error) {
+	defer func() {
+		if r := recover(); r != nil {
+			a.log.Error("panic handling an MQTT message; dropped", "topic", pr.Packet.Topic, "panic", r)
+		}
+	}()
+	a.handle(pr.Packet.Topic, pr.Packet.Payload)
+	return true, nil
+}
+
+// handle processes one message from the broker.
+func (a *Adapter) handle(topic string, payload []byte) {
+	rest, ok := strings.CutPrefix(topic, a.base+"/")
+	if !ok || rest == "" {
+		return
+	}
+	now := a.cfg.Clock.Now()
+	switch {
+	case rest == "bridge/logging":
+		if name := failedDevice(payload); name != "" {
+			a.failWaiters(name, sparekey.Errorf(sparekey.ELOCKFAILED, "Zigbee2MQTT could not send the command to lock %s", name))
+		}
+		return
+	case strings.HasPrefix(rest, "bridge/"):
+		return
+	case strings.HasSuffix(rest, "/set") || strings.HasSuffix(rest, "/get"):
+		return // commands, ours or another client's
+	case strings.HasSuffix(rest, "/availability"):
+		name := strings.TrimSuffix(rest, "/availability")
+		online, err := ParseAvailability(payload)
+		if err != nil {
+			a.log.Warn("bad availability message dropped", "device", name, "err", err)
+			return
+		}
+		a.mu.Lock()
+		d := a.device(name)
+		events := d.availability(name, online, now)
+		if !online {
+			d.failWaiters(sparekey.Errorf(sparekey.ELOCKOFFLINE, "lock %s went offline", name))
+		}
+		a.mu.Unlock()
+		a.queue(name, events)
+		return
+	}
+	name := rest
+	r, err := ParseReport(payload)
+	if err != nil {
+		a.log.Warn("bad lock message dropped", "device", name, "err", err, "bytes", len(payload))
+		return
+	}
+	a.mu.Lock()
+	d := a.device(name)
+	events := d.report(name, r, now)
+	for w := range d.waiters {
+		if done, err := w.match(r); done {
+			w.finish(err)
+			delete(d.waiters, w)
+		}
+	}
+	a.mu.Unlock()
+	a.queue(name, events)
+}
+
+// device returns the device's record, creating it. a.mu must be held.
+func (a *Adapter) device(name string) *device {
+	d, ok := a.devices[name]
+	if !ok {
+		d = newDevice()
+		a.devices[name] = d
+	}
+	return d
+}
+
+func (a *Adapter) queue(name string, events []sparekey.DeviceEvent) {
+	if len(events) == 0 {
+		return
+	}
+	h := fnv.New32a()
+	h.Write([]byte(name))
+	ch := a.shards[h.Sum32()%eventShards]
+	a.qmu.RLock()
+	defer a.qmu.RUnlock()
+	if a.closed {
+		a.log.Warn("adapter stopped; lock events dropped", "device", name, "events", len(events))
+		return
+	}
+	for _, e := range events {
+		ch <- e // a full shard holds the MQTT reader back: backpressure, not loss
+	}
+}
+
+func (a *Adapter) deliver(ch chan sparekey.DeviceEvent) {
+	defer a.wg.Done()
+	for e := range ch {
+		a.handleOne(e)
+	}
+}
+
+func (a *Adapter) handleOne(e sparekey.DeviceEvent) {
+	defer func() {
+		if r := recover(); r != nil {
+			a.log.Error("lock event handler panicked; event dropped", "device", e.Device, "kind", e.Kind, "panic", r)
+		}
+	}()
+	a.cfg.Handler(e)
+}
+
+// waiter is a command waiting for the lock's report that confirms it.
+type waiter struct {
+	match func(*Report) (done bool, err error)
+	done  chan error
+}
+
+func (w *waiter) finish(err error) {
+	select {
+	case w.done <- err:
+	default:
+	}
+}
+
+func (d *device) failWaiters(err error) {
+	for w := range d.waiters {
+		w.finish(err)
+		delete(d.waiters, w)
+	}
+}
+
+func (a *Adapter) failWaiters(name string, err error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if d, ok := a.devices[name]; ok {
+		d.failWaiters(err)
+	}
+}
+
+// SetPIN programs code into the 0-based slot and returns once the lock
+// reported it: a pin_code_added/changed event for the slot, or the slot's
+// users entry enabled (with the same code when the lock exposes PINs).
+func (a *Adapter) SetPIN(ctx context.Context, name string, slot int, code string) error {
+	set := map[string]any{"pin_code": map[string]any{"user": slot, "user_type": "unrestricted", "user_enabled": true, "pin_code": code}}
+	return a.command(ctx, name, "program slot "+fmt.Sprint(slot)+" of", set, slot, func(r *Report) (bool, error) {
+		if r.ActionUser != nil && *r.ActionUser == slot && (r.Action == "pin_code_added" || r.Action == "pin_code_changed") {
+			return true, nil
+		}
+		u, ok := r.Users[slot]
+		return ok && u.Status == "enabled" && (u.PIN == nil || *u.PIN == code), nil
+	})
+}
+
+// ClearPIN empties the slot and returns once the lock reported it.
+func (a *Adapter) ClearPIN(ctx context.Context, name string, slot int) error {
+	clear := map[string]any{"pin_code": map[string]any{"user": slot, "pin_code": nil}}
+	return a.command(ctx, name, "clear slot "+fmt.Sprint(slot)+" of", clear, slot, func(r *Report) (bool, error) {
+		if r.ActionUser != nil && *r.ActionUser == slot && r.Action == "pin_code_deleted" {
+			return true, nil
+		}
+		u, ok := r.Users[slot]
+		return ok && u.Status == "available", nil
+	})
+}
+
+// Lock throws the bolt and returns once the lock reports it locked; a
+// bolt that stops half-way is ELOCKJAMMED.
+func (a *Adapter) Lock(ctx context.Context, name string) error {
+	return a.bolt(ctx, name, "LOCK", "locked")
+}
+
+// Unlock draws the bolt and returns once the lock reports it unlocked.
+func (a *Adapter) Unlock(ctx context.Context, name string) error {
+	return a.bolt(ctx, name, "UNLOCK", "unlocked")
+}
+
+func (a *Adapter) bolt(ctx context.Context, name, state, want string) error {
+	return a.command(ctx, name, strings.ToLower(state), map[string]any{"state": state}, -1, func(r *Report) (bool, error) {
+		switch {
+		case r.LockState == want || (r.LockState == "" && r.State == state):
+			return true, nil
+		case r.LockState == "not_fully_locked" || r.Action == "error_jammed" || r.DoorState == "error_jammed":
+			return true, sparekey.Errorf(sparekey.ELOCKJAMMED, "lock %s is jammed: the bolt did not move", name)
+		}
+		return false, nil
+	})
+}
+
+// Refresh asks the lock for its state; the answer arrives as a message
+// like any other. It does nothing while the broker is unreachable.
+func (a *Adapter) Refresh(ctx context.Context, name string) error {
+	return a.publish(ctx, name, "get", map[string]any{"state": ""})
+}
+
+// command publishes payload to the device's /set topic (and, for a slot, a
+// /get of it) and waits for a report that match accepts.
+func (a *Adapter) command(ctx context.Context, name, what string, payload map[string]any, slot int, match func(*Report) (bool, error)) error {
+	if err := checkName(name); err != nil {
+		return err
+	}
+	w := &waiter{match: match, done: make(chan error, 1)}
+	a.mu.Lock()
+	d := a.device(name)
+	if d.availKnown && !d.online {
+		a.mu.Unlock()
+		return sparekey.Errorf(sparekey.ELOCKOFFLINE, "lock %s is offline", name)
+	}
+	d.waiters[w] = struct{}{}
+	if slot < 0 {
+		d.commanding++
+	}
+	a.mu.Unlock()
+	defer func() {
+		a.mu.Lock()
+		delete(d.waiters, w)
+		if slot < 0 {
+			d.commanding--
+		}
+		a.mu.Unlock()
+	}()
+
+	if err := a.publish(ctx, name, "set", payload); err != nil {
+		return err
+	}
+	if slot >= 0 {
+		// Not every lock sends a programming event; reading the slot back
+		// confirms it on the others.
+		if err := a.publish(ctx, name, "get", map[string]any{"pin_code": map[string]any{"user": slot}}); err != nil {
+			return err
+		}
+	}
+	timer := time.NewTimer(a.cfg.CommandTimeout)
+	defer timer.Stop()
+	select {
+	case err := <-w.done:
+		return err
+	case <-timer.C:
+		return sparekey.Errorf(sparekey.ELOCKTIMEOUT, "lock %s did not confirm the command to %s it within %s", name, what, a.cfg.CommandTimeout)
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// publish sends a command to <base>/<device>/<verb>.
+func (a *Adapter) publish(ctx context.Context, name, verb string, payload map[string]any) error {
+	body, err := json.Marshal(payload)
+	if err != nil {
+		return err
+	}
+	_, err = a.cm.Publish(ctx, &paho.Publish{Topic: a.base + "/" + name + "/" + verb, QoS: 1, Payload: body})
+	if err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if errors.Is(err, autopaho.ConnectionDownError) {
+			return sparekey.Errorf(sparekey.ELOCKOFFLINE, "lock %s cannot be reached: the MQTT broker is not connected", name)
+		}
+		return sparekey.Errorf(sparekey.ELOCKOFFLINE, "lock %s cannot be reached: publishing to the MQTT broker failed", name)
+	}
+	return nil
+}
+
+// checkName refuses device names that are not a plain MQTT topic level
+// path: wildcards or empty levels would publish to the wrong locks.
+func checkName(name string) error {
+	if name == "" || strings.ContainsAny(name, "+#\x00") || strings.HasPrefix(name, "/") ||
+		strings.HasSuffix(name, "/") || strings.Contains(name, "//") || strings.HasPrefix(name, "bridge/") {
+		return sparekey.Errorf(sparekey.EINVALID, "%q is not a Zigbee2MQTT device name", name)
+	}
+	return nil
+}
