@@ -28,6 +28,9 @@ type Config struct {
 	// SyncInterval is how often the reconciler looks for work when nobody
 	// nudges it. Default 2s.
 	SyncInterval time.Duration
+	// Parallel is how many locks the reconciler programs at once. Default
+	// 16.
+	Parallel int
 	// BackoffMax caps the delay between retries of one slot. Default 5m;
 	// retries for an offline lock are capped at 1m and a lock coming back
 	// online retries at once.
@@ -54,6 +57,9 @@ func New(cfg Config) *Service {
 	}
 	if cfg.SyncInterval == 0 {
 		cfg.SyncInterval = 2 * time.Second
+	}
+	if cfg.Parallel <= 0 {
+		cfg.Parallel = 16
 	}
 	if cfg.BackoffMax == 0 {
 		cfg.BackoffMax = 5 * time.Minute

@@ -26,6 +26,9 @@ func (s *Service) HandleEvent(ctx context.Context, ev sparekey.DeviceEvent) erro
 		if err := tx.UpdateLock(ctx, lock); err != nil {
 			return err
 		}
+		if ev.Kind == sparekey.EventState {
+			return nil // where the lock stands, not something that happened
+		}
 		le := &sparekey.LockEvent{LockID: lock.ID, At: ev.At, Kind: ev.Kind, Slot: ev.Slot, Detail: ev.Source}
 		if ev.Kind == sparekey.EventBattery {
 			le.Detail = fmt.Sprintf("%d%%", ev.Battery)
@@ -46,6 +49,12 @@ func (s *Service) HandleEvent(ctx context.Context, ev sparekey.DeviceEvent) erro
 			wake = true
 		case sparekey.EventOnline:
 			if err := retryNow(ctx, tx, lock, ev.At); err != nil {
+				return err
+			}
+			wake = true
+		case sparekey.EventReset:
+			s.log.Warn("lock lost its codes; programming it anew", "lock", lock.Device)
+			if err := resync(ctx, tx, lock, ev.At); err != nil {
 				return err
 			}
 			wake = true
@@ -75,7 +84,7 @@ func applyToLock(lock *sparekey.Lock, ev sparekey.DeviceEvent) {
 		return
 	}
 	lock.Online = true
-	if ev.Battery >= 0 && (ev.Kind == sparekey.EventBattery || ev.Kind == sparekey.EventOnline) {
+	if ev.Battery >= 0 && (ev.Kind == sparekey.EventBattery || ev.Kind == sparekey.EventOnline || ev.Kind == sparekey.EventState) {
 		lock.Battery = ev.Battery
 	}
 	switch ev.Kind {
@@ -133,6 +142,28 @@ func (s *Service) keypadUsed(ctx context.Context, tx sparekey.Tx, lock *sparekey
 			return s.rotate(ctx, tx, lock, sl, "used_unissued")
 		}
 	}
+	return nil
+}
+
+// RetryPending makes every pending slot of every lock due now: the path to
+// the locks (the MQTT broker) is back, so nothing needs to wait out its
+// backoff.
+func (s *Service) RetryPending(ctx context.Context) error {
+	var locks []*sparekey.Lock
+	err := s.cfg.Store.Read(ctx, func(tx sparekey.Tx) (err error) {
+		locks, err = tx.Locks(ctx)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	for _, lock := range locks {
+		err := s.cfg.Store.Tx(ctx, func(tx sparekey.Tx) error { return retryNow(ctx, tx, lock, s.now()) })
+		if err != nil {
+			return err
+		}
+	}
+	s.Nudge()
 	return nil
 }
 

@@ -3,6 +3,7 @@ package access
 import (
 	"context"
 	"fmt"
+	"sync"
 	"time"
 
 	"sparekey"
@@ -55,20 +56,57 @@ func (s *Service) RunOnce(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	done := 0
+	return s.syncAll(ctx, todo)
+}
+
+// syncAll programs the slots, several locks at a time (Config.Parallel)
+// and one command at a time per lock, in the order given: a lock handles
+// one radio command at a time, while the mesh carries many locks' at once.
+func (s *Service) syncAll(ctx context.Context, todo []*sparekey.Slot) (int, error) {
+	var order []int64
+	byLock := map[int64][]*sparekey.Slot{}
 	for _, sl := range todo {
-		if ctx.Err() != nil {
-			return done, ctx.Err()
+		if _, ok := byLock[sl.LockID]; !ok {
+			order = append(order, sl.LockID)
 		}
-		ok, err := s.syncSlot(ctx, sl)
-		if err != nil {
-			return done, err
-		}
-		if ok {
-			done++
-		}
+		byLock[sl.LockID] = append(byLock[sl.LockID], sl)
 	}
-	return done, nil
+	var (
+		mu       sync.Mutex
+		done     int
+		firstErr error
+		wg       sync.WaitGroup
+		sem      = make(chan struct{}, s.cfg.Parallel)
+	)
+	for _, id := range order {
+		sem <- struct{}{}
+		wg.Add(1)
+		go func(slots []*sparekey.Slot) {
+			defer func() { <-sem; wg.Done() }()
+			for _, sl := range slots {
+				if ctx.Err() != nil {
+					return
+				}
+				ok, err := s.syncSlot(ctx, sl)
+				mu.Lock()
+				if ok {
+					done++
+				}
+				if err != nil && firstErr == nil {
+					firstErr = err
+				}
+				mu.Unlock()
+				if err != nil {
+					return
+				}
+			}
+		}(byLock[id])
+	}
+	wg.Wait()
+	if firstErr == nil {
+		firstErr = ctx.Err()
+	}
+	return done, firstErr
 }
 
 // poolCheckInterval is how often the reconciler makes sure every lock's
@@ -113,26 +151,31 @@ func (s *Service) Resync(ctx context.Context, device string) error {
 		if err != nil {
 			return err
 		}
-		slots, err := tx.SlotsByLock(ctx, lock.ID)
-		if err != nil {
-			return err
-		}
-		now := s.now()
-		for _, sl := range slots {
-			if sl.Code == "" && sl.Sync == sparekey.SyncSynced {
-				continue // empty here and there
-			}
-			sl.Sync, sl.SyncAttempts, sl.SyncError, sl.NextSyncAt = sparekey.SyncPending, 0, "", now
-			if err := tx.UpdateSlot(ctx, sl); err != nil {
-				return err
-			}
-		}
-		return nil
+		return resync(ctx, tx, lock, s.now())
 	})
 	if err == nil {
 		s.Nudge()
 	}
 	return err
+}
+
+// resync makes every slot of the lock that holds a code, or may still hold
+// one, pending.
+func resync(ctx context.Context, tx sparekey.Tx, lock *sparekey.Lock, now time.Time) error {
+	slots, err := tx.SlotsByLock(ctx, lock.ID)
+	if err != nil {
+		return err
+	}
+	for _, sl := range slots {
+		if sl.Code == "" && sl.Sync == sparekey.SyncSynced {
+			continue // empty here and there
+		}
+		sl.Sync, sl.SyncAttempts, sl.SyncError, sl.NextSyncAt = sparekey.SyncPending, 0, "", now
+		if err := tx.UpdateSlot(ctx, sl); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // syncSlot sends one slot's desired state to its lock, outside any

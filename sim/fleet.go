@@ -262,3 +262,6 @@ func (f *Fleet) deliver(fl *fleetLock) {
 		}
 	}
 }
+
+// Clock is the clock the fleet's locks run on.
+func (f *Fleet) Clock() sparekey.Clock { return f.clock }

@@ -21,6 +21,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/eclipse/paho.golang/autopaho"
@@ -60,8 +61,9 @@ type Config struct {
 type Adapter struct {
 	cfg  Config
 	log  *slog.Logger
+	url  *url.URL
 	base string
-	cm   *autopaho.ConnectionManager
+	cm   atomic.Pointer[autopaho.ConnectionManager] // nil until Start
 
 	mu      sync.Mutex
 	devices map[string]*device
@@ -79,10 +81,9 @@ type Adapter struct {
 // events always go through the same one, which keeps them in order.
 const eventShards = 4
 
-// Start connects to the broker and keeps reconnecting until Stop. It
-// returns once the first connection is up, or an error when the URL is
-// bad or ctx ends first.
-func Start(ctx context.Context, cfg Config) (*Adapter, error) {
+// New checks the configuration and returns an adapter that is not
+// connected yet: commands fail with ELOCKOFFLINE until Start.
+func New(cfg Config) (*Adapter, error) {
 	u, err := BrokerURL(cfg.Broker)
 	if err != nil {
 		return nil, err
@@ -91,6 +92,9 @@ func Start(ctx context.Context, cfg Config) (*Adapter, error) {
 		cfg.BaseTopic = "zigbee2mqtt"
 	}
 	cfg.BaseTopic = strings.TrimSuffix(cfg.BaseTopic, "/")
+	if cfg.BaseTopic == "" || strings.ContainsAny(cfg.BaseTopic, "+#") {
+		return nil, fmt.Errorf("MQTT base topic %q: want a topic such as zigbee2mqtt", cfg.BaseTopic)
+	}
 	if cfg.ClientID == "" {
 		cfg.ClientID = "sparekey-" + randomSuffix()
 	}
@@ -106,8 +110,14 @@ func Start(ctx context.Context, cfg Config) (*Adapter, error) {
 	if cfg.Handler == nil {
 		cfg.Handler = func(sparekey.DeviceEvent) {}
 	}
-	a := &Adapter{cfg: cfg, log: cfg.Logger.With("mqtt", redactURL(u)), base: cfg.BaseTopic,
-		devices: map[string]*device{}}
+	return &Adapter{cfg: cfg, url: u, log: cfg.Logger.With("mqtt", redactURL(u)), base: cfg.BaseTopic,
+		devices: map[string]*device{}, cancel: func() {}}, nil
+}
+
+// Start connects to the broker and keeps reconnecting until Stop. It
+// returns once the first connection is up, or an error when ctx ends
+// first. Call it once.
+func (a *Adapter) Start(ctx context.Context) error {
 	for range eventShards {
 		ch := make(chan sparekey.DeviceEvent, 1024)
 		a.shards = append(a.shards, ch)
@@ -117,7 +127,7 @@ func Start(ctx context.Context, cfg Config) (*Adapter, error) {
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	a.cancel = cancel
 	cc := autopaho.ClientConfig{
-		ServerUrls:                    []*url.URL{u},
+		ServerUrls:                    []*url.URL{a.url},
 		KeepAlive:                     20,
 		CleanStartOnInitialConnection: true,
 		ReconnectBackoff:              backoff,
@@ -131,24 +141,36 @@ func Start(ctx context.Context, cfg Config) (*Adapter, error) {
 		},
 		OnConnectError: func(err error) { a.log.Warn("cannot reach the MQTT broker", "err", err) },
 		ClientConfig: paho.ClientConfig{
-			ClientID:          cfg.ClientID,
+			ClientID:          a.cfg.ClientID,
 			OnPublishReceived: []func(paho.PublishReceived) (bool, error){a.received},
 		},
 	}
-	if u.User != nil {
-		cc.ConnectUsername = u.User.Username()
-		pw, _ := u.User.Password()
+	if a.url.User != nil {
+		cc.ConnectUsername = a.url.User.Username()
+		pw, _ := a.url.User.Password()
 		cc.ConnectPassword = []byte(pw)
 	}
 	cm, err := autopaho.NewConnection(runCtx, cc)
 	if err != nil {
 		a.stop()
-		return nil, fmt.Errorf("mqtt %s: %w", redactURL(u), err)
+		return fmt.Errorf("mqtt %s: %w", redactURL(a.url), err)
 	}
-	a.cm = cm
+	a.cm.Store(cm)
 	if err := cm.AwaitConnection(ctx); err != nil {
 		a.Stop()
-		return nil, fmt.Errorf("cannot reach the MQTT broker at %s: %w", redactURL(u), err)
+		return fmt.Errorf("cannot reach the MQTT broker at %s: %w", redactURL(a.url), err)
+	}
+	return nil
+}
+
+// Start returns a connected adapter: New, then Start.
+func Start(ctx context.Context, cfg Config) (*Adapter, error) {
+	a, err := New(cfg)
+	if err != nil {
+		return nil, err
+	}
+	if err := a.Start(ctx); err != nil {
+		return nil, err
 	}
 	return a, nil
 }
@@ -156,9 +178,10 @@ func Start(ctx context.Context, cfg Config) (*Adapter, error) {
 // Stop disconnects and waits until the handler has seen every event the
 // adapter had accepted.
 func (a *Adapter) Stop() {
-	if a.cm != nil {
+	a.cancel()
+	if cm := a.cm.Load(); cm != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		_ = a.cm.Disconnect(ctx)
+		_ = cm.Disconnect(ctx)
 		cancel()
 	}
 	a.stop()
@@ -479,7 +502,11 @@ func (a *Adapter) publish(ctx context.Context, name, verb string, payload map[st
 	if err != nil {
 		return err
 	}
-	_, err = a.cm.Publish(ctx, &paho.Publish{Topic: a.base + "/" + name + "/" + verb, QoS: 1, Payload: body})
+	cm := a.cm.Load()
+	if cm == nil {
+		return sparekey.Errorf(sparekey.ELOCKOFFLINE, "lock %s cannot be reached: not connected to the MQTT broker yet", name)
+	}
+	_, err = cm.Publish(ctx, &paho.Publish{Topic: a.base + "/" + name + "/" + verb, QoS: 1, Payload: body})
 	if err != nil {
 		if ctx.Err() != nil {
 			return ctx.Err()
@@ -501,3 +528,6 @@ func checkName(name string) error {
 	}
 	return nil
 }
+
+// BaseTopic is Zigbee2MQTT's base topic the adapter uses.
+func (a *Adapter) BaseTopic() string { return a.base }

@@ -22,10 +22,12 @@ import (
 	"sparekey/sim"
 	"sparekey/store"
 	"sparekey/web"
+	"sparekey/z2m"
 )
 
 type serveConfig struct {
 	addr, db, baseURL, adminToken, mqtt   string
+	mqttTopic                             string
 	demo                                  bool
 	ipLimit, poolSize                     int
 	smtp, smtpFrom                        string
@@ -44,7 +46,8 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (*s
 	fs.StringVar(&c.baseURL, "base-url", "", "public URL that links are built from (default http://<addr>)")
 	fs.BoolVar(&c.demo, "demo", false, "seed the demo data, run the lock simulator, the dev outbox and the dev endpoints")
 	fs.StringVar(&c.adminToken, "admin-token", "", "bearer token with full staff rights on the API (demo: a random one is printed)")
-	fs.StringVar(&c.mqtt, "mqtt", "", "MQTT broker URL for real Zigbee2MQTT locks")
+	fs.StringVar(&c.mqtt, "mqtt", "", "MQTT broker URL for real Zigbee2MQTT locks, e.g. mqtt://user:pass@broker:1883")
+	fs.StringVar(&c.mqttTopic, "mqtt-topic", "zigbee2mqtt", "Zigbee2MQTT's base topic")
 	fs.IntVar(&c.ipLimit, "ip-limit", 10, "Get Code requests a minute from one IP (0 turns it off)")
 	fs.IntVar(&c.poolSize, "pool-size", 3, "backup codes kept programmed on every lock")
 	fs.StringVar(&c.smtp, "smtp", "", "SMTP server for email, smtp://user:pass@host:587 or smtps://host:465")
@@ -107,7 +110,9 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (*s
 		return nil, fmt.Errorf("--sms-url needs --sms-account, --sms-token and --sms-from")
 	}
 	if c.mqtt != "" {
-		return nil, fmt.Errorf("--mqtt: the Zigbee2MQTT adapter is not built yet; use --demo for the built-in simulator")
+		if _, err := z2m.BrokerURL(c.mqtt); err != nil {
+			return nil, fmt.Errorf("--mqtt: %w", err)
+		}
 	}
 	if isPostgres(c.db) {
 		return nil, fmt.Errorf("--db: PostgreSQL support is not built yet; use a SQLite file")
@@ -155,17 +160,23 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 
 	var driver sparekey.LockDriver = noDriver{}
-	var fleet *sim.Fleet
-	var sims *simDriver
-	if c.demo {
-		fleet = sim.New(clock)
-		sims = &simDriver{Fleet: fleet}
-		driver = sims
+	var codes *access.Service
+	var devs *devices
+	if c.demo || c.mqtt != "" {
+		bg := context.WithoutCancel(ctx)
+		devs, err = newDevices(c, db, clock, log,
+			func(ev sparekey.DeviceEvent) { handleEvent(bg, codes, log, ev) },
+			func() { devs.refreshAll(bg, codes) })
+		if err != nil {
+			return err
+		}
+		defer devs.close()
+		driver = devs.driver()
 	} else {
-		log.Warn("no lock adapter: start with --demo for simulated locks (real locks arrive with --mqtt)")
+		log.Warn("no lock adapter: locks are unreachable and codes wait as pending; start with --mqtt for Zigbee2MQTT locks or --demo for simulated ones")
 	}
 
-	codes := access.New(access.Config{Store: db, Driver: driver, Clock: clock, Logger: log, PoolSize: c.poolSize})
+	codes = access.New(access.Config{Store: db, Driver: driver, Clock: clock, Logger: log, PoolSize: c.poolSize})
 	transports, err := transportsFor(c)
 	if err != nil {
 		return err
@@ -183,11 +194,6 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		if seeded {
 			log.Info("demo data seeded", "property", roster.Demo[0].Property)
 		}
-		fleet.Subscribe(func(ev sparekey.DeviceEvent) { handleEvent(context.WithoutCancel(ctx), codes, log, ev) })
-		sims.added = func(device string) { announceSimLock(context.WithoutCancel(ctx), fleet, codes, clock, log, device) }
-		if err := addSimLocks(ctx, db, fleet, codes, clock); err != nil {
-			return err
-		}
 		if c.adminToken == "" {
 			// Stable across restarts of one demo database.
 			c.adminToken = keys.Hash("demo-admin-token", "")[:32]
@@ -195,11 +201,26 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		}
 	}
 
+	if devs != nil {
+		if err := devs.start(ctx, codes); err != nil {
+			return err
+		}
+	}
+
 	var dev *web.Dev
 	if c.demo {
-		dev = &web.Dev{Clock: devClock, Store: db, Keypad: fleet.Keypad,
+		dev = &web.Dev{Clock: devClock, Store: db,
+			Keypad: func(device, code string) (sparekey.KeypadResult, error) {
+				if devs.fleet == nil {
+					return sparekey.KeypadResult{}, errNoSimulator
+				}
+				return devs.keypad(ctx, device, code)
+			},
 			SetState: func(device string, jammed, online *bool, battery *int) error {
-				return fleet.SetState(device, sim.StateChange{Jammed: jammed, Online: online, Battery: battery})
+				if devs.fleet == nil {
+					return errNoSimulator
+				}
+				return devs.setState(ctx, device, sim.StateChange{Jammed: jammed, Online: online, Battery: battery})
 			},
 			Advanced: func(ctx context.Context) error {
 				codes.Nudge()
@@ -295,61 +316,6 @@ func transportsFor(c *serveConfig) (map[sparekey.Channel]notify.Transport, error
 	return t, nil
 }
 
-// addSimLocks gives every lock in the database a virtual lock. Virtual
-// locks start empty, so every slot is programmed anew, and each reports
-// itself online as a real lock's availability message would.
-func addSimLocks(ctx context.Context, db sparekey.Store, fleet *sim.Fleet, codes *access.Service, clock sparekey.Clock) error {
-	var locks []*sparekey.Lock
-	err := db.Read(ctx, func(tx sparekey.Tx) (err error) {
-		locks, err = tx.Locks(ctx)
-		return err
-	})
-	if err != nil {
-		return err
-	}
-	for _, l := range locks {
-		fleet.Add(l.Device, l.SlotCount)
-		if err := codes.Resync(ctx, l.Device); err != nil {
-			return err
-		}
-		st, err := fleet.Status(l.Device)
-		if err != nil {
-			return err
-		}
-		ev := sparekey.DeviceEvent{Device: l.Device, Kind: sparekey.EventOnline, At: clock.Now(), Slot: -1, State: st.State, Battery: st.Battery}
-		if err := codes.HandleEvent(ctx, ev); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// handleEvent records a lock's report, retrying for a while when the
-// database is busy (a large import holds it): a dropped keypad use would
-// leave a used backup code valid.
-func handleEvent(ctx context.Context, codes *access.Service, log *slog.Logger, ev sparekey.DeviceEvent) {
-	var err error
-	for attempt := range 5 {
-		if err = codes.HandleEvent(ctx, ev); err == nil {
-			return
-		}
-		time.Sleep(time.Duration(attempt+1) * 200 * time.Millisecond)
-	}
-	log.Error("lock event lost after retries", "device", ev.Device, "kind", ev.Kind, "err", err)
-}
-
-// announceSimLock reports a virtual lock added while running (an import
-// into the demo's database) online, like a lock joining the network.
-func announceSimLock(ctx context.Context, fleet *sim.Fleet, codes *access.Service, clock sparekey.Clock, log *slog.Logger, device string) {
-	st, err := fleet.Status(device)
-	if err == nil {
-		err = codes.HandleEvent(ctx, sparekey.DeviceEvent{Device: device, Kind: sparekey.EventOnline, At: clock.Now(), Slot: -1, State: st.State, Battery: st.Battery})
-	}
-	if err != nil {
-		log.Error("announce new virtual lock", "device", device, "err", err)
-	}
-}
-
 func printBanner(w io.Writer, c *serveConfig, addr string) {
 	fmt.Fprintf(w, "Sparekey is listening on http://%s (links use %s)\n", addr, c.baseURL)
 	if !c.demo {
@@ -405,6 +371,10 @@ func restoreDevClock(ctx context.Context, db sparekey.Store) (*sparekey.OffsetCl
 	return clock, err
 }
 
+// errNoSimulator answers the dev lock endpoints when --mqtt replaced the
+// simulator with real locks.
+var errNoSimulator = sparekey.Errorf(sparekey.ENOTIMPLEMENTED, "no simulated locks: with --mqtt the locks are real; run sparekey simulate against the broker for virtual ones")
+
 // noDriver is the lock adapter when none is configured: every lock is
 // unreachable, so codes wait in the database as pending.
 type noDriver struct{}
@@ -418,26 +388,3 @@ func (d noDriver) SetPIN(_ context.Context, device string, _ int, _ string) erro
 func (d noDriver) ClearPIN(_ context.Context, device string, _ int) error { return d.err(device) }
 func (d noDriver) Lock(_ context.Context, device string) error            { return d.err(device) }
 func (d noDriver) Unlock(_ context.Context, device string) error          { return d.err(device) }
-
-// simDriver adds a virtual lock the first time one is programmed, so locks
-// imported while the demo runs get a simulated twin too.
-type simDriver struct {
-	*sim.Fleet
-	added func(device string) // called for each virtual lock it adds
-}
-
-func (d *simDriver) ensure(device string) {
-	if d.Fleet.Add(device, roster.DefaultSlotCount) && d.added != nil {
-		d.added(device)
-	}
-}
-
-func (d *simDriver) SetPIN(ctx context.Context, device string, slot int, code string) error {
-	d.ensure(device)
-	return d.Fleet.SetPIN(ctx, device, slot, code)
-}
-
-func (d *simDriver) ClearPIN(ctx context.Context, device string, slot int) error {
-	d.ensure(device)
-	return d.Fleet.ClearPIN(ctx, device, slot)
-}

@@ -1,0 +1,210 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"sparekey"
+	"sparekey/access"
+	"sparekey/roster"
+	"sparekey/sim"
+	"sparekey/z2m"
+)
+
+// devices is the lock side of a running server: the Zigbee2MQTT adapter on
+// a broker, and in the demo the virtual locks behind it with the embedded
+// broker they share.
+type devices struct {
+	adapter *z2m.Adapter
+	broker  *sim.Broker // the demo's embedded broker; nil with --mqtt
+	fleet   *sim.Fleet  // the demo's virtual locks; nil with --mqtt
+	bridge  *sim.Bridge
+	db      sparekey.Store
+	log     *slog.Logger
+}
+
+// newDevices prepares the adapter (not connected yet) and, for the demo
+// without --mqtt, the embedded broker and an empty fleet.
+func newDevices(c *serveConfig, db sparekey.Store, clock sparekey.Clock, log *slog.Logger, handle func(sparekey.DeviceEvent), connected func()) (*devices, error) {
+	d := &devices{db: db, log: log}
+	broker := c.mqtt
+	if c.demo && c.mqtt == "" {
+		b, err := sim.StartBroker("127.0.0.1:0", log)
+		if err != nil {
+			return nil, err
+		}
+		d.broker = b
+		d.fleet = sim.New(clock)
+		broker = b.URL()
+	}
+	a, err := z2m.New(z2m.Config{Broker: broker, BaseTopic: c.mqttTopic, Handler: handle, OnConnect: connected,
+		Clock: clock, Logger: log})
+	if err != nil {
+		d.close()
+		return nil, fmt.Errorf("--mqtt: %w", err)
+	}
+	d.adapter = a
+	return d, nil
+}
+
+// driver is what the access service programs locks through.
+func (d *devices) driver() sparekey.LockDriver {
+	if d.fleet != nil {
+		return &simDriver{LockDriver: d.adapter, devices: d}
+	}
+	return d.adapter
+}
+
+// start gives every lock in the database a virtual twin (demo), puts the
+// fleet on the broker and connects the adapter.
+func (d *devices) start(ctx context.Context, codes *access.Service) error {
+	if d.fleet != nil {
+		var locks []*sparekey.Lock
+		err := d.db.Read(ctx, func(tx sparekey.Tx) (err error) {
+			locks, err = tx.Locks(ctx)
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		for _, l := range locks {
+			d.fleet.Add(l.Device, l.SlotCount)
+			// Virtual locks start empty: program every slot anew.
+			if err := codes.Resync(ctx, l.Device); err != nil {
+				return err
+			}
+		}
+		if d.bridge, err = sim.StartBridge(ctx, d.fleet, sim.BridgeConfig{Broker: d.broker.URL(), BaseTopic: d.adapter.BaseTopic(), Logger: d.log}); err != nil {
+			return err
+		}
+	}
+	connectCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	if err := d.adapter.Start(connectCtx); err != nil {
+		return fmt.Errorf("--mqtt: %w", err)
+	}
+	return nil
+}
+
+func (d *devices) close() {
+	if d.bridge != nil {
+		d.bridge.Stop()
+	}
+	if d.adapter != nil {
+		d.adapter.Stop()
+	}
+	if d.broker != nil {
+		d.broker.Close()
+	}
+}
+
+// refreshAll asks every lock for its state and retries pending codes at
+// once: the adapter just (re)connected and may have missed reports.
+func (d *devices) refreshAll(ctx context.Context, codes *access.Service) {
+	var locks []*sparekey.Lock
+	err := d.db.Read(ctx, func(tx sparekey.Tx) (err error) {
+		locks, err = tx.Locks(ctx)
+		return err
+	})
+	if err != nil {
+		d.log.Error("list locks after connecting", "err", err)
+		return
+	}
+	for _, l := range locks {
+		if err := d.adapter.Refresh(ctx, l.Device); err != nil {
+			d.log.Warn("ask lock for its state", "lock", l.Device, "err", err)
+			return
+		}
+	}
+	if err := codes.RetryPending(ctx); err != nil {
+		d.log.Error("retry pending codes after connecting", "err", err)
+	}
+}
+
+// keypad types a code on a virtual lock, then waits (up to 3 s) until
+// Sparekey has recorded what the lock reported, so the dev endpoint
+// answers after the server knows, as a test driving it expects.
+func (d *devices) keypad(ctx context.Context, device, code string) (sparekey.KeypadResult, error) {
+	var res sparekey.KeypadResult
+	err := d.andWait(ctx, device, func() (err error) {
+		res, err = d.fleet.Keypad(device, code)
+		return err
+	})
+	return res, err
+}
+
+// setState changes a virtual lock as the world would, and waits like keypad.
+func (d *devices) setState(ctx context.Context, device string, change sim.StateChange) error {
+	return d.andWait(ctx, device, func() error { return d.fleet.SetState(device, change) })
+}
+
+func (d *devices) andWait(ctx context.Context, device string, fn func() error) error {
+	since := d.fleet.Clock().Now()
+	before := d.bridge.Published(device)
+	if err := fn(); err != nil {
+		return err
+	}
+	if d.bridge.Published(device) == before {
+		return nil // the lock said nothing (offline, or nothing changed)
+	}
+	deadline := time.Now().Add(3 * time.Second)
+	for time.Now().Before(deadline) {
+		var seen *time.Time
+		_ = d.db.Read(ctx, func(tx sparekey.Tx) error {
+			l, err := tx.LockByDevice(ctx, device)
+			if err == nil {
+				seen = l.LastSeen
+			}
+			return err
+		})
+		if seen != nil && !seen.Before(since) {
+			// The last message of the report may still be on its way;
+			// the adapter hands one lock's events over in order.
+			time.Sleep(20 * time.Millisecond)
+			return nil
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	d.log.Warn("virtual lock's report not recorded within 3s", "lock", device)
+	return nil
+}
+
+// simDriver adds a virtual lock the first time one is programmed, so locks
+// imported while the demo runs get a simulated twin too.
+type simDriver struct {
+	sparekey.LockDriver
+	devices *devices
+}
+
+func (s *simDriver) ensure(ctx context.Context, device string) {
+	d := s.devices
+	if d.fleet.Add(device, roster.DefaultSlotCount) && d.bridge != nil {
+		d.bridge.Announce(ctx, device)
+	}
+}
+
+func (s *simDriver) SetPIN(ctx context.Context, device string, slot int, code string) error {
+	s.ensure(ctx, device)
+	return s.LockDriver.SetPIN(ctx, device, slot, code)
+}
+
+func (s *simDriver) ClearPIN(ctx context.Context, device string, slot int) error {
+	s.ensure(ctx, device)
+	return s.LockDriver.ClearPIN(ctx, device, slot)
+}
+
+// handleEvent records a lock's report, retrying for a while when the
+// database is busy (a large import holds it): a dropped keypad use would
+// leave a used backup code valid.
+func handleEvent(ctx context.Context, codes *access.Service, log *slog.Logger, ev sparekey.DeviceEvent) {
+	var err error
+	for attempt := range 5 {
+		if err = codes.HandleEvent(ctx, ev); err == nil {
+			return
+		}
+		time.Sleep(time.Duration(attempt+1) * 200 * time.Millisecond)
+	}
+	log.Error("lock event lost after retries", "device", ev.Device, "kind", ev.Kind, "err", err)
+}
