@@ -7,6 +7,8 @@ package access
 import (
 	"context"
 	"log/slog"
+	"slices"
+	"strings"
 	"time"
 
 	"sparekey"
@@ -84,6 +86,19 @@ type LockInfo struct {
 	SlotsPending int
 	SlotsFailed  int
 	PoolReady    int // confirmed backup codes nobody holds
+	// Problems are the slots not on the lock as they should be that have
+	// failed at least once, worst first.
+	Problems []SlotProblem
+}
+
+// SlotProblem is a slot whose code has not reached the lock.
+type SlotProblem struct {
+	Slot      int
+	Purpose   sparekey.SlotPurpose
+	Status    sparekey.SyncStatus // pending or failed
+	Attempts  int
+	Error     string
+	NextRetry time.Time
 }
 
 // LockInfo describes the lock with the given device name.
@@ -94,29 +109,66 @@ func (s *Service) LockInfo(ctx context.Context, device string) (*LockInfo, error
 		if err != nil {
 			return err
 		}
-		unit, err := tx.Unit(ctx, lock.UnitID)
+		info, err = lockInfo(ctx, tx, lock)
+		return err
+	})
+	return info, err
+}
+
+// Locks describes every lock, by device name.
+func (s *Service) Locks(ctx context.Context) ([]*LockInfo, error) {
+	var infos []*LockInfo
+	err := s.cfg.Store.Read(ctx, func(tx sparekey.Tx) error {
+		locks, err := tx.Locks(ctx)
 		if err != nil {
 			return err
 		}
-		slots, err := tx.SlotsByLock(ctx, lock.ID)
-		if err != nil {
-			return err
-		}
-		info = &LockInfo{Lock: lock, Unit: unit.Name}
-		for _, sl := range slots {
-			switch sl.Sync {
-			case sparekey.SyncPending:
-				info.SlotsPending++
-			case sparekey.SyncFailed:
-				info.SlotsFailed++
+		infos = make([]*LockInfo, 0, len(locks))
+		for _, lock := range locks {
+			info, err := lockInfo(ctx, tx, lock)
+			if err != nil {
+				return err
 			}
-			if sl.Purpose == sparekey.SlotBackup && sl.Backup == sparekey.BackupAvailable && sl.Usable() {
-				info.PoolReady++
-			}
+			infos = append(infos, info)
 		}
 		return nil
 	})
-	return info, err
+	slices.SortFunc(infos, func(a, b *LockInfo) int { return strings.Compare(a.Lock.Device, b.Lock.Device) })
+	return infos, err
+}
+
+func lockInfo(ctx context.Context, tx sparekey.Tx, lock *sparekey.Lock) (*LockInfo, error) {
+	unit, err := tx.Unit(ctx, lock.UnitID)
+	if err != nil {
+		return nil, err
+	}
+	slots, err := tx.SlotsByLock(ctx, lock.ID)
+	if err != nil {
+		return nil, err
+	}
+	info := &LockInfo{Lock: lock, Unit: unit.Name, Problems: []SlotProblem{}}
+	for _, sl := range slots {
+		switch sl.Sync {
+		case sparekey.SyncPending:
+			info.SlotsPending++
+		case sparekey.SyncFailed:
+			info.SlotsFailed++
+		}
+		if sl.Sync != sparekey.SyncSynced && (sl.SyncError != "" || sl.Sync == sparekey.SyncFailed) {
+			info.Problems = append(info.Problems, SlotProblem{Slot: sl.Number, Purpose: sl.Purpose, Status: sl.Sync,
+				Attempts: sl.SyncAttempts, Error: sl.SyncError, NextRetry: sl.NextSyncAt})
+		}
+		if sl.Purpose == sparekey.SlotBackup && sl.Backup == sparekey.BackupAvailable && sl.Usable() {
+			info.PoolReady++
+		}
+	}
+	slices.SortFunc(info.Problems, func(a, b SlotProblem) int {
+		if a.Status != b.Status {
+			return strings.Compare(string(a.Status), string(b.Status)) // failed before pending
+		}
+		return a.Slot - b.Slot
+	})
+	return info, nil
 }
 
 // Operate locks or unlocks a door remotely for actor (e.g. "staff:admin").

@@ -7,6 +7,44 @@ import (
 	"sparekey"
 )
 
+// Departure is the outcome of a move-out.
+type Departure struct {
+	Resident     *sparekey.Resident
+	Unit         string
+	CodesCleared int
+}
+
+// MoveOutContact moves out the active resident with this email address or
+// E.164 phone number (see MoveOut).
+func (s *Service) MoveOutContact(ctx context.Context, kind sparekey.ContactKind, value, actor string) (*Departure, error) {
+	var r *sparekey.Resident
+	var unit *sparekey.Unit
+	err := s.cfg.Store.Read(ctx, func(tx sparekey.Tx) (err error) {
+		if kind == sparekey.ContactEmail {
+			r, err = tx.ResidentByEmail(ctx, value)
+		} else {
+			r, err = tx.ResidentByPhone(ctx, value)
+		}
+		if err != nil {
+			return err
+		}
+		unit, err = tx.Unit(ctx, r.UnitID)
+		return err
+	})
+	if sparekey.ErrorCode(err) == sparekey.ENOTFOUND {
+		return nil, sparekey.Errorf(sparekey.ENOTFOUND, "no resident has that %s", kind)
+	} else if err != nil {
+		return nil, err
+	}
+	n, err := s.MoveOut(ctx, r.ID, actor)
+	if err != nil {
+		return nil, err
+	}
+	now := s.now()
+	r.MovedOutAt = &now
+	return &Departure{Resident: r, Unit: unit.Name, CodesCleared: n}, nil
+}
+
 // MoveOut ends a resident's access: their access codes are cleared from
 // every lock of their unit (the reconciler takes them off within seconds
 // while a lock is online, as soon as it is back otherwise), backup codes

@@ -115,7 +115,7 @@ func parseRow(rec []string, line int, region string) (Entry, error) {
 		}
 		f[name] = v
 	}
-	if !validDevice(f["lock"]) {
+	if !ValidDevice(f["lock"]) {
 		return Entry{}, invalidf("line %d: lock: %q is not a device name (letters, digits, - and _ only)", line, f["lock"])
 	}
 	email := strings.ToLower(f["email"])
@@ -134,8 +134,9 @@ func parseRow(rec []string, line int, region string) (Entry, error) {
 	return Entry{Line: line, Property: f["property"], Unit: f["unit"], Lock: f["lock"], Name: f["name"], Email: email, Phone: phone}, nil
 }
 
-// validDevice keeps device names safe for MQTT topics and URLs.
-func validDevice(s string) bool {
+// ValidDevice reports whether s is a device name Sparekey accepts: safe
+// in MQTT topics and URLs.
+func ValidDevice(s string) bool {
 	if s == "" || len(s) > 64 {
 		return false
 	}

@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"sparekey"
+	"sparekey/access"
+	"sparekey/contact"
 )
 
 type lockResponse struct {
@@ -18,6 +20,75 @@ type lockResponse struct {
 	SlotsPending int        `json:"slots_pending"`
 	SlotsFailed  int        `json:"slots_failed"`
 	BackupReady  int        `json:"backup_codes_ready"`
+	SyncProblems []slotJSON `json:"sync_problems"`
+}
+
+// slotJSON is a slot whose code has not reached the lock yet. It never
+// holds the code.
+type slotJSON struct {
+	Slot      int       `json:"slot"`
+	Purpose   string    `json:"purpose"`
+	Status    string    `json:"status"`
+	Attempts  int       `json:"attempts"`
+	Error     string    `json:"error,omitempty"`
+	NextRetry time.Time `json:"next_retry"`
+}
+
+func lockJSON(info *access.LockInfo) lockResponse {
+	l := info.Lock
+	state := l.State
+	if state == "" {
+		state = sparekey.LockStateUnknown
+	}
+	resp := lockResponse{Lock: l.Device, Name: l.Name, Unit: info.Unit, State: string(state),
+		Online: l.Online, Battery: l.Battery, LastSeen: l.LastSeen, SlotsPending: info.SlotsPending,
+		SlotsFailed: info.SlotsFailed, BackupReady: info.PoolReady, SyncProblems: []slotJSON{}}
+	for _, p := range info.Problems {
+		resp.SyncProblems = append(resp.SyncProblems, slotJSON{Slot: p.Slot, Purpose: string(p.Purpose),
+			Status: string(p.Status), Attempts: p.Attempts, Error: p.Error, NextRetry: p.NextRetry})
+	}
+	return resp
+}
+
+func handleListLocks(cfg Config) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		infos, err := cfg.Locks.Locks(r.Context())
+		if err != nil {
+			writeError(w, r, cfg.Logger, err)
+			return
+		}
+		out := make([]lockResponse, 0, len(infos))
+		for _, info := range infos {
+			out = append(out, lockJSON(info))
+		}
+		encode(w, http.StatusOK, out)
+	})
+}
+
+// handleMoveOut takes {"contact": "<email or phone>"} and ends that
+// resident's access.
+func handleMoveOut(cfg Config) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		req, err := decode[struct {
+			Contact string `json:"contact"`
+		}](w, r)
+		if err != nil {
+			writeError(w, r, cfg.Logger, err)
+			return
+		}
+		kind, value, err := contact.Parse(req.Contact, cfg.DefaultRegion)
+		if err != nil {
+			writeError(w, r, cfg.Logger, err)
+			return
+		}
+		d, err := cfg.Locks.MoveOutContact(r.Context(), kind, value, "staff:admin")
+		if err != nil {
+			writeError(w, r, cfg.Logger, err)
+			return
+		}
+		encode(w, http.StatusOK, map[string]any{"resident": d.Resident.Name, "unit": d.Unit,
+			"moved_out_at": d.Resident.MovedOutAt, "codes_cleared": d.CodesCleared})
+	})
 }
 
 func handleGetLock(cfg Config) http.Handler {
@@ -27,14 +98,7 @@ func handleGetLock(cfg Config) http.Handler {
 			writeError(w, r, cfg.Logger, err)
 			return
 		}
-		l := info.Lock
-		state := l.State
-		if state == "" {
-			state = sparekey.LockStateUnknown
-		}
-		encode(w, http.StatusOK, lockResponse{Lock: l.Device, Name: l.Name, Unit: info.Unit, State: string(state),
-			Online: l.Online, Battery: l.Battery, LastSeen: l.LastSeen, SlotsPending: info.SlotsPending,
-			SlotsFailed: info.SlotsFailed, BackupReady: info.PoolReady})
+		encode(w, http.StatusOK, lockJSON(info))
 	})
 }
 

@@ -19,9 +19,11 @@ func addRoutes(mux *http.ServeMux, cfg Config) {
 	mux.Handle("POST /api/v1/backup-links/{token}/reveal", limitLinks(cfg, links, handleRevealLink(cfg)))
 
 	// Staff API.
+	mux.Handle("GET /api/v1/locks", requireStaff(cfg, handleListLocks(cfg)))
 	mux.Handle("GET /api/v1/locks/{lock}", requireStaff(cfg, handleGetLock(cfg)))
 	mux.Handle("POST /api/v1/locks/{lock}/unlock", requireStaff(cfg, handleOperateLock(cfg, true)))
 	mux.Handle("POST /api/v1/locks/{lock}/lock", requireStaff(cfg, handleOperateLock(cfg, false)))
+	mux.Handle("POST /api/v1/residents/move-out", requireStaff(cfg, handleMoveOut(cfg)))
 
 	// Demo-only tools; 404 unless serve --demo.
 	mux.Handle("GET /api/v1/dev/outbox", devOnly(cfg, handleDevOutbox(cfg)))

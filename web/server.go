@@ -25,6 +25,8 @@ type Lockout interface {
 // Locks answers staff questions about locks and operates them.
 type Locks interface {
 	LockInfo(ctx context.Context, device string) (*access.LockInfo, error)
+	Locks(ctx context.Context) ([]*access.LockInfo, error)
+	MoveOutContact(ctx context.Context, kind sparekey.ContactKind, value, actor string) (*access.Departure, error)
 	Operate(ctx context.Context, device string, unlock bool, actor string) error
 }
 

@@ -72,6 +72,18 @@ func (fakeLocks) LockInfo(ctx context.Context, device string) (*access.LockInfo,
 	return &access.LockInfo{Unit: "101", Lock: &sparekey.Lock{Device: device, Name: "Front door", State: sparekey.LockStateLocked, Online: true, Battery: 90}}, nil
 }
 
+func (f fakeLocks) Locks(ctx context.Context) ([]*access.LockInfo, error) {
+	info, err := f.LockInfo(ctx, "unit-101-front")
+	return []*access.LockInfo{info}, err
+}
+
+func (fakeLocks) MoveOutContact(ctx context.Context, kind sparekey.ContactKind, value, actor string) (*access.Departure, error) {
+	if value != "ana@example.com" {
+		return nil, sparekey.Errorf(sparekey.ENOTFOUND, "no resident has that %s", kind)
+	}
+	return &access.Departure{Resident: &sparekey.Resident{Name: "Ana Ruiz"}, Unit: "101", CodesCleared: 1}, nil
+}
+
 func (fakeLocks) Operate(ctx context.Context, device string, unlock bool, actor string) error {
 	return sparekey.Errorf(sparekey.ELOCKOFFLINE, "offline")
 }

@@ -49,7 +49,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		}
 		return importRoster(ctx, args[3:], getenv, stdout, stderr)
 	case "simulate":
-		return fmt.Errorf("simulate needs the MQTT adapter, which is not built yet; use serve --demo for the built-in simulator")
+		return simulate(ctx, args[2:], getenv, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
