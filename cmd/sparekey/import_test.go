@@ -287,14 +287,6 @@ func (s *demoServer) call(method, path, body string, into any) int {
 	return resp.StatusCode
 }
 
-type lockJSON struct {
-	Lock         string `json:"lock"`
-	Unit         string `json:"unit"`
-	State        string `json:"state"`
-	Online       bool   `json:"online"`
-	SlotsPending int    `json:"slots_pending"`
-}
-
 func (s *demoServer) lock(device string) lockJSON {
 	s.t.Helper()
 	var l lockJSON
