@@ -214,3 +214,17 @@ func verb(unlock bool) string {
 	}
 	return "lock"
 }
+
+// LockEvents returns the lock's most recent events, newest first.
+func (s *Service) LockEvents(ctx context.Context, device string, limit int) ([]*sparekey.LockEvent, error) {
+	var events []*sparekey.LockEvent
+	err := s.cfg.Store.Read(ctx, func(tx sparekey.Tx) error {
+		lock, err := tx.LockByDevice(ctx, device)
+		if err != nil {
+			return err
+		}
+		events, err = tx.LockEvents(ctx, lock.ID, limit)
+		return err
+	})
+	return events, err
+}

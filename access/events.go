@@ -3,6 +3,8 @@ package access
 import (
 	"context"
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
 
 	"sparekey"
@@ -29,13 +31,6 @@ func (s *Service) HandleEvent(ctx context.Context, ev sparekey.DeviceEvent) erro
 		if ev.Kind == sparekey.EventState {
 			return nil // where the lock stands, not something that happened
 		}
-		le := &sparekey.LockEvent{LockID: lock.ID, At: ev.At, Kind: ev.Kind, Slot: ev.Slot, Detail: ev.Source}
-		if ev.Kind == sparekey.EventBattery {
-			le.Detail = fmt.Sprintf("%d%%", ev.Battery)
-		}
-		if err := tx.RecordLockEvent(ctx, le); err != nil {
-			return err
-		}
 		audit := &sparekey.AuditEvent{At: ev.At, Actor: "lock:" + lock.Device, Action: "lock." + string(ev.Kind),
 			Subject: "lock:" + lock.Device, Detail: map[string]string{}}
 		if ev.Source != "" {
@@ -61,6 +56,14 @@ func (s *Service) HandleEvent(ctx context.Context, ev sparekey.DeviceEvent) erro
 		case sparekey.EventBattery:
 			audit.Detail["battery"] = fmt.Sprint(ev.Battery)
 		}
+		detail, err := eventDetail(ctx, tx, ev, audit.Detail)
+		if err != nil {
+			return err
+		}
+		le := &sparekey.LockEvent{LockID: lock.ID, At: ev.At, Kind: ev.Kind, Slot: ev.Slot, Detail: detail}
+		if err := tx.RecordLockEvent(ctx, le); err != nil {
+			return err
+		}
 		return tx.RecordAudit(ctx, audit)
 	})
 	if sparekey.ErrorCode(err) == sparekey.ENOTFOUND {
@@ -74,6 +77,42 @@ func (s *Service) HandleEvent(ctx context.Context, ev sparekey.DeviceEvent) erro
 		s.Nudge()
 	}
 	return nil
+}
+
+// eventDetail is the lock event's line for staff: how it happened and, for
+// a code, whose it was, e.g. "keypad, backup code of Ana Ruiz".
+func eventDetail(ctx context.Context, tx sparekey.Tx, ev sparekey.DeviceEvent, audit map[string]string) (string, error) {
+	var parts []string
+	if ev.Source != "" {
+		parts = append(parts, ev.Source)
+	}
+	if ev.Kind == sparekey.EventBattery {
+		parts = append(parts, fmt.Sprintf("%d%%", ev.Battery))
+	}
+	if purpose := audit["purpose"]; purpose != "" {
+		code := purpose + " code"
+		if purpose == string(sparekey.SlotResident) {
+			code = "access code"
+		}
+		if id, err := strconv.ParseInt(audit["resident"], 10, 64); err == nil && id > 0 {
+			r, err := tx.Resident(ctx, id)
+			if err != nil && sparekey.ErrorCode(err) != sparekey.ENOTFOUND {
+				return "", err
+			}
+			if r != nil {
+				code += " of " + r.Name
+			}
+		} else if purpose == string(sparekey.SlotBackup) {
+			code = "backup code given to nobody"
+		}
+		parts = append(parts, code)
+	} else if ev.Kind == sparekey.EventKeypadUnlock {
+		parts = append(parts, "a code Sparekey did not set")
+	}
+	if audit["repeat_use"] == "true" {
+		parts = append(parts, "used again before its replacement reached the lock")
+	}
+	return strings.Join(parts, ", "), nil
 }
 
 func applyToLock(lock *sparekey.Lock, ev sparekey.DeviceEvent) {

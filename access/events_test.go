@@ -44,6 +44,9 @@ func TestKeypadUseOfIssuedBackupCode(t *testing.T) {
 	if l := b.lock(ana101); l.State != sparekey.LockStateUnlocked {
 		t.Errorf("lock state = %s, want unlocked", l.State)
 	}
+	if events := b.lockEvents(ana101); events[len(events)-1].Detail != "keypad, backup code of Ana Ruiz" {
+		t.Errorf("lock event = %+v, want whose backup code it was", events[len(events)-1])
+	}
 	if info := b.lockInfo(ana101); info.PoolReady != 2 || info.SlotsPending != 1 {
 		t.Errorf("LockInfo after the use = %+v", info)
 	}
@@ -84,6 +87,9 @@ func TestKeypadUseOfUnissuedBackupCode(t *testing.T) {
 	if len(rot) != 1 || rot[0].Detail["reason"] != "used_unissued" {
 		t.Errorf("rotation audit = %+v", rot)
 	}
+	if events := b.lockEvents(ben102); events[len(events)-1].Detail != "keypad, backup code given to nobody" {
+		t.Errorf("lock event = %+v, want the unissued code called out", events[len(events)-1])
+	}
 	b.runOnce()
 	if got := b.keypad(ben102, leaked.Code); got != sparekey.KeypadRejected {
 		t.Errorf("leaked code after rotation = %s, want rejected", got)
@@ -101,8 +107,8 @@ func TestKeypadUseOfResidentCode(t *testing.T) {
 	}
 	events := b.lockEvents(ana101)
 	last := events[len(events)-1]
-	if last.Kind != sparekey.EventKeypadUnlock || last.Slot != 3 || last.Detail != sim.SourceKeypad || !last.At.Equal(b.clock.Now()) {
-		t.Errorf("lock event = %+v, want keypad_unlock of slot 3 from the keypad, now", last)
+	if last.Kind != sparekey.EventKeypadUnlock || last.Slot != 3 || last.Detail != "keypad, access code of Ana Ruiz" || !last.At.Equal(b.clock.Now()) {
+		t.Errorf("lock event = %+v, want keypad_unlock of slot 3 from the keypad by Ana's access code, now", last)
 	}
 	use := b.auditsOf("lock.keypad_unlock")
 	if len(use) != 1 {

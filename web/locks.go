@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/http"
+	"strconv"
 	"time"
 
 	"sparekey"
@@ -48,6 +49,44 @@ func lockJSON(info *access.LockInfo) lockResponse {
 			Status: string(p.Status), Attempts: p.Attempts, Error: p.Error, NextRetry: p.NextRetry})
 	}
 	return resp
+}
+
+type lockEventJSON struct {
+	At     time.Time `json:"at"`
+	Kind   string    `json:"kind"`
+	Slot   *int      `json:"slot,omitempty"`
+	Detail string    `json:"detail,omitempty"`
+}
+
+// handleLockEvents lists what the lock reported, newest first: ?limit=N,
+// 1 to 500 (default 50).
+func handleLockEvents(cfg Config) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		limit := 50
+		if v := r.URL.Query().Get("limit"); v != "" {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 1 || n > 500 {
+				writeError(w, r, cfg.Logger, sparekey.Errorf(sparekey.EINVALID, "limit must be a number from 1 to 500"))
+				return
+			}
+			limit = n
+		}
+		events, err := cfg.Locks.LockEvents(r.Context(), r.PathValue("lock"), limit)
+		if err != nil {
+			writeError(w, r, cfg.Logger, err)
+			return
+		}
+		out := make([]lockEventJSON, 0, len(events))
+		for _, e := range events {
+			j := lockEventJSON{At: e.At, Kind: string(e.Kind), Detail: e.Detail}
+			if e.Slot >= 0 {
+				slot := e.Slot
+				j.Slot = &slot
+			}
+			out = append(out, j)
+		}
+		encode(w, http.StatusOK, out)
+	})
 }
 
 func handleListLocks(cfg Config) http.Handler {

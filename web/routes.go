@@ -21,6 +21,7 @@ func addRoutes(mux *http.ServeMux, cfg Config) {
 	// Staff API.
 	mux.Handle("GET /api/v1/locks", requireStaff(cfg, handleListLocks(cfg)))
 	mux.Handle("GET /api/v1/locks/{lock}", requireStaff(cfg, handleGetLock(cfg)))
+	mux.Handle("GET /api/v1/locks/{lock}/events", requireStaff(cfg, handleLockEvents(cfg)))
 	mux.Handle("POST /api/v1/locks/{lock}/unlock", requireStaff(cfg, handleOperateLock(cfg, true)))
 	mux.Handle("POST /api/v1/locks/{lock}/lock", requireStaff(cfg, handleOperateLock(cfg, false)))
 	mux.Handle("POST /api/v1/residents/move-out", requireStaff(cfg, handleMoveOut(cfg)))

@@ -26,6 +26,7 @@ type Lockout interface {
 type Locks interface {
 	LockInfo(ctx context.Context, device string) (*access.LockInfo, error)
 	Locks(ctx context.Context) ([]*access.LockInfo, error)
+	LockEvents(ctx context.Context, device string, limit int) ([]*sparekey.LockEvent, error)
 	MoveOutContact(ctx context.Context, kind sparekey.ContactKind, value, actor string) (*access.Departure, error)
 	Operate(ctx context.Context, device string, unlock bool, actor string) error
 }

@@ -77,6 +77,10 @@ func (f fakeLocks) Locks(ctx context.Context) ([]*access.LockInfo, error) {
 	return []*access.LockInfo{info}, err
 }
 
+func (fakeLocks) LockEvents(ctx context.Context, device string, limit int) ([]*sparekey.LockEvent, error) {
+	return []*sparekey.LockEvent{{Kind: sparekey.EventKeypadUnlock, Slot: 3, Detail: "keypad, access code of Ana Ruiz"}}, nil
+}
+
 func (fakeLocks) MoveOutContact(ctx context.Context, kind sparekey.ContactKind, value, actor string) (*access.Departure, error) {
 	if value != "ana@example.com" {
 		return nil, sparekey.Errorf(sparekey.ENOTFOUND, "no resident has that %s", kind)

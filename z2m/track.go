@@ -102,6 +102,7 @@ func (d *device) report(name string, r *Report, now time.Time) []sparekey.Device
 	_, unlocks := unlockActions[r.Action]
 	moved := (locks || unlocks) && !jam
 
+	cleared := false
 	if first {
 		d.jammed = jam
 		e := add(sparekey.EventState, "")
@@ -113,7 +114,7 @@ func (d *device) report(name string, r *Report, now time.Time) []sparekey.Device
 			add(sparekey.EventJammed, source)
 		case d.jammed && ((doorChanged && d.doorState != "error_jammed") ||
 			(lockChanged && (d.lockState == "locked" || d.lockState == "unlocked")) || moved):
-			d.jammed = false
+			d.jammed, cleared = false, true
 			add(sparekey.EventJamCleared, source)
 		}
 	}
@@ -141,7 +142,7 @@ func (d *device) report(name string, r *Report, now time.Time) []sparekey.Device
 		if r.ActionUser != nil {
 			e.Slot = *r.ActionUser
 		}
-	case !first && !jam && !d.jammed && lockChanged:
+	case !first && !jam && !d.jammed && !cleared && lockChanged:
 		// The bolt moved with no event saying how: a thumb turn on a lock
 		// that only reports its attribute, or a state read after a gap.
 		switch d.lockState {

@@ -431,3 +431,51 @@ func testAgainstZ2M(t *testing.T, brokerAddr string) {
 		t.Fatalf("malformed payloads not logged:\n%s", s.stderr)
 	}
 }
+
+// TestLockEventsRecorded: every kind of report a lock sends through the
+// adapter lands in the lock's history, with whose code opened the door.
+func TestLockEventsRecorded(t *testing.T) {
+	s := startServer(t)
+	const lock = "unit-103-front"
+	s.waitLock(lock, "first sync", inSync)
+	if got := s.keypad(lock, "590273"); got != "unlocked" {
+		t.Fatalf("Chen's code = %s", got)
+	}
+	if got := s.keypad(lock, "111111"); got != "rejected" {
+		t.Fatalf("wrong code = %s", got)
+	}
+	s.json("POST", "/api/v1/locks/"+lock+"/lock", "", 202, nil)
+	for _, change := range []string{`{"jammed":true}`, `{"jammed":false}`, `{"battery":18}`, `{"online":false}`, `{"online":true}`} {
+		s.json("POST", "/api/v1/dev/locks/"+lock+"/state", change, 200, nil)
+	}
+	want := []string{"online|", "keypad_unlock|keypad, access code of Chen Wei", "wrong_code|keypad", "locked|remote",
+		"jammed|", "jam_cleared|", "battery|18%", "offline|", "online|"}
+	var got []string
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		var events []struct {
+			Kind   string `json:"kind"`
+			Detail string `json:"detail"`
+			Slot   *int   `json:"slot"`
+		}
+		s.json("GET", "/api/v1/locks/"+lock+"/events?limit=20", "", 200, &events)
+		got = got[:0]
+		for i := len(events) - 1; i >= 0; i-- {
+			got = append(got, events[i].Kind+"|"+events[i].Detail)
+		}
+		if strings.Join(got, "\n") == strings.Join(want, "\n") || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("lock events, oldest first:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if l := s.lock(lock); l.Battery != 18 || !l.Online || l.State != "locked" {
+		t.Fatalf("lock after the events: %+v", l)
+	}
+	r := s.do("GET", "/api/v1/locks/"+lock+"/events?limit=0", "", "Authorization", staffAuth)
+	if r.status != http.StatusBadRequest {
+		t.Fatalf("limit=0 = %d %s", r.status, r.body)
+	}
+}
