@@ -2,16 +2,22 @@ package store_test
 
 import (
 	"bytes"
+	"context"
+	"crypto/rand"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
+	"net/url"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib"
 
 	"sparekey"
 	"sparekey/secret"
@@ -25,15 +31,62 @@ var t0 = time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
 // Every storage test goes through here, so the one suite covers them all.
 func forEachDB(t *testing.T, test func(t *testing.T, db *store.DB)) {
 	t.Helper()
-	t.Run("sqlite", func(t *testing.T) {
-		t.Parallel()
-		test(t, openSQLite(t, filepath.Join(t.TempDir(), "sparekey.db")))
+	forEachDSN(t, func(t *testing.T, dsn string) {
+		test(t, openDB(t, dsn))
 	})
-	// TODO(postgres): when SPAREKEY_TEST_POSTGRES is set, add a "postgres"
-	// subtest here that yields a store on a fresh schema of that database.
 }
 
-func openSQLite(t *testing.T, dsn string) *store.DB {
+// forEachDSN runs test with the DSN of a fresh, empty database of every
+// kind: a SQLite file, and a PostgreSQL schema of its own when
+// SPAREKEY_TEST_POSTGRES is set.
+func forEachDSN(t *testing.T, test func(t *testing.T, dsn string)) {
+	t.Helper()
+	t.Run("sqlite", func(t *testing.T) {
+		t.Parallel()
+		test(t, filepath.Join(t.TempDir(), "sparekey.db"))
+	})
+	t.Run("postgres", func(t *testing.T) {
+		t.Parallel()
+		test(t, freshPostgres(t))
+	})
+}
+
+// freshPostgres creates an empty schema in the database named by
+// SPAREKEY_TEST_POSTGRES and returns a DSN that uses it; the schema is
+// dropped when the test ends. Without the variable the test is skipped.
+func freshPostgres(t *testing.T) string {
+	t.Helper()
+	base := os.Getenv("SPAREKEY_TEST_POSTGRES")
+	if base == "" {
+		t.Skip("PostgreSQL not tested: set SPAREKEY_TEST_POSTGRES, e.g. postgres://postgres@127.0.0.1:5432/test?sslmode=disable")
+	}
+	schema := "sparekey_test_" + strings.ToLower(rand.Text())
+	admin, err := sql.Open("pgx", base)
+	must(t, err)
+	defer admin.Close()
+	if _, err := admin.ExecContext(t.Context(), `CREATE SCHEMA `+schema); err != nil {
+		t.Fatalf("SPAREKEY_TEST_POSTGRES: %v", err)
+	}
+	// Registered before any store of the test opens, so it runs after
+	// their Close.
+	t.Cleanup(func() {
+		admin, err := sql.Open("pgx", base)
+		must(t, err)
+		defer admin.Close()
+		if _, err := admin.ExecContext(context.Background(), `DROP SCHEMA `+schema+` CASCADE`); err != nil {
+			t.Errorf("drop test schema: %v", err)
+		}
+	})
+	u, err := url.Parse(base)
+	must(t, err)
+	q := u.Query()
+	q.Set("search_path", schema) // a run-time parameter, sent when pgx connects
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+// openDB opens the store at dsn and closes it when the test ends.
+func openDB(t *testing.T, dsn string) *store.DB {
 	t.Helper()
 	db, err := store.Open(t.Context(), dsn, secret.ForTest())
 	if err != nil {
@@ -141,8 +194,8 @@ func TestOpenFailsNamingThePath(t *testing.T) {
 func TestOpenSameFileTwice(t *testing.T) {
 	t.Parallel()
 	path := filepath.Join(t.TempDir(), "sparekey.db")
-	first := openSQLite(t, path)
-	second := openSQLite(t, "file:"+path)
+	first := openDB(t, path)
+	second := openDB(t, "file:"+path)
 	var wg sync.WaitGroup
 	errs := make(chan error, 20)
 	for i := range 20 {
@@ -174,7 +227,7 @@ func TestOpenSameFileTwice(t *testing.T) {
 
 func TestOpenInMemory(t *testing.T) {
 	t.Parallel()
-	db := openSQLite(t, ":memory:")
+	db := openDB(t, ":memory:")
 	inTx(t, db, func(tx sparekey.Tx) {
 		must(t, tx.CreateProperty(t.Context(), &sparekey.Property{Name: "Elm", Timezone: "UTC", CreatedAt: t0}))
 	})
