@@ -52,7 +52,10 @@ func (t *tx) CountBackupRequestsByIP(ctx context.Context, ip string, since time.
 // rows are picked in a materialized CTE, evaluated once: on PostgreSQL with
 // FOR UPDATE SKIP LOCKED, so a concurrent claimer skips the rows this one
 // is taking instead of waiting for them, and a row leased meanwhile is
-// re-checked and left out. On SQLite writers are serialized anyway.
+// re-checked and left out. The UPDATE checks the lease again: should a row
+// ever be picked without its lock, PostgreSQL re-evaluates that condition
+// on the row's newest version before it writes. On SQLite writers are
+// serialized anyway.
 func (t *tx) ClaimBackupRequests(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]*sparekey.BackupRequest, error) {
 	claimed, err := getAll(ctx, t, "claim backup requests", scanBackupRequest, `
 		WITH due AS MATERIALIZED (
@@ -61,9 +64,10 @@ func (t *tx) ClaimBackupRequests(ctx context.Context, now time.Time, lease time.
 			ORDER BY created_at, id LIMIT ? `+t.dialect.skipLocked()+`
 		)
 		UPDATE backup_requests SET claimed_until = ?, attempts = attempts + 1
-		WHERE id IN (SELECT id FROM due)
+		WHERE id IN (SELECT id FROM due) AND outcome = ? AND (claimed_until IS NULL OR claimed_until <= ?)
 		RETURNING `+backupRequestColumns,
-		sparekey.OutcomePending, micros(now), limitOrAll(limit), micros(now.Add(lease)))
+		sparekey.OutcomePending, micros(now), limitOrAll(limit),
+		micros(now.Add(lease)), sparekey.OutcomePending, micros(now))
 	if err != nil {
 		return nil, err
 	}

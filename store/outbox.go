@@ -72,7 +72,8 @@ func (t *tx) ClaimMessages(ctx context.Context, channels []sparekey.Channel, now
 		args = append(args, string(c))
 	}
 	args = append(args, string(sparekey.MessageQueued), string(sparekey.MessageFailed), micros(now), micros(now),
-		limitOrAll(limit), micros(now.Add(lease)))
+		limitOrAll(limit), micros(now.Add(lease)),
+		string(sparekey.MessageQueued), string(sparekey.MessageFailed), micros(now))
 	claimed, err := getAll(ctx, t, "claim messages", t.scanMessage, `
 		WITH due AS MATERIALIZED (
 			SELECT id FROM messages
@@ -81,7 +82,7 @@ func (t *tx) ClaimMessages(ctx context.Context, channels []sparekey.Channel, now
 			ORDER BY created_at, id LIMIT ? `+t.dialect.skipLocked()+`
 		)
 		UPDATE messages SET claimed_until = ?
-		WHERE id IN (SELECT id FROM due)
+		WHERE id IN (SELECT id FROM due) AND status IN (?, ?) AND (claimed_until IS NULL OR claimed_until <= ?)
 		RETURNING `+messageColumns, args...)
 	if err != nil {
 		return nil, err

@@ -8,10 +8,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 	"net/url"
+	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -415,22 +416,67 @@ func TestSecretsAreNotInTheSQLiteFile(t *testing.T) {
 }
 
 func TestOpenRefusesAnotherKey(t *testing.T) {
+	forEachDSN(t, func(t *testing.T, dsn string) {
+		db, err := store.Open(t.Context(), dsn, secret.ForTest())
+		if err != nil {
+			t.Fatal(err)
+		}
+		db.Close()
+		other, _ := secret.New(bytes.Repeat([]byte{9}, secret.KeySize))
+		if _, err := store.Open(t.Context(), dsn, other); err == nil || !strings.Contains(err.Error(), "secret key does not match") {
+			t.Fatalf("Open with another key = %v", err)
+		}
+		db, err = store.Open(t.Context(), dsn, secret.ForTest())
+		if err != nil {
+			t.Fatalf("reopen with the right key: %v", err)
+		}
+		db.Close()
+	})
+}
+
+// A PostgreSQL DSN may carry a password; errors name the database without it.
+func TestOpenPostgresErrorHidesThePassword(t *testing.T) {
 	t.Parallel()
-	path := filepath.Join(t.TempDir(), "sparekey.db")
-	db, err := store.Open(t.Context(), path, secret.ForTest())
-	if err != nil {
-		t.Fatal(err)
+	for _, dsn := range []string{
+		"postgres://sparekey:hunter2@127.0.0.1:1/sparekey?sslmode=disable",
+		"postgresql://sparekey@127.0.0.1:1/sparekey?sslmode=disable&password=hunter2",
+	} {
+		db, err := store.Open(t.Context(), dsn, secret.ForTest())
+		if err == nil {
+			db.Close()
+			t.Fatalf("Open(%s) succeeded on a closed port", dsn)
+		}
+		if strings.Contains(err.Error(), "hunter2") || !strings.Contains(err.Error(), "127.0.0.1:1") {
+			t.Errorf("Open(%s) error %q shows the password or misses the host", dsn, err)
+		}
 	}
-	db.Close()
-	other, _ := secret.New(bytes.Repeat([]byte{9}, secret.KeySize))
-	if _, err := store.Open(t.Context(), path, other); err == nil || !strings.Contains(err.Error(), "secret key does not match") {
-		t.Fatalf("Open with another key = %v", err)
-	}
-	db, err = store.Open(t.Context(), path, secret.ForTest())
-	if err != nil {
-		t.Fatalf("reopen with the right key: %v", err)
-	}
-	db.Close()
+}
+
+// On PostgreSQL a failed statement would end the transaction; the store
+// makes a conflict end only the statement, as on SQLite, so a caller can
+// take ECONFLICT and go on.
+func TestConflictLeavesTxUsable(t *testing.T) {
+	forEachDB(t, func(t *testing.T, db *store.DB) {
+		f := seed(t, db)
+		back := newLock(f.unit.ID, "unit-101-back")
+		inTx(t, db, func(tx sparekey.Tx) {
+			wantCode(t, tx.CreateProperty(t.Context(), &sparekey.Property{Name: f.property.Name, Timezone: "UTC", CreatedAt: t0}), sparekey.ECONFLICT)
+			must(t, tx.CreateLock(t.Context(), back))
+			back.Device = f.lock.Device
+			wantCode(t, tx.UpdateLock(t.Context(), back), sparekey.ECONFLICT)
+			must(t, tx.CreateSlot(t.Context(), newSlot(f.lock.ID, 0, "")))
+			wantCode(t, tx.CreateSlot(t.Context(), newSlot(f.lock.ID, 0, "")), sparekey.ECONFLICT)
+			must(t, tx.CreateSlot(t.Context(), newSlot(f.lock.ID, 1, "")))
+		})
+		must(t, db.Read(t.Context(), func(tx sparekey.Tx) error {
+			slots, err := tx.SlotsByLock(t.Context(), f.lock.ID)
+			if len(slots) != 2 {
+				t.Errorf("%d slots after the conflicts, want 2", len(slots))
+			}
+			_, lockErr := tx.LockByDevice(t.Context(), "unit-101-back")
+			return errors.Join(err, lockErr)
+		}))
+	})
 }
 
 func TestNewDatabaseFileIsPrivate(t *testing.T) {
@@ -470,4 +516,22 @@ func TestMeta(t *testing.T) {
 			t.Fatal(err)
 		}
 	})
+}
+
+// The two migration sets build the same tables, columns, types (by their
+// PostgreSQL names) and indexes.
+func TestSchemasMatch(t *testing.T) {
+	t.Parallel()
+	pg := openDB(t, freshPostgres(t))
+	lite := openDB(t, filepath.Join(t.TempDir(), "sparekey.db"))
+	want, err := store.Schema(t.Context(), lite)
+	must(t, err)
+	got, err := store.Schema(t.Context(), pg)
+	must(t, err)
+	if len(want) < 20 {
+		t.Fatalf("the SQLite schema has only %d lines, so the check proves nothing:\n%s", len(want), strings.Join(want, "\n"))
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("schemas differ:\n--- postgres\n%s\n--- sqlite\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
 }
