@@ -19,6 +19,10 @@
 // Read is a REPEATABLE READ, READ ONLY transaction: one snapshot, like a
 // SQLite read transaction.
 //
+// The tests run every storage test on SQLite, and on PostgreSQL too when
+// SPAREKEY_TEST_POSTGRES holds a connection URL (each test in a schema of
+// its own).
+//
 // Door codes and message bodies are sealed with the keyring before they
 // reach the database; contacts and link tokens are kept only as keyed hashes.
 package store
