@@ -31,12 +31,12 @@ func (t *tx) RecordAudit(ctx context.Context, e *sparekey.AuditEvent) error {
 	if err != nil {
 		return fmt.Errorf("record audit: %w", err)
 	}
-	id, err := t.insert(ctx, `
+	id, err := t.insert(ctx, "record audit", "", `
 		INSERT INTO audit_events (occurred_at, actor, action, subject, ip, user_agent, detail)
 		VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 		micros(e.At), e.Actor, e.Action, e.Subject, e.IP, e.UserAgent, string(detail))
 	if err != nil {
-		return t.fail(err, "record audit", "")
+		return err
 	}
 	e.ID = id
 	return nil
@@ -61,12 +61,12 @@ func scanLockEvent(row scanner) (*sparekey.LockEvent, error) {
 }
 
 func (t *tx) RecordLockEvent(ctx context.Context, e *sparekey.LockEvent) error {
-	id, err := t.insert(ctx, `
+	id, err := t.insert(ctx, "record lock event", "", `
 		INSERT INTO lock_events (lock_id, occurred_at, kind, slot, detail)
 		VALUES (?, ?, ?, ?, ?) RETURNING id`,
 		e.LockID, micros(e.At), string(e.Kind), e.Slot, e.Detail)
 	if err != nil {
-		return t.fail(err, "record lock event", "")
+		return err
 	}
 	e.ID = id
 	return nil

@@ -1,8 +1,10 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
+	"slices"
 	"time"
 
 	"sparekey"
@@ -28,14 +30,14 @@ func scanBackupRequest(row scanner) (*sparekey.BackupRequest, error) {
 }
 
 func (t *tx) CreateBackupRequest(ctx context.Context, r *sparekey.BackupRequest) error {
-	id, err := t.insert(ctx, `
+	id, err := t.insert(ctx, "create backup request", "", `
 		INSERT INTO backup_requests (contact_hash, contact_kind, ip, user_agent, outcome, resident_id,
 			created_at, processed_at, attempts)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 		r.ContactHash, string(r.ContactKind), r.IP, r.UserAgent, r.Outcome, nullID(r.ResidentID),
 		micros(r.CreatedAt), nullMicros(r.ProcessedAt), r.Attempts)
 	if err != nil {
-		return t.fail(err, "create backup request", "")
+		return err
 	}
 	r.ID = id
 	return nil
@@ -46,43 +48,34 @@ func (t *tx) CountBackupRequestsByIP(ctx context.Context, ip string, since time.
 		SELECT COUNT(*) FROM backup_requests WHERE ip = ? AND created_at > ?`, ip, micros(since))
 }
 
-// ClaimBackupRequests picks candidates, then claims each with an UPDATE that
-// re-checks the lease. On SQLite writers are serialized anyway; on
-// PostgreSQL a competing claimer blocks on the row and then finds the lease
-// taken, so no request is handed to two workers.
+// ClaimBackupRequests leases due requests in one UPDATE … RETURNING. The
+// rows are picked in a materialized CTE, evaluated once: on PostgreSQL with
+// FOR UPDATE SKIP LOCKED, so a concurrent claimer skips the rows this one
+// is taking instead of waiting for them, and a row leased meanwhile is
+// re-checked and left out. The UPDATE checks the lease again: should a row
+// ever be picked without its lock, PostgreSQL re-evaluates that condition
+// on the row's newest version before it writes. On SQLite writers are
+// serialized anyway.
 func (t *tx) ClaimBackupRequests(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]*sparekey.BackupRequest, error) {
-	candidates, err := getAll(ctx, t, "claim backup requests", scanBackupRequest, `
-		SELECT `+backupRequestColumns+` FROM backup_requests
-		WHERE outcome = ? AND (claimed_until IS NULL OR claimed_until <= ?)
-		ORDER BY created_at, id LIMIT ?`,
-		sparekey.OutcomePending, micros(now), limitOrAll(limit))
+	claimed, err := getAll(ctx, t, "claim backup requests", scanBackupRequest, `
+		WITH due AS MATERIALIZED (
+			SELECT id FROM backup_requests
+			WHERE outcome = ? AND (claimed_until IS NULL OR claimed_until <= ?)
+			ORDER BY created_at, id LIMIT ? `+t.dialect.skipLocked()+`
+		)
+		UPDATE backup_requests SET claimed_until = ?, attempts = attempts + 1
+		WHERE id IN (SELECT id FROM due) AND outcome = ? AND (claimed_until IS NULL OR claimed_until <= ?)
+		RETURNING `+backupRequestColumns,
+		sparekey.OutcomePending, micros(now), limitOrAll(limit),
+		micros(now.Add(lease)), sparekey.OutcomePending, micros(now))
 	if err != nil {
 		return nil, err
 	}
-	claimed := candidates[:0]
-	for _, r := range candidates {
-		ok, err := t.claim(ctx, `
-			UPDATE backup_requests SET claimed_until = ?, attempts = attempts + 1
-			WHERE id = ? AND outcome = ? AND (claimed_until IS NULL OR claimed_until <= ?)`,
-			micros(now.Add(lease)), r.ID, sparekey.OutcomePending, micros(now))
-		if err != nil {
-			return nil, t.fail(err, "claim backup request", "")
-		} else if ok {
-			r.Attempts++
-			claimed = append(claimed, r)
-		}
-	}
+	// RETURNING keeps no order.
+	slices.SortFunc(claimed, func(a, b *sparekey.BackupRequest) int {
+		return cmp.Or(a.CreatedAt.Compare(b.CreatedAt), cmp.Compare(a.ID, b.ID))
+	})
 	return claimed, nil
-}
-
-// claim runs a conditional UPDATE of one row and reports whether it matched.
-func (t *tx) claim(ctx context.Context, query string, args ...any) (bool, error) {
-	res, err := t.exec(ctx, query, args...)
-	if err != nil {
-		return false, err
-	}
-	n, err := res.RowsAffected()
-	return n == 1, err
 }
 
 // UpdateBackupRequest records the job's progress. Once the outcome is no
@@ -119,22 +112,25 @@ func scanBackupLink(row scanner) (*sparekey.BackupLink, error) {
 }
 
 func (t *tx) CreateBackupLink(ctx context.Context, l *sparekey.BackupLink) error {
-	id, err := t.insert(ctx, `
+	id, err := t.insert(ctx, "create backup link", "backup link already exists", `
 		INSERT INTO backup_links (token_hash, resident_id, request_id, created_at, expires_at,
 			revoked_at, revealed_at, reveals)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 		l.TokenHash, l.ResidentID, nullID(l.RequestID), micros(l.CreatedAt), micros(l.ExpiresAt),
 		nullMicros(l.RevokedAt), nullMicros(l.RevealedAt), l.Reveals)
 	if err != nil {
-		return t.fail(err, "create backup link", "backup link already exists")
+		return err
 	}
 	l.ID = id
 	return nil
 }
 
+// BackupLinkByTokenHash finds a link. In a read-write transaction on
+// PostgreSQL the link's row stays locked until commit, so concurrent reveals
+// or revocations of one link take turns (and no reveal is lost).
 func (t *tx) BackupLinkByTokenHash(ctx context.Context, hash string) (*sparekey.BackupLink, error) {
 	return getOne(ctx, t, "backup link", notFound("backup link not found"), scanBackupLink,
-		`SELECT `+backupLinkColumns+` FROM backup_links WHERE token_hash = ?`, hash)
+		`SELECT `+backupLinkColumns+` FROM backup_links WHERE token_hash = ? `+t.rowLock(), hash)
 }
 
 // UpdateBackupLink writes the link's life cycle: expiry, revocation and reveals.
@@ -162,9 +158,13 @@ func (t *tx) CountBackupLinksSince(ctx context.Context, residentID int64, since 
 }
 
 func (t *tx) AddBackupLinkSlot(ctx context.Context, linkID, slotID int64) error {
-	_, err := t.exec(ctx, `INSERT INTO backup_link_slots (link_id, slot_id) VALUES (?, ?)`, linkID, slotID)
+	const conflict = "slot is already on the backup link"
+	err := t.mayConflict(ctx, conflict, func() error {
+		_, err := t.exec(ctx, `INSERT INTO backup_link_slots (link_id, slot_id) VALUES (?, ?)`, linkID, slotID)
+		return err
+	})
 	if err != nil {
-		return t.fail(err, "add backup link slot", "slot is already on the backup link")
+		return t.fail(err, "add backup link slot", conflict)
 	}
 	return nil
 }

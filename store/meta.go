@@ -21,16 +21,14 @@ func (t *tx) Meta(ctx context.Context, name string) (string, error) {
 	return v, nil
 }
 
-// SetMeta writes one installation setting, replacing its old value.
+// SetMeta writes one installation setting, replacing its old value, in one
+// statement: two writers cannot both find the setting missing.
 func (t *tx) SetMeta(ctx context.Context, name, value string) error {
-	res, err := t.exec(ctx, `UPDATE meta SET value = ? WHERE name = ?`, value, name)
+	_, err := t.exec(ctx, `
+		INSERT INTO meta (name, value) VALUES (?, ?)
+		ON CONFLICT (name) DO UPDATE SET value = excluded.value`, name, value)
 	if err != nil {
 		return fmt.Errorf("write setting %s: %w", name, err)
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		if _, err := t.exec(ctx, `INSERT INTO meta (name, value) VALUES (?, ?)`, name, value); err != nil {
-			return fmt.Errorf("write setting %s: %w", name, err)
-		}
 	}
 	return nil
 }

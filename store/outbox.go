@@ -1,9 +1,11 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"time"
 
 	"sparekey"
@@ -46,21 +48,21 @@ func (t *tx) CreateMessage(ctx context.Context, m *sparekey.Message) error {
 	if err != nil {
 		return fmt.Errorf("create message: %w", err)
 	}
-	id, err := t.insert(ctx, `
+	id, err := t.insert(ctx, "create message", "", `
 		INSERT INTO messages (channel, recipient, subject, body_sealed, html_sealed, kind, status,
 			attempts, next_attempt_at, last_error, provider_id, created_at, sent_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 		string(m.Channel), m.To, m.Subject, body, html, m.Kind, string(m.Status),
 		m.Attempts, micros(m.NextAttemptAt), m.LastError, m.ProviderID, micros(m.CreatedAt), nullMicros(m.SentAt))
 	if err != nil {
-		return t.fail(err, "create message", "")
+		return err
 	}
 	m.ID = id
 	return nil
 }
 
-// ClaimMessages claims like ClaimBackupRequests: pick candidates, then take
-// each with an UPDATE that re-checks status and lease.
+// ClaimMessages claims like ClaimBackupRequests: one UPDATE … RETURNING of
+// the due rows, picked once and, on PostgreSQL, skipping rows being claimed.
 func (t *tx) ClaimMessages(ctx context.Context, channels []sparekey.Channel, now time.Time, lease time.Duration, limit int) ([]*sparekey.Message, error) {
 	if len(channels) == 0 {
 		return []*sparekey.Message{}, nil
@@ -69,27 +71,26 @@ func (t *tx) ClaimMessages(ctx context.Context, channels []sparekey.Channel, now
 	for _, c := range channels {
 		args = append(args, string(c))
 	}
-	args = append(args, string(sparekey.MessageQueued), string(sparekey.MessageFailed), micros(now), micros(now), limitOrAll(limit))
-	candidates, err := getAll(ctx, t, "claim messages", t.scanMessage, `
-		SELECT `+messageColumns+` FROM messages
-		WHERE channel IN (`+placeholders(len(channels))+`) AND status IN (?, ?) AND next_attempt_at <= ?
-			AND (claimed_until IS NULL OR claimed_until <= ?)
-		ORDER BY created_at, id LIMIT ?`, args...)
+	args = append(args, string(sparekey.MessageQueued), string(sparekey.MessageFailed), micros(now), micros(now),
+		limitOrAll(limit), micros(now.Add(lease)),
+		string(sparekey.MessageQueued), string(sparekey.MessageFailed), micros(now))
+	claimed, err := getAll(ctx, t, "claim messages", t.scanMessage, `
+		WITH due AS MATERIALIZED (
+			SELECT id FROM messages
+			WHERE channel IN (`+placeholders(len(channels))+`) AND status IN (?, ?) AND next_attempt_at <= ?
+				AND (claimed_until IS NULL OR claimed_until <= ?)
+			ORDER BY created_at, id LIMIT ? `+t.dialect.skipLocked()+`
+		)
+		UPDATE messages SET claimed_until = ?
+		WHERE id IN (SELECT id FROM due) AND status IN (?, ?) AND (claimed_until IS NULL OR claimed_until <= ?)
+		RETURNING `+messageColumns, args...)
 	if err != nil {
 		return nil, err
 	}
-	claimed := candidates[:0]
-	for _, m := range candidates {
-		ok, err := t.claim(ctx, `
-			UPDATE messages SET claimed_until = ?
-			WHERE id = ? AND status IN (?, ?) AND (claimed_until IS NULL OR claimed_until <= ?)`,
-			micros(now.Add(lease)), m.ID, string(sparekey.MessageQueued), string(sparekey.MessageFailed), micros(now))
-		if err != nil {
-			return nil, t.fail(err, "claim message", "")
-		} else if ok {
-			claimed = append(claimed, m)
-		}
-	}
+	// RETURNING keeps no order.
+	slices.SortFunc(claimed, func(a, b *sparekey.Message) int {
+		return cmp.Or(a.CreatedAt.Compare(b.CreatedAt), cmp.Compare(a.ID, b.ID))
+	})
 	return claimed, nil
 }
 

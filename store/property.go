@@ -19,12 +19,12 @@ func scanProperty(row scanner) (*sparekey.Property, error) {
 }
 
 func (t *tx) CreateProperty(ctx context.Context, p *sparekey.Property) error {
-	id, err := t.insert(ctx, `
+	id, err := t.insert(ctx, "create property", "property "+p.Name+" already exists", `
 		INSERT INTO properties (name, timezone, maintenance_email, maintenance_phone, created_at)
 		VALUES (?, ?, ?, ?, ?) RETURNING id`,
 		p.Name, p.Timezone, p.MaintenanceEmail, p.MaintenancePhone, micros(p.CreatedAt))
 	if err != nil {
-		return t.fail(err, "create property", "property "+p.Name+" already exists")
+		return err
 	}
 	p.ID = id
 	return nil
@@ -62,9 +62,10 @@ func scanUnit(row scanner) (*sparekey.Unit, error) {
 }
 
 func (t *tx) CreateUnit(ctx context.Context, u *sparekey.Unit) error {
-	id, err := t.insert(ctx, `INSERT INTO units (property_id, name) VALUES (?, ?) RETURNING id`, u.PropertyID, u.Name)
+	id, err := t.insert(ctx, "create unit", "unit "+u.Name+" already exists",
+		`INSERT INTO units (property_id, name) VALUES (?, ?) RETURNING id`, u.PropertyID, u.Name)
 	if err != nil {
-		return t.fail(err, "create unit", "unit "+u.Name+" already exists")
+		return err
 	}
 	u.ID = id
 	return nil

@@ -71,3 +71,23 @@ func TestUnits(t *testing.T) {
 		wantCode(t, err, sparekey.ECONFLICT)
 	})
 }
+
+// Names sort by their bytes on both databases (SQLite's BINARY collation;
+// COLLATE "C" on PostgreSQL, whatever the database's default collation),
+// so lists come out in the same order everywhere.
+func TestPropertiesSortByBytes(t *testing.T) {
+	forEachDB(t, func(t *testing.T, db *store.DB) {
+		inTx(t, db, func(tx sparekey.Tx) {
+			for _, name := range []string{"apple", "Äpfel", "Banana", "banana", "Apple"} {
+				must(t, tx.CreateProperty(t.Context(), &sparekey.Property{Name: name, Timezone: "UTC", CreatedAt: t0}))
+			}
+			all, err := tx.Properties(t.Context())
+			must(t, err)
+			var names []string
+			for _, p := range all {
+				names = append(names, p.Name)
+			}
+			same(t, "Properties", names, []string{"Apple", "Banana", "apple", "banana", "Äpfel"})
+		})
+	})
+}

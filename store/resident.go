@@ -25,13 +25,13 @@ func scanResident(row scanner) (*sparekey.Resident, error) {
 }
 
 func (t *tx) CreateResident(ctx context.Context, r *sparekey.Resident) error {
-	id, err := t.insert(ctx, `
+	id, err := t.insert(ctx, "create resident", "", `
 		INSERT INTO residents (unit_id, name, email, phone, email_hash, phone_hash, created_at, moved_out_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 		r.UnitID, r.Name, r.Email, r.Phone, t.hashContact(r.Email), t.hashContact(r.Phone),
 		micros(r.CreatedAt), nullMicros(r.MovedOutAt))
 	if err != nil {
-		return t.fail(err, "create resident", "")
+		return err
 	}
 	r.ID = id
 	return nil

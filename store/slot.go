@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"time"
 
@@ -43,7 +44,7 @@ func (t *tx) CreateSlot(ctx context.Context, s *sparekey.Slot) error {
 	if err != nil {
 		return fmt.Errorf("create slot: %w", err)
 	}
-	id, err := t.insert(ctx, `
+	id, err := t.insert(ctx, "create slot", fmt.Sprintf("slot %d of lock %d already exists", s.Number, s.LockID), `
 		INSERT INTO slots (lock_id, number, purpose, resident_id, code_sealed,
 			sync, sync_attempts, next_sync_at, sync_error, synced_at,
 			backup, issued_to, issued_at, used_at)
@@ -52,13 +53,22 @@ func (t *tx) CreateSlot(ctx context.Context, s *sparekey.Slot) error {
 		string(s.Sync), s.SyncAttempts, micros(s.NextSyncAt), s.SyncError, nullMicros(s.SyncedAt),
 		string(s.Backup), nullID(s.IssuedTo), nullMicros(s.IssuedAt), nullMicros(s.UsedAt))
 	if err != nil {
-		return t.fail(err, "create slot", fmt.Sprintf("slot %d of lock %d already exists", s.Number, s.LockID))
+		return err
 	}
 	s.ID = id
 	return nil
 }
 
+// SlotsByLock locks the lock's row first (see Lock): locking the slots
+// themselves would not cover a slot being created.
 func (t *tx) SlotsByLock(ctx context.Context, lockID int64) ([]*sparekey.Slot, error) {
+	if lock := t.rowLock(); lock != "" {
+		var id int64
+		err := t.queryRow(ctx, `SELECT id FROM locks WHERE id = ? `+lock, lockID).Scan(&id)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) { // a missing lock has no slots
+			return nil, fmt.Errorf("slots by lock: %w", err)
+		}
+	}
 	return getAll(ctx, t, "slots by lock", t.scanSlot,
 		`SELECT `+slotColumns+` FROM slots WHERE lock_id = ? ORDER BY number`, lockID)
 }

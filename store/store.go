@@ -1,8 +1,27 @@
-// Package store keeps Sparekey's data in SQL. It speaks SQLite today
-// (modernc.org/sqlite, no cgo) and is written so PostgreSQL can follow with
-// the same queries: ? placeholders go through one dialect seam, ids come
-// back with INSERT … RETURNING, times are BIGINT Unix microseconds in UTC
-// and booleans are 0/1.
+// Package store keeps Sparekey's data in SQL, on SQLite (modernc.org/sqlite,
+// no cgo) for a single process or on PostgreSQL (jackc/pgx through
+// database/sql) for many instances. Open picks the database by its DSN.
+//
+// Both databases run the same queries. They are written once with ?
+// placeholders and portable SQL (INSERT … RETURNING, ON CONFLICT, times as
+// BIGINT Unix microseconds in UTC, booleans as 0/1, no LIKE, no NULL
+// ordering); the small dialect interface holds the few things that differ:
+// placeholder syntax, unique-violation codes, row-locking clauses and
+// whether a failed statement ends the transaction. The two migration sets
+// (migrations/sqlite, migrations/postgres) mirror each other version for
+// version and column for column; a test compares them.
+//
+// Concurrency: on SQLite one writer connection serializes every Tx. On
+// PostgreSQL a Tx is READ COMMITTED, so whatever is read and then written
+// back is protected explicitly: the claim queries take their rows with FOR
+// UPDATE SKIP LOCKED, and a read-write transaction that reads a lock (Lock,
+// LockByDevice, SlotsByLock) or a backup link owns that row until it commits.
+// Read is a REPEATABLE READ, READ ONLY transaction: one snapshot, like a
+// SQLite read transaction.
+//
+// The tests run every storage test on SQLite, and on PostgreSQL too when
+// SPAREKEY_TEST_POSTGRES holds a connection URL (each test in a schema of
+// its own).
 //
 // Door codes and message bodies are sealed with the keyring before they
 // reach the database; contacts and link tokens are kept only as keyed hashes.
@@ -14,43 +33,30 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"io/fs"
 	"math"
-	"os"
 	"strings"
 	"time"
-
-	"github.com/pressly/goose/v3"
-	"modernc.org/sqlite"
-	sqlite3 "modernc.org/sqlite/lib"
 
 	"sparekey"
 )
 
-//go:embed migrations/sqlite/*.sql
-var sqliteMigrations embed.FS
-
-// Connection settings. The writer's BEGIN IMMEDIATE takes the write lock up
-// front, so a transaction never fails half-way upgrading a read lock; the
-// busy timeout covers other processes on the same file. synchronous(FULL)
-// syncs every commit: a 202 must survive a power cut, not only a crash.
-const (
-	sqliteCommon = "_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)"
-	sqliteWriter = sqliteCommon + "&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_txlock=immediate"
-	sqliteReader = sqliteCommon + "&_pragma=query_only(1)"
-	readerConns  = 4
-)
+// migrations holds both goose migration sets. They keep the same version
+// numbers: a new migration is added to both.
+//
+//go:embed migrations/sqlite/*.sql migrations/postgres/*.sql
+var migrations embed.FS
 
 // DB is the Sparekey store; it implements sparekey.Store.
 type DB struct {
-	// write has one connection: SQLite allows one writer at a time, so our
-	// own writers queue here instead of failing with SQLITE_BUSY.
-	write *sql.DB
-	// read holds query_only connections for Read; WAL lets them read while
-	// a write is under way. For an in-memory database it is write itself.
-	read    *sql.DB
-	keys    sparekey.Keyring
-	dialect dialect
+	// write runs Tx and read runs Read. On SQLite write has one connection
+	// (one writer at a time, so our own writers queue here instead of
+	// failing with SQLITE_BUSY) and read holds query_only connections; on
+	// PostgreSQL, or an in-memory SQLite, they are the same pool.
+	write, read *sql.DB
+	// writeOpts and readOpts begin Tx and Read transactions.
+	writeOpts, readOpts *sql.TxOptions
+	keys                sparekey.Keyring
+	dialect             dialect
 }
 
 var (
@@ -58,107 +64,56 @@ var (
 	_ sparekey.Tx    = (*tx)(nil)
 )
 
-// Open opens (creating it if needed) the SQLite database at dsn, a file
-// path or a "file:" URI, and migrates it to the latest schema. ":memory:"
-// works too, for demos: the whole store then shares one connection and Read
-// is not enforced read-only.
+// Open opens the database at dsn and migrates it to the latest schema.
+//
+// A dsn starting with postgres:// or postgresql:// is a PostgreSQL
+// connection URL (libpq's parameters, plus search_path=… to use a schema
+// other than public); several instances may open the same database at once.
+// Anything else is a SQLite file path or "file:" URI, created if needed;
+// ":memory:" works too, for demos: the whole store then shares one
+// connection and Read is not enforced read-only.
+//
+// Open refuses a keyring other than the one that first opened the database.
 func Open(ctx context.Context, dsn string, keys sparekey.Keyring) (*DB, error) {
 	if keys == nil {
 		return nil, errors.New("open store: no keyring")
 	}
-	if err := createPrivate(dsn); err != nil {
-		return nil, fmt.Errorf("open database %s: %w", dsn, err)
+	var db *DB
+	var name string // dsn as errors may show it
+	var err error
+	if isPostgres(dsn) {
+		name = redact(dsn)
+		db, err = openPostgres(ctx, dsn, name)
+	} else {
+		name = dsn
+		db, err = openSQLite(ctx, dsn)
 	}
-	write, err := openPool(ctx, dsn, sqliteWriter, 1)
 	if err != nil {
 		return nil, err
 	}
-	if err := migrate(ctx, write); err != nil {
-		write.Close()
-		return nil, fmt.Errorf("migrate database %s: %w", dsn, err)
+	db.keys = keys
+	if err := checkKey(ctx, db, keys); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open database %s: %w", name, err)
 	}
-	if err := checkKey(ctx, write, keys); err != nil {
-		write.Close()
-		return nil, fmt.Errorf("open database %s: %w", dsn, err)
-	}
-	read := write
-	if !inMemory(dsn) {
-		if read, err = openPool(ctx, dsn, sqliteReader, readerConns); err != nil {
-			write.Close()
-			return nil, err
-		}
-	}
-	return &DB{write: write, read: read, keys: keys, dialect: sqliteDialect{}}, nil
-}
-
-func openPool(ctx context.Context, dsn, params string, conns int) (*sql.DB, error) {
-	sep := "?"
-	if strings.Contains(dsn, "?") {
-		sep = "&"
-	}
-	pool, err := sql.Open("sqlite", dsn+sep+params)
-	if err != nil {
-		return nil, fmt.Errorf("open database %s: %w", dsn, err)
-	}
-	pool.SetMaxOpenConns(conns)
-	if err := pool.PingContext(ctx); err != nil {
-		pool.Close()
-		return nil, fmt.Errorf("open database %s: %w", dsn, err)
-	}
-	return pool, nil
-}
-
-// createPrivate creates a new database file readable by its owner only (it
-// holds residents' emails, phones and the audit trail); SQLite gives its
-// -wal and -shm files the same mode. An existing file is left as it is.
-func createPrivate(dsn string) error {
-	if inMemory(dsn) {
-		return nil
-	}
-	path := strings.TrimPrefix(dsn, "file:")
-	if i := strings.IndexByte(path, '?'); i >= 0 {
-		path = path[:i]
-	}
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
-	if errors.Is(err, os.ErrExist) {
-		return nil
-	} else if err != nil {
-		return err
-	}
-	return f.Close()
-}
-
-// inMemory reports whether dsn names an in-memory database, which exists
-// only inside one connection.
-func inMemory(dsn string) bool {
-	return dsn == ":memory:" || strings.HasPrefix(dsn, "file::memory:") || strings.Contains(dsn, "mode=memory")
-}
-
-func migrate(ctx context.Context, db *sql.DB) error {
-	fsys, err := fs.Sub(sqliteMigrations, "migrations/sqlite")
-	if err != nil {
-		return err
-	}
-	provider, err := goose.NewProvider(goose.DialectSQLite3, db, fsys)
-	if err != nil {
-		return err
-	}
-	_, err = provider.Up(ctx) // provider.Close would close db: not called
-	return err
+	return db, nil
 }
 
 // checkKey makes sure the keyring is the one that sealed this database.
 // The first open records a keyed hash of a fixed text; every later open must
 // reproduce it. A wrong key would otherwise start "fine" and fail later at
-// every sealed code, and contacts would silently stop matching.
-func checkKey(ctx context.Context, db *sql.DB, keys sparekey.Keyring) error {
+// every sealed code, and contacts would silently stop matching. The insert
+// does nothing if the row is there, so instances opening a new database at
+// once agree on the first key.
+func checkKey(ctx context.Context, db *DB, keys sparekey.Keyring) error {
 	want := keys.Hash("key-check", "sparekey")
-	var got string
-	err := db.QueryRowContext(ctx, `SELECT value FROM meta WHERE name = 'key_check'`).Scan(&got)
-	if errors.Is(err, sql.ErrNoRows) {
-		_, err = db.ExecContext(ctx, `INSERT INTO meta (name, value) VALUES ('key_check', ?)`, want)
+	_, err := db.write.ExecContext(ctx, db.dialect.rebind(
+		`INSERT INTO meta (name, value) VALUES ('key_check', ?) ON CONFLICT (name) DO NOTHING`), want)
+	if err != nil {
 		return err
-	} else if err != nil {
+	}
+	var got string
+	if err := db.write.QueryRowContext(ctx, `SELECT value FROM meta WHERE name = 'key_check'`).Scan(&got); err != nil {
 		return err
 	}
 	if got != want {
@@ -177,14 +132,16 @@ func (db *DB) Close() error {
 }
 
 // Tx runs fn in a read-write transaction and commits when fn returns nil.
-// Do not call Tx again from inside fn: writers queue on one connection.
+// Do not call Tx again from inside fn: on SQLite writers queue on one
+// connection, and on PostgreSQL the inner transaction could wait for rows
+// the outer one holds.
 func (db *DB) Tx(ctx context.Context, fn func(sparekey.Tx) error) error {
-	return db.inTx(ctx, db.write, nil, fn)
+	return db.inTx(ctx, db.write, db.writeOpts, fn)
 }
 
-// Read runs fn in a read-only transaction on the reader pool.
+// Read runs fn in a read-only transaction.
 func (db *DB) Read(ctx context.Context, fn func(sparekey.Tx) error) error {
-	return db.inTx(ctx, db.read, &sql.TxOptions{ReadOnly: true}, fn)
+	return db.inTx(ctx, db.read, db.readOpts, fn)
 }
 
 func (db *DB) inTx(ctx context.Context, pool *sql.DB, opts *sql.TxOptions, fn func(sparekey.Tx) error) error {
@@ -196,7 +153,7 @@ func (db *DB) inTx(ctx context.Context, pool *sql.DB, opts *sql.TxOptions, fn fu
 	// transaction is rolled back and its connection freed before the panic
 	// goes on.
 	defer sqlTx.Rollback()
-	if err := fn(&tx{tx: sqlTx, keys: db.keys, dialect: db.dialect}); err != nil {
+	if err := fn(&tx{tx: sqlTx, keys: db.keys, dialect: db.dialect, readOnly: opts != nil && opts.ReadOnly}); err != nil {
 		return err
 	}
 	if err := sqlTx.Commit(); err != nil {
@@ -212,24 +169,26 @@ type dialect interface {
 	rebind(query string) string
 	// isUniqueViolation reports whether err is a unique-constraint violation.
 	isUniqueViolation(err error) bool
-}
-
-type sqliteDialect struct{}
-
-func (sqliteDialect) rebind(query string) string { return query }
-
-func (sqliteDialect) isUniqueViolation(err error) bool {
-	var e *sqlite.Error
-	return errors.As(err, &e) &&
-		(e.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE || e.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY)
+	// skipLocked is the locking clause that ends a claim's SELECT, so that
+	// concurrent claimers skip each other's rows instead of waiting for
+	// them; "" where writers are serialized anyway.
+	skipLocked() string
+	// rowLock is the locking clause that ends a read a read-write
+	// transaction will write back, so no other transaction changes the row
+	// in between; "" where writers are serialized anyway.
+	rowLock() string
+	// abortsTx reports whether a failed statement ends the whole
+	// transaction (PostgreSQL) instead of only itself (SQLite).
+	abortsTx() bool
 }
 
 // tx is one transaction; it implements sparekey.Tx. Every query goes
 // through exec, query and queryRow, which apply the dialect.
 type tx struct {
-	tx      *sql.Tx
-	keys    sparekey.Keyring
-	dialect dialect
+	tx       *sql.Tx
+	keys     sparekey.Keyring
+	dialect  dialect
+	readOnly bool
 }
 
 func (t *tx) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
@@ -244,17 +203,27 @@ func (t *tx) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
 	return t.tx.QueryRowContext(ctx, t.dialect.rebind(query), args...)
 }
 
-// insert runs an INSERT … RETURNING id and returns the id.
-func (t *tx) insert(ctx context.Context, query string, args ...any) (int64, error) {
+// insert runs an INSERT … RETURNING id and returns the id. Errors are
+// translated by fail; conflict is as for fail.
+func (t *tx) insert(ctx context.Context, op, conflict, query string, args ...any) (int64, error) {
 	var id int64
-	err := t.queryRow(ctx, query, args...).Scan(&id)
-	return id, err
+	err := t.mayConflict(ctx, conflict, func() error {
+		return t.queryRow(ctx, query, args...).Scan(&id)
+	})
+	if err != nil {
+		return 0, t.fail(err, op, conflict)
+	}
+	return id, nil
 }
 
 // update runs an UPDATE of one row and returns missing when there is no
 // such row; conflict is as for fail.
 func (t *tx) update(ctx context.Context, op string, missing error, conflict string, query string, args ...any) error {
-	res, err := t.exec(ctx, query, args...)
+	var res sql.Result
+	err := t.mayConflict(ctx, conflict, func() (err error) {
+		res, err = t.exec(ctx, query, args...)
+		return err
+	})
 	if err != nil {
 		return t.fail(err, op, conflict)
 	}
@@ -265,6 +234,38 @@ func (t *tx) update(ctx context.Context, op string, missing error, conflict stri
 		return missing
 	}
 	return nil
+}
+
+// mayConflict runs a statement that may break a unique constraint, which a
+// caller may take as ECONFLICT and go on with the transaction. SQLite undoes
+// only the failed statement; PostgreSQL would end the whole transaction, so
+// there the statement runs in a savepoint that its failure rolls back to.
+// Statements with no expected conflict (conflict == "") run bare: any error
+// of theirs is a bug that ends the transaction anyway.
+func (t *tx) mayConflict(ctx context.Context, conflict string, stmt func() error) error {
+	if conflict == "" || !t.dialect.abortsTx() {
+		return stmt()
+	}
+	if _, err := t.tx.ExecContext(ctx, "SAVEPOINT may_conflict"); err != nil {
+		return err
+	}
+	if err := stmt(); err != nil {
+		if _, rbErr := t.tx.ExecContext(ctx, "ROLLBACK TO SAVEPOINT may_conflict"); rbErr != nil {
+			return errors.Join(err, rbErr)
+		}
+		return err
+	}
+	_, err := t.tx.ExecContext(ctx, "RELEASE SAVEPOINT may_conflict")
+	return err
+}
+
+// rowLock is the dialect's row-locking clause in a read-write transaction,
+// "" in a read-only one (which cannot lock rows and writes nothing back).
+func (t *tx) rowLock() string {
+	if t.readOnly {
+		return ""
+	}
+	return t.dialect.rowLock()
 }
 
 // fail translates a driver error: a unique-constraint violation becomes

@@ -2,16 +2,23 @@ package store_test
 
 import (
 	"bytes"
+	"context"
+	"crypto/rand"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib"
 
 	"sparekey"
 	"sparekey/secret"
@@ -25,15 +32,62 @@ var t0 = time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
 // Every storage test goes through here, so the one suite covers them all.
 func forEachDB(t *testing.T, test func(t *testing.T, db *store.DB)) {
 	t.Helper()
-	t.Run("sqlite", func(t *testing.T) {
-		t.Parallel()
-		test(t, openSQLite(t, filepath.Join(t.TempDir(), "sparekey.db")))
+	forEachDSN(t, func(t *testing.T, dsn string) {
+		test(t, openDB(t, dsn))
 	})
-	// TODO(postgres): when SPAREKEY_TEST_POSTGRES is set, add a "postgres"
-	// subtest here that yields a store on a fresh schema of that database.
 }
 
-func openSQLite(t *testing.T, dsn string) *store.DB {
+// forEachDSN runs test with the DSN of a fresh, empty database of every
+// kind: a SQLite file, and a PostgreSQL schema of its own when
+// SPAREKEY_TEST_POSTGRES is set.
+func forEachDSN(t *testing.T, test func(t *testing.T, dsn string)) {
+	t.Helper()
+	t.Run("sqlite", func(t *testing.T) {
+		t.Parallel()
+		test(t, filepath.Join(t.TempDir(), "sparekey.db"))
+	})
+	t.Run("postgres", func(t *testing.T) {
+		t.Parallel()
+		test(t, freshPostgres(t))
+	})
+}
+
+// freshPostgres creates an empty schema in the database named by
+// SPAREKEY_TEST_POSTGRES and returns a DSN that uses it; the schema is
+// dropped when the test ends. Without the variable the test is skipped.
+func freshPostgres(t *testing.T) string {
+	t.Helper()
+	base := os.Getenv("SPAREKEY_TEST_POSTGRES")
+	if base == "" {
+		t.Skip("PostgreSQL not tested: set SPAREKEY_TEST_POSTGRES, e.g. postgres://postgres@127.0.0.1:5432/test?sslmode=disable")
+	}
+	schema := "sparekey_test_" + strings.ToLower(rand.Text())
+	admin, err := sql.Open("pgx", base)
+	must(t, err)
+	defer admin.Close()
+	if _, err := admin.ExecContext(t.Context(), `CREATE SCHEMA `+schema); err != nil {
+		t.Fatalf("SPAREKEY_TEST_POSTGRES: %v", err)
+	}
+	// Registered before any store of the test opens, so it runs after
+	// their Close.
+	t.Cleanup(func() {
+		admin, err := sql.Open("pgx", base)
+		must(t, err)
+		defer admin.Close()
+		if _, err := admin.ExecContext(context.Background(), `DROP SCHEMA `+schema+` CASCADE`); err != nil {
+			t.Errorf("drop test schema: %v", err)
+		}
+	})
+	u, err := url.Parse(base)
+	must(t, err)
+	q := u.Query()
+	q.Set("search_path", schema) // a run-time parameter, sent when pgx connects
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+// openDB opens the store at dsn and closes it when the test ends.
+func openDB(t *testing.T, dsn string) *store.DB {
 	t.Helper()
 	db, err := store.Open(t.Context(), dsn, secret.ForTest())
 	if err != nil {
@@ -141,8 +195,8 @@ func TestOpenFailsNamingThePath(t *testing.T) {
 func TestOpenSameFileTwice(t *testing.T) {
 	t.Parallel()
 	path := filepath.Join(t.TempDir(), "sparekey.db")
-	first := openSQLite(t, path)
-	second := openSQLite(t, "file:"+path)
+	first := openDB(t, path)
+	second := openDB(t, "file:"+path)
 	var wg sync.WaitGroup
 	errs := make(chan error, 20)
 	for i := range 20 {
@@ -174,7 +228,7 @@ func TestOpenSameFileTwice(t *testing.T) {
 
 func TestOpenInMemory(t *testing.T) {
 	t.Parallel()
-	db := openSQLite(t, ":memory:")
+	db := openDB(t, ":memory:")
 	inTx(t, db, func(tx sparekey.Tx) {
 		must(t, tx.CreateProperty(t.Context(), &sparekey.Property{Name: "Elm", Timezone: "UTC", CreatedAt: t0}))
 	})
@@ -362,22 +416,67 @@ func TestSecretsAreNotInTheSQLiteFile(t *testing.T) {
 }
 
 func TestOpenRefusesAnotherKey(t *testing.T) {
+	forEachDSN(t, func(t *testing.T, dsn string) {
+		db, err := store.Open(t.Context(), dsn, secret.ForTest())
+		if err != nil {
+			t.Fatal(err)
+		}
+		db.Close()
+		other, _ := secret.New(bytes.Repeat([]byte{9}, secret.KeySize))
+		if _, err := store.Open(t.Context(), dsn, other); err == nil || !strings.Contains(err.Error(), "secret key does not match") {
+			t.Fatalf("Open with another key = %v", err)
+		}
+		db, err = store.Open(t.Context(), dsn, secret.ForTest())
+		if err != nil {
+			t.Fatalf("reopen with the right key: %v", err)
+		}
+		db.Close()
+	})
+}
+
+// A PostgreSQL DSN may carry a password; errors name the database without it.
+func TestOpenPostgresErrorHidesThePassword(t *testing.T) {
 	t.Parallel()
-	path := filepath.Join(t.TempDir(), "sparekey.db")
-	db, err := store.Open(t.Context(), path, secret.ForTest())
-	if err != nil {
-		t.Fatal(err)
+	for _, dsn := range []string{
+		"postgres://sparekey:hunter2@127.0.0.1:1/sparekey?sslmode=disable",
+		"postgresql://sparekey@127.0.0.1:1/sparekey?sslmode=disable&password=hunter2",
+	} {
+		db, err := store.Open(t.Context(), dsn, secret.ForTest())
+		if err == nil {
+			db.Close()
+			t.Fatalf("Open(%s) succeeded on a closed port", dsn)
+		}
+		if strings.Contains(err.Error(), "hunter2") || !strings.Contains(err.Error(), "127.0.0.1:1") {
+			t.Errorf("Open(%s) error %q shows the password or misses the host", dsn, err)
+		}
 	}
-	db.Close()
-	other, _ := secret.New(bytes.Repeat([]byte{9}, secret.KeySize))
-	if _, err := store.Open(t.Context(), path, other); err == nil || !strings.Contains(err.Error(), "secret key does not match") {
-		t.Fatalf("Open with another key = %v", err)
-	}
-	db, err = store.Open(t.Context(), path, secret.ForTest())
-	if err != nil {
-		t.Fatalf("reopen with the right key: %v", err)
-	}
-	db.Close()
+}
+
+// On PostgreSQL a failed statement would end the transaction; the store
+// makes a conflict end only the statement, as on SQLite, so a caller can
+// take ECONFLICT and go on.
+func TestConflictLeavesTxUsable(t *testing.T) {
+	forEachDB(t, func(t *testing.T, db *store.DB) {
+		f := seed(t, db)
+		back := newLock(f.unit.ID, "unit-101-back")
+		inTx(t, db, func(tx sparekey.Tx) {
+			wantCode(t, tx.CreateProperty(t.Context(), &sparekey.Property{Name: f.property.Name, Timezone: "UTC", CreatedAt: t0}), sparekey.ECONFLICT)
+			must(t, tx.CreateLock(t.Context(), back))
+			back.Device = f.lock.Device
+			wantCode(t, tx.UpdateLock(t.Context(), back), sparekey.ECONFLICT)
+			must(t, tx.CreateSlot(t.Context(), newSlot(f.lock.ID, 0, "")))
+			wantCode(t, tx.CreateSlot(t.Context(), newSlot(f.lock.ID, 0, "")), sparekey.ECONFLICT)
+			must(t, tx.CreateSlot(t.Context(), newSlot(f.lock.ID, 1, "")))
+		})
+		must(t, db.Read(t.Context(), func(tx sparekey.Tx) error {
+			slots, err := tx.SlotsByLock(t.Context(), f.lock.ID)
+			if len(slots) != 2 {
+				t.Errorf("%d slots after the conflicts, want 2", len(slots))
+			}
+			_, lockErr := tx.LockByDevice(t.Context(), "unit-101-back")
+			return errors.Join(err, lockErr)
+		}))
+	})
 }
 
 func TestNewDatabaseFileIsPrivate(t *testing.T) {
@@ -417,4 +516,22 @@ func TestMeta(t *testing.T) {
 			t.Fatal(err)
 		}
 	})
+}
+
+// The two migration sets build the same tables, columns, types (by their
+// PostgreSQL names) and indexes.
+func TestSchemasMatch(t *testing.T) {
+	t.Parallel()
+	pg := openDB(t, freshPostgres(t))
+	lite := openDB(t, filepath.Join(t.TempDir(), "sparekey.db"))
+	want, err := store.Schema(t.Context(), lite)
+	must(t, err)
+	got, err := store.Schema(t.Context(), pg)
+	must(t, err)
+	if len(want) < 20 {
+		t.Fatalf("the SQLite schema has only %d lines, so the check proves nothing:\n%s", len(want), strings.Join(want, "\n"))
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("schemas differ:\n--- postgres\n%s\n--- sqlite\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
 }
