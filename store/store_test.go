@@ -2,13 +2,9 @@ package store_test
 
 import (
 	"bytes"
-	"context"
-	"crypto/rand"
-	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/url"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -21,6 +17,7 @@ import (
 	_ "github.com/jackc/pgx/v5/stdlib"
 
 	"sparekey"
+	"sparekey/internal/pgtest"
 	"sparekey/secret"
 	"sparekey/store"
 )
@@ -52,39 +49,8 @@ func forEachDSN(t *testing.T, test func(t *testing.T, dsn string)) {
 	})
 }
 
-// freshPostgres creates an empty schema in the database named by
-// SPAREKEY_TEST_POSTGRES and returns a DSN that uses it; the schema is
-// dropped when the test ends. Without the variable the test is skipped.
-func freshPostgres(t *testing.T) string {
-	t.Helper()
-	base := os.Getenv("SPAREKEY_TEST_POSTGRES")
-	if base == "" {
-		t.Skip("PostgreSQL not tested: set SPAREKEY_TEST_POSTGRES, e.g. postgres://postgres@127.0.0.1:5432/test?sslmode=disable")
-	}
-	schema := "sparekey_test_" + strings.ToLower(rand.Text())
-	admin, err := sql.Open("pgx", base)
-	must(t, err)
-	defer admin.Close()
-	if _, err := admin.ExecContext(t.Context(), `CREATE SCHEMA `+schema); err != nil {
-		t.Fatalf("SPAREKEY_TEST_POSTGRES: %v", err)
-	}
-	// Registered before any store of the test opens, so it runs after
-	// their Close.
-	t.Cleanup(func() {
-		admin, err := sql.Open("pgx", base)
-		must(t, err)
-		defer admin.Close()
-		if _, err := admin.ExecContext(context.Background(), `DROP SCHEMA `+schema+` CASCADE`); err != nil {
-			t.Errorf("drop test schema: %v", err)
-		}
-	})
-	u, err := url.Parse(base)
-	must(t, err)
-	q := u.Query()
-	q.Set("search_path", schema) // a run-time parameter, sent when pgx connects
-	u.RawQuery = q.Encode()
-	return u.String()
-}
+// freshPostgres returns a DSN of an empty schema of its own (pgtest.Schema).
+func freshPostgres(t *testing.T) string { return pgtest.Schema(t) }
 
 // openDB opens the store at dsn and closes it when the test ends.
 func openDB(t *testing.T, dsn string) *store.DB {

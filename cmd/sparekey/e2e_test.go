@@ -15,6 +15,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"sparekey/internal/pgtest"
 )
 
 // syncBuffer collects the server's output safely while it runs.
@@ -246,8 +248,15 @@ func quote(s string) string {
 // a code that opens unit-101-front; the link expires after 30 minutes and a
 // new request gives a new working link; Ben's code opens unit-102-front
 // while it is offline; a phone on no account gets nothing.
-func TestContractStory(t *testing.T) {
-	s := startServer(t)
+func TestContractStory(t *testing.T) { contractStory(t, startServer(t)) }
+
+// TestContractStoryOnPostgres is the same story with --db postgres://.
+func TestContractStoryOnPostgres(t *testing.T) {
+	dsn := pgtest.Schema(t)
+	contractStory(t, startServerOn(t, dsn, "--secret-key", strings.Repeat("ab", 32)))
+}
+
+func contractStory(t *testing.T, s *testServer) {
 
 	s.requestCode("(201) 555-0101")
 	sms := s.waitMessages("+12015550101", "backup_link", 1)

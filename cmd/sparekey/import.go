@@ -28,9 +28,6 @@ func importRoster(ctx context.Context, args []string, getenv func(string) string
 	if len(rest) != 1 {
 		return fmt.Errorf("usage: sparekey import roster --db DB FILE.csv (one file)")
 	}
-	if isPostgres(*db) {
-		return fmt.Errorf("--db: PostgreSQL support is not built yet; use a SQLite file")
-	}
 	f, err := os.Open(rest[0])
 	if err != nil {
 		return err

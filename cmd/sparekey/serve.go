@@ -114,8 +114,8 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (*s
 			return nil, fmt.Errorf("--mqtt: %w", err)
 		}
 	}
-	if isPostgres(c.db) {
-		return nil, fmt.Errorf("--db: PostgreSQL support is not built yet; use a SQLite file")
+	if isPostgres(c.db) && c.secretKey == "" {
+		return nil, fmt.Errorf("--secret-key (or SPAREKEY_SECRET_KEY) is required with a PostgreSQL database: every instance needs the same key")
 	}
 	return c, nil
 }
