@@ -49,6 +49,12 @@ type Config struct {
 	// subscribed after connecting or reconnecting: the moment to ask locks
 	// for their state and retry what failed while the broker was away.
 	OnConnect func()
+	// SessionExpiry keeps the adapter's MQTT session on the broker this long
+	// while it is disconnected: QoS 1 messages that arrive meanwhile (a
+	// keypad use while Sparekey restarts) are delivered when it is back.
+	// Messages are acknowledged only after Handler returned. It needs a
+	// ClientID that stays the same across restarts. 0: a clean session.
+	SessionExpiry time.Duration
 	// CommandTimeout is how long a command waits for the lock to confirm
 	// it. Default 10s.
 	CommandTimeout time.Duration
@@ -68,11 +74,14 @@ type Adapter struct {
 	mu      sync.Mutex
 	devices map[string]*device
 
+	subscribed     chan struct{} // closed after the first subscription
+	subscribedOnce sync.Once
+
 	// qmu guards closing the shards: queue holds it shared while it sends,
 	// stop exclusively while it closes them.
 	qmu    sync.RWMutex
 	closed bool
-	shards []chan sparekey.DeviceEvent
+	shards []chan queued
 	wg     sync.WaitGroup
 	cancel context.CancelFunc
 }
@@ -111,15 +120,15 @@ func New(cfg Config) (*Adapter, error) {
 		cfg.Handler = func(sparekey.DeviceEvent) {}
 	}
 	return &Adapter{cfg: cfg, url: u, log: cfg.Logger.With("mqtt", redactURL(u)), base: cfg.BaseTopic,
-		devices: map[string]*device{}, cancel: func() {}}, nil
+		devices: map[string]*device{}, cancel: func() {}, subscribed: make(chan struct{})}, nil
 }
 
 // Start connects to the broker and keeps reconnecting until Stop. It
-// returns once the first connection is up, or an error when ctx ends
-// first. Call it once.
+// returns once the first connection is up and subscribed, or an error when
+// ctx ends first. Call it once.
 func (a *Adapter) Start(ctx context.Context) error {
 	for range eventShards {
-		ch := make(chan sparekey.DeviceEvent, 1024)
+		ch := make(chan queued, 1024)
 		a.shards = append(a.shards, ch)
 		a.wg.Add(1)
 		go a.deliver(ch)
@@ -129,11 +138,12 @@ func (a *Adapter) Start(ctx context.Context) error {
 	cc := autopaho.ClientConfig{
 		ServerUrls:                    []*url.URL{a.url},
 		KeepAlive:                     20,
-		CleanStartOnInitialConnection: true,
+		CleanStartOnInitialConnection: a.cfg.SessionExpiry == 0,
+		SessionExpiryInterval:         uint32(a.cfg.SessionExpiry / time.Second),
 		ReconnectBackoff:              backoff,
 		ConnectTimeout:                10 * time.Second,
-		OnConnectionUp: func(cm *autopaho.ConnectionManager, _ *paho.Connack) {
-			go a.subscribe(runCtx, cm)
+		OnConnectionUp: func(cm *autopaho.ConnectionManager, ack *paho.Connack) {
+			go a.subscribe(runCtx, cm, ack.SessionPresent)
 		},
 		OnConnectionDown: func() bool {
 			a.log.Warn("lost the MQTT broker; reconnecting")
@@ -141,8 +151,9 @@ func (a *Adapter) Start(ctx context.Context) error {
 		},
 		OnConnectError: func(err error) { a.log.Warn("cannot reach the MQTT broker", "err", err) },
 		ClientConfig: paho.ClientConfig{
-			ClientID:          a.cfg.ClientID,
-			OnPublishReceived: []func(paho.PublishReceived) (bool, error){a.received},
+			ClientID:                   a.cfg.ClientID,
+			OnPublishReceived:          []func(paho.PublishReceived) (bool, error){a.received},
+			EnableManualAcknowledgment: true,
 		},
 	}
 	if a.url.User != nil {
@@ -156,11 +167,13 @@ func (a *Adapter) Start(ctx context.Context) error {
 		return fmt.Errorf("mqtt %s: %w", redactURL(a.url), err)
 	}
 	a.cm.Store(cm)
-	if err := cm.AwaitConnection(ctx); err != nil {
+	select {
+	case <-a.subscribed:
+		return nil
+	case <-ctx.Done():
 		a.Stop()
-		return fmt.Errorf("cannot reach the MQTT broker at %s: %w", redactURL(a.url), err)
+		return fmt.Errorf("cannot reach the MQTT broker at %s: %w", redactURL(a.url), ctx.Err())
 	}
-	return nil
 }
 
 // Start returns a connected adapter: New, then Start.
@@ -239,17 +252,35 @@ func randomSuffix() string {
 }
 
 // subscribe (re)subscribes after every connection, then tells the owner.
-func (a *Adapter) subscribe(ctx context.Context, cm *autopaho.ConnectionManager) {
-	_, err := cm.Subscribe(ctx, &paho.Subscribe{Subscriptions: []paho.SubscribeOptions{
-		{Topic: a.base + "/#", QoS: 1, NoLocal: true},
-	}})
-	if err != nil {
-		if ctx.Err() == nil {
-			a.log.Error("subscribe to Zigbee2MQTT topics failed; retrying on the next connection", "err", err)
+//
+// A broker that kept our session (sessionPresent) still holds the
+// subscription; some brokers refuse to make it again while they resend
+// what they kept, which is then no reason to give up.
+func (a *Adapter) subscribe(ctx context.Context, cm *autopaho.ConnectionManager, sessionPresent bool) {
+	for attempt := 0; ; attempt++ {
+		_, err := cm.Subscribe(ctx, &paho.Subscribe{Subscriptions: []paho.SubscribeOptions{
+			{Topic: a.base + "/#", QoS: 1, NoLocal: true},
+		}})
+		if err == nil || (sessionPresent && ctx.Err() == nil) {
+			if err != nil {
+				a.log.Debug("broker refused to subscribe again; the kept session has the subscription", "err", err)
+			}
+			break
 		}
-		return
+		if ctx.Err() != nil || attempt == 4 {
+			if ctx.Err() == nil {
+				a.log.Error("subscribe to Zigbee2MQTT topics failed; retrying on the next connection", "err", err)
+			}
+			return
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(time.Second):
+		}
 	}
 	a.log.Info("connected to the MQTT broker", "topics", a.base+"/#")
+	a.subscribedOnce.Do(func() { close(a.subscribed) })
 	if a.cfg.OnConnect != nil {
 		a.cfg.OnConnect()
 	}
@@ -263,15 +294,24 @@ func (a *Adapter) received(pr paho.PublishReceived) (bool, error) {
 			a.log.Error("panic handling an MQTT message; dropped", "topic", pr.Packet.Topic, "panic", r)
 		}
 	}()
-	a.handle(pr.Packet.Topic, pr.Packet.Payload)
+	name, events := a.handle(pr.Packet.Topic, pr.Packet.Payload)
+	ack := func() {
+		if err := pr.Client.Ack(pr.Packet); err != nil {
+			a.log.Debug("MQTT ack not sent; the broker will deliver the message again", "topic", pr.Packet.Topic, "err", err)
+		}
+	}
+	if len(events) == 0 || !a.queue(name, events, ack) {
+		ack()
+	}
 	return true, nil
 }
 
-// handle processes one message from the broker.
-func (a *Adapter) handle(topic string, payload []byte) {
+// handle processes one message from the broker and returns the events it
+// means for the named device.
+func (a *Adapter) handle(topic string, payload []byte) (string, []sparekey.DeviceEvent) {
 	rest, ok := strings.CutPrefix(topic, a.base+"/")
 	if !ok || rest == "" {
-		return
+		return "", nil
 	}
 	now := a.cfg.Clock.Now()
 	switch {
@@ -279,17 +319,17 @@ func (a *Adapter) handle(topic string, payload []byte) {
 		if name := failedDevice(payload); name != "" {
 			a.failWaiters(name, sparekey.Errorf(sparekey.ELOCKFAILED, "Zigbee2MQTT could not send the command to lock %s", name))
 		}
-		return
+		return "", nil
 	case strings.HasPrefix(rest, "bridge/"):
-		return
+		return "", nil
 	case strings.HasSuffix(rest, "/set") || strings.HasSuffix(rest, "/get"):
-		return // commands, ours or another client's
+		return "", nil // commands, ours or another client's
 	case strings.HasSuffix(rest, "/availability"):
 		name := strings.TrimSuffix(rest, "/availability")
 		online, err := ParseAvailability(payload)
 		if err != nil {
 			a.log.Warn("bad availability message dropped", "device", name, "err", err)
-			return
+			return "", nil
 		}
 		a.mu.Lock()
 		d := a.device(name)
@@ -298,14 +338,16 @@ func (a *Adapter) handle(topic string, payload []byte) {
 			d.failWaiters(sparekey.Errorf(sparekey.ELOCKOFFLINE, "lock %s went offline", name))
 		}
 		a.mu.Unlock()
-		a.queue(name, events)
-		return
+		return name, events
 	}
 	name := rest
 	r, err := ParseReport(payload)
 	if err != nil {
 		a.log.Warn("bad lock message dropped", "device", name, "err", err, "bytes", len(payload))
-		return
+		return "", nil
+	}
+	if r.LastSeen != nil && r.LastSeen.Before(now) && now.Sub(*r.LastSeen) < 24*time.Hour {
+		now = *r.LastSeen // when Zigbee2MQTT heard it, e.g. a message queued while we were away
 	}
 	a.mu.Lock()
 	d := a.device(name)
@@ -317,7 +359,7 @@ func (a *Adapter) handle(topic string, payload []byte) {
 		}
 	}
 	a.mu.Unlock()
-	a.queue(name, events)
+	return name, events
 }
 
 // device returns the device's record, creating it. a.mu must be held.
@@ -330,28 +372,43 @@ func (a *Adapter) device(name string) *device {
 	return d
 }
 
-func (a *Adapter) queue(name string, events []sparekey.DeviceEvent) {
-	if len(events) == 0 {
-		return
-	}
+// queued is an event waiting for the handler; ack, on the last event of a
+// message, acknowledges the message to the broker once handled.
+type queued struct {
+	event sparekey.DeviceEvent
+	ack   func()
+}
+
+// queue hands the events to the device's delivery goroutine; ack runs after
+// the handler has seen the last of them. It reports false, having queued
+// nothing, when the adapter is stopping.
+func (a *Adapter) queue(name string, events []sparekey.DeviceEvent, ack func()) bool {
 	h := fnv.New32a()
 	h.Write([]byte(name))
 	ch := a.shards[h.Sum32()%eventShards]
 	a.qmu.RLock()
 	defer a.qmu.RUnlock()
 	if a.closed {
-		a.log.Warn("adapter stopped; lock events dropped", "device", name, "events", len(events))
-		return
+		a.log.Warn("adapter stopped; lock events left for the broker to deliver again", "device", name, "events", len(events))
+		return false
 	}
-	for _, e := range events {
-		ch <- e // a full shard holds the MQTT reader back: backpressure, not loss
+	for i, e := range events {
+		q := queued{event: e}
+		if i == len(events)-1 {
+			q.ack = ack
+		}
+		ch <- q // a full shard holds the MQTT reader back: backpressure, not loss
 	}
+	return true
 }
 
-func (a *Adapter) deliver(ch chan sparekey.DeviceEvent) {
+func (a *Adapter) deliver(ch chan queued) {
 	defer a.wg.Done()
-	for e := range ch {
-		a.handleOne(e)
+	for q := range ch {
+		a.handleOne(q.event)
+		if q.ack != nil {
+			q.ack()
+		}
 	}
 }
 

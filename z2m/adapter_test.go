@@ -233,3 +233,46 @@ func TestJamOfflineAndUnanswered(t *testing.T) {
 		t.Logf("unknown device answered %v after %s", err, time.Since(start).Round(time.Millisecond))
 	})
 }
+
+// TestEventsWhileAwayAreDelivered: with a session that outlives the
+// connection, a keypad use reported while Sparekey is down (QoS 1) is
+// handed over when it comes back, stamped with Zigbee2MQTT's last_seen.
+func TestEventsWhileAwayAreDelivered(t *testing.T) {
+	eachBroker(t, func(t *testing.T, broker, base string) {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		id := "sparekey-test-" + randomHex()
+		cfg := z2m.Config{Broker: broker, BaseTopic: base, ClientID: id, SessionExpiry: time.Minute}
+		first, err := z2m.Start(ctx, cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		first.Stop()
+
+		u, _ := z2m.BrokerURL(broker)
+		z, err := autopaho.NewConnection(ctx, autopaho.ClientConfig{ServerUrls: []*url.URL{u}, KeepAlive: 10,
+			CleanStartOnInitialConnection: true, ClientConfig: paho.ClientConfig{ClientID: "z2m-" + randomHex()}})
+		if err != nil || z.AwaitConnection(ctx) != nil {
+			t.Fatalf("connect: %v", err)
+		}
+		defer z.Disconnect(context.Background())
+		at := time.Now().Add(-2 * time.Minute).UTC().Truncate(time.Millisecond)
+		payload := `{"action":"unlock","action_source":0,"action_source_name":"keypad","action_user":3,"battery":80,"last_seen":"` +
+			at.Format(time.RFC3339Nano) + `","lock_state":"unlocked","state":"UNLOCK"}`
+		if _, err := z.Publish(ctx, &paho.Publish{Topic: base + "/front", QoS: 1, Payload: []byte(payload)}); err != nil {
+			t.Fatal(err)
+		}
+
+		got := &events{}
+		cfg.Handler = got.add
+		second, err := z2m.Start(ctx, cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer second.Stop()
+		ev := got.wait(t, "front", sparekey.EventKeypadUnlock)
+		if ev.Slot != 3 || !ev.At.Equal(at) {
+			t.Fatalf("event from while away = %+v, want slot 3 at %v", ev, at)
+		}
+	})
+}

@@ -7,6 +7,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // MaxPayload is the largest message the adapter reads. A lock's state is a
@@ -27,6 +28,9 @@ type Report struct {
 	ActionUser   *int   // the slot an action names
 	Battery      *int   // percent
 	Users        map[int]User
+	// LastSeen is when Zigbee2MQTT last heard from the device, with its
+	// advanced.last_seen option (ISO 8601 or epoch milliseconds).
+	LastSeen *time.Time
 }
 
 // User is one slot of a lock's users map, as /get pin_code reports it.
@@ -58,6 +62,16 @@ func ParseReport(payload []byte) (*Report, error) {
 		ActionSource: strings.ToLower(text(fields["action_source_name"])),
 		ActionUser:   integer(fields["action_user"]),
 		Battery:      integer(fields["battery"]),
+	}
+	if raw, ok := fields["last_seen"]; ok {
+		var ms float64
+		if t, err := time.Parse(time.RFC3339Nano, text(raw)); err == nil {
+			t = t.UTC()
+			r.LastSeen = &t
+		} else if json.Unmarshal(raw, &ms) == nil && ms > 0 && ms < 1e15 {
+			t := time.UnixMilli(int64(ms)).UTC()
+			r.LastSeen = &t
+		}
 	}
 	if r.Battery != nil && (*r.Battery < 0 || *r.Battery > 100) {
 		r.Battery = nil

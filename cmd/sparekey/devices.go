@@ -30,7 +30,11 @@ type devices struct {
 func newDevices(c *serveConfig, db sparekey.Store, clock sparekey.Clock, log *slog.Logger, handle func(sparekey.DeviceEvent), connected func()) (*devices, error) {
 	d := &devices{db: db, log: log}
 	broker := c.mqtt
+	// An external broker keeps our session for an hour: lock events sent
+	// while Sparekey restarts wait there. The demo's broker starts empty.
+	expiry := time.Hour
 	if c.demo && c.mqtt == "" {
+		expiry = 0
 		b, err := sim.StartBroker("127.0.0.1:0", log)
 		if err != nil {
 			return nil, err
@@ -39,8 +43,8 @@ func newDevices(c *serveConfig, db sparekey.Store, clock sparekey.Clock, log *sl
 		d.fleet = sim.New(clock)
 		broker = b.URL()
 	}
-	a, err := z2m.New(z2m.Config{Broker: broker, BaseTopic: c.mqttTopic, Handler: handle, OnConnect: connected,
-		Clock: clock, Logger: log})
+	a, err := z2m.New(z2m.Config{Broker: broker, BaseTopic: c.mqttTopic, ClientID: c.mqttClientID, SessionExpiry: expiry,
+		Handler: handle, OnConnect: connected, Clock: clock, Logger: log})
 	if err != nil {
 		d.close()
 		return nil, fmt.Errorf("--mqtt: %w", err)

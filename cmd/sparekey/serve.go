@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"os"
 	"strings"
 	"time"
 
@@ -27,7 +28,7 @@ import (
 
 type serveConfig struct {
 	addr, db, baseURL, adminToken, mqtt   string
-	mqttTopic                             string
+	mqttTopic, mqttClientID               string
 	demo                                  bool
 	ipLimit, poolSize                     int
 	smtp, smtpFrom                        string
@@ -48,6 +49,7 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (*s
 	fs.StringVar(&c.adminToken, "admin-token", "", "bearer token with full staff rights on the API (demo: a random one is printed)")
 	fs.StringVar(&c.mqtt, "mqtt", "", "MQTT broker URL for real Zigbee2MQTT locks, e.g. mqtt://user:pass@broker:1883")
 	fs.StringVar(&c.mqttTopic, "mqtt-topic", "zigbee2mqtt", "Zigbee2MQTT's base topic")
+	fs.StringVar(&c.mqttClientID, "mqtt-client-id", "", "MQTT client ID, the same across restarts so lock events sent while Sparekey is down are kept for it (default sparekey-<host>-<port>)")
 	fs.IntVar(&c.ipLimit, "ip-limit", 10, "Get Code requests a minute from one IP (0 turns it off)")
 	fs.IntVar(&c.poolSize, "pool-size", 3, "backup codes kept programmed on every lock")
 	fs.StringVar(&c.smtp, "smtp", "", "SMTP server for email, smtp://user:pass@host:587 or smtps://host:465")
@@ -102,6 +104,9 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (*s
 	}
 	if c.baseURL == "" {
 		c.baseURL = "http://" + c.addr
+	}
+	if c.mqttClientID == "" {
+		c.mqttClientID = defaultClientID(c.addr)
 	}
 	if c.baseURL, err = checkBaseURL(c.baseURL); err != nil {
 		return nil, err
@@ -369,6 +374,20 @@ func restoreDevClock(ctx context.Context, db sparekey.Store) (*sparekey.OffsetCl
 		return nil
 	})
 	return clock, err
+}
+
+// defaultClientID names this instance on the broker: stable across
+// restarts, different for two instances on one host.
+func defaultClientID(addr string) string {
+	host, _ := os.Hostname()
+	_, port, _ := net.SplitHostPort(addr)
+	id := "sparekey-" + host + "-" + port
+	return strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' {
+			return r
+		}
+		return '-'
+	}, id)
 }
 
 // errNoSimulator answers the dev lock endpoints when --mqtt replaced the
