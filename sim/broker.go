@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"net"
@@ -28,7 +29,8 @@ func StartBroker(addr string, log *slog.Logger) (*Broker, error) {
 	if err != nil {
 		return nil, fmt.Errorf("embedded MQTT broker: %w", err)
 	}
-	srv := mqtt.New(&mqtt.Options{Logger: log.With("component", "mqtt-broker"), InlineClient: false})
+	quiet := slog.New(warnOnly{log.Handler()}).With("component", "mqtt-broker")
+	srv := mqtt.New(&mqtt.Options{Logger: quiet, InlineClient: false})
 	if err := srv.AddHook(new(auth.AllowHook), nil); err != nil {
 		ln.Close()
 		return nil, err
@@ -52,3 +54,17 @@ func (b *Broker) URL() string { return "mqtt://" + b.addr }
 
 // Close disconnects every client and stops listening.
 func (b *Broker) Close() error { return b.srv.Close() }
+
+// warnOnly passes on the broker's warnings and errors; its info lines
+// (every client connecting) would drown the server's own.
+type warnOnly struct{ slog.Handler }
+
+func (h warnOnly) Enabled(ctx context.Context, l slog.Level) bool {
+	return l >= slog.LevelWarn && h.Handler.Enabled(ctx, l)
+}
+
+func (h warnOnly) WithAttrs(attrs []slog.Attr) slog.Handler {
+	return warnOnly{h.Handler.WithAttrs(attrs)}
+}
+
+func (h warnOnly) WithGroup(name string) slog.Handler { return warnOnly{h.Handler.WithGroup(name)} }

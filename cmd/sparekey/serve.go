@@ -257,7 +257,11 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
-	printBanner(stdout, c, ln.Addr().String())
+	broker := ""
+	if devs != nil && devs.broker != nil {
+		broker = devs.broker.URL()
+	}
+	printBanner(stdout, c, ln.Addr().String(), broker)
 
 	select {
 	case err := <-errc:
@@ -321,7 +325,7 @@ func transportsFor(c *serveConfig) (map[sparekey.Channel]notify.Transport, error
 	return t, nil
 }
 
-func printBanner(w io.Writer, c *serveConfig, addr string) {
+func printBanner(w io.Writer, c *serveConfig, addr, broker string) {
 	fmt.Fprintf(w, "Sparekey is listening on http://%s (links use %s)\n", addr, c.baseURL)
 	if !c.demo {
 		return
@@ -332,10 +336,11 @@ Demo mode: Maple Court Apartments, units 101-103, simulated locks, dev outbox.
   Locked-out wizard:  %[1]s/support/locked-out
   Dev outbox:         %[1]s/dev/outbox
   Admin token:        %[2]s
+  Locks' MQTT:        %[3]s
 Try it:
   curl -s -X POST %[1]s/api/v1/backup-code-requests -d '{"contact":"(201) 555-0101"}'
   curl -s '%[1]s/api/v1/dev/outbox?to=%%2B12015550101'
-`, base, shownToken(c))
+`, base, shownToken(c), brokerLine(c, broker))
 }
 
 // devClockSetting is the meta setting that keeps the dev clock's offset,
@@ -346,6 +351,14 @@ func saveDevClock(ctx context.Context, db sparekey.Store, clock *sparekey.Offset
 	return db.Tx(ctx, func(tx sparekey.Tx) error {
 		return tx.SetMeta(ctx, devClockSetting, clock.Offset().String())
 	})
+}
+
+// brokerLine says where the demo's locks talk, so one can watch them.
+func brokerLine(c *serveConfig, broker string) string {
+	if broker == "" {
+		return c.mqtt + " (real locks, " + c.mqttTopic + "/#)"
+	}
+	return broker + " (embedded; watch with: mosquitto_sub -L '" + broker + "/" + c.mqttTopic + "/#' -v)"
 }
 
 func shownToken(c *serveConfig) string {
