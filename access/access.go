@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"sparekey"
@@ -47,6 +48,7 @@ type Service struct {
 	loop *loop.Loop
 
 	lastPoolCheck time.Time // the loop's goroutine only (RunOnce is not concurrent)
+	unknown       sync.Map  // device names of events from no known lock, logged once
 }
 
 // New returns a Service with defaults filled in.

@@ -67,7 +67,10 @@ func (s *Service) HandleEvent(ctx context.Context, ev sparekey.DeviceEvent) erro
 		return tx.RecordAudit(ctx, audit)
 	})
 	if sparekey.ErrorCode(err) == sparekey.ENOTFOUND {
-		s.log.Warn("event from unknown lock dropped", "device", ev.Device, "kind", ev.Kind)
+		// A broker also carries lights and sensors: say so once a device.
+		if _, seen := s.unknown.LoadOrStore(ev.Device, true); !seen {
+			s.log.Warn("events from a device that is no lock in Sparekey are ignored", "device", ev.Device, "kind", ev.Kind)
+		}
 		return nil
 	}
 	if err != nil {
