@@ -18,6 +18,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"log/slog"
+	"maps"
 	"net/url"
 	"strings"
 	"sync"
@@ -351,9 +352,13 @@ func (a *Adapter) handle(topic string, payload []byte) (string, []sparekey.Devic
 	}
 	a.mu.Lock()
 	d := a.device(name)
+	var before map[int]User // Zigbee2MQTT's users cache before this message
+	if len(d.waiters) > 0 {
+		before = maps.Clone(d.users)
+	}
 	events := d.report(name, r, now)
 	for w := range d.waiters {
-		if done, err := w.match(r); done {
+		if done, err := w.match(r, before); done {
 			w.finish(err)
 			delete(d.waiters, w)
 		}
@@ -423,7 +428,9 @@ func (a *Adapter) handleOne(e sparekey.DeviceEvent) {
 
 // waiter is a command waiting for the lock's report that confirms it.
 type waiter struct {
-	match func(*Report) (done bool, err error)
+	// match decides on a report; before is the lock's users cache as the
+	// previous message left it.
+	match func(r *Report, before map[int]User) (done bool, err error)
 	done  chan error
 }
 
@@ -450,28 +457,54 @@ func (a *Adapter) failWaiters(name string, err error) {
 }
 
 // SetPIN programs code into the 0-based slot and returns once the lock
-// reported it: a pin_code_added/changed event for the slot, or the slot's
-// users entry enabled (with the same code when the lock exposes PINs).
+// confirmed it. Zigbee2MQTT repeats its cached state in every message, so
+// a stale "enabled" for the slot proves nothing; what counts is, in order:
+// a pin_code_added/changed event for the slot, the slot's exposed PIN equal
+// to code, or the slot's status turning enabled from something else. On a
+// lock that offers neither events nor PINs, a slot that is already enabled
+// is cleared first, so the status can turn.
 func (a *Adapter) SetPIN(ctx context.Context, name string, slot int, code string) error {
+	a.mu.Lock()
+	d := a.device(name)
+	clearFirst := !d.exposesPIN && !d.programEvents && d.users[slot].Status == "enabled"
+	a.mu.Unlock()
+	if clearFirst {
+		if err := a.ClearPIN(ctx, name, slot); err != nil {
+			return err
+		}
+	}
 	set := map[string]any{"pin_code": map[string]any{"user": slot, "user_type": "unrestricted", "user_enabled": true, "pin_code": code}}
-	return a.command(ctx, name, "program slot "+fmt.Sprint(slot)+" of", set, slot, func(r *Report) (bool, error) {
+	return a.command(ctx, name, "program slot "+fmt.Sprint(slot)+" of", set, slot, func(r *Report, before map[int]User) (bool, error) {
 		if r.ActionUser != nil && *r.ActionUser == slot && (r.Action == "pin_code_added" || r.Action == "pin_code_changed") {
 			return true, nil
 		}
 		u, ok := r.Users[slot]
-		return ok && u.Status == "enabled" && (u.PIN == nil || *u.PIN == code), nil
+		switch {
+		case !ok || u.Status != "enabled":
+			return false, nil
+		case u.PIN != nil:
+			return *u.PIN == code, nil
+		}
+		prev, known := before[slot]
+		return known && prev.Status != "enabled", nil
 	})
 }
 
-// ClearPIN empties the slot and returns once the lock reported it.
+// ClearPIN empties the slot and returns once the lock confirmed it: a
+// pin_code_deleted event for the slot, or the slot's status turning
+// available from something else (an exposed PIN gone counts too).
 func (a *Adapter) ClearPIN(ctx context.Context, name string, slot int) error {
 	clear := map[string]any{"pin_code": map[string]any{"user": slot, "pin_code": nil}}
-	return a.command(ctx, name, "clear slot "+fmt.Sprint(slot)+" of", clear, slot, func(r *Report) (bool, error) {
+	return a.command(ctx, name, "clear slot "+fmt.Sprint(slot)+" of", clear, slot, func(r *Report, before map[int]User) (bool, error) {
 		if r.ActionUser != nil && *r.ActionUser == slot && r.Action == "pin_code_deleted" {
 			return true, nil
 		}
 		u, ok := r.Users[slot]
-		return ok && u.Status == "available", nil
+		if !ok || u.Status != "available" {
+			return false, nil
+		}
+		prev, known := before[slot]
+		return known && (prev.Status != "available" || (prev.PIN != nil && *prev.PIN != "")), nil
 	})
 }
 
@@ -487,7 +520,7 @@ func (a *Adapter) Unlock(ctx context.Context, name string) error {
 }
 
 func (a *Adapter) bolt(ctx context.Context, name, state, want string) error {
-	return a.command(ctx, name, strings.ToLower(state), map[string]any{"state": state}, -1, func(r *Report) (bool, error) {
+	return a.command(ctx, name, strings.ToLower(state), map[string]any{"state": state}, -1, func(r *Report, _ map[int]User) (bool, error) {
 		switch {
 		case r.LockState == want || (r.LockState == "" && r.State == state):
 			return true, nil
@@ -506,7 +539,7 @@ func (a *Adapter) Refresh(ctx context.Context, name string) error {
 
 // command publishes payload to the device's /set topic (and, for a slot, a
 // /get of it) and waits for a report that match accepts.
-func (a *Adapter) command(ctx context.Context, name, what string, payload map[string]any, slot int, match func(*Report) (bool, error)) error {
+func (a *Adapter) command(ctx context.Context, name, what string, payload map[string]any, slot int, match func(*Report, map[int]User) (bool, error)) error {
 	if err := checkName(name); err != nil {
 		return err
 	}

@@ -1,6 +1,7 @@
 package z2m
 
 import (
+	"strings"
 	"time"
 
 	"sparekey"
@@ -20,11 +21,18 @@ type device struct {
 	availKnown bool
 	online     bool
 
+	// users is Zigbee2MQTT's cached users map as its messages show it.
+	users         map[int]User
+	exposesPIN    bool // users entries carry the PIN (device option expose_pin)
+	programEvents bool // the lock reports pin_code_added/deleted events
+
 	commanding int // lock and unlock commands waiting for the lock's answer
 	waiters    map[*waiter]struct{}
 }
 
-func newDevice() *device { return &device{battery: -1, waiters: map[*waiter]struct{}{}} }
+func newDevice() *device {
+	return &device{battery: -1, users: map[int]User{}, waiters: map[*waiter]struct{}{}}
+}
 
 // state is the lock's state in Sparekey's terms.
 func (d *device) state() sparekey.LockState {
@@ -78,6 +86,15 @@ func (d *device) report(name string, r *Report, now time.Time) []sparekey.Device
 		d.battery = *r.Battery
 	}
 	d.alarm = r.Alarm
+	for slot, u := range r.Users {
+		d.users[slot] = u
+		if u.PIN != nil && *u.PIN != "" {
+			d.exposesPIN = true
+		}
+	}
+	if strings.HasPrefix(r.Action, "pin_code_") {
+		d.programEvents = true
+	}
 	lockChanged := d.lockState != prevLock
 	doorChanged := d.doorState != prevDoor
 	alarmNew := r.Alarm != "" && r.Alarm != prevAlarm
