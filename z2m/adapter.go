@@ -75,6 +75,12 @@ type Adapter struct {
 	mu      sync.Mutex
 	devices map[string]*device
 
+	// conn ends when the current connection drops, and with it every
+	// publish waiting for the broker's ack on it.
+	connMu     sync.Mutex
+	conn       context.Context
+	connCancel context.CancelFunc
+
 	subscribed     chan struct{} // closed after the first subscription
 	subscribedOnce sync.Once
 
@@ -144,9 +150,17 @@ func (a *Adapter) Start(ctx context.Context) error {
 		ReconnectBackoff:              backoff,
 		ConnectTimeout:                10 * time.Second,
 		OnConnectionUp: func(cm *autopaho.ConnectionManager, ack *paho.Connack) {
+			a.connMu.Lock()
+			a.conn, a.connCancel = context.WithCancel(runCtx)
+			a.connMu.Unlock()
 			go a.subscribe(runCtx, cm, ack.SessionPresent)
 		},
 		OnConnectionDown: func() bool {
+			a.connMu.Lock()
+			if a.connCancel != nil {
+				a.connCancel()
+			}
+			a.connMu.Unlock()
 			a.log.Warn("lost the MQTT broker; reconnecting")
 			return true
 		},
@@ -586,6 +600,9 @@ func (a *Adapter) command(ctx context.Context, name, what string, payload map[st
 	}
 }
 
+// publishTimeout bounds the wait for the broker to take a command.
+const publishTimeout = 5 * time.Second
+
 // publish sends a command to <base>/<device>/<verb>.
 func (a *Adapter) publish(ctx context.Context, name, verb string, payload map[string]any) error {
 	body, err := json.Marshal(payload)
@@ -596,7 +613,17 @@ func (a *Adapter) publish(ctx context.Context, name, verb string, payload map[st
 	if cm == nil {
 		return sparekey.Errorf(sparekey.ELOCKOFFLINE, "lock %s cannot be reached: not connected to the MQTT broker yet", name)
 	}
-	_, err = cm.Publish(ctx, &paho.Publish{Topic: a.base + "/" + name + "/" + verb, QoS: 1, Payload: body})
+	// A connection that drops while the broker's ack is due leaves paho
+	// waiting for an ack that cannot come: stop waiting when it drops.
+	pubCtx, cancel := context.WithTimeout(ctx, publishTimeout)
+	defer cancel()
+	a.connMu.Lock()
+	conn := a.conn
+	a.connMu.Unlock()
+	if conn != nil {
+		defer context.AfterFunc(conn, cancel)()
+	}
+	_, err = cm.Publish(pubCtx, &paho.Publish{Topic: a.base + "/" + name + "/" + verb, QoS: 1, Payload: body})
 	if err != nil {
 		if ctx.Err() != nil {
 			return ctx.Err()

@@ -97,7 +97,10 @@ func (d *device) report(name string, r *Report, now time.Time) []sparekey.Device
 	}
 	lockChanged := d.lockState != prevLock
 	doorChanged := d.doorState != prevDoor
-	alarmNew := r.Alarm != "" && r.Alarm != prevAlarm
+	// The first message after start-up repeats Zigbee2MQTT's cache: its
+	// alarm is a baseline, not news (a reset would otherwise reprogram every
+	// slot at each restart).
+	alarmNew := !first && r.Alarm != "" && r.Alarm != prevAlarm
 
 	var out []sparekey.DeviceEvent
 	add := func(kind sparekey.DeviceEventKind, source string) *sparekey.DeviceEvent {
@@ -118,6 +121,14 @@ func (d *device) report(name string, r *Report, now time.Time) []sparekey.Device
 	_, locks := lockActions[r.Action]
 	_, unlocks := unlockActions[r.Action]
 	moved := (locks || unlocks) && !jam
+	// Locks often send the operation event before the attribute report, so
+	// the event's message still has the old lock_state: the action tells
+	// where the bolt is, and the report that follows is then no news.
+	if moved && unlocks && d.lockState != "unlocked" {
+		d.lockState, lockChanged = "unlocked", true
+	} else if moved && locks && d.lockState != "locked" {
+		d.lockState, lockChanged = "locked", true
+	}
 
 	cleared := false
 	if first {
@@ -155,10 +166,7 @@ func (d *device) report(name string, r *Report, now time.Time) []sparekey.Device
 		if source == "" {
 			source = "keypad"
 		}
-		e := add(sparekey.EventWrongCode, source)
-		if r.ActionUser != nil {
-			e.Slot = *r.ActionUser
-		}
+		add(sparekey.EventWrongCode, source) // action_user is meaningless for a code no slot holds
 	case !first && !jam && !d.jammed && !cleared && lockChanged:
 		// The bolt moved with no event saying how: a thumb turn on a lock
 		// that only reports its attribute, or a state read after a gap.
