@@ -355,6 +355,12 @@ type Tx interface {
 	Meta(ctx context.Context, name string) (string, error)
 	SetMeta(ctx context.Context, name, value string) error
 
+	// Heartbeat records that instance id is alive at now.
+	Heartbeat(ctx context.Context, id string, now time.Time) error
+	// Instances lists the instances heard from since since, sorted.
+	Instances(ctx context.Context, since time.Time) ([]string, error)
+	RemoveInstance(ctx context.Context, id string) error
+
 	RecordAudit(ctx context.Context, e *AuditEvent) error
 	AuditEvents(ctx context.Context, limit int) ([]*AuditEvent, error)
 	RecordLockEvent(ctx context.Context, e *LockEvent) error

@@ -1,0 +1,168 @@
+// Package cluster lets several Sparekey instances on one database share
+// the locks: each instance heartbeats into the database, and every lock has
+// exactly one owner among the instances alive, chosen by rendezvous hashing
+// so that all instances agree without talking to each other and a member
+// joining or leaving moves only its share of the locks.
+//
+// The owner of a lock is the instance that records its reports and
+// programs its codes. Any instance may still send it a command (a remote
+// unlock): every instance sees every report, so it sees the confirmation.
+package cluster
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"hash/fnv"
+	"log/slog"
+	"os"
+	"slices"
+	"sync"
+	"time"
+
+	"sparekey"
+	"sparekey/loop"
+)
+
+// Config configures a Member.
+type Config struct {
+	Store sparekey.Store
+	// ID names this instance; default the host name and a random suffix.
+	ID string
+	// TTL is how long an instance counts as alive after its last
+	// heartbeat. It heartbeats every TTL/3. Default 15s.
+	TTL time.Duration
+	// OnChange is called, on the member's goroutine, after the set of live
+	// instances changed (so the locks this one owns did too).
+	OnChange func()
+	Logger   *slog.Logger
+}
+
+// Member is this instance's membership. Liveness runs on the wall clock,
+// whatever clock the rest of the server (a demo's test clock) uses.
+type Member struct {
+	cfg  Config
+	log  *slog.Logger
+	loop *loop.Loop
+
+	mu      sync.RWMutex
+	members []string // live instances, sorted; always holds this one
+}
+
+// New returns a member that owns every lock until Start has heard from the
+// database.
+func New(cfg Config) *Member {
+	if cfg.ID == "" {
+		host, _ := os.Hostname()
+		b := make([]byte, 4)
+		_, _ = rand.Read(b)
+		cfg.ID = host + "-" + hex.EncodeToString(b)
+	}
+	if cfg.TTL <= 0 {
+		cfg.TTL = 15 * time.Second
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	m := &Member{cfg: cfg, log: cfg.Logger, members: []string{cfg.ID}}
+	m.loop = loop.New(cfg.TTL/3, func(ctx context.Context) (bool, error) { return false, m.beat(ctx) },
+		func(err error) { m.log.Error("instance heartbeat failed", "err", err) })
+	return m
+}
+
+// ID is this instance's name.
+func (m *Member) ID() string { return m.cfg.ID }
+
+// Start records the first heartbeat and reads the live instances, then
+// keeps heartbeating until Stop.
+func (m *Member) Start(ctx context.Context) error {
+	if err := m.beat(ctx); err != nil {
+		return err
+	}
+	m.loop.Start(context.WithoutCancel(ctx))
+	return nil
+}
+
+// Stop ends the heartbeat and removes this instance from the list, so the
+// others take over its locks at once rather than after the TTL.
+func (m *Member) Stop() {
+	m.loop.Stop()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	err := m.cfg.Store.Tx(ctx, func(tx sparekey.Tx) error { return tx.RemoveInstance(ctx, m.cfg.ID) })
+	if err != nil {
+		m.log.Warn("could not sign off; the other instances take over after the TTL", "err", err)
+	}
+}
+
+// beat records this instance alive and refreshes the list of live ones.
+func (m *Member) beat(ctx context.Context) error {
+	now := time.Now()
+	var live []string
+	err := m.cfg.Store.Tx(ctx, func(tx sparekey.Tx) error {
+		if err := tx.Heartbeat(ctx, m.cfg.ID, now); err != nil {
+			return err
+		}
+		var err error
+		live, err = tx.Instances(ctx, now.Add(-m.cfg.TTL))
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	if !slices.Contains(live, m.cfg.ID) {
+		live = append(live, m.cfg.ID)
+		slices.Sort(live)
+	}
+	m.mu.Lock()
+	changed := !slices.Equal(live, m.members)
+	m.members = live
+	m.mu.Unlock()
+	if changed {
+		m.log.Info("instances sharing the locks", "instances", live, "self", m.cfg.ID)
+		if m.cfg.OnChange != nil {
+			m.cfg.OnChange()
+		}
+	}
+	return nil
+}
+
+// Members returns the live instances, sorted.
+func (m *Member) Members() []string {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	return slices.Clone(m.members)
+}
+
+// Owns reports whether this instance owns the lock: the live instance with
+// the highest hash of (instance, device).
+func (m *Member) Owns(device string) bool {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	return Owner(m.members, device) == m.cfg.ID
+}
+
+// Owner is the owner of device among members, "" when there are none.
+func Owner(members []string, device string) string {
+	var best string
+	var bestScore uint64
+	for _, id := range members {
+		h := fnv.New64a()
+		h.Write([]byte(id))
+		h.Write([]byte{0})
+		h.Write([]byte(device))
+		if s := mix(h.Sum64()); best == "" || s > bestScore {
+			best, bestScore = id, s
+		}
+	}
+	return best
+}
+
+// mix spreads FNV's weak high bits (a finalizer from SplitMix64).
+func mix(x uint64) uint64 {
+	x ^= x >> 30
+	x *= 0xbf58476d1ce4e5b9
+	x ^= x >> 27
+	x *= 0x94d049bb133111eb
+	return x ^ x>>31
+}

@@ -1,0 +1,114 @@
+package cluster_test
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"sparekey/cluster"
+	"sparekey/internal/pgtest"
+	"sparekey/secret"
+	"sparekey/store"
+)
+
+func TestOwnerSpreadsAndMovesLittle(t *testing.T) {
+	devices := make([]string, 3000)
+	for i := range devices {
+		devices[i] = fmt.Sprintf("unit-%04d-front", i)
+	}
+	two := []string{"a", "b"}
+	three := []string{"a", "b", "c"}
+	count := map[string]int{}
+	moved := 0
+	for _, d := range devices {
+		o2, o3 := cluster.Owner(two, d), cluster.Owner(three, d)
+		count[o3]++
+		if o2 != o3 && o3 != "c" {
+			moved++ // a lock moved between a and b when c joined: never should
+		}
+	}
+	if moved != 0 {
+		t.Errorf("%d locks moved between the old members when a third joined", moved)
+	}
+	for _, id := range three {
+		if count[id] < 800 || count[id] > 1200 {
+			t.Errorf("%s owns %d of 3000 locks; want about 1000 each: %v", id, count[id], count)
+		}
+	}
+	if cluster.Owner(nil, "x") != "" {
+		t.Error("no members, yet an owner")
+	}
+}
+
+// TestMembersShareTheLocks: two members on one database agree on every
+// lock's owner; when one stops, the other owns everything at once.
+func TestMembersShareTheLocks(t *testing.T) {
+	dsns := map[string]func(t *testing.T) string{
+		"sqlite":   func(t *testing.T) string { return filepath.Join(t.TempDir(), "sparekey.db") },
+		"postgres": func(t *testing.T) string { return pgtest.Schema(t) },
+	}
+	for name, dsn := range dsns {
+		t.Run(name, func(t *testing.T) {
+			ctx := context.Background()
+			db, err := store.Open(ctx, dsn(t), secret.ForTest())
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { db.Close() })
+			changes := make(chan string, 10)
+			a := cluster.New(cluster.Config{Store: db, ID: "a", TTL: 300 * time.Millisecond, OnChange: func() { changes <- "a" }})
+			b := cluster.New(cluster.Config{Store: db, ID: "b", TTL: 300 * time.Millisecond})
+			if !a.Owns("unit-101-front") || !b.Owns("unit-101-front") {
+				t.Fatal("before Start a member owns every lock")
+			}
+			if err := a.Start(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if err := b.Start(ctx); err != nil {
+				t.Fatal(err)
+			}
+			defer b.Stop()
+			waitFor(t, "a sees b", func() bool { return len(a.Members()) == 2 })
+			ownedByA, ownedByB := 0, 0
+			for i := range 200 {
+				d := fmt.Sprintf("lock-%d", i)
+				if a.Owns(d) == b.Owns(d) {
+					t.Fatalf("%s: a owns it %v, b owns it %v", d, a.Owns(d), b.Owns(d))
+				}
+				if a.Owns(d) {
+					ownedByA++
+				} else {
+					ownedByB++
+				}
+			}
+			if ownedByA < 50 || ownedByB < 50 {
+				t.Fatalf("a owns %d, b %d of 200", ownedByA, ownedByB)
+			}
+			a.Stop()
+			waitFor(t, "b alone", func() bool { return len(b.Members()) == 1 })
+			for i := range 200 {
+				if d := fmt.Sprintf("lock-%d", i); !b.Owns(d) {
+					t.Fatalf("b does not own %s after a stopped", d)
+				}
+			}
+			select {
+			case <-changes:
+			default:
+				t.Error("a's OnChange never ran when b joined")
+			}
+		})
+	}
+}
+
+func waitFor(t *testing.T, what string, ok func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !ok() {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: never happened", what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
