@@ -50,6 +50,10 @@ type DeviceEvent struct {
 	Source  string    // keypad, manual, remote, rfid… when known
 	State   LockState // the lock state after the event, when known
 	Battery int       // percent for battery events; -1 when unknown
+	// Replayed marks an event this instance kept while another instance
+	// owned the lock, handed over when that one died: the dead owner may
+	// have recorded it already.
+	Replayed bool
 }
 
 // KeypadResult is what a (simulated) keypad answers to a code.

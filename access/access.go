@@ -31,6 +31,10 @@ type Config struct {
 	// SyncInterval is how often the reconciler looks for work when nobody
 	// nudges it. Default 2s.
 	SyncInterval time.Duration
+	// Owns says whether this instance programs the lock's codes and
+	// rotates its backup codes, when several instances share the locks
+	// (cluster.Member.Owns). nil: every lock.
+	Owns func(device string) bool
 	// Parallel is how many locks the reconciler programs at once. Default
 	// 16.
 	Parallel int
@@ -80,6 +84,8 @@ func New(cfg Config) *Service {
 }
 
 func (s *Service) now() time.Time { return s.cfg.Clock.Now() }
+
+func (s *Service) owns(device string) bool { return s.cfg.Owns == nil || s.cfg.Owns(device) }
 
 // LockInfo is a lock's live state as staff see it.
 type LockInfo struct {

@@ -24,6 +24,11 @@ func (s *Service) HandleEvent(ctx context.Context, ev sparekey.DeviceEvent) erro
 		if err != nil {
 			return err
 		}
+		if ev.Replayed {
+			if dup, err := recordedAlready(ctx, tx, lock, ev); err != nil || dup {
+				return err
+			}
+		}
 		applyToLock(lock, ev)
 		if err := tx.UpdateLock(ctx, lock); err != nil {
 			return err
@@ -80,6 +85,23 @@ func (s *Service) HandleEvent(ctx context.Context, ev sparekey.DeviceEvent) erro
 		s.Nudge()
 	}
 	return nil
+}
+
+// recordedAlready reports whether a replayed event was recorded by the
+// instance that owned the lock: the same kind and slot within two seconds
+// (each instance stamps a report when it reads it).
+func recordedAlready(ctx context.Context, tx sparekey.Tx, lock *sparekey.Lock, ev sparekey.DeviceEvent) (bool, error) {
+	recent, err := tx.LockEvents(ctx, lock.ID, 50)
+	if err != nil {
+		return false, err
+	}
+	for _, e := range recent {
+		d := e.At.Sub(ev.At)
+		if e.Kind == ev.Kind && e.Slot == ev.Slot && d > -2*time.Second && d < 2*time.Second {
+			return true, nil
+		}
+	}
+	return false, nil
 }
 
 // eventDetail is the lock event's line for staff: how it happened and, for

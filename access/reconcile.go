@@ -33,6 +33,9 @@ func (s *Service) RunOnce(ctx context.Context) (int, error) {
 			if err != nil {
 				return err
 			}
+			if !s.owns(lock.Device) {
+				continue
+			}
 			if err := s.rotate(ctx, tx, lock, sl, "expired"); err != nil {
 				return err
 			}
@@ -130,6 +133,9 @@ func (s *Service) fillPools(ctx context.Context) error {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
+		if !s.owns(lock.Device) {
+			continue
+		}
 		err := s.cfg.Store.Tx(ctx, func(tx sparekey.Tx) error { return s.ProvisionLock(ctx, tx, lock) })
 		if err != nil {
 			s.log.Error("fill backup pool", "lock", lock.Device, "err", err)
@@ -188,6 +194,9 @@ func (s *Service) syncSlot(ctx context.Context, want *sparekey.Slot) (bool, erro
 	})
 	if err != nil {
 		return false, err
+	}
+	if !s.owns(lock.Device) {
+		return false, nil // its owner programs it
 	}
 	var sendErr error
 	if want.Code == "" {

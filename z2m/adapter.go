@@ -56,6 +56,11 @@ type Config struct {
 	// Messages are acknowledged only after Handler returned. It needs a
 	// ClientID that stays the same across restarts. 0: a clean session.
 	SessionExpiry time.Duration
+	// Owns says whether this instance records the lock's reports, when
+	// several instances share the locks (cluster.Member.Owns). Reports of
+	// other instances' locks are still read, to confirm this instance's
+	// commands, and kept for a minute for Replay. nil: every lock.
+	Owns func(device string) bool
 	// CommandTimeout is how long a command waits for the lock to confirm
 	// it. Default 10s.
 	CommandTimeout time.Duration
@@ -74,6 +79,9 @@ type Adapter struct {
 
 	mu      sync.Mutex
 	devices map[string]*device
+
+	keptMu sync.Mutex
+	kept   map[string][]sparekey.DeviceEvent // other owners' recent events, by device
 
 	// conn ends when the current connection drops, and with it every
 	// publish waiting for the broker's ack on it.
@@ -127,7 +135,7 @@ func New(cfg Config) (*Adapter, error) {
 		cfg.Handler = func(sparekey.DeviceEvent) {}
 	}
 	return &Adapter{cfg: cfg, url: u, log: cfg.Logger.With("mqtt", redactURL(u)), base: cfg.BaseTopic,
-		devices: map[string]*device{}, cancel: func() {}, subscribed: make(chan struct{})}, nil
+		devices: map[string]*device{}, kept: map[string][]sparekey.DeviceEvent{}, cancel: func() {}, subscribed: make(chan struct{})}, nil
 }
 
 // Start connects to the broker and keeps reconnecting until Stop. It
@@ -310,6 +318,10 @@ func (a *Adapter) received(pr paho.PublishReceived) (bool, error) {
 		}
 	}()
 	name, events := a.handle(pr.Packet.Topic, pr.Packet.Payload)
+	if len(events) > 0 && a.cfg.Owns != nil && !a.cfg.Owns(name) {
+		a.keep(name, events)
+		events = nil
+	}
 	ack := func() {
 		if err := pr.Client.Ack(pr.Packet); err != nil {
 			a.log.Debug("MQTT ack not sent; the broker will deliver the message again", "topic", pr.Packet.Topic, "err", err)
@@ -379,6 +391,56 @@ func (a *Adapter) handle(topic string, payload []byte) (string, []sparekey.Devic
 	}
 	a.mu.Unlock()
 	return name, events
+}
+
+// keptFor is how long the adapter keeps another owner's events.
+const keptFor = time.Minute
+
+// keep holds events of a lock another instance owns, in case it dies
+// before recording them.
+func (a *Adapter) keep(name string, events []sparekey.DeviceEvent) {
+	cutoff := a.cfg.Clock.Now().Add(-keptFor)
+	a.keptMu.Lock()
+	defer a.keptMu.Unlock()
+	list := append(a.kept[name], events...)
+	i := 0
+	for i < len(list) && list[i].At.Before(cutoff) {
+		i++
+	}
+	list = list[i:]
+	if len(list) > 100 {
+		list = list[len(list)-100:]
+	}
+	a.kept[name] = list
+	for d, l := range a.kept { // forget devices gone quiet
+		if len(l) == 0 || l[len(l)-1].At.Before(cutoff) {
+			delete(a.kept, d)
+		}
+	}
+}
+
+// Replay hands over the events kept for locks this instance now owns
+// (their owner died), marked Replayed, ahead of anything that arrives
+// later for them.
+func (a *Adapter) Replay(devices []string) {
+	cutoff := a.cfg.Clock.Now().Add(-keptFor)
+	for _, name := range devices {
+		a.keptMu.Lock()
+		list := a.kept[name]
+		delete(a.kept, name)
+		a.keptMu.Unlock()
+		var events []sparekey.DeviceEvent
+		for _, e := range list {
+			if e.Kind != sparekey.EventState && !e.At.Before(cutoff) {
+				e.Replayed = true
+				events = append(events, e)
+			}
+		}
+		if len(events) > 0 {
+			a.log.Info("handing over reports kept while another instance owned the lock", "device", name, "events", len(events))
+			a.queue(name, events, func() {})
+		}
+	}
 }
 
 // device returns the device's record, creating it. a.mu must be held.

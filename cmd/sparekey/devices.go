@@ -4,10 +4,12 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"sparekey"
 	"sparekey/access"
+	"sparekey/cluster"
 	"sparekey/roster"
 	"sparekey/sim"
 	"sparekey/z2m"
@@ -23,12 +25,17 @@ type devices struct {
 	bridge  *sim.Bridge
 	db      sparekey.Store
 	log     *slog.Logger
+	member  *cluster.Member // which locks this instance owns
+
+	mu       sync.Mutex
+	owned    map[string]bool // the locks this instance owned at the last rebalance
+	balanced bool            // rebalance ran once: owned is known
 }
 
 // newDevices prepares the adapter (not connected yet) and, for the demo
 // without --mqtt, the embedded broker and an empty fleet.
-func newDevices(c *serveConfig, db sparekey.Store, clock sparekey.Clock, log *slog.Logger, handle func(sparekey.DeviceEvent), connected func()) (*devices, error) {
-	d := &devices{db: db, log: log}
+func newDevices(c *serveConfig, db sparekey.Store, clock sparekey.Clock, log *slog.Logger, member *cluster.Member, handle func(sparekey.DeviceEvent), connected func()) (*devices, error) {
+	d := &devices{db: db, log: log, member: member, owned: map[string]bool{}}
 	broker := c.mqtt
 	// An external broker keeps our session for an hour: lock events sent
 	// while Sparekey restarts wait there. The demo's broker starts empty.
@@ -44,7 +51,7 @@ func newDevices(c *serveConfig, db sparekey.Store, clock sparekey.Clock, log *sl
 		broker = b.URL()
 	}
 	a, err := z2m.New(z2m.Config{Broker: broker, BaseTopic: c.mqttTopic, ClientID: c.mqttClientID, SessionExpiry: expiry,
-		Handler: handle, OnConnect: connected, Clock: clock, Logger: log})
+		Handler: handle, OnConnect: connected, Owns: member.Owns, Clock: clock, Logger: log})
 	if err != nil {
 		d.close()
 		return nil, fmt.Errorf("--mqtt: %w", err)
@@ -104,8 +111,9 @@ func (d *devices) close() {
 	}
 }
 
-// refreshAll asks every lock for its state and retries pending codes at
-// once: the adapter just (re)connected and may have missed reports.
+// refreshAll asks every lock this instance owns for its state and retries
+// pending codes at once: the adapter just (re)connected and may have
+// missed reports.
 func (d *devices) refreshAll(ctx context.Context, codes *access.Service) {
 	var locks []*sparekey.Lock
 	err := d.db.Read(ctx, func(tx sparekey.Tx) (err error) {
@@ -117,6 +125,9 @@ func (d *devices) refreshAll(ctx context.Context, codes *access.Service) {
 		return
 	}
 	for _, l := range locks {
+		if !d.member.Owns(l.Device) {
+			continue
+		}
 		if err := d.adapter.Refresh(ctx, l.Device); err != nil {
 			d.log.Warn("ask lock for its state", "lock", l.Device, "err", err)
 			return
@@ -124,6 +135,47 @@ func (d *devices) refreshAll(ctx context.Context, codes *access.Service) {
 	}
 	if err := codes.RetryPending(ctx); err != nil {
 		d.log.Error("retry pending codes after connecting", "err", err)
+	}
+}
+
+// rebalance follows a change in the instances sharing the locks: locks this
+// instance now owns get the reports it kept while another owned them, a
+// state read, and their pending codes retried.
+func (d *devices) rebalance(ctx context.Context, codes *access.Service) {
+	var locks []*sparekey.Lock
+	err := d.db.Read(ctx, func(tx sparekey.Tx) (err error) {
+		locks, err = tx.Locks(ctx)
+		return err
+	})
+	if err != nil {
+		d.log.Error("list locks after the instances changed", "err", err)
+		return
+	}
+	var gained []string
+	d.mu.Lock()
+	first := !d.balanced
+	d.balanced = true
+	for _, l := range locks {
+		now := d.member.Owns(l.Device)
+		if now && !d.owned[l.Device] && !first {
+			gained = append(gained, l.Device)
+		}
+		d.owned[l.Device] = now
+	}
+	d.mu.Unlock()
+	if len(gained) == 0 {
+		return
+	}
+	d.log.Info("taking over locks", "locks", len(gained))
+	d.adapter.Replay(gained)
+	for _, device := range gained {
+		if err := d.adapter.Refresh(ctx, device); err != nil {
+			d.log.Warn("ask lock for its state", "lock", device, "err", err)
+			break
+		}
+	}
+	if err := codes.RetryPending(ctx); err != nil {
+		d.log.Error("retry pending codes after taking over locks", "err", err)
 	}
 }
 

@@ -17,6 +17,7 @@ import (
 
 	"sparekey"
 	"sparekey/access"
+	"sparekey/cluster"
 	"sparekey/lockout"
 	"sparekey/notify"
 	"sparekey/roster"
@@ -29,6 +30,8 @@ import (
 type serveConfig struct {
 	addr, db, baseURL, adminToken, mqtt   string
 	mqttTopic, mqttClientID               string
+	instanceID                            string
+	instanceTTL                           time.Duration
 	demo                                  bool
 	ipLimit, poolSize                     int
 	smtp, smtpFrom                        string
@@ -63,6 +66,8 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (*s
 	smsRegions := fs.String("sms-regions", "", "comma-separated regions Sparekey may text, e.g. US,CA (default: --default-region)")
 	fs.StringVar(&c.secretKey, "secret-key", "", "32-byte master key, hex or base64 (default: a 0600 key file next to the SQLite file)")
 	fs.StringVar(&c.logLevel, "log-level", "info", "debug, info, warn or error")
+	fs.StringVar(&c.instanceID, "instance-id", "", "this instance's name among several on one database (default: host name and a random suffix)")
+	fs.DurationVar(&c.instanceTTL, "instance-ttl", 15*time.Second, "how long a silent instance keeps its locks before the others take them over")
 	rest, err := envFlags(fs, args, getenv)
 	if err != nil {
 		return nil, err
@@ -98,6 +103,9 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (*s
 	}
 	if c.ipLimit < 0 {
 		return nil, fmt.Errorf("--ip-limit must be 0 or more")
+	}
+	if c.instanceTTL < time.Second || c.instanceTTL > 10*time.Minute {
+		return nil, fmt.Errorf("--instance-ttl must be between 1s and 10m")
 	}
 	if c.poolSize < 1 || c.poolSize > 10 {
 		return nil, fmt.Errorf("--pool-size must be between 1 and 10")
@@ -167,9 +175,15 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	var driver sparekey.LockDriver = noDriver{}
 	var codes *access.Service
 	var devs *devices
+	bg := context.WithoutCancel(ctx)
+	member := cluster.New(cluster.Config{Store: db, ID: c.instanceID, TTL: c.instanceTTL, Logger: log,
+		OnChange: func() {
+			if devs != nil {
+				devs.rebalance(bg, codes)
+			}
+		}})
 	if c.demo || c.mqtt != "" {
-		bg := context.WithoutCancel(ctx)
-		devs, err = newDevices(c, db, clock, log,
+		devs, err = newDevices(c, db, clock, log, member,
 			func(ev sparekey.DeviceEvent) { handleEvent(bg, codes, log, ev) },
 			func() { devs.refreshAll(bg, codes) })
 		if err != nil {
@@ -181,7 +195,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		log.Warn("no lock adapter: locks are unreachable and codes wait as pending; start with --mqtt for Zigbee2MQTT locks or --demo for simulated ones")
 	}
 
-	codes = access.New(access.Config{Store: db, Driver: driver, Clock: clock, Logger: log, PoolSize: c.poolSize})
+	codes = access.New(access.Config{Store: db, Driver: driver, Clock: clock, Logger: log, PoolSize: c.poolSize, Owns: member.Owns})
 	transports, err := transportsFor(c)
 	if err != nil {
 		return err
@@ -206,7 +220,12 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		}
 	}
 
+	if err := member.Start(ctx); err != nil {
+		return fmt.Errorf("join the instances on this database: %w", err)
+	}
+	defer member.Stop()
 	if devs != nil {
+		devs.rebalance(bg, codes) // note which locks are ours
 		if err := devs.start(ctx, codes); err != nil {
 			return err
 		}
@@ -247,7 +266,6 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		WriteTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute,
 		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 
-	bg := context.WithoutCancel(ctx)
 	codes.Start(bg)
 	flow.Start(bg)
 	outbox.Start(bg)
