@@ -126,7 +126,7 @@ func handleMoveOut(cfg Config) http.Handler {
 			return
 		}
 		encode(w, http.StatusOK, map[string]any{"resident": d.Resident.Name, "unit": d.Unit,
-			"moved_out_at": d.Resident.MovedOutAt, "codes_cleared": d.CodesCleared})
+			"moved_out_at": d.Resident.MovedOutAt.UTC().Truncate(time.Second), "codes_cleared": d.CodesCleared})
 	})
 }
 

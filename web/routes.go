@@ -6,6 +6,7 @@ func addRoutes(mux *http.ServeMux, cfg Config) {
 	links := newWindowLimiter(cfg.LinkLimit, cfg.Clock)
 
 	mux.Handle("GET /healthz", handleHealthz())
+	mux.Handle("GET /api/v1/openapi.json", handleOpenAPI())
 	mux.Handle("GET /static/", handleStatic())
 	mux.Handle("GET /{$}", handleHomePage())
 

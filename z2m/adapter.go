@@ -81,7 +81,7 @@ type Adapter struct {
 	devices map[string]*device
 
 	keptMu sync.Mutex
-	kept   map[string][]sparekey.DeviceEvent // other owners' recent events, by device
+	kept   map[string][]keptEvent // other owners' recent events, by device
 
 	// conn ends when the current connection drops, and with it every
 	// publish waiting for the broker's ack on it.
@@ -135,7 +135,7 @@ func New(cfg Config) (*Adapter, error) {
 		cfg.Handler = func(sparekey.DeviceEvent) {}
 	}
 	return &Adapter{cfg: cfg, url: u, log: cfg.Logger.With("mqtt", redactURL(u)), base: cfg.BaseTopic,
-		devices: map[string]*device{}, kept: map[string][]sparekey.DeviceEvent{}, cancel: func() {}, subscribed: make(chan struct{})}, nil
+		devices: map[string]*device{}, kept: map[string][]keptEvent{}, cancel: func() {}, subscribed: make(chan struct{})}, nil
 }
 
 // Start connects to the broker and keeps reconnecting until Stop. It
@@ -393,18 +393,29 @@ func (a *Adapter) handle(topic string, payload []byte) (string, []sparekey.Devic
 	return name, events
 }
 
-// keptFor is how long the adapter keeps another owner's events.
+// keptFor is how long the adapter keeps another owner's events, on the
+// wall clock (a demo's test clock may jump).
 const keptFor = time.Minute
+
+// keptEvent is another owner's event and when it was kept.
+type keptEvent struct {
+	event sparekey.DeviceEvent
+	at    time.Time
+}
 
 // keep holds events of a lock another instance owns, in case it dies
 // before recording them.
 func (a *Adapter) keep(name string, events []sparekey.DeviceEvent) {
-	cutoff := a.cfg.Clock.Now().Add(-keptFor)
+	now := time.Now()
+	cutoff := now.Add(-keptFor)
 	a.keptMu.Lock()
 	defer a.keptMu.Unlock()
-	list := append(a.kept[name], events...)
+	list := a.kept[name]
+	for _, e := range events {
+		list = append(list, keptEvent{event: e, at: now})
+	}
 	i := 0
-	for i < len(list) && list[i].At.Before(cutoff) {
+	for i < len(list) && list[i].at.Before(cutoff) {
 		i++
 	}
 	list = list[i:]
@@ -413,7 +424,7 @@ func (a *Adapter) keep(name string, events []sparekey.DeviceEvent) {
 	}
 	a.kept[name] = list
 	for d, l := range a.kept { // forget devices gone quiet
-		if len(l) == 0 || l[len(l)-1].At.Before(cutoff) {
+		if len(l) == 0 || l[len(l)-1].at.Before(cutoff) {
 			delete(a.kept, d)
 		}
 	}
@@ -423,15 +434,16 @@ func (a *Adapter) keep(name string, events []sparekey.DeviceEvent) {
 // (their owner died), marked Replayed, ahead of anything that arrives
 // later for them.
 func (a *Adapter) Replay(devices []string) {
-	cutoff := a.cfg.Clock.Now().Add(-keptFor)
+	cutoff := time.Now().Add(-keptFor)
 	for _, name := range devices {
 		a.keptMu.Lock()
 		list := a.kept[name]
 		delete(a.kept, name)
 		a.keptMu.Unlock()
 		var events []sparekey.DeviceEvent
-		for _, e := range list {
-			if e.Kind != sparekey.EventState && !e.At.Before(cutoff) {
+		for _, k := range list {
+			if k.event.Kind != sparekey.EventState && !k.at.Before(cutoff) {
+				e := k.event
 				e.Replayed = true
 				events = append(events, e)
 			}
