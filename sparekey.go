@@ -355,6 +355,10 @@ type Tx interface {
 	Meta(ctx context.Context, name string) (string, error)
 	SetMeta(ctx context.Context, name, value string) error
 
+	// Serialize makes transactions naming the same key take turns, until
+	// this one ends: for limits checked by counting, then inserting.
+	Serialize(ctx context.Context, key string) error
+
 	// Heartbeat records that instance id is alive at now.
 	Heartbeat(ctx context.Context, id string, now time.Time) error
 	// Instances lists the instances heard from since since, sorted.

@@ -76,6 +76,10 @@ func (s *Service) answer(ctx context.Context, r *sparekey.BackupRequest) (bool, 
 			return err
 		}
 		r.ResidentID = resident.ID
+		// Counted, then inserted: instances take turns per account.
+		if err := tx.Serialize(ctx, fmt.Sprintf("backup-links:%d", resident.ID)); err != nil {
+			return err
+		}
 		n, err := tx.CountBackupLinksSince(ctx, resident.ID, now.Add(-time.Hour))
 		if err != nil {
 			return err
@@ -177,6 +181,11 @@ func (s *Service) queueLinkMessages(ctx context.Context, tx sparekey.Tx, residen
 	if !contact.SMSAllowed(resident.Phone, s.cfg.SMSRegions) {
 		s.log.Warn("backup link SMS skipped: number not allowed (premium rate or region)", "resident", resident.ID)
 		return nil
+	}
+	// The per-phone and global budgets are counted, then spent: instances
+	// take turns. Taken after the account's key, always in this order.
+	if err := tx.Serialize(ctx, "sms-budget"); err != nil {
+		return err
 	}
 	n, err := tx.CountMessagesSince(ctx, sparekey.ChannelSMS, resident.Phone, now.Add(-24*time.Hour))
 	if err != nil {

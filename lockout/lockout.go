@@ -137,6 +137,11 @@ func (s *Service) RequestCode(ctx context.Context, req CodeRequest) error {
 	}
 	err = s.cfg.Store.Tx(ctx, func(tx sparekey.Tx) error {
 		if s.cfg.IPLimit > 0 {
+			// Two instances counting at once must not both let the last
+			// one through.
+			if err := tx.Serialize(ctx, "get-code-ip:"+req.IP); err != nil {
+				return err
+			}
 			n, err := tx.CountBackupRequestsByIP(ctx, req.IP, now.Add(-time.Minute))
 			if err != nil {
 				return err

@@ -32,3 +32,18 @@ func (t *tx) SetMeta(ctx context.Context, name, value string) error {
 	}
 	return nil
 }
+
+// Serialize makes transactions that name the same key take turns: it waits
+// until no other transaction holds key and holds it until this one ends.
+// A count-then-insert limit checked under it cannot be passed twice by two
+// instances at once. With SQLite's single writer it has nothing to do.
+func (t *tx) Serialize(ctx context.Context, key string) error {
+	q := t.dialect.serialize()
+	if q == "" {
+		return nil
+	}
+	if _, err := t.exec(ctx, q, key); err != nil {
+		return fmt.Errorf("serialize on %s: %w", key, err)
+	}
+	return nil
+}

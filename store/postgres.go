@@ -160,3 +160,7 @@ func (pgDialect) skipLocked() string { return "FOR UPDATE SKIP LOCKED" }
 func (pgDialect) rowLock() string { return "FOR NO KEY UPDATE" }
 
 func (pgDialect) abortsTx() bool { return true }
+
+// serialize takes a transaction-scoped advisory lock on the name's 64-bit
+// hash: concurrent transactions on the same name queue, others do not.
+func (pgDialect) serialize() string { return "SELECT pg_advisory_xact_lock(hashtextextended(?, 0))" }

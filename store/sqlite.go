@@ -122,3 +122,5 @@ func (sqliteDialect) skipLocked() string { return "" }
 func (sqliteDialect) rowLock() string { return "" }
 
 func (sqliteDialect) abortsTx() bool { return false }
+
+func (sqliteDialect) serialize() string { return "" }

@@ -180,6 +180,10 @@ type dialect interface {
 	// abortsTx reports whether a failed statement ends the whole
 	// transaction (PostgreSQL) instead of only itself (SQLite).
 	abortsTx() bool
+	// serialize is the statement that takes a named lock held to the end
+	// of the transaction (one ? for the name); "" where writers are
+	// serialized anyway.
+	serialize() string
 }
 
 // tx is one transaction; it implements sparekey.Tx. Every query goes
