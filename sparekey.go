@@ -273,6 +273,16 @@ type LockEvent struct {
 	Detail string
 }
 
+// Stats are counts of the database's state, for metrics.
+type Stats struct {
+	Messages        map[Channel]map[MessageStatus]int
+	Locks           map[LockState]int // by reported state; unknown for never reported
+	LocksOnline     int
+	LocksLowBattery int // reported battery under 20%
+	Slots           map[SyncStatus]int
+	RequestsPending int // Get Code requests the job has not answered
+}
+
 // Work with the store always happens inside a transaction.
 type Store interface {
 	// Tx runs fn in a read-write transaction and commits when fn returns nil.
@@ -354,6 +364,10 @@ type Tx interface {
 	// SetMeta writes one.
 	Meta(ctx context.Context, name string) (string, error)
 	SetMeta(ctx context.Context, name, value string) error
+
+	// Stats counts what operators watch: messages by channel and status,
+	// locks by state, slots by sync status, requests not yet answered.
+	Stats(ctx context.Context) (*Stats, error)
 
 	// Serialize makes transactions naming the same key take turns, until
 	// this one ends: for limits checked by counting, then inserting.

@@ -46,6 +46,8 @@ func (s *Service) RunOnce(ctx context.Context) (int, error) {
 		sent, err := s.answer(ctx, r)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("answer backup request %d: %w", r.ID, err))
+		} else if r.ProcessedAt != nil {
+			s.cfg.Answered(r.Outcome, r.ProcessedAt.Sub(r.CreatedAt))
 		}
 		queued = queued || sent
 	}

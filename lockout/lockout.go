@@ -30,6 +30,9 @@ type Config struct {
 	Logger *slog.Logger
 	// Queued is called after messages were queued, to wake the outbox.
 	Queued func()
+	// Answered is told each answered request's outcome and how long after
+	// the request it came (for metrics). Optional.
+	Answered func(outcome string, waited time.Duration)
 
 	// BaseURL is the public URL links are built from, e.g.
 	// https://sparekey.example.com. Never taken from a request.
@@ -94,6 +97,9 @@ func New(cfg Config) *Service {
 	}
 	if cfg.Queued == nil {
 		cfg.Queued = func() {}
+	}
+	if cfg.Answered == nil {
+		cfg.Answered = func(string, time.Duration) {}
 	}
 	cfg.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
 	s := &Service{cfg: cfg, log: cfg.Logger}

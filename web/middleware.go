@@ -68,12 +68,17 @@ func (s *statusRecorder) WriteHeader(code int) {
 
 // logRequests logs method, route pattern, status and duration. It logs the
 // route pattern, never the path, so link tokens stay out of the logs.
-func logRequests(log *slog.Logger, next http.Handler) http.Handler {
+// It also hands them to cfg.ObserveRequest.
+func logRequests(cfg Config, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 		next.ServeHTTP(rec, r)
-		log.Info("http", "method", r.Method, "route", r.Pattern, "status", rec.status, "ms", time.Since(start).Milliseconds())
+		took := time.Since(start)
+		cfg.Logger.Info("http", "method", r.Method, "route", r.Pattern, "status", rec.status, "ms", took.Milliseconds())
+		if cfg.ObserveRequest != nil {
+			cfg.ObserveRequest(r.Method, r.Pattern, rec.status, took)
+		}
 	})
 }
 

@@ -7,6 +7,9 @@ func addRoutes(mux *http.ServeMux, cfg Config) {
 
 	mux.Handle("GET /healthz", handleHealthz())
 	mux.Handle("GET /api/v1/openapi.json", handleOpenAPI())
+	if cfg.Metrics != nil {
+		mux.Handle("GET /metrics", requireStaff(cfg, cfg.Metrics))
+	}
 	mux.Handle("GET /static/", handleStatic())
 	mux.Handle("GET /{$}", handleHomePage())
 

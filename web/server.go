@@ -51,6 +51,12 @@ type Config struct {
 	Locks      Locks
 	Dev        *Dev
 	AdminToken string
+	// Metrics serves GET /metrics (Prometheus), for the admin token's
+	// holder; nil leaves the route out.
+	Metrics http.Handler
+	// ObserveRequest is told each request's method, route pattern, status
+	// and duration (for metrics). Optional.
+	ObserveRequest func(method, route string, status int, d time.Duration)
 	// BaseURL is the public URL; its origin is trusted for form posts.
 	BaseURL string
 	// TrustedProxies are the reverse proxies whose X-Forwarded-For names
@@ -77,7 +83,7 @@ func NewServer(cfg Config) http.Handler {
 	h = crossOrigin(cfg, h)
 	h = securityHeaders(cfg, h)
 	h = recoverPanics(cfg.Logger, h)
-	h = logRequests(cfg.Logger, h)
+	h = logRequests(cfg, h)
 	// Outermost: the request the others see (and the route the log
 	// records) is the one with the client's address.
 	h = fromProxy(cfg.TrustedProxies, h)

@@ -89,6 +89,7 @@ type Adapter struct {
 	conn       context.Context
 	connCancel context.CancelFunc
 
+	connected      atomic.Bool   // subscribed on a live connection
 	subscribed     chan struct{} // closed after the first subscription
 	subscribedOnce sync.Once
 
@@ -164,6 +165,7 @@ func (a *Adapter) Start(ctx context.Context) error {
 			go a.subscribe(runCtx, cm, ack.SessionPresent)
 		},
 		OnConnectionDown: func() bool {
+			a.connected.Store(false)
 			a.connMu.Lock()
 			if a.connCancel != nil {
 				a.connCancel()
@@ -303,6 +305,7 @@ func (a *Adapter) subscribe(ctx context.Context, cm *autopaho.ConnectionManager,
 		}
 	}
 	a.log.Info("connected to the MQTT broker", "topics", a.base+"/#")
+	a.connected.Store(true)
 	a.subscribedOnce.Do(func() { close(a.subscribed) })
 	if a.cfg.OnConnect != nil {
 		a.cfg.OnConnect()
@@ -719,6 +722,9 @@ func checkName(name string) error {
 	}
 	return nil
 }
+
+// Connected reports whether the adapter is connected and subscribed.
+func (a *Adapter) Connected() bool { return a.connected.Load() }
 
 // BaseTopic is Zigbee2MQTT's base topic the adapter uses.
 func (a *Adapter) BaseTopic() string { return a.base }

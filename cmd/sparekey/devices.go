@@ -253,14 +253,15 @@ func (s *simDriver) ClearPIN(ctx context.Context, device string, slot int) error
 
 // handleEvent records a lock's report, retrying for a while when the
 // database is busy (a large import holds it): a dropped keypad use would
-// leave a used backup code valid.
-func handleEvent(ctx context.Context, codes *access.Service, log *slog.Logger, ev sparekey.DeviceEvent) {
+// leave a used backup code valid. It reports whether it was recorded.
+func handleEvent(ctx context.Context, codes *access.Service, log *slog.Logger, ev sparekey.DeviceEvent) bool {
 	var err error
 	for attempt := range 5 {
 		if err = codes.HandleEvent(ctx, ev); err == nil {
-			return
+			return true
 		}
 		time.Sleep(time.Duration(attempt+1) * 200 * time.Millisecond)
 	}
 	log.Error("lock event lost after retries", "device", ev.Device, "kind", ev.Kind, "err", err)
+	return false
 }

@@ -31,6 +31,7 @@ type lockJSON struct {
 	SlotsPending int    `json:"slots_pending"`
 	SlotsFailed  int    `json:"slots_failed"`
 	BackupReady  int    `json:"backup_codes_ready"`
+	SyncProblems []any  `json:"sync_problems"`
 }
 
 func (s *testServer) lock(device string) lockJSON {
@@ -40,17 +41,20 @@ func (s *testServer) lock(device string) lockJSON {
 	return l
 }
 
-// waitLock polls the lock until ok accepts it, failing after 10 s.
+// waitLock polls the lock until ok accepts it, failing after 20 s (a
+// loaded CI machine) with the lock and the server's last log lines.
 func (s *testServer) waitLock(device, what string, ok func(lockJSON) bool) lockJSON {
 	s.t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(20 * time.Second)
 	for {
 		l := s.lock(device)
 		if ok(l) {
 			return l
 		}
 		if time.Now().After(deadline) {
-			s.t.Fatalf("%s: %s never happened; lock is %+v", device, what, l)
+			log := strings.Split(s.stderr.String(), "\n")
+			s.t.Fatalf("%s: %s never happened; lock is %+v\nlast server log lines:\n%s", device, what, l,
+				strings.Join(log[max(0, len(log)-40):], "\n"))
 		}
 		time.Sleep(20 * time.Millisecond)
 	}

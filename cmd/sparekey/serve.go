@@ -19,6 +19,7 @@ import (
 	"sparekey/access"
 	"sparekey/cluster"
 	"sparekey/lockout"
+	"sparekey/metrics"
 	"sparekey/notify"
 	"sparekey/roster"
 	"sparekey/sim"
@@ -182,9 +183,14 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 				devs.rebalance(bg, codes)
 			}
 		}})
+	var meters *metrics.Metrics
 	if c.demo || c.mqtt != "" {
 		devs, err = newDevices(c, db, clock, log, member,
-			func(ev sparekey.DeviceEvent) { handleEvent(bg, codes, log, ev) },
+			func(ev sparekey.DeviceEvent) {
+				if handleEvent(bg, codes, log, ev) {
+					meters.DeviceEvent(ev)
+				}
+			},
 			func() { devs.refreshAll(bg, codes) })
 		if err != nil {
 			return err
@@ -195,6 +201,11 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		log.Warn("no lock adapter: locks are unreachable and codes wait as pending; start with --mqtt for Zigbee2MQTT locks or --demo for simulated ones")
 	}
 
+	meterCfg := metrics.Config{Store: db, Logger: log, Instances: func() int { return len(member.Members()) }}
+	if devs != nil {
+		meterCfg.Connected = devs.adapter.Connected
+	}
+	meters = metrics.New(meterCfg)
 	codes = access.New(access.Config{Store: db, Driver: driver, Clock: clock, Logger: log, PoolSize: c.poolSize, Owns: member.Owns})
 	transports, err := transportsFor(c)
 	if err != nil {
@@ -202,7 +213,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	warnSetup(log, c, transports)
 	outbox := notify.NewWorker(notify.WorkerConfig{Store: db, Clock: clock, Transports: transports, Logger: log})
-	flow := lockout.New(lockout.Config{Store: db, Keys: keys, Clock: clock, Issuer: codes, Logger: log, Queued: outbox.Notify,
+	flow := lockout.New(lockout.Config{Store: db, Keys: keys, Clock: clock, Issuer: codes, Logger: log, Queued: outbox.Notify, Answered: meters.Answered,
 		BaseURL: c.baseURL, DefaultRegion: c.defaultRegion, SMSRegions: c.smsRegions, IPLimit: c.ipLimit})
 
 	if c.demo {
@@ -256,6 +267,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	handler := web.NewServer(web.Config{Logger: log, Clock: clock, Lockout: flow, Locks: codes, Dev: dev,
 		AdminToken: c.adminToken, DefaultRegion: c.defaultRegion, BaseURL: c.baseURL,
+		Metrics: meters.Handler(), ObserveRequest: meters.ObserveRequest,
 		TrustedProxies: c.trustedProxies})
 
 	ln, err := net.Listen("tcp", c.addr)
