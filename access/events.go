@@ -231,14 +231,17 @@ func (s *Service) RetryPending(ctx context.Context) error {
 	return nil
 }
 
-// retryNow makes every pending slot of a lock that just came back due now.
+// retryNow makes every pending or failed slot of a lock that just came back
+// due now.
 func retryNow(ctx context.Context, tx sparekey.Tx, lock *sparekey.Lock, now time.Time) error {
 	slots, err := tx.SlotsByLock(ctx, lock.ID)
 	if err != nil {
 		return err
 	}
 	for _, sl := range slots {
-		if sl.Sync == sparekey.SyncPending && sl.NextSyncAt.After(now) {
+		// Failed slots too: a lock or hub that was unreachable may well
+		// take them now.
+		if (sl.Sync == sparekey.SyncPending || sl.Sync == sparekey.SyncFailed) && sl.NextSyncAt.After(now) {
 			sl.NextSyncAt = now
 			if err := tx.UpdateSlot(ctx, sl); err != nil {
 				return err

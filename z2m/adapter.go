@@ -77,8 +77,9 @@ type Adapter struct {
 	base string
 	cm   atomic.Pointer[autopaho.ConnectionManager] // nil until Start
 
-	mu      sync.Mutex
-	devices map[string]*device
+	mu           sync.Mutex
+	devices      map[string]*device
+	bridgeOnline bool // Zigbee2MQTT's bridge/state; assumed online until it says otherwise
 
 	keptMu sync.Mutex
 	kept   map[string][]keptEvent // other owners' recent events, by device
@@ -136,13 +137,21 @@ func New(cfg Config) (*Adapter, error) {
 		cfg.Handler = func(sparekey.DeviceEvent) {}
 	}
 	return &Adapter{cfg: cfg, url: u, log: cfg.Logger.With("mqtt", redactURL(u)), base: cfg.BaseTopic,
-		devices: map[string]*device{}, kept: map[string][]keptEvent{}, cancel: func() {}, subscribed: make(chan struct{})}, nil
+		devices: map[string]*device{}, bridgeOnline: true, kept: map[string][]keptEvent{}, cancel: func() {}, subscribed: make(chan struct{})}, nil
 }
 
 // Start connects to the broker and keeps reconnecting until Stop. It
-// returns once the first connection is up and subscribed, or an error when
-// ctx ends first. Call it once.
-func (a *Adapter) Start(ctx context.Context) error {
+// returns once the first connection is up and subscribed, or, having
+// stopped the adapter, an error when ctx ends first. Call Start or Connect
+// once.
+func (a *Adapter) Start(ctx context.Context) error { return a.start(ctx, true) }
+
+// Connect is Start without waiting: the adapter keeps trying in the
+// background, and commands fail with lock_offline until it is connected.
+// It fails only when the client cannot be made.
+func (a *Adapter) Connect(ctx context.Context) error { return a.start(ctx, false) }
+
+func (a *Adapter) start(ctx context.Context, wait bool) error {
 	for range eventShards {
 		ch := make(chan queued, 1024)
 		a.shards = append(a.shards, ch)
@@ -161,8 +170,9 @@ func (a *Adapter) Start(ctx context.Context) error {
 		OnConnectionUp: func(cm *autopaho.ConnectionManager, ack *paho.Connack) {
 			a.connMu.Lock()
 			a.conn, a.connCancel = context.WithCancel(runCtx)
+			conn := a.conn
 			a.connMu.Unlock()
-			go a.subscribe(runCtx, cm, ack.SessionPresent)
+			go a.subscribe(conn, cm, ack.SessionPresent)
 		},
 		OnConnectionDown: func() bool {
 			a.connected.Store(false)
@@ -192,11 +202,23 @@ func (a *Adapter) Start(ctx context.Context) error {
 		return fmt.Errorf("mqtt %s: %w", redactURL(a.url), err)
 	}
 	a.cm.Store(cm)
+	if !wait {
+		return nil
+	}
+	if err := a.WaitConnected(ctx); err != nil {
+		a.Stop()
+		return err
+	}
+	return nil
+}
+
+// WaitConnected waits until the adapter has connected and subscribed for
+// the first time, or ctx ends.
+func (a *Adapter) WaitConnected(ctx context.Context) error {
 	select {
 	case <-a.subscribed:
 		return nil
 	case <-ctx.Done():
-		a.Stop()
 		return fmt.Errorf("cannot reach the MQTT broker at %s: %w", redactURL(a.url), ctx.Err())
 	}
 }
@@ -292,16 +314,15 @@ func (a *Adapter) subscribe(ctx context.Context, cm *autopaho.ConnectionManager,
 			}
 			break
 		}
-		if ctx.Err() != nil || attempt == 4 {
-			if ctx.Err() == nil {
-				a.log.Error("subscribe to Zigbee2MQTT topics failed; retrying on the next connection", "err", err)
-			}
-			return
+		if ctx.Err() != nil {
+			return // the connection dropped: the next one subscribes
 		}
+		wait := backoff(attempt + 1)
+		a.log.Error("subscribe to Zigbee2MQTT topics failed; retrying (check the broker's ACL for this user)", "topic", a.base+"/#", "err", err, "retry_in", wait)
 		select {
 		case <-ctx.Done():
 			return
-		case <-time.After(time.Second):
+		case <-time.After(wait):
 		}
 	}
 	a.log.Info("connected to the MQTT broker", "topics", a.base+"/#")
@@ -315,20 +336,23 @@ func (a *Adapter) subscribe(ctx context.Context, cm *autopaho.ConnectionManager,
 // received runs on the MQTT client's goroutine: parse, update the device,
 // wake waiters, and queue events without waiting on the handler.
 func (a *Adapter) received(pr paho.PublishReceived) (bool, error) {
+	ack := func() {
+		if err := pr.Client.Ack(pr.Packet); err != nil {
+			a.log.Debug("MQTT ack not sent; the broker will deliver the message again", "topic", pr.Packet.Topic, "err", err)
+		}
+	}
 	defer func() {
 		if r := recover(); r != nil {
+			// Acks go out in arrival order: one never sent would hold
+			// back every later one, and the broker would stop delivering.
 			a.log.Error("panic handling an MQTT message; dropped", "topic", pr.Packet.Topic, "panic", r)
+			ack()
 		}
 	}()
 	name, events := a.handle(pr.Packet.Topic, pr.Packet.Payload)
 	if len(events) > 0 && a.cfg.Owns != nil && !a.cfg.Owns(name) {
 		a.keep(name, events)
 		events = nil
-	}
-	ack := func() {
-		if err := pr.Client.Ack(pr.Packet); err != nil {
-			a.log.Debug("MQTT ack not sent; the broker will deliver the message again", "topic", pr.Packet.Topic, "err", err)
-		}
 	}
 	if len(events) == 0 || !a.queue(name, events, ack) {
 		ack()
@@ -350,6 +374,13 @@ func (a *Adapter) handle(topic string, payload []byte) (string, []sparekey.Devic
 			a.failWaiters(name, sparekey.Errorf(sparekey.ELOCKFAILED, "Zigbee2MQTT could not send the command to lock %s", name))
 		}
 		return "", nil
+	case rest == "bridge/state":
+		if online, err := ParseAvailability(payload); err == nil {
+			a.bridgeState(online, now)
+		} else {
+			a.log.Warn("bad bridge state message dropped", "err", err)
+		}
+		return "", nil
 	case strings.HasPrefix(rest, "bridge/"):
 		return "", nil
 	case strings.HasSuffix(rest, "/set") || strings.HasSuffix(rest, "/get"):
@@ -363,6 +394,7 @@ func (a *Adapter) handle(topic string, payload []byte) (string, []sparekey.Devic
 		}
 		a.mu.Lock()
 		d := a.device(name)
+		d.byBridge = false // the lock's own availability overrules the bridge's
 		events := d.availability(name, online, now)
 		if !online {
 			d.failWaiters(sparekey.Errorf(sparekey.ELOCKOFFLINE, "lock %s went offline", name))
@@ -456,6 +488,62 @@ func (a *Adapter) Replay(devices []string) {
 			a.queue(name, events, func() {})
 		}
 	}
+}
+
+// bridgeState follows Zigbee2MQTT itself going away and coming back. While
+// it is gone no lock can be reached, though each lock's retained
+// availability still says online: every known lock is reported offline and
+// commands fail at once. When it is back, those locks count as online
+// again (Zigbee2MQTT then republishes the true availability of each), and
+// OnConnect runs so their state is read and pending codes retried.
+func (a *Adapter) bridgeState(online bool, now time.Time) {
+	type batch struct {
+		name   string
+		events []sparekey.DeviceEvent
+	}
+	var out []batch
+	a.mu.Lock()
+	if online == a.bridgeOnline {
+		a.mu.Unlock()
+		return
+	}
+	a.bridgeOnline = online
+	for name, d := range a.devices {
+		switch {
+		case !online && (!d.availKnown || d.online):
+			d.byBridge = true
+			out = append(out, batch{name, d.availability(name, false, now)})
+			d.failWaiters(sparekey.Errorf(sparekey.ELOCKOFFLINE, "lock %s cannot be reached: Zigbee2MQTT is offline", name))
+		case online && d.byBridge:
+			d.byBridge = false
+			out = append(out, batch{name, d.availability(name, true, now)})
+		}
+	}
+	a.mu.Unlock()
+	if online {
+		a.log.Info("Zigbee2MQTT is back online")
+	} else {
+		a.log.Warn("Zigbee2MQTT is offline: every lock is unreachable until it is back", "locks", len(out))
+	}
+	for _, b := range out {
+		a.emit(b.name, b.events)
+	}
+	if online && a.cfg.OnConnect != nil {
+		go a.cfg.OnConnect()
+	}
+}
+
+// emit hands events that belong to no MQTT message of their own to the
+// handler, if this instance owns the lock.
+func (a *Adapter) emit(name string, events []sparekey.DeviceEvent) {
+	if len(events) == 0 {
+		return
+	}
+	if a.cfg.Owns != nil && !a.cfg.Owns(name) {
+		a.keep(name, events)
+		return
+	}
+	a.queue(name, events, nil)
 }
 
 // device returns the device's record, creating it. a.mu must be held.
@@ -552,14 +640,15 @@ func (a *Adapter) failWaiters(name string, err error) {
 // a stale "enabled" for the slot proves nothing; what counts is, in order:
 // a pin_code_added/changed event for the slot, the slot's exposed PIN equal
 // to code, or the slot's status turning enabled from something else. On a
-// lock that offers neither events nor PINs, a slot that is already enabled
-// is cleared first, so the status can turn.
+// lock that has shown neither events nor PINs, the slot is read first when
+// its status is unknown, and cleared first when it is enabled, so that the
+// status can turn.
 func (a *Adapter) SetPIN(ctx context.Context, name string, slot int, code string) error {
-	a.mu.Lock()
-	d := a.device(name)
-	clearFirst := !d.exposesPIN && !d.programEvents && d.users[slot].Status == "enabled"
-	a.mu.Unlock()
-	if clearFirst {
+	status, err := a.baseline(ctx, name, slot)
+	if err != nil {
+		return err
+	}
+	if status == "enabled" && !a.showsPINsOrEvents(name) {
 		if err := a.ClearPIN(ctx, name, slot); err != nil {
 			return err
 		}
@@ -583,8 +672,19 @@ func (a *Adapter) SetPIN(ctx context.Context, name string, slot int, code string
 
 // ClearPIN empties the slot and returns once the lock confirmed it: a
 // pin_code_deleted event for the slot, or the slot's status turning
-// available from something else (an exposed PIN gone counts too).
+// available from enabled. A slot already shown available is first given a
+// throwaway code, so that the clearing shows as a change rather than as
+// Zigbee2MQTT's cache, which may lag behind the lock.
 func (a *Adapter) ClearPIN(ctx context.Context, name string, slot int) error {
+	status, err := a.baseline(ctx, name, slot)
+	if err != nil {
+		return err
+	}
+	if status == "available" {
+		if err := a.SetPIN(ctx, name, slot, throwawayCode()); err != nil {
+			return err
+		}
+	}
 	clear := map[string]any{"pin_code": map[string]any{"user": slot, "pin_code": nil}}
 	return a.command(ctx, name, "clear slot "+fmt.Sprint(slot)+" of", clear, slot, func(r *Report, before map[int]User) (bool, error) {
 		if r.ActionUser != nil && *r.ActionUser == slot && r.Action == "pin_code_deleted" {
@@ -595,8 +695,47 @@ func (a *Adapter) ClearPIN(ctx context.Context, name string, slot int) error {
 			return false, nil
 		}
 		prev, known := before[slot]
-		return known && (prev.Status != "available" || (prev.PIN != nil && *prev.PIN != "")), nil
+		return known && prev.Status == "enabled", nil
 	})
+}
+
+// showsPINsOrEvents reports whether the lock has sent a programming event
+// or an exposed PIN, either of which confirms a code by itself.
+func (a *Adapter) showsPINsOrEvents(name string) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	d := a.device(name)
+	return d.programEvents || d.exposesPIN
+}
+
+// baseline returns the slot's status as Zigbee2MQTT last showed it,
+// reading the slot first when it never did: the first message that has
+// the slot is then an answer, since no cached copy of it exists.
+func (a *Adapter) baseline(ctx context.Context, name string, slot int) (string, error) {
+	a.mu.Lock()
+	u, known := a.device(name).users[slot]
+	a.mu.Unlock()
+	if known {
+		return u.Status, nil
+	}
+	var status string
+	err := a.command(ctx, name, "read slot "+fmt.Sprint(slot)+" of", nil, slot, func(r *Report, _ map[int]User) (bool, error) {
+		u, ok := r.Users[slot]
+		status = u.Status
+		return ok, nil
+	})
+	return status, err
+}
+
+// throwawayCode is a random 8-digit code that only ever stands in a slot
+// for the moment between two commands.
+func throwawayCode() string {
+	b := make([]byte, 8)
+	_, _ = rand.Read(b)
+	for i := range b {
+		b[i] = '0' + b[i]%10
+	}
+	return string(b)
 }
 
 // Lock throws the bolt and returns once the lock reports it locked; a
@@ -655,8 +794,10 @@ func (a *Adapter) command(ctx context.Context, name, what string, payload map[st
 		a.mu.Unlock()
 	}()
 
-	if err := a.publish(ctx, name, "set", payload); err != nil {
-		return err
+	if payload != nil {
+		if err := a.publish(ctx, name, "set", payload); err != nil {
+			return err
+		}
 	}
 	if slot >= 0 {
 		// Not every lock sends a programming event; reading the slot back
@@ -722,6 +863,9 @@ func checkName(name string) error {
 	}
 	return nil
 }
+
+// Broker is the broker's URL without its password.
+func (a *Adapter) Broker() string { return redactURL(a.url) }
 
 // Connected reports whether the adapter is connected and subscribed.
 func (a *Adapter) Connected() bool { return a.connected.Load() }

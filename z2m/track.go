@@ -20,6 +20,7 @@ type device struct {
 
 	availKnown bool
 	online     bool
+	byBridge   bool // reported offline because Zigbee2MQTT itself went offline
 
 	// users is Zigbee2MQTT's cached users map as its messages show it.
 	users         map[int]User

@@ -163,6 +163,10 @@ func (l *fakeLock) answer(c wireCommand) []string {
 		l.users[slot] = map[string]any{"status": "available"}
 		return nil
 	case c.verb == "get" && pin != nil:
+		// Zigbee2MQTT answers a read of an empty slot with its status.
+		if slot := fmt.Sprint(pin["user"]); l.users[slot] == nil {
+			l.users[slot] = map[string]any{"status": "available"}
+		}
 		return []string{l.state(nil)}
 	case c.verb == "set" && body["state"] == "LOCK" && l.jamNext:
 		l.jamNext = false
@@ -215,14 +219,15 @@ func TestWhatZigbee2MQTTSees(t *testing.T) {
 			t.Fatalf("first state: %+v", ev)
 		}
 
+		// The slot's status is unknown: it is read first.
 		if err := a.SetPIN(ctx, "front", 3, "1234"); err != nil {
 			t.Fatalf("SetPIN: %v", err)
 		}
-		z.commands(t, 2)
+		z.commands(t, 3)
 		if err := a.ClearPIN(ctx, "front", 3); err != nil {
 			t.Fatalf("ClearPIN: %v", err)
 		}
-		z.commands(t, 4)
+		z.commands(t, 5)
 		if err := a.Lock(ctx, "front"); err != nil {
 			t.Fatalf("Lock: %v", err)
 		}
@@ -238,7 +243,7 @@ func TestWhatZigbee2MQTTSees(t *testing.T) {
 		if err := a.Refresh(ctx, "front"); err != nil {
 			t.Fatalf("Refresh: %v", err)
 		}
-		z.commands(t, 7)
+		z.commands(t, 8)
 
 		// A bolt that stops half-way: the lock answers not_fully_locked.
 		lock.mu.Lock()
@@ -261,6 +266,7 @@ func TestWhatZigbee2MQTTSees(t *testing.T) {
 		}
 
 		want := []struct{ device, verb, json string }{
+			{"front", "get", `{"pin_code":{"user":3}}`},
 			{"front", "set", `{"pin_code":{"user":3,"user_type":"unrestricted","user_enabled":true,"pin_code":"1234"}}`},
 			{"front", "get", `{"pin_code":{"user":3}}`},
 			{"front", "set", `{"pin_code":{"user":3,"pin_code":null}}`},

@@ -91,10 +91,16 @@ func (d *devices) start(ctx context.Context, codes *access.Service) error {
 			return err
 		}
 	}
-	connectCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	if err := d.adapter.Start(connectCtx); err != nil {
+	if err := d.adapter.Connect(ctx); err != nil {
 		return fmt.Errorf("--mqtt: %w", err)
+	}
+	// The resident pages must work while the locks' hub is down (backup
+	// codes are on the locks already): wait a little, then serve anyway.
+	waitCtx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if err := d.adapter.WaitConnected(waitCtx); err != nil {
+		d.log.Warn("MQTT broker not reachable yet; serving anyway and retrying in the background: locks cannot be reached until it answers",
+			"broker", d.adapter.Broker(), "err", err)
 	}
 	return nil
 }

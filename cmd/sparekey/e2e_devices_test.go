@@ -207,11 +207,19 @@ func startFakeZ2M(t *testing.T, broker, base string, devices ...string) *fakeZ2M
 	u, _ := url.Parse(broker)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
+	// Commands are handled one at a time, in order, as Zigbee2MQTT does.
+	in := make(chan [2]string, 1000)
+	go func() {
+		for m := range in {
+			z.command(m[0], []byte(m[1]))
+		}
+	}()
+	t.Cleanup(func() { close(in) })
 	cm, err := autopaho.NewConnection(context.Background(), autopaho.ClientConfig{
 		ServerUrls: []*url.URL{u}, KeepAlive: 10, CleanStartOnInitialConnection: true,
 		ClientConfig: paho.ClientConfig{ClientID: "fake-z2m-" + base, OnPublishReceived: []func(paho.PublishReceived) (bool, error){
 			func(pr paho.PublishReceived) (bool, error) {
-				go z.command(pr.Packet.Topic, pr.Packet.Payload)
+				in <- [2]string{pr.Packet.Topic, string(pr.Packet.Payload)}
 				return true, nil
 			}}},
 	})
@@ -279,6 +287,16 @@ func (z *fakeZ2M) command(topic string, payload []byte) {
 		z.publish(state, `{"action":"lock","action_source":1,"action_source_name":"rf","action_user":null,`+kwiksetState+`}`, false)
 	case verb == "get" && p["state"] != nil:
 		z.publish(state, `{`+kwiksetState+`}`, false)
+	case verb == "get" && p["pin_code"] != nil:
+		// The slot read back, as Zigbee2MQTT shows it without expose_pin.
+		slot := int(p["pin_code"].(map[string]any)["user"].(float64))
+		z.mu.Lock()
+		status := "available"
+		if z.codes[device][slot] != "" {
+			status = "enabled"
+		}
+		z.mu.Unlock()
+		z.publish(state, fmt.Sprintf(`{"users":{"%d":{"status":%q}},%s}`, slot, status, kwiksetState), false)
 	}
 }
 
@@ -413,7 +431,7 @@ func testAgainstZ2M(t *testing.T, brokerAddr string) {
 		}
 	}
 	if clear == nil {
-		t.Fatalf("no clear of slot %d published", anaSlot)
+		t.Fatalf("no clear of slot %d published; commands to unit-101-front: %v", anaSlot, z.commandsFor("unit-101-front", "set"))
 	}
 	s.waitLock("unit-101-front", "in sync after the reconnect", inSync)
 	z.publish(z.base+"/unit-103-front", `{"battery":12,"linkquality":87,"lock_state":"locked","state":"LOCK","voltage":4700}`, false)
