@@ -197,18 +197,24 @@ func (s *Service) Operate(ctx context.Context, device string, unlock bool, actor
 	if lock.State == sparekey.LockStateJammed {
 		return sparekey.Errorf(sparekey.ELOCKJAMMED, "%s is jammed: realign the door (push or pull it) and try again, or call maintenance.", lock.Name)
 	}
+	// The command may reach the lock even if the caller gives up waiting:
+	// the staff action is audited whatever happens to the request.
+	bg := context.WithoutCancel(ctx)
+	action := "lock.remote_" + verb(unlock)
 	if unlock {
 		err = s.cfg.Driver.Unlock(ctx, device)
 	} else {
 		err = s.cfg.Driver.Lock(ctx, device)
 	}
-	action := "lock.remote_" + verb(unlock)
 	detail := map[string]string{"result": "ok"}
 	if err != nil {
 		detail["result"] = sparekey.ErrorCode(err)
+		if ctx.Err() != nil {
+			detail["result"] = "not_awaited" // the caller left; the lock may have moved
+		}
 	}
-	auditErr := s.cfg.Store.Tx(ctx, func(tx sparekey.Tx) error {
-		return tx.RecordAudit(ctx, &sparekey.AuditEvent{At: s.now(), Actor: actor, Action: action, Subject: "lock:" + device, Detail: detail})
+	auditErr := s.cfg.Store.Tx(bg, func(tx sparekey.Tx) error {
+		return tx.RecordAudit(bg, &sparekey.AuditEvent{At: s.now(), Actor: actor, Action: action, Subject: "lock:" + device, Detail: detail})
 	})
 	if err != nil {
 		return err

@@ -43,7 +43,7 @@ func (s *Service) HandleEvent(ctx context.Context, ev sparekey.DeviceEvent) erro
 		}
 		switch ev.Kind {
 		case sparekey.EventKeypadUnlock:
-			if err := s.keypadUsed(ctx, tx, lock, ev.Slot, audit); err != nil {
+			if err := s.keypadUsed(ctx, tx, lock, ev, audit); err != nil {
 				return err
 			}
 			wake = true
@@ -172,7 +172,8 @@ func applyToLock(lock *sparekey.Lock, ev sparekey.DeviceEvent) {
 
 // keypadUsed notes whose code opened the door; a backup code is used up by
 // its first keypad use and rotated.
-func (s *Service) keypadUsed(ctx context.Context, tx sparekey.Tx, lock *sparekey.Lock, number int, audit *sparekey.AuditEvent) error {
+func (s *Service) keypadUsed(ctx context.Context, tx sparekey.Tx, lock *sparekey.Lock, ev sparekey.DeviceEvent, audit *sparekey.AuditEvent) error {
+	number := ev.Slot
 	audit.Detail["slot"] = fmt.Sprint(number)
 	slots, err := tx.SlotsByLock(ctx, lock.ID)
 	if err != nil {
@@ -186,7 +187,12 @@ func (s *Service) keypadUsed(ctx context.Context, tx sparekey.Tx, lock *sparekey
 		switch {
 		case sl.Purpose == sparekey.SlotResident:
 			audit.Detail["resident"] = fmt.Sprint(sl.ResidentID)
-		case sl.Purpose == sparekey.SlotBackup && sl.UsedAt != nil && sl.Sync == sparekey.SyncPending:
+		case sl.Purpose == sparekey.SlotBackup && sl.Backup == sparekey.BackupIssued && sl.IssuedAt != nil && ev.At.Before(*sl.IssuedAt):
+			// A report older than the issue (delivered again after a
+			// reconnect): the holder now has not used it.
+			audit.Detail["before_issue"] = "true"
+			return nil
+		case sl.Purpose == sparekey.SlotBackup && sl.Backup == sparekey.BackupAvailable && sl.UsedAt != nil && sl.Sync == sparekey.SyncPending:
 			// Used again before its replacement reached the lock: the
 			// rotation is already under way.
 			audit.Detail["repeat_use"] = "true"

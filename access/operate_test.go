@@ -99,3 +99,34 @@ func TestLockInfo(t *testing.T) {
 	_, err := b.svc.LockInfo(b.ctx, "unit-999-front")
 	wantCode(t, err, sparekey.ENOTFOUND)
 }
+
+// impatient is a driver whose caller gives up while the unlock is on its
+// way: the lock moves, the caller sees its context end.
+type impatient struct {
+	*sim.Fleet
+	cancel context.CancelFunc
+}
+
+func (d impatient) Unlock(ctx context.Context, device string) error {
+	err := d.Fleet.Unlock(ctx, device)
+	d.cancel()
+	if err != nil {
+		return err
+	}
+	return ctx.Err()
+}
+
+// TestOperateAuditedWhenTheCallerLeaves: a remote unlock whose caller hangs
+// up is still in the audit trail, with the staff member who asked.
+func TestOperateAuditedWhenTheCallerLeaves(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithCancel(context.Background())
+	b := setup(t, withDriver(func(f *sim.Fleet) sparekey.LockDriver { return impatient{f, cancel} }))
+	if err := b.svc.Operate(ctx, ana101, true, "staff:admin"); err == nil {
+		t.Fatal("Operate with the caller gone returned no error")
+	}
+	a := b.auditsOf("lock.remote_unlock")
+	if len(a) != 1 || a[0].Actor != "staff:admin" || a[0].Detail["result"] != "not_awaited" {
+		t.Fatalf("unlock audit = %+v", a)
+	}
+}

@@ -82,7 +82,9 @@ func (s *Service) claimSlot(ctx context.Context, tx sparekey.Tx, lock *sparekey.
 	now := s.now()
 	for n := 0; n < lock.SlotCount; n++ {
 		sl, ok := byNumber[n]
-		if ok && (sl.Code != "" || sl.Purpose == sparekey.SlotBackup) {
+		// A slot whose old code is still being cleared is not free yet: a
+		// new code there could fail and leave the old one on the lock.
+		if ok && (sl.Code != "" || sl.Purpose == sparekey.SlotBackup || sl.Sync != sparekey.SyncSynced) {
 			continue
 		}
 		if !ok {
@@ -134,8 +136,8 @@ func (s *Service) IssueBackupCode(ctx context.Context, tx sparekey.Tx, r *sparek
 	var free *sparekey.Slot
 	for _, sl := range slots {
 		// Give the same code again only if it outlives the new link, so a
-		// revealed code never stops working while its link is live. It was
-		// confirmed when issued, so a resync under way does not matter.
+		// revealed code never stops working while its link is live. If the
+		// lock lost it since (a reset), the link says it is being put back.
 		if sl.HeldBy(r.ID, now.Add(sparekey.BackupLinkTTL+reissueMargin)) {
 			return sl, nil
 		}
@@ -150,6 +152,7 @@ func (s *Service) IssueBackupCode(ctx context.Context, tx sparekey.Tx, r *sparek
 	free.Backup = sparekey.BackupIssued
 	free.IssuedTo = r.ID
 	free.IssuedAt = &now
+	free.UsedAt = nil // a use before this issue was someone else's
 	if err := tx.UpdateSlot(ctx, free); err != nil {
 		return nil, err
 	}

@@ -86,11 +86,21 @@ func (s *Service) syncAll(ctx context.Context, todo []*sparekey.Slot) (int, erro
 		wg.Add(1)
 		go func(slots []*sparekey.Slot) {
 			defer func() { <-sem; wg.Done() }()
+			var unreachable error
 			for _, sl := range slots {
 				if ctx.Err() != nil {
 					return
 				}
-				ok, err := s.syncSlot(ctx, sl)
+				var ok bool
+				var err error
+				if unreachable != nil {
+					// A lock that did not answer is not asked again in this
+					// pass: its other slots wait as long as the first one,
+					// so one silent lock cannot hold the pass for minutes.
+					err = s.recordUnreachable(ctx, sl, unreachable)
+				} else {
+					ok, unreachable, err = s.syncSlot(ctx, sl)
+				}
 				mu.Lock()
 				if ok {
 					done++
@@ -185,18 +195,20 @@ func resync(ctx context.Context, tx sparekey.Tx, lock *sparekey.Lock, now time.T
 }
 
 // syncSlot sends one slot's desired state to its lock, outside any
-// transaction, then records the outcome if the slot did not change meanwhile.
-func (s *Service) syncSlot(ctx context.Context, want *sparekey.Slot) (bool, error) {
+// transaction, then records the outcome if the slot did not change
+// meanwhile. It reports whether the lock confirmed it, and the error of a
+// lock that could not be reached or did not answer.
+func (s *Service) syncSlot(ctx context.Context, want *sparekey.Slot) (ok bool, unreachable error, err error) {
 	var lock *sparekey.Lock
-	err := s.cfg.Store.Read(ctx, func(tx sparekey.Tx) (err error) {
+	err = s.cfg.Store.Read(ctx, func(tx sparekey.Tx) (err error) {
 		lock, err = tx.Lock(ctx, want.LockID)
 		return err
 	})
 	if err != nil {
-		return false, err
+		return false, nil, err
 	}
 	if !s.owns(lock.Device) {
-		return false, nil // its owner programs it
+		return false, nil, nil // its owner programs it
 	}
 	var sendErr error
 	if want.Code == "" {
@@ -205,10 +217,33 @@ func (s *Service) syncSlot(ctx context.Context, want *sparekey.Slot) (bool, erro
 		sendErr = s.cfg.Driver.SetPIN(ctx, lock.Device, want.Number, want.Code)
 	}
 	if ctx.Err() != nil {
-		return false, ctx.Err()
+		return false, nil, ctx.Err()
 	}
+	if code := sparekey.ErrorCode(sendErr); code == sparekey.ELOCKOFFLINE || code == sparekey.ELOCKTIMEOUT {
+		unreachable = sendErr
+	}
+	return sendErr == nil, unreachable, s.record(ctx, lock, want, sendErr)
+}
+
+// recordUnreachable records, without asking the lock again, that it could
+// not be reached for the slot.
+func (s *Service) recordUnreachable(ctx context.Context, want *sparekey.Slot, sendErr error) error {
+	var lock *sparekey.Lock
+	err := s.cfg.Store.Read(ctx, func(tx sparekey.Tx) (err error) {
+		lock, err = tx.Lock(ctx, want.LockID)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	return s.record(ctx, lock, want, sendErr)
+}
+
+// record writes what the lock said to a slot's programming, unless the
+// slot changed while the command was on its way.
+func (s *Service) record(ctx context.Context, lock *sparekey.Lock, want *sparekey.Slot, sendErr error) error {
 	now := s.now()
-	err = s.cfg.Store.Tx(ctx, func(tx sparekey.Tx) error {
+	return s.cfg.Store.Tx(ctx, func(tx sparekey.Tx) error {
 		slots, err := tx.SlotsByLock(ctx, lock.ID)
 		if err != nil {
 			return err
@@ -219,8 +254,10 @@ func (s *Service) syncSlot(ctx context.Context, want *sparekey.Slot) (bool, erro
 				sl = x
 			}
 		}
-		if sl == nil || sl.Code != want.Code || sl.Sync != want.Sync {
-			return nil // changed while we talked to the lock; the next pass takes it
+		if sl == nil || sl.Code != want.Code || sl.Sync != want.Sync || !sl.NextSyncAt.Equal(want.NextSyncAt) {
+			// Changed while we talked to the lock (a new code, or made due
+			// again by a reset or a retry): the next pass takes it.
+			return nil
 		}
 		if sendErr == nil {
 			sl.Sync = sparekey.SyncSynced
@@ -254,7 +291,6 @@ func (s *Service) syncSlot(ctx context.Context, want *sparekey.Slot) (bool, erro
 		}
 		return tx.UpdateSlot(ctx, sl)
 	})
-	return sendErr == nil, err
 }
 
 // failedRetry is how often a slot flagged failed is tried again: a lock

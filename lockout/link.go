@@ -52,6 +52,9 @@ const (
 	CodeReady       = "ready"
 	CodeUsed        = "used"        // used once already: ask for a new link
 	CodeUnavailable = "unavailable" // the pool was empty when the link was made
+	// CodeProgramming is a code the lock lost (a reset or a replaced lock)
+	// and is getting again: shown, with a word that it may need a minute.
+	CodeProgramming = "programming"
 )
 
 // Contacts lists every property's maintenance contact, for residents who
@@ -168,8 +171,10 @@ func (s *Service) codesFor(ctx context.Context, tx sparekey.Tx, link *sparekey.B
 		c := BackupCode{Lock: l.Device, Name: l.Name, Status: CodeUnavailable}
 		switch {
 		case sl == nil:
-		case sl.HeldBy(r.ID, now):
+		case sl.HeldBy(r.ID, now) && sl.Usable():
 			c.Code, c.Status = sl.Code, CodeReady
+		case sl.HeldBy(r.ID, now):
+			c.Code, c.Status = sl.Code, CodeProgramming
 		default:
 			c.Status = CodeUsed
 		}

@@ -17,6 +17,7 @@ import (
 	"github.com/eclipse/paho.golang/paho"
 
 	"sparekey"
+	"sparekey/z2m"
 )
 
 // BridgeConfig configures a Bridge.
@@ -56,6 +57,9 @@ type Bridge struct {
 
 	mu        sync.Mutex
 	published map[string]uint64 // state messages per device, for Published
+
+	announced     chan struct{} // closed once every lock was announced
+	announcedOnce sync.Once
 }
 
 type command struct {
@@ -66,9 +70,9 @@ type command struct {
 // StartBridge connects the fleet to the broker and returns once it is
 // connected. The bridge reconnects by itself until Stop.
 func StartBridge(ctx context.Context, fleet *Fleet, cfg BridgeConfig) (*Bridge, error) {
-	u, err := url.Parse(cfg.Broker)
-	if err != nil || u.Host == "" {
-		return nil, fmt.Errorf("simulator: MQTT broker URL %q: want mqtt://host:port", cfg.Broker)
+	u, err := z2m.BrokerURL(cfg.Broker)
+	if err != nil {
+		return nil, fmt.Errorf("simulator: %w", err)
 	}
 	if cfg.BaseTopic == "" {
 		cfg.BaseTopic = "zigbee2mqtt"
@@ -83,7 +87,7 @@ func StartBridge(ctx context.Context, fleet *Fleet, cfg BridgeConfig) (*Bridge, 
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	b := &Bridge{fleet: fleet, cfg: cfg, log: cfg.Logger.With("component", "simulator"), base: cfg.BaseTopic,
-		published: map[string]uint64{}}
+		published: map[string]uint64{}, announced: make(chan struct{})}
 	for range cfg.Workers {
 		ch := make(chan command, 256)
 		b.work = append(b.work, ch)
@@ -103,6 +107,7 @@ func StartBridge(ctx context.Context, fleet *Fleet, cfg BridgeConfig) (*Bridge, 
 			b.cm.Store(cm)
 			go b.online(runCtx, cm)
 		},
+		OnConnectError: func(err error) { b.log.Warn("simulator cannot reach the MQTT broker", "err", err) },
 		ClientConfig: paho.ClientConfig{
 			ClientID: cfg.ClientID,
 			OnPublishReceived: []func(paho.PublishReceived) (bool, error){func(pr paho.PublishReceived) (bool, error) {
@@ -160,7 +165,13 @@ func (b *Bridge) online(ctx context.Context, cm *autopaho.ConnectionManager) {
 	for _, device := range b.fleet.Devices() {
 		b.Announce(ctx, device)
 	}
+	b.announcedOnce.Do(func() { close(b.announced) })
 }
+
+// Announced is closed once the bridge has announced every lock after its
+// first connection: what a lock reports after that is news, not its first
+// state.
+func (b *Bridge) Announced() <-chan struct{} { return b.announced }
 
 // Announce publishes a lock's availability and state, as Zigbee2MQTT does
 // when a device joins or the bridge starts.

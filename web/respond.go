@@ -59,6 +59,12 @@ type errorBody struct {
 // logged with detail; their detail never reaches the caller.
 func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
 	code := sparekey.ErrorCode(err)
+	if code == sparekey.EINTERNAL && r.Context().Err() != nil && errors.Is(err, r.Context().Err()) {
+		// The client went away mid-request: nobody reads this answer, and
+		// it is no server error.
+		log.Info("client left before the answer", "method", r.Method, "route", r.Pattern)
+		return
+	}
 	if code == sparekey.EINTERNAL {
 		log.Error("internal error", "method", r.Method, "route", r.Pattern, "err", err)
 	}

@@ -238,9 +238,10 @@ func Start(ctx context.Context, cfg Config) (*Adapter, error) {
 // Stop disconnects and waits until the handler has seen every event the
 // adapter had accepted.
 func (a *Adapter) Stop() {
-	a.cancel()
 	if cm := a.cm.Load(); cm != nil {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		// Disconnect cleanly first (a will or a kept session depends on
+		// it), then end whatever still waits.
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		_ = cm.Disconnect(ctx)
 		cancel()
 	}

@@ -72,9 +72,10 @@ func startFakeZ2M(t *testing.T, broker, base string, answer func(wireCommand) []
 	z.cm = cm
 	done := make(chan struct{})
 	t.Cleanup(func() {
-		_ = cm.Disconnect(context.Background())
+		// Let the last answer's publish get its ack before hanging up.
 		close(z.in)
 		<-done
+		_ = cm.Disconnect(context.Background())
 	})
 	go func() {
 		defer close(done)

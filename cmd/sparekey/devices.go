@@ -136,7 +136,7 @@ func (d *devices) refreshAll(ctx context.Context, codes *access.Service) {
 		}
 		if err := d.adapter.Refresh(ctx, l.Device); err != nil {
 			d.log.Warn("ask lock for its state", "lock", l.Device, "err", err)
-			return
+			break // the connection is gone again; the next one asks
 		}
 	}
 	if err := codes.RetryPending(ctx); err != nil {

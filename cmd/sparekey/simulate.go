@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"os"
 	"strings"
@@ -96,13 +97,21 @@ func simulate(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	connectCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	bridge, err := sim.StartBridge(connectCtx, fleet, sim.BridgeConfig{Broker: *broker, BaseTopic: *topic, Latency: *latency,
-		ClientID: "sparekey-simulate-" + fmt.Sprint(os.Getpid())})
+		ClientID: "sparekey-simulate-" + fmt.Sprint(os.Getpid()),
+		Logger:   slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))})
 	cancel()
 	if err != nil {
 		return err
 	}
 	defer bridge.Stop()
-	// Virtual locks start empty: tell a running server to program them.
+	// Virtual locks start empty: tell a running server to program them,
+	// after their first state (a server takes a lock's first message as
+	// where it stands, not as news).
+	select {
+	case <-bridge.Announced():
+	case <-ctx.Done():
+		return nil
+	}
 	for _, d := range devices {
 		if err := fleet.Reset(d); err != nil {
 			return err
