@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"sparekey"
+	"sparekey/access"
 	"sparekey/sim"
 )
 
@@ -317,5 +318,35 @@ func TestBackupCodeUsedTwiceBeforeRotation(t *testing.T) {
 		}
 		t.Errorf("regression: the second use of a just-rotated backup code is taken for a leaked pool code: rotations %v, second keypad audit %v (keypadUsed in access/events.go)",
 			reasons, use[len(use)-1].Detail)
+	}
+}
+
+// TestReissuedCodeUsedUp: a backup slot used once, rotated and issued again
+// is used up by its new holder's first use, even while a resync has made
+// it pending (the earlier use must not make it look like a repeat).
+func TestReissuedCodeUsedUp(t *testing.T) {
+	t.Parallel()
+	b := setup(t, withConfig(func(c *access.Config) { c.PoolSize = 1 }))
+	b.runOnce()
+	first := b.issue(ana)[0]
+	b.clock.Advance(time.Minute)
+	if got := b.keypad(ana101, first.Code); got != sparekey.KeypadUnlocked {
+		t.Fatalf("first code = %s", got)
+	}
+	b.runOnce() // the fresh code reaches the lock
+	b.clock.Advance(time.Minute)
+	second := b.issue(ana)[0]
+	if second.Number != first.Number || second.Code == first.Code || second.UsedAt != nil {
+		t.Fatalf("re-issued slot = %+v; want the same slot, a new code, no use on record", second)
+	}
+	if err := b.svc.Resync(b.ctx, ana101); err != nil { // the lock is being reprogrammed
+		t.Fatal(err)
+	}
+	b.clock.Advance(time.Minute)
+	if got := b.keypad(ana101, second.Code); got != sparekey.KeypadUnlocked {
+		t.Fatalf("second code = %s", got)
+	}
+	if sl := b.slot(ana101, second.Number); sl.Code == second.Code || sl.Backup != sparekey.BackupAvailable {
+		t.Fatalf("second code not used up by its first use: %+v", sl)
 	}
 }
