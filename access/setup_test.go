@@ -2,13 +2,13 @@ package access_test
 
 import (
 	"context"
-	"path/filepath"
 	"slices"
 	"testing"
 	"time"
 
 	"sparekey"
 	"sparekey/access"
+	"sparekey/internal/pgtest"
 	"sparekey/roster"
 	"sparekey/secret"
 	"sparekey/sim"
@@ -74,7 +74,7 @@ func setup(t *testing.T, opts ...option) *testBundle {
 func bare(t *testing.T, opts ...option) *testBundle {
 	t.Helper()
 	ctx := t.Context()
-	path := filepath.Join(t.TempDir(), "sparekey.db")
+	path := pgtest.DSN(t)
 	db, err := store.Open(ctx, path, secret.ForTest())
 	if err != nil {
 		t.Fatal(err)

@@ -5,7 +5,6 @@ import (
 	"context"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -15,6 +14,7 @@ import (
 
 	"sparekey"
 	"sparekey/access"
+	"sparekey/internal/pgtest"
 	"sparekey/lockout"
 	"sparekey/roster"
 	"sparekey/secret"
@@ -70,7 +70,7 @@ func setup(t testing.TB, opts ...func(*lockout.Config)) *testBundle {
 	// ended) into a failure instead of a hung test binary.
 	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
 	t.Cleanup(cancel)
-	path := filepath.Join(t.TempDir(), "sparekey.db")
+	path := pgtest.DSN(t)
 	keys := secret.ForTest()
 	db, err := store.Open(ctx, path, keys)
 	if err != nil {
@@ -332,6 +332,9 @@ func (b *testBundle) reveal(t *testing.T, token string) lockout.BackupCode {
 // fileBytes returns the SQLite database file and its write-ahead log.
 func (b *testBundle) fileBytes(t *testing.T) []byte {
 	t.Helper()
+	if pgtest.OnPostgres() {
+		return []byte(pgtest.Dump(t, b.path)) // no files: every stored value
+	}
 	var all []byte
 	for _, p := range []string{b.path, b.path + "-wal"} {
 		data, err := os.ReadFile(p)

@@ -2,15 +2,13 @@ package roster_test
 
 import (
 	"context"
-	"database/sql"
-	"fmt"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"sparekey"
 	"sparekey/access"
+	"sparekey/internal/pgtest"
 	"sparekey/roster"
 	"sparekey/secret"
 	"sparekey/store"
@@ -32,7 +30,7 @@ type testBundle struct {
 func setup(t *testing.T) *testBundle {
 	t.Helper()
 	ctx := t.Context()
-	path := filepath.Join(t.TempDir(), "sparekey.db")
+	path := pgtest.DSN(t)
 	db, err := store.Open(ctx, path, secret.ForTest())
 	if err != nil {
 		t.Fatal(err)
@@ -133,62 +131,7 @@ func (b *testBundle) dump() string {
 	return dumpDB(b.t, b.path)
 }
 
-func dumpDB(t *testing.T, path string) string {
-	t.Helper()
-	db, err := sql.Open("sqlite", path+"?_pragma=query_only(1)")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	ctx := t.Context()
-	var tables []string
-	rows, err := db.QueryContext(ctx, `SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for rows.Next() {
-		var name string
-		if err := rows.Scan(&name); err != nil {
-			t.Fatal(err)
-		}
-		tables = append(tables, name)
-	}
-	rows.Close()
-	if len(tables) < 10 {
-		t.Fatalf("only %d tables in %s", len(tables), path)
-	}
-	var out strings.Builder
-	for _, table := range tables {
-		fmt.Fprintf(&out, "== %s\n", table)
-		rows, err := db.QueryContext(ctx, `SELECT * FROM `+table+` ORDER BY rowid`)
-		if err != nil {
-			t.Fatal(err)
-		}
-		cols, _ := rows.Columns()
-		for rows.Next() {
-			vals := make([]any, len(cols))
-			ptrs := make([]any, len(cols))
-			for i := range vals {
-				ptrs[i] = &vals[i]
-			}
-			if err := rows.Scan(ptrs...); err != nil {
-				t.Fatal(err)
-			}
-			for i, v := range vals {
-				if bs, ok := v.([]byte); ok {
-					v = fmt.Sprintf("%x", bs)
-				}
-				fmt.Fprintf(&out, "%s=%v ", cols[i], v)
-			}
-			out.WriteString("\n")
-		}
-		if err := rows.Err(); err != nil {
-			t.Fatal(err)
-		}
-		rows.Close()
-	}
-	return out.String()
-}
+func dumpDB(t *testing.T, dsn string) string { return pgtest.Dump(t, dsn) }
 
 // counts returns how many rows each table holds, for readable failures.
 func counts(dump string) map[string]int {

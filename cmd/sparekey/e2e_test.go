@@ -9,7 +9,6 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -59,7 +58,10 @@ func freeAddr(t *testing.T) string {
 // port and waits for /healthz.
 func startServer(t *testing.T, extra ...string) *testServer {
 	t.Helper()
-	return startServerOn(t, filepath.Join(t.TempDir(), "sparekey.db"), extra...)
+	if pgtest.OnPostgres() {
+		extra = append([]string{"--secret-key", strings.Repeat("ab", 32)}, extra...)
+	}
+	return startServerOn(t, pgtest.DSN(t), extra...)
 }
 
 // startServerOn is startServer on a given database file.
