@@ -18,6 +18,9 @@ func (s *Service) HandleEvent(ctx context.Context, ev sparekey.DeviceEvent) erro
 	if ev.At.IsZero() {
 		ev.At = s.now()
 	}
+	if at, ok := s.unknown.Load(ev.Device); ok && time.Since(at.(time.Time)) < unknownFor {
+		return nil // no lock of ours, a minute ago: spare the writer
+	}
 	wake := false
 	err := s.cfg.Store.Tx(ctx, func(tx sparekey.Tx) error {
 		lock, err := tx.LockByDevice(ctx, ev.Device)
@@ -72,8 +75,9 @@ func (s *Service) HandleEvent(ctx context.Context, ev sparekey.DeviceEvent) erro
 		return tx.RecordAudit(ctx, audit)
 	})
 	if sparekey.ErrorCode(err) == sparekey.ENOTFOUND {
-		// A broker also carries lights and sensors: say so once a device.
-		if _, seen := s.unknown.LoadOrStore(ev.Device, true); !seen {
+		// A broker also carries lights and sensors: say so once a device,
+		// and look again only after a while (a lock being imported).
+		if _, seen := s.unknown.Swap(ev.Device, time.Now()); !seen {
 			s.log.Warn("events from a device that is no lock in Sparekey are ignored", "device", ev.Device, "kind", ev.Kind)
 		}
 		return nil
@@ -86,6 +90,10 @@ func (s *Service) HandleEvent(ctx context.Context, ev sparekey.DeviceEvent) erro
 	}
 	return nil
 }
+
+// unknownFor is how long events of a device that is no lock of ours are
+// dropped without a look at the database.
+const unknownFor = time.Minute
 
 // recordedAlready reports whether a replayed event was recorded by the
 // instance that owned the lock: the same kind and slot within two seconds

@@ -264,7 +264,10 @@ func (s *Service) record(ctx context.Context, lock *sparekey.Lock, want *spareke
 			sl.SyncAttempts = 0
 			sl.SyncError = ""
 			sl.SyncedAt = &now
-			return tx.UpdateSlot(ctx, sl)
+			if err := tx.UpdateSlot(ctx, sl); err != nil {
+				return err
+			}
+			return markOnline(ctx, tx, lock.ID, now)
 		}
 		offline := sparekey.ErrorCode(sendErr) == sparekey.ELOCKOFFLINE
 		if !offline {
@@ -291,6 +294,21 @@ func (s *Service) record(ctx context.Context, lock *sparekey.Lock, want *spareke
 		}
 		return tx.UpdateSlot(ctx, sl)
 	})
+}
+
+// markOnline records that a lock just answered: it is online, whatever
+// availability report Sparekey missed (a lock imported after its hub had
+// announced it, say).
+func markOnline(ctx context.Context, tx sparekey.Tx, lockID int64, now time.Time) error {
+	l, err := tx.Lock(ctx, lockID)
+	if err != nil {
+		return err
+	}
+	if l.Online && l.LastSeen != nil && !l.LastSeen.Before(now) {
+		return nil
+	}
+	l.Online, l.LastSeen = true, &now
+	return tx.UpdateLock(ctx, l)
 }
 
 // failedRetry is how often a slot flagged failed is tried again: a lock

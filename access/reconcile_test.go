@@ -582,3 +582,26 @@ func TestFailedSlotHealsOnHourlyRetry(t *testing.T) {
 		t.Fatalf("after the lock recovered: %+v, want every slot synced", info)
 	}
 }
+
+// TestAnswerMeansOnline: a lock Sparekey thought offline (it missed the
+// availability report) is online once it confirms a code.
+func TestAnswerMeansOnline(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	b.runOnce()
+	b.write(func(tx sparekey.Tx) error {
+		l, err := tx.LockByDevice(b.ctx, chen103)
+		if err != nil {
+			return err
+		}
+		l.Online = false
+		return tx.UpdateLock(b.ctx, l)
+	})
+	if err := b.svc.Resync(b.ctx, chen103); err != nil {
+		t.Fatal(err)
+	}
+	b.runOnce()
+	if l := b.lock(chen103); !l.Online {
+		t.Fatal("a lock that confirmed its codes is still recorded offline")
+	}
+}
