@@ -175,6 +175,41 @@ func (s *Service) Resync(ctx context.Context, device string) error {
 	return err
 }
 
+// Preload puts every code the lock should hold on it through program, not
+// through the driver, and records each as confirmed: for a lock whose
+// memory Sparekey fills itself, such as the demo's virtual locks at
+// start-up, which stand for real locks that kept their codes. Empty slots
+// are recorded empty.
+func (s *Service) Preload(ctx context.Context, device string, program func(slot int, code string) error) error {
+	err := s.cfg.Store.Tx(ctx, func(tx sparekey.Tx) error {
+		lock, err := tx.LockByDevice(ctx, device)
+		if err != nil {
+			return err
+		}
+		slots, err := tx.SlotsByLock(ctx, lock.ID)
+		if err != nil {
+			return err
+		}
+		now := s.now()
+		for _, sl := range slots {
+			if sl.Code != "" {
+				if err := program(sl.Number, sl.Code); err != nil {
+					return err
+				}
+			}
+			if sl.Sync == sparekey.SyncSynced {
+				continue
+			}
+			sl.Sync, sl.SyncAttempts, sl.SyncError, sl.SyncedAt = sparekey.SyncSynced, 0, "", &now
+			if err := tx.UpdateSlot(ctx, sl); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return err
+}
+
 // resync makes every slot of the lock that holds a code, or may still hold
 // one, pending.
 func resync(ctx context.Context, tx sparekey.Tx, lock *sparekey.Lock, now time.Time) error {

@@ -605,3 +605,27 @@ func TestAnswerMeansOnline(t *testing.T) {
 		t.Fatal("a lock that confirmed its codes is still recorded offline")
 	}
 }
+
+// TestPreload: a lock whose memory Sparekey fills itself holds every code
+// and every slot is confirmed, with nothing sent through the driver.
+func TestPreload(t *testing.T) {
+	t.Parallel()
+	b := setup(t) // slots pending, the virtual locks empty
+	got := map[int]string{}
+	err := b.svc.Preload(b.ctx, ana101, func(slot int, code string) error {
+		got[slot] = code
+		return b.fleet.SetPIN(b.ctx, ana101, slot, code)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := b.desired(ana101); len(got) != len(want) || len(got) != 4 {
+		t.Fatalf("preloaded %v, want the desired codes %v", got, want)
+	}
+	if info := b.lockInfo(ana101); info.SlotsPending != 0 || info.PoolReady != 3 {
+		t.Fatalf("after Preload: %+v", info)
+	}
+	if got := b.keypad(ana101, "482916"); got != sparekey.KeypadUnlocked {
+		t.Fatalf("Ana's code after Preload = %s", got)
+	}
+}

@@ -82,8 +82,13 @@ func (d *devices) start(ctx context.Context, codes *access.Service) error {
 		}
 		for _, l := range locks {
 			d.fleet.Add(l.Device, l.SlotCount)
-			// Virtual locks start empty: program every slot anew.
-			if err := codes.Resync(ctx, l.Device); err != nil {
+			// A real lock keeps its codes while the server restarts; the
+			// virtual one starts empty, so it is given what it should
+			// hold, as if installed that way.
+			err := codes.Preload(ctx, l.Device, func(slot int, code string) error {
+				return d.fleet.SetPIN(ctx, l.Device, slot, code)
+			})
+			if err != nil {
 				return err
 			}
 		}
