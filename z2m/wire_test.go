@@ -35,6 +35,9 @@ type fakeZ2M struct {
 	base string
 	in   chan wireCommand
 
+	inMu     sync.Mutex // guards sending on in against closing it
+	inClosed bool
+
 	mu  sync.Mutex
 	got []wireCommand
 }
@@ -59,7 +62,11 @@ func startFakeZ2M(t *testing.T, broker, base string, answer func(wireCommand) []
 				if err := json.Unmarshal(pr.Packet.Payload, &c.body); err != nil {
 					c.body = "not JSON: " + err.Error()
 				}
-				z.in <- c
+				z.inMu.Lock()
+				defer z.inMu.Unlock()
+				if !z.inClosed {
+					z.in <- c
+				}
 				return true, nil
 			}}},
 	})
@@ -73,7 +80,10 @@ func startFakeZ2M(t *testing.T, broker, base string, answer func(wireCommand) []
 	done := make(chan struct{})
 	t.Cleanup(func() {
 		// Let the last answer's publish get its ack before hanging up.
+		z.inMu.Lock()
+		z.inClosed = true
 		close(z.in)
+		z.inMu.Unlock()
 		<-done
 		_ = cm.Disconnect(context.Background())
 	})
