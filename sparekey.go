@@ -186,6 +186,10 @@ type BackupRequest struct {
 	CreatedAt   time.Time
 	ProcessedAt *time.Time
 	Attempts    int
+	// ClaimedUntil is the lease of the worker holding the request; an
+	// update made under a lease that has since passed to another worker
+	// is refused (ECONFLICT), so a request is answered once.
+	ClaimedUntil *time.Time
 }
 
 // BackupLinkTTL is how long a backup link lives after it was requested.

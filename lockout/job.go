@@ -42,9 +42,19 @@ func (s *Service) RunOnce(ctx context.Context) (int, error) {
 	// lease runs out and a later pass tries it again.
 	queued := false
 	var errs []error
+	// Start no answer in the second half of the lease: past it another
+	// worker may take the request (an update under a lost lease is refused
+	// anyway, but the work would be wasted).
+	lastStart := s.now().Add(s.cfg.Lease / 2)
 	for _, r := range claimed {
+		if s.now().After(lastStart) {
+			break // the rest are taken again after their lease
+		}
 		sent, err := s.answer(ctx, r)
-		if err != nil {
+		if sparekey.ErrorCode(err) == sparekey.ECONFLICT {
+			s.log.Info("backup request taken over by another worker; its answer is theirs", "request", r.ID)
+			continue
+		} else if err != nil {
 			errs = append(errs, fmt.Errorf("answer backup request %d: %w", r.ID, err))
 		} else if r.ProcessedAt != nil {
 			s.cfg.Answered(r.Outcome, r.ProcessedAt.Sub(r.CreatedAt))

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"database/sql"
+	"fmt"
 	"slices"
 	"time"
 
@@ -13,16 +14,17 @@ import (
 // Backup requests and the links they lead to.
 
 const backupRequestColumns = `id, contact_hash, contact_kind, ip, user_agent, outcome, resident_id,
-	created_at, processed_at, attempts`
+	created_at, processed_at, attempts, claimed_until`
 
 func scanBackupRequest(row scanner) (*sparekey.BackupRequest, error) {
 	var r sparekey.BackupRequest
-	var residentID, processedAt sql.NullInt64
+	var residentID, processedAt, claimedUntil sql.NullInt64
 	var createdAt int64
 	if err := row.Scan(&r.ID, &r.ContactHash, &r.ContactKind, &r.IP, &r.UserAgent, &r.Outcome, &residentID,
-		&createdAt, &processedAt, &r.Attempts); err != nil {
+		&createdAt, &processedAt, &r.Attempts, &claimedUntil); err != nil {
 		return nil, err
 	}
+	r.ClaimedUntil = timePtr(claimedUntil)
 	r.ResidentID = residentID.Int64
 	r.CreatedAt = fromMicros(createdAt)
 	r.ProcessedAt = timePtr(processedAt)
@@ -80,16 +82,35 @@ func (t *tx) ClaimBackupRequests(ctx context.Context, now time.Time, lease time.
 
 // UpdateBackupRequest records the job's progress. Once the outcome is no
 // longer pending the lease is cleared; a pending request keeps its lease, so
-// a failed attempt is retried when it ends.
+// a failed attempt is retried when it ends. A request claimed by the
+// caller (ClaimedUntil set) is updated only while it is still pending under
+// that very lease: otherwise another worker took it over, and the update
+// is ECONFLICT, so the caller's transaction (its link and messages) rolls
+// back and the request is answered once.
 func (t *tx) UpdateBackupRequest(ctx context.Context, r *sparekey.BackupRequest) error {
 	clearClaim := ""
 	if r.Outcome != sparekey.OutcomePending {
 		clearClaim = ", claimed_until = NULL"
 	}
-	return t.update(ctx, "update backup request", notFound("backup request %d not found", r.ID), "", `
+	fence, args := "", []any{r.Outcome, nullID(r.ResidentID), nullMicros(r.ProcessedAt), r.Attempts, r.ID}
+	if r.ClaimedUntil != nil {
+		fence = ` AND outcome = ? AND claimed_until = ?`
+		args = append(args, sparekey.OutcomePending, micros(*r.ClaimedUntil))
+	}
+	res, err := t.exec(ctx, `
 		UPDATE backup_requests SET outcome = ?, resident_id = ?, processed_at = ?, attempts = ?`+clearClaim+`
-		WHERE id = ?`,
-		r.Outcome, nullID(r.ResidentID), nullMicros(r.ProcessedAt), r.Attempts, r.ID)
+		WHERE id = ?`+fence, args...)
+	if err != nil {
+		return t.fail(err, "update backup request", "")
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return fmt.Errorf("update backup request: %w", err)
+	} else if n == 0 && r.ClaimedUntil != nil {
+		return sparekey.Errorf(sparekey.ECONFLICT, "backup request %d was taken over by another worker", r.ID)
+	} else if n == 0 {
+		return notFound("backup request %d not found", r.ID)
+	}
+	return nil
 }
 
 const backupLinkColumns = `id, token_hash, resident_id, request_id, created_at, expires_at,

@@ -39,11 +39,19 @@ func TestClaimBackupRequests(t *testing.T) {
 
 		got := claim(t0, 2)
 		r1.Attempts, r2.Attempts = 1, 1
+		r1.ClaimedUntil, r2.ClaimedUntil = ptr(t0.Add(time.Minute)), ptr(t0.Add(time.Minute))
 		same(t, "first claim, oldest first", got, []*sparekey.BackupRequest{r1, r2})
+		stale := *got[0] // the first worker's copy, under its first lease
 		same(t, "during the lease", ids(claim(t0.Add(30*time.Second), 10)), ids([]*sparekey.BackupRequest{r4}))
 		got = claim(t0.Add(time.Minute), 10) // r1 and r2's lease ended; r4's runs on
 		r1.Attempts, r2.Attempts = 2, 2
+		r1.ClaimedUntil, r2.ClaimedUntil = ptr(t0.Add(2*time.Minute)), ptr(t0.Add(2*time.Minute))
 		same(t, "after the lease", got, []*sparekey.BackupRequest{r1, r2})
+
+		// The first worker lost r1 to the second: its answer is refused.
+		stale.Outcome, stale.ProcessedAt = sparekey.OutcomeSent, ptr(t0.Add(time.Minute))
+		err := db.Tx(t.Context(), func(tx sparekey.Tx) error { return tx.UpdateBackupRequest(t.Context(), &stale) })
+		wantCode(t, err, sparekey.ECONFLICT)
 
 		// Processing ends a request for good; a still-pending one keeps its lease.
 		inTx(t, db, func(tx sparekey.Tx) {
@@ -56,6 +64,7 @@ func TestClaimBackupRequests(t *testing.T) {
 		same(t, "r2 still leased", ids(claim(t0.Add(90*time.Second), 10)), ids([]*sparekey.BackupRequest{r4}))
 		got = claim(t0.Add(time.Hour), 10)
 		r2.Attempts, r4.Attempts = 8, 3
+		r2.ClaimedUntil, r4.ClaimedUntil = ptr(t0.Add(time.Hour+time.Minute)), ptr(t0.Add(time.Hour+time.Minute))
 		same(t, "never the processed ones", got, []*sparekey.BackupRequest{r2, r4})
 	})
 }
