@@ -94,6 +94,11 @@ func (m *Metrics) ObserveRequest(method, route string, status int, d time.Durati
 	if route == "" || route == "/" {
 		route = "unmatched"
 	}
+	switch method { // anyone can send any method: keep the label's values few
+	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete, http.MethodOptions:
+	default:
+		method = "OTHER"
+	}
 	m.requests.WithLabelValues(method, route, strconv.Itoa(status)).Inc()
 	m.duration.WithLabelValues(route).Observe(d.Seconds())
 }

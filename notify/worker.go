@@ -32,7 +32,8 @@ type WorkerConfig struct {
 	PollInterval time.Duration
 	// Lease is how long a claimed message is reserved for this worker; if
 	// it is not recorded by then (a crash), it is sent again. Each send is
-	// cut off at half the lease. Default 1m.
+	// cut off at a quarter of the lease, and none starts after the first
+	// quarter, so each is recorded well within it. Default 1m.
 	Lease time.Duration
 	// BatchSize is how many messages one pass claims. Default 10.
 	BatchSize int
@@ -151,10 +152,12 @@ func (w *Worker) RunOnce(ctx context.Context) (int, error) {
 		return 0, fmt.Errorf("notify: claim messages: %w", err)
 	}
 
-	// Stop starting sends once a send might outlast the lease: another
-	// worker could then claim the same message and send it twice.
-	sendTimeout := w.cfg.Lease / 2
-	lastStart := now.Add(w.cfg.Lease - sendTimeout)
+	// Stop starting sends once a send and the recording of its outcome
+	// might outlast the lease: another worker could then claim the same
+	// message and send it twice. Every send ends by half the lease, which
+	// leaves the other half for recording it.
+	sendTimeout := w.cfg.Lease / 4
+	lastStart := now.Add(w.cfg.Lease / 4)
 	var errs []error
 	tried := 0
 	for _, m := range batch {

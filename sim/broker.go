@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"time"
 
 	mqtt "github.com/mochi-mqtt/server/v2"
 	"github.com/mochi-mqtt/server/v2/hooks/auth"
@@ -52,8 +53,19 @@ func (b *Broker) Addr() string { return b.addr }
 // URL is the broker's address as an MQTT URL.
 func (b *Broker) URL() string { return "mqtt://" + b.addr }
 
-// Close disconnects every client and stops listening.
-func (b *Broker) Close() error { return b.srv.Close() }
+// Close disconnects every client and stops listening. It gives up after
+// 3 s: mochi-mqtt v2.7.9 can deadlock closing while clients come and go
+// (mochi-mqtt/server#488), and a demo must still stop.
+func (b *Broker) Close() error {
+	done := make(chan error, 1)
+	go func() { done <- b.srv.Close() }()
+	select {
+	case err := <-done:
+		return err
+	case <-time.After(3 * time.Second):
+		return fmt.Errorf("embedded MQTT broker did not close within 3s")
+	}
+}
 
 // warnOnly passes on the broker's warnings and errors; its info lines
 // (every client connecting) would drown the server's own.

@@ -287,11 +287,13 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
-	broker := ""
+	broker, external := "", ""
 	if devs != nil && devs.broker != nil {
 		broker = devs.broker.URL()
+	} else if devs != nil {
+		external = devs.adapter.Broker() // without its password
 	}
-	printBanner(stdout, c, ln.Addr().String(), broker)
+	printBanner(stdout, c, ln.Addr().String(), broker, external)
 
 	select {
 	case err := <-errc:
@@ -355,7 +357,7 @@ func transportsFor(c *serveConfig) (map[sparekey.Channel]notify.Transport, error
 	return t, nil
 }
 
-func printBanner(w io.Writer, c *serveConfig, addr, broker string) {
+func printBanner(w io.Writer, c *serveConfig, addr, broker, external string) {
 	fmt.Fprintf(w, "Sparekey is listening on http://%s (links use %s)\n", addr, c.baseURL)
 	if !c.demo {
 		return
@@ -370,7 +372,7 @@ Demo mode: Maple Court Apartments, units 101-103, simulated locks, dev outbox.
 Try it:
   curl -s -X POST %[1]s/api/v1/backup-code-requests -d '{"contact":"(201) 555-0101"}'
   curl -s '%[1]s/api/v1/dev/outbox?to=%%2B12015550101'
-`, base, shownToken(c), brokerLine(c, broker))
+`, base, shownToken(c), brokerLine(c, broker, external))
 }
 
 // devClockSetting is the meta setting that keeps the dev clock's offset,
@@ -384,9 +386,9 @@ func saveDevClock(ctx context.Context, db sparekey.Store, clock *sparekey.Offset
 }
 
 // brokerLine says where the demo's locks talk, so one can watch them.
-func brokerLine(c *serveConfig, broker string) string {
+func brokerLine(c *serveConfig, broker, external string) string {
 	if broker == "" {
-		return c.mqtt + " (real locks, " + c.mqttTopic + "/#)"
+		return external + " (real locks, " + c.mqttTopic + "/#)"
 	}
 	return broker + " (embedded; watch with: mosquitto_sub -L '" + broker + "/" + c.mqttTopic + "/#' -v)"
 }
