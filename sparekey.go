@@ -377,11 +377,13 @@ type Tx interface {
 	// this one ends: for limits checked by counting, then inserting.
 	Serialize(ctx context.Context, key string) error
 
-	// Heartbeat records that instance id is alive at now.
-	Heartbeat(ctx context.Context, id string, now time.Time) error
-	// Instances lists the instances heard from since since, sorted.
-	Instances(ctx context.Context, since time.Time) ([]string, error)
-	RemoveInstance(ctx context.Context, id string) error
+	// Heartbeat records that instance id, run by process, is alive, on
+	// the database's clock; ECONFLICT when another process used the id
+	// within ttl.
+	Heartbeat(ctx context.Context, id, process string, ttl time.Duration) error
+	// Instances lists the instances heard from within ttl, sorted.
+	Instances(ctx context.Context, ttl time.Duration) ([]string, error)
+	RemoveInstance(ctx context.Context, id, process string) error
 
 	RecordAudit(ctx context.Context, e *AuditEvent) error
 	AuditEvents(ctx context.Context, limit int) ([]*AuditEvent, error)

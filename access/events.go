@@ -245,6 +245,25 @@ func (s *Service) RetryPending(ctx context.Context) error {
 	return nil
 }
 
+// RetryLocks makes the pending and failed slots of the named locks due now:
+// this instance just took them over from another.
+func (s *Service) RetryLocks(ctx context.Context, devices []string) error {
+	for _, device := range devices {
+		err := s.cfg.Store.Tx(ctx, func(tx sparekey.Tx) error {
+			lock, err := tx.LockByDevice(ctx, device)
+			if err != nil {
+				return err
+			}
+			return retryNow(ctx, tx, lock, s.now())
+		})
+		if err != nil && sparekey.ErrorCode(err) != sparekey.ENOTFOUND {
+			return err
+		}
+	}
+	s.Nudge()
+	return nil
+}
+
 // retryNow makes every pending or failed slot of a lock that just came back
 // due now.
 func retryNow(ctx context.Context, tx sparekey.Tx, lock *sparekey.Lock, now time.Time) error {

@@ -38,15 +38,23 @@ type Config struct {
 	Logger   *slog.Logger
 }
 
-// Member is this instance's membership. Liveness runs on the wall clock,
-// whatever clock the rest of the server (a demo's test clock) uses.
+// Member is this instance's membership. Liveness runs on the database's
+// clock, so the hosts' clocks need not agree.
 type Member struct {
-	cfg  Config
-	log  *slog.Logger
-	loop *loop.Loop
+	cfg     Config
+	log     *slog.Logger
+	loop    *loop.Loop
+	process string // random: tells this process from another with the same id
 
 	mu      sync.RWMutex
-	members []string // live instances, sorted; always holds this one
+	members []string  // live instances, sorted; always holds this one
+	joined  time.Time // first heartbeat
+	lastOK  time.Time // last heartbeat that reached the database
+	warm    bool      // the others have had time to see us: we own our share
+
+	changeMu      sync.Mutex
+	changeRunning bool
+	changeAgain   bool
 }
 
 // New returns a member that owns every lock until Start has heard from the
@@ -64,7 +72,9 @@ func New(cfg Config) *Member {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	m := &Member{cfg: cfg, log: cfg.Logger, members: []string{cfg.ID}}
+	b := make([]byte, 8)
+	_, _ = rand.Read(b)
+	m := &Member{cfg: cfg, log: cfg.Logger, members: []string{cfg.ID}, process: hex.EncodeToString(b), warm: true}
 	m.loop = loop.New(cfg.TTL/3, func(ctx context.Context) (bool, error) { return false, m.beat(ctx) },
 		func(err error) { m.log.Error("instance heartbeat failed", "err", err) })
 	return m
@@ -74,11 +84,17 @@ func New(cfg Config) *Member {
 func (m *Member) ID() string { return m.cfg.ID }
 
 // Start records the first heartbeat and reads the live instances, then
-// keeps heartbeating until Stop.
+// keeps heartbeating until Stop. It fails when another running process
+// uses the same ID.
 func (m *Member) Start(ctx context.Context) error {
 	if err := m.beat(ctx); err != nil {
 		return err
 	}
+	m.mu.Lock()
+	// Joining others: they keep our share until their next heartbeat has
+	// seen us, so we take it only after that, lest two record one report.
+	m.warm = len(m.members) == 1
+	m.mu.Unlock()
 	m.loop.Start(context.WithoutCancel(ctx))
 	return nil
 }
@@ -89,7 +105,7 @@ func (m *Member) Stop() {
 	m.loop.Stop()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	err := m.cfg.Store.Tx(ctx, func(tx sparekey.Tx) error { return tx.RemoveInstance(ctx, m.cfg.ID) })
+	err := m.cfg.Store.Tx(ctx, func(tx sparekey.Tx) error { return tx.RemoveInstance(ctx, m.cfg.ID, m.process) })
 	if err != nil {
 		m.log.Warn("could not sign off; the other instances take over after the TTL", "err", err)
 	}
@@ -97,14 +113,13 @@ func (m *Member) Stop() {
 
 // beat records this instance alive and refreshes the list of live ones.
 func (m *Member) beat(ctx context.Context) error {
-	now := time.Now()
 	var live []string
 	err := m.cfg.Store.Tx(ctx, func(tx sparekey.Tx) error {
-		if err := tx.Heartbeat(ctx, m.cfg.ID, now); err != nil {
+		if err := tx.Heartbeat(ctx, m.cfg.ID, m.process, m.cfg.TTL); err != nil {
 			return err
 		}
 		var err error
-		live, err = tx.Instances(ctx, now.Add(-m.cfg.TTL))
+		live, err = tx.Instances(ctx, m.cfg.TTL)
 		return err
 	})
 	if err != nil {
@@ -114,17 +129,52 @@ func (m *Member) beat(ctx context.Context) error {
 		live = append(live, m.cfg.ID)
 		slices.Sort(live)
 	}
+	now := time.Now()
 	m.mu.Lock()
+	if m.joined.IsZero() {
+		m.joined = now
+	}
+	m.lastOK = now
 	changed := !slices.Equal(live, m.members)
 	m.members = live
+	if !m.warm && now.Sub(m.joined) >= m.cfg.TTL/3+time.Second {
+		m.warm, changed = true, true
+	}
 	m.mu.Unlock()
 	if changed {
 		m.log.Info("instances sharing the locks", "instances", live, "self", m.cfg.ID)
-		if m.cfg.OnChange != nil {
-			m.cfg.OnChange()
-		}
+		m.changed()
 	}
 	return nil
+}
+
+// changed runs OnChange off the heartbeat's goroutine (a rebalance of many
+// locks must not delay the heartbeat past the TTL), once at a time, again
+// if the members changed meanwhile.
+func (m *Member) changed() {
+	if m.cfg.OnChange == nil {
+		return
+	}
+	m.changeMu.Lock()
+	defer m.changeMu.Unlock()
+	if m.changeRunning {
+		m.changeAgain = true
+		return
+	}
+	m.changeRunning = true
+	go func() {
+		for {
+			m.cfg.OnChange()
+			m.changeMu.Lock()
+			if !m.changeAgain {
+				m.changeRunning = false
+				m.changeMu.Unlock()
+				return
+			}
+			m.changeAgain = false
+			m.changeMu.Unlock()
+		}
+	}()
 }
 
 // Members returns the live instances, sorted.
@@ -135,10 +185,16 @@ func (m *Member) Members() []string {
 }
 
 // Owns reports whether this instance owns the lock: the live instance with
-// the highest hash of (instance, device).
+// the highest hash of (instance, device). An instance that has just joined
+// others owns nothing until they have seen it, and one that could not
+// reach the database for a TTL owns nothing either: the others will have
+// taken its share.
 func (m *Member) Owns(device string) bool {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
+	if !m.warm || (!m.lastOK.IsZero() && time.Since(m.lastOK) > m.cfg.TTL) {
+		return false
+	}
 	return Owner(m.members, device) == m.cfg.ID
 }
 

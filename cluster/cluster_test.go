@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"sparekey"
 	"sparekey/cluster"
 	"sparekey/internal/pgtest"
 	"sparekey/secret"
@@ -43,7 +44,8 @@ func TestOwnerSpreadsAndMovesLittle(t *testing.T) {
 }
 
 // TestMembersShareTheLocks: two members on one database agree on every
-// lock's owner; when one stops, the other owns everything at once.
+// lock's owner, never both at once; when one stops, the other owns
+// everything; a third process with a member's ID is refused.
 func TestMembersShareTheLocks(t *testing.T) {
 	dsns := map[string]func(t *testing.T) string{
 		"sqlite":   func(t *testing.T) string { return filepath.Join(t.TempDir(), "sparekey.db") },
@@ -70,13 +72,28 @@ func TestMembersShareTheLocks(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer b.Stop()
-			waitFor(t, "a sees b", func() bool { return len(a.Members()) == 2 })
+			// b has joined a: it owns nothing until a has surely seen it.
+			for i := range 200 {
+				if d := fmt.Sprintf("lock-%d", i); a.Owns(d) && b.Owns(d) {
+					t.Fatalf("%s has two owners while b joins", d)
+				}
+			}
+			waitFor(t, "each lock owned by exactly one, b by some", func() bool {
+				byB := 0
+				for i := range 200 {
+					d := fmt.Sprintf("lock-%d", i)
+					if a.Owns(d) == b.Owns(d) {
+						return false
+					}
+					if b.Owns(d) {
+						byB++
+					}
+				}
+				return byB > 0
+			})
 			ownedByA, ownedByB := 0, 0
 			for i := range 200 {
 				d := fmt.Sprintf("lock-%d", i)
-				if a.Owns(d) == b.Owns(d) {
-					t.Fatalf("%s: a owns it %v, b owns it %v", d, a.Owns(d), b.Owns(d))
-				}
 				if a.Owns(d) {
 					ownedByA++
 				} else {
@@ -85,6 +102,10 @@ func TestMembersShareTheLocks(t *testing.T) {
 			}
 			if ownedByA < 50 || ownedByB < 50 {
 				t.Fatalf("a owns %d, b %d of 200", ownedByA, ownedByB)
+			}
+			twin := cluster.New(cluster.Config{Store: db, ID: "a", TTL: 300 * time.Millisecond})
+			if err := twin.Start(ctx); sparekey.ErrorCode(err) != sparekey.ECONFLICT {
+				t.Fatalf("a second process with id a: %v, want conflict", err)
 			}
 			a.Stop()
 			waitFor(t, "b alone", func() bool { return len(b.Members()) == 1 })
@@ -95,7 +116,7 @@ func TestMembersShareTheLocks(t *testing.T) {
 			}
 			select {
 			case <-changes:
-			default:
+			case <-time.After(time.Second):
 				t.Error("a's OnChange never ran when b joined")
 			}
 		})

@@ -20,6 +20,10 @@ var Demo = []Entry{
 // holds other data is refused, so the demo never mixes into real data.
 func SeedDemo(ctx context.Context, store sparekey.Store, codes Codes, clock sparekey.Clock) (seeded bool, err error) {
 	err = store.Tx(ctx, func(tx sparekey.Tx) error {
+		// Instances starting together on one database seed it once.
+		if err := tx.Serialize(ctx, "seed-demo"); err != nil {
+			return err
+		}
 		if _, err := tx.PropertyByName(ctx, Demo[0].Property); err == nil {
 			return nil
 		} else if sparekey.ErrorCode(err) != sparekey.ENOTFOUND {

@@ -161,6 +161,10 @@ func (pgDialect) rowLock() string { return "FOR NO KEY UPDATE" }
 
 func (pgDialect) abortsTx() bool { return true }
 
+func (pgDialect) nowMicros() string {
+	return "CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000000 AS BIGINT)"
+}
+
 // serialize takes a transaction-scoped advisory lock on the name's 64-bit
 // hash: concurrent transactions on the same name queue, others do not.
 func (pgDialect) serialize() string { return "SELECT pg_advisory_xact_lock(hashtextextended(?, 0))" }

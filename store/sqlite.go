@@ -124,3 +124,5 @@ func (sqliteDialect) rowLock() string { return "" }
 func (sqliteDialect) abortsTx() bool { return false }
 
 func (sqliteDialect) serialize() string { return "" }
+
+func (sqliteDialect) nowMicros() string { return "CAST(unixepoch('subsec') * 1000000 AS INTEGER)" }

@@ -180,6 +180,9 @@ type dialect interface {
 	// abortsTx reports whether a failed statement ends the whole
 	// transaction (PostgreSQL) instead of only itself (SQLite).
 	abortsTx() bool
+	// nowMicros is an SQL expression of the database's clock in Unix
+	// microseconds: one clock for every instance, whatever their hosts say.
+	nowMicros() string
 	// serialize is the statement that takes a named lock held to the end
 	// of the transaction (one ? for the name); "" where writers are
 	// serialized anyway.

@@ -59,8 +59,11 @@ type Config struct {
 	// Owns says whether this instance records the lock's reports, when
 	// several instances share the locks (cluster.Member.Owns). Reports of
 	// other instances' locks are still read, to confirm this instance's
-	// commands, and kept for a minute for Replay. nil: every lock.
+	// commands, and kept for KeepFor for Replay. nil: every lock.
 	Owns func(device string) bool
+	// KeepFor is how long other owners' reports are kept: longer than it
+	// takes to notice a dead owner. Default 1m.
+	KeepFor time.Duration
 	// CommandTimeout is how long a command waits for the lock to confirm
 	// it. Default 10s.
 	CommandTimeout time.Duration
@@ -127,6 +130,9 @@ func New(cfg Config) (*Adapter, error) {
 	if cfg.CommandTimeout == 0 {
 		cfg.CommandTimeout = 10 * time.Second
 	}
+	if cfg.KeepFor <= 0 {
+		cfg.KeepFor = time.Minute
+	}
 	if cfg.Clock == nil {
 		cfg.Clock = sparekey.SystemClock{}
 	}
@@ -186,6 +192,12 @@ func (a *Adapter) start(ctx context.Context, wait bool) error {
 		},
 		OnConnectError: func(err error) { a.log.Warn("cannot reach the MQTT broker", "err", err) },
 		ClientConfig: paho.ClientConfig{
+			OnServerDisconnect: func(d *paho.Disconnect) {
+				if d.ReasonCode == 0x8E { // session taken over
+					a.log.Error("another MQTT client connected with this client ID and took the session; give each instance its own --mqtt-client-id",
+						"client_id", a.cfg.ClientID)
+				}
+			},
 			ClientID:                   a.cfg.ClientID,
 			OnPublishReceived:          []func(paho.PublishReceived) (bool, error){a.received},
 			EnableManualAcknowledgment: true,
@@ -429,10 +441,6 @@ func (a *Adapter) handle(topic string, payload []byte) (string, []sparekey.Devic
 	return name, events
 }
 
-// keptFor is how long the adapter keeps another owner's events, on the
-// wall clock (a demo's test clock may jump).
-const keptFor = time.Minute
-
 // keptEvent is another owner's event and when it was kept.
 type keptEvent struct {
 	event sparekey.DeviceEvent
@@ -442,8 +450,8 @@ type keptEvent struct {
 // keep holds events of a lock another instance owns, in case it dies
 // before recording them.
 func (a *Adapter) keep(name string, events []sparekey.DeviceEvent) {
-	now := time.Now()
-	cutoff := now.Add(-keptFor)
+	now := time.Now() // the wall clock: a demo's test clock may jump
+	cutoff := now.Add(-a.cfg.KeepFor)
 	a.keptMu.Lock()
 	defer a.keptMu.Unlock()
 	list := a.kept[name]
@@ -470,7 +478,7 @@ func (a *Adapter) keep(name string, events []sparekey.DeviceEvent) {
 // (their owner died), marked Replayed, ahead of anything that arrives
 // later for them.
 func (a *Adapter) Replay(devices []string) {
-	cutoff := time.Now().Add(-keptFor)
+	cutoff := time.Now().Add(-a.cfg.KeepFor)
 	for _, name := range devices {
 		a.keptMu.Lock()
 		list := a.kept[name]

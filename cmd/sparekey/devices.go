@@ -51,7 +51,8 @@ func newDevices(c *serveConfig, db sparekey.Store, clock sparekey.Clock, log *sl
 		broker = b.URL()
 	}
 	a, err := z2m.New(z2m.Config{Broker: broker, BaseTopic: c.mqttTopic, ClientID: c.mqttClientID, SessionExpiry: expiry,
-		Handler: handle, OnConnect: connected, Owns: member.Owns, Clock: clock, Logger: log})
+		Handler: handle, OnConnect: connected, Owns: member.Owns, KeepFor: max(time.Minute, 3*c.instanceTTL),
+		Clock: clock, Logger: log})
 	if err != nil {
 		d.close()
 		return nil, fmt.Errorf("--mqtt: %w", err)
@@ -185,7 +186,7 @@ func (d *devices) rebalance(ctx context.Context, codes *access.Service) {
 			break
 		}
 	}
-	if err := codes.RetryPending(ctx); err != nil {
+	if err := codes.RetryLocks(ctx, gained); err != nil {
 		d.log.Error("retry pending codes after taking over locks", "err", err)
 	}
 }

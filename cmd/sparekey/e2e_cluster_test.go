@@ -127,7 +127,7 @@ func TestTwoInstancesOnePostgresOneBroker(t *testing.T) {
 	for _, d := range devices {
 		b.waitLock(d, "first sync", func(l lockJSON) bool { return l.Online && inSync(l) })
 	}
-	time.Sleep(time.Second) // both have seen each other's heartbeat: the locks are shared
+	time.Sleep(2 * time.Second) // both have seen each other, and b owns its share
 
 	// The story, alternating instances.
 	a.requestCode("(201) 555-0101")

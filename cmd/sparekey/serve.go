@@ -235,6 +235,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return fmt.Errorf("join the instances on this database: %w", err)
 	}
 	defer member.Stop()
+	if c.demo && c.mqtt == "" && len(member.Members()) > 1 {
+		return fmt.Errorf("--demo runs its own MQTT broker and virtual locks, which other instances on this database cannot reach; run several instances with --mqtt (and sparekey simulate for virtual locks)")
+	}
 	if devs != nil {
 		devs.rebalance(bg, codes) // note which locks are ours
 		if err := devs.start(ctx, codes); err != nil {

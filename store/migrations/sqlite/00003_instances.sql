@@ -4,8 +4,9 @@
 -- +goose Up
 CREATE TABLE instances (
     id           TEXT   PRIMARY KEY,
+    process      TEXT   NOT NULL, -- random per process: two processes with one id are told apart
     started_at   BIGINT NOT NULL,
-    heartbeat_at BIGINT NOT NULL
+    heartbeat_at BIGINT NOT NULL  -- the database's clock, so hosts' clocks need not agree
 );
 
 -- +goose Down
