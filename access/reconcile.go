@@ -23,26 +23,7 @@ func (s *Service) Nudge() { s.loop.Wake() }
 // or cleared on locks.
 func (s *Service) RunOnce(ctx context.Context) (int, error) {
 	now := s.now()
-	err := s.cfg.Store.Tx(ctx, func(tx sparekey.Tx) error {
-		expired, err := tx.IssuedBackupSlotsBefore(ctx, now.Add(-sparekey.BackupCodeTTL))
-		if err != nil {
-			return err
-		}
-		for _, sl := range expired {
-			lock, err := tx.Lock(ctx, sl.LockID)
-			if err != nil {
-				return err
-			}
-			if !s.owns(lock.Device) {
-				continue
-			}
-			if err := s.rotate(ctx, tx, lock, sl, "expired"); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
+	if err := s.rotateExpired(ctx, now); err != nil {
 		return 0, err
 	}
 	if s.lastPoolCheck.IsZero() || now.Sub(s.lastPoolCheck) >= poolCheckInterval {
@@ -52,7 +33,7 @@ func (s *Service) RunOnce(ctx context.Context) (int, error) {
 		s.lastPoolCheck = now
 	}
 	var todo []*sparekey.Slot
-	err = s.cfg.Store.Read(ctx, func(tx sparekey.Tx) error {
+	err := s.cfg.Store.Read(ctx, func(tx sparekey.Tx) (err error) {
 		todo, err = tx.SlotsToSync(ctx, now, syncBatch)
 		return err
 	})
@@ -120,6 +101,52 @@ func (s *Service) syncAll(ctx context.Context, todo []*sparekey.Slot) (int, erro
 		firstErr = ctx.Err()
 	}
 	return done, firstErr
+}
+
+// rotateExpired replaces backup codes issued more than BackupCodeTTL ago,
+// one short transaction per lock this instance owns: the lock's row is
+// taken first and its slots read again under it, so a rotation made
+// meanwhile (a keypad use) is not overwritten, and locks are always taken
+// one at a time.
+func (s *Service) rotateExpired(ctx context.Context, now time.Time) error {
+	cutoff := now.Add(-sparekey.BackupCodeTTL)
+	var expired []*sparekey.Slot
+	err := s.cfg.Store.Read(ctx, func(tx sparekey.Tx) (err error) {
+		expired, err = tx.IssuedBackupSlotsBefore(ctx, cutoff)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	seen := map[int64]bool{}
+	for _, e := range expired {
+		if seen[e.LockID] {
+			continue
+		}
+		seen[e.LockID] = true
+		err := s.cfg.Store.Tx(ctx, func(tx sparekey.Tx) error {
+			lock, err := tx.Lock(ctx, e.LockID)
+			if err != nil || !s.owns(lock.Device) {
+				return err
+			}
+			slots, err := tx.SlotsByLock(ctx, lock.ID)
+			if err != nil {
+				return err
+			}
+			for _, sl := range slots {
+				if sl.Purpose == sparekey.SlotBackup && sl.Backup == sparekey.BackupIssued && sl.IssuedAt != nil && sl.IssuedAt.Before(cutoff) {
+					if err := s.rotate(ctx, tx, lock, sl, "expired"); err != nil {
+						return err
+					}
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // poolCheckInterval is how often the reconciler makes sure every lock's

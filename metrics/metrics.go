@@ -57,7 +57,7 @@ func New(cfg Config) *Metrics {
 			Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5},
 		}, []string{"route"}),
 		deviceEvents: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "sparekey_device_events_total", Help: "Lock reports this instance recorded, by kind (keypad_unlock, jammed, offline, …).",
+			Name: "sparekey_device_events_total", Help: "Lock reports this instance handled as their lock's owner, by kind (keypad_unlock, jammed, offline, state, …); reports of devices that are no lock are counted too.",
 		}, []string{"kind"}),
 		answered: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "sparekey_backup_requests_answered_total", Help: "Get Code requests the job answered, by outcome (sent, no_match, throttled, expired, failed).",

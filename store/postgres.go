@@ -165,6 +165,9 @@ func (pgDialect) nowMicros() string {
 	return "CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000000 AS BIGINT)"
 }
 
-// serialize takes a transaction-scoped advisory lock on the name's 64-bit
-// hash: concurrent transactions on the same name queue, others do not.
-func (pgDialect) serialize() string { return "SELECT pg_advisory_xact_lock(hashtextextended(?, 0))" }
+// serialize takes a transaction-scoped advisory lock on the 64-bit hash of
+// the schema and the name: concurrent transactions on the same name queue,
+// others (and other schemas sharing the database) do not.
+func (pgDialect) serialize() string {
+	return "SELECT pg_advisory_xact_lock(hashtextextended(current_schema() || ':' || ?, 0))"
+}
