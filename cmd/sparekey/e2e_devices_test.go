@@ -60,7 +60,10 @@ func (s *testServer) waitLock(device, what string, ok func(lockJSON) bool) lockJ
 	}
 }
 
-func inSync(l lockJSON) bool { return l.SlotsPending == 0 && l.SlotsFailed == 0 && l.BackupReady > 0 }
+// inSync: every code on the lock, and the lock has told where it stands.
+func inSync(l lockJSON) bool {
+	return l.SlotsPending == 0 && l.SlotsFailed == 0 && l.BackupReady > 0 && l.Online && l.State != "unknown"
+}
 
 func (s *testServer) moveOut(contact string, want int) {
 	s.t.Helper()

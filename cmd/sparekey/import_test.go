@@ -306,16 +306,18 @@ func (s *demoServer) keypad(device, code string) string {
 }
 
 // waitProgrammed waits until the lock's slots are all on it.
+// waitProgrammed waits until the lock has every code and has told its
+// state (a virtual lock reports it just after the demo starts).
 func (s *demoServer) waitProgrammed(device string) lockJSON {
 	s.t.Helper()
 	deadline := time.Now().Add(15 * time.Second)
 	for {
 		l := s.lock(device)
-		if l.SlotsPending == 0 {
+		if l.SlotsPending == 0 && l.State != "unknown" {
 			return l
 		}
 		if time.Now().After(deadline) {
-			s.t.Fatalf("%s still has %d pending slots\n%s", device, l.SlotsPending, s.stderr)
+			s.t.Fatalf("%s: %d pending slots, state %s\n%s", device, l.SlotsPending, l.State, s.stderr)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
