@@ -173,6 +173,15 @@ func (a *Adapter) start(ctx context.Context, wait bool) error {
 		SessionExpiryInterval:         uint32(a.cfg.SessionExpiry / time.Second),
 		ReconnectBackoff:              backoff,
 		ConnectTimeout:                10 * time.Second,
+		// Without a kept session every connection starts clean: resuming
+		// one makes some brokers (mochi-mqtt) take the old connection's
+		// session over and then drop its subscriptions with it.
+		ConnectPacketBuilder: func(cp *paho.Connect, _ *url.URL) (*paho.Connect, error) {
+			if a.cfg.SessionExpiry == 0 {
+				cp.CleanStart = true
+			}
+			return cp, nil
+		},
 		OnConnectionUp: func(cm *autopaho.ConnectionManager, ack *paho.Connack) {
 			a.connMu.Lock()
 			a.conn, a.connCancel = context.WithCancel(runCtx)
