@@ -235,14 +235,11 @@ func (s *Service) RetryPending(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	for _, lock := range locks {
-		err := s.cfg.Store.Tx(ctx, func(tx sparekey.Tx) error { return retryNow(ctx, tx, lock, s.now()) })
-		if err != nil {
-			return err
-		}
+	devices := make([]string, len(locks))
+	for i, lock := range locks {
+		devices[i] = lock.Device
 	}
-	s.Nudge()
-	return nil
+	return s.RetryLocks(ctx, devices)
 }
 
 // RetryLocks makes the pending and failed slots of the named locks due now:

@@ -3,9 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
-	"database/sql"
 	"encoding/json"
-	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -15,6 +13,7 @@ import (
 	"time"
 
 	"sparekey"
+	"sparekey/internal/pgtest"
 	"sparekey/store"
 )
 
@@ -49,50 +48,8 @@ func importRun(t *testing.T, env map[string]string, args ...string) (stdout, std
 	return out.String(), errOut.String(), err
 }
 
-// rosterDump returns every row of every table of the SQLite file.
-func rosterDump(t *testing.T, path string) string {
-	t.Helper()
-	db, err := sql.Open("sqlite", path+"?_pragma=query_only(1)")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	var tables []string
-	rows, err := db.QueryContext(t.Context(), `SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for rows.Next() {
-		var name string
-		if err := rows.Scan(&name); err != nil {
-			t.Fatal(err)
-		}
-		tables = append(tables, name)
-	}
-	rows.Close()
-	var out strings.Builder
-	for _, table := range tables {
-		fmt.Fprintf(&out, "== %s\n", table)
-		rows, err := db.QueryContext(t.Context(), `SELECT * FROM `+table+` ORDER BY rowid`)
-		if err != nil {
-			t.Fatal(err)
-		}
-		cols, _ := rows.Columns()
-		for rows.Next() {
-			vals := make([]any, len(cols))
-			ptrs := make([]any, len(cols))
-			for i := range vals {
-				ptrs[i] = &vals[i]
-			}
-			if err := rows.Scan(ptrs...); err != nil {
-				t.Fatal(err)
-			}
-			fmt.Fprintf(&out, "%q\n", fmt.Sprint(vals...))
-		}
-		rows.Close()
-	}
-	return out.String()
-}
+// rosterDump returns every row of every table of the database.
+func rosterDump(t *testing.T, path string) string { return pgtest.Dump(t, path) }
 
 // residentCodes reads the access codes of the resident with email from the
 // database, by lock device, with the key file the import created.
