@@ -495,3 +495,22 @@ func TestRevealAfterUseIssuesNothingNew(t *testing.T) {
 		t.Errorf("revealing a used link issued %d more codes", n-issued)
 	}
 }
+
+// A held code the lock lost (a reset) is shown as being put back, not as
+// ready, until the lock confirms it again.
+func TestCodeTheLockLostShowsProgramming(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	token := b.requestLink(t, ana, ana)
+	ready := b.reveal(t, token)
+	if err := b.access.Resync(b.ctx, ana101); err != nil {
+		t.Fatal(err)
+	}
+	if c := b.reveal(t, token); c.Status != lockout.CodeProgramming || c.Code != ready.Code {
+		t.Fatalf("after the lock lost its codes: %+v, want the same code as programming", c)
+	}
+	b.sync(t)
+	if c := b.reveal(t, token); c.Status != lockout.CodeReady || c.Code != ready.Code {
+		t.Fatalf("after the lock has it again: %+v, want it ready", c)
+	}
+}

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"cmp"
 	"context"
 	"io"
 	"net/http"
@@ -26,6 +27,7 @@ type fakeLockout struct {
 	contacts []string
 	limited  bool
 	now      time.Time
+	status   string // of the revealed code; ready when ""
 }
 
 func (f *fakeLockout) RequestCode(ctx context.Context, req lockout.CodeRequest) error {
@@ -55,8 +57,9 @@ func (f *fakeLockout) RevealLink(ctx context.Context, token string, v lockout.Vi
 	if _, err := f.ViewLink(ctx, token, v); err != nil {
 		return nil, err
 	}
+	status := cmp.Or(f.status, lockout.CodeReady)
 	return &lockout.Reveal{ExpiresAt: f.now.Add(20 * time.Minute), FirstName: "Ana",
-		Codes: []lockout.BackupCode{{Lock: "unit-101-front", Name: "Front door", Code: "84937261", Status: lockout.CodeReady}}}, nil
+		Codes: []lockout.BackupCode{{Lock: "unit-101-front", Name: "Front door", Code: "84937261", Status: status}}}, nil
 }
 
 func (f *fakeLockout) Contacts(ctx context.Context) ([]lockout.Help, error) {
@@ -504,5 +507,17 @@ func TestClientIPFromTrustedProxy(t *testing.T) {
 		if got != tc.want {
 			t.Errorf("peer %s, X-Forwarded-For %q: client %s, want %s", tc.remote, tc.xff, got, tc.want)
 		}
+	}
+}
+
+// A code the lock is getting back (it lost its codes) is shown, with word
+// that it may need a minute, not as ready and not hidden.
+func TestRevealPageCodeBeingProgrammed(t *testing.T) {
+	srv, fl := newTestServer(t, nil)
+	fl.status = lockout.CodeProgramming
+	resp, body := send(t, srv, "POST", "/b/good", "application/x-www-form-urlencoded", "")
+	if resp.StatusCode != 200 || !strings.Contains(body, "84937261") || !strings.Contains(body, "being put back on the lock") ||
+		strings.Contains(body, "Enter the digits on the keypad, then press") {
+		t.Fatalf("reveal page for a code being programmed = %d\n%s", resp.StatusCode, body)
 	}
 }
