@@ -455,6 +455,17 @@ func testAgainstZ2M(t *testing.T, brokerAddr string) {
 	if !strings.Contains(s.stderr.String(), "bad lock message dropped") {
 		t.Fatalf("malformed payloads not logged:\n%s", s.stderr)
 	}
+	// Codes travel to the locks in MQTT payloads, as Zigbee2MQTT needs
+	// them, but never reach the log (rule 12).
+	z.mu.Lock()
+	defer z.mu.Unlock()
+	for _, c := range z.commands {
+		if pc, ok := c.Payload["pin_code"].(map[string]any); ok {
+			if code, ok := pc["pin_code"].(string); ok && strings.Contains(s.stderr.String(), code) {
+				t.Errorf("the door code sent to %s appears in the log", c.Topic)
+			}
+		}
+	}
 }
 
 // TestLockEventsRecorded: every kind of report a lock sends through the

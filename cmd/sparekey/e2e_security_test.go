@@ -145,6 +145,30 @@ func TestServeFlagErrors(t *testing.T) {
 			t.Errorf("run %v succeeded, want an error", args)
 		}
 	}
+	// The device and cluster flags say which flag is wrong and how, before
+	// anything starts.
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"serve", "--mqtt", "ftp://broker"}, "--mqtt"},
+		{[]string{"serve", "--mqtt", "no scheme"}, "--mqtt"},
+		{[]string{"serve", "--demo", "--mqtt", "mqtt://127.0.0.1:1", "--mqtt-topic", "zigbee2mqtt/#", "--db", t.TempDir() + "/t.db"}, "base topic"},
+		{[]string{"serve", "--instance-ttl", "0s"}, "--instance-ttl"},
+		{[]string{"serve", "--db", "postgres://db.example/sparekey"}, "--secret-key"},
+		{[]string{"simulate", "--locks", "3"}, "--mqtt"},
+		{[]string{"simulate", "--mqtt", "mqtt://127.0.0.1:1"}, "--locks"},
+		{[]string{"simulate", "--mqtt", "mqtt://127.0.0.1:1", "--locks", "2", "--devices", "a"}, "not both"},
+		{[]string{"simulate", "--mqtt", "mqtt://127.0.0.1:1", "--devices", "a/b"}, "device name"},
+		{[]string{"simulate", "--mqtt", "mqtt://127.0.0.1:1", "--locks", "2", "--slots", "0"}, "--slots"},
+		{[]string{"simulate", "--mqtt", "mqtt://127.0.0.1:1", "--locks", "2", "--watch", "http://127.0.0.1:1"}, "--admin-token"},
+		{[]string{"simulate", "--mqtt", "mqtt://127.0.0.1:1", "--locks", "2", "--until-synced"}, "--watch"},
+	} {
+		err := run(context.Background(), append([]string{"sparekey"}, c.args...), func(string) string { return "" }, nil, &syncBuffer{}, &syncBuffer{})
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("run %v = %v, want an error naming %s", c.args, err, c.want)
+		}
+	}
 	err := run(context.Background(), []string{"sparekey", "serve", "--db", t.TempDir() + "/x.db"},
 		func(k string) string {
 			if k == "SPAREKEY_ADDR" {
