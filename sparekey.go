@@ -40,6 +40,9 @@ type Property struct {
 	MaintenanceEmail string
 	MaintenancePhone string // E.164
 	CreatedAt        time.Time
+	// JamRule says when jams open a work order; a zero rule is
+	// DefaultJamRule.
+	JamRule JamRule
 }
 
 // Unit is one apartment of a property.
@@ -307,6 +310,8 @@ type Tx interface {
 	CreateUnit(ctx context.Context, u *Unit) error
 	Unit(ctx context.Context, id int64) (*Unit, error)
 	UnitByName(ctx context.Context, propertyID int64, name string) (*Unit, error)
+	// Units lists a property's units by name.
+	Units(ctx context.Context, propertyID int64) ([]*Unit, error)
 
 	CreateResident(ctx context.Context, r *Resident) error
 	Resident(ctx context.Context, id int64) (*Resident, error)
@@ -387,6 +392,53 @@ type Tx interface {
 
 	RecordAudit(ctx context.Context, e *AuditEvent) error
 	AuditEvents(ctx context.Context, limit int) ([]*AuditEvent, error)
+	// SearchAudit lists audit events newest first that match f.
+	SearchAudit(ctx context.Context, f AuditFilter) ([]*AuditEvent, error)
 	RecordLockEvent(ctx context.Context, e *LockEvent) error
 	LockEvents(ctx context.Context, lockID int64, limit int) ([]*LockEvent, error)
+
+	// Jams.
+	CreateJam(ctx context.Context, j *Jam) error
+	UpdateJam(ctx context.Context, j *Jam) error
+	// OpenJam is the lock's jam that has not cleared (ENOTFOUND if none).
+	OpenJam(ctx context.Context, lockID int64) (*Jam, error)
+	// JamsSince lists the lock's jams that started after t, newest first.
+	JamsSince(ctx context.Context, lockID int64, since time.Time, limit int) ([]*Jam, error)
+	// UnclearedJams lists every jam not cleared that started at or before
+	// t, oldest first.
+	UnclearedJams(ctx context.Context, before time.Time) ([]*Jam, error)
+
+	// Work orders. CreateWorkOrder fails with ECONFLICT when the lock
+	// already has one that is not resolved.
+	CreateWorkOrder(ctx context.Context, w *WorkOrder) error
+	WorkOrder(ctx context.Context, id int64) (*WorkOrder, error)
+	// ActiveWorkOrder is the lock's work order that is not resolved
+	// (ENOTFOUND if none).
+	ActiveWorkOrder(ctx context.Context, lockID int64) (*WorkOrder, error)
+	// WorkOrders lists work orders newest first.
+	WorkOrders(ctx context.Context, f WorkOrderFilter) ([]*WorkOrder, error)
+	UpdateWorkOrder(ctx context.Context, w *WorkOrder) error
+	AddWorkOrderNote(ctx context.Context, n *WorkOrderNote) error
+	// WorkOrderNotes lists a work order's timeline, oldest first.
+	WorkOrderNotes(ctx context.Context, workOrderID int64) ([]*WorkOrderNote, error)
+	// AddWorkOrderWatcher subscribes a resident to a work order's updates
+	// (again is a no-op).
+	AddWorkOrderWatcher(ctx context.Context, workOrderID, residentID int64) error
+	WorkOrderWatchers(ctx context.Context, workOrderID int64) ([]int64, error)
+
+	// Staff accounts and their sessions. CreateStaff fails with ECONFLICT
+	// for an email already taken.
+	CreateStaff(ctx context.Context, s *Staff) error
+	Staff(ctx context.Context, id int64) (*Staff, error)
+	StaffByEmail(ctx context.Context, email string) (*Staff, error)
+	// StaffList lists accounts by email; propertyID > 0 keeps those who
+	// work for it.
+	StaffList(ctx context.Context, propertyID int64) ([]*Staff, error)
+	UpdateStaff(ctx context.Context, s *Staff) error
+	CreateStaffSession(ctx context.Context, s *StaffSession) error
+	StaffSessionByTokenHash(ctx context.Context, hash string) (*StaffSession, error)
+	DeleteStaffSession(ctx context.Context, id int64) error
+	// DeleteStaffSessions ends every session of the account, or with
+	// staffID 0 every session that expired before now.
+	DeleteStaffSessions(ctx context.Context, staffID int64, now time.Time) error
 }

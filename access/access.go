@@ -38,6 +38,9 @@ type Config struct {
 	// Parallel is how many locks the reconciler programs at once. Default
 	// 16.
 	Parallel int
+	// Observer is told of every event a lock reported, in the transaction
+	// that records it (the jam rule). Optional.
+	Observer sparekey.LockObserver
 	// BackoffMax caps the delay between retries of one slot. Default 5m;
 	// retries for an offline lock are capped at 1m and a lock coming back
 	// online retries at once.
@@ -91,6 +94,7 @@ func (s *Service) owns(device string) bool { return s.cfg.Owns == nil || s.cfg.O
 type LockInfo struct {
 	Lock         *sparekey.Lock
 	Unit         string
+	PropertyID   int64
 	SlotsPending int
 	SlotsFailed  int
 	PoolReady    int // confirmed backup codes nobody holds
@@ -154,7 +158,7 @@ func lockInfo(ctx context.Context, tx sparekey.Tx, lock *sparekey.Lock) (*LockIn
 	if err != nil {
 		return nil, err
 	}
-	info := &LockInfo{Lock: lock, Unit: unit.Name, Problems: []SlotProblem{}}
+	info := &LockInfo{Lock: lock, Unit: unit.Name, PropertyID: unit.PropertyID, Problems: []SlotProblem{}}
 	for _, sl := range slots {
 		switch sl.Sync {
 		case sparekey.SyncPending:

@@ -32,6 +32,7 @@ func (s *Service) HandleEvent(ctx context.Context, ev sparekey.DeviceEvent) erro
 				return err
 			}
 		}
+		before := lock.State
 		applyToLock(lock, ev)
 		if err := tx.UpdateLock(ctx, lock); err != nil {
 			return err
@@ -72,7 +73,13 @@ func (s *Service) HandleEvent(ctx context.Context, ev sparekey.DeviceEvent) erro
 		if err := tx.RecordLockEvent(ctx, le); err != nil {
 			return err
 		}
-		return tx.RecordAudit(ctx, audit)
+		if err := tx.RecordAudit(ctx, audit); err != nil {
+			return err
+		}
+		if s.cfg.Observer != nil {
+			return s.cfg.Observer.ObserveLockEvent(ctx, tx, lock, before, ev)
+		}
+		return nil
 	})
 	if sparekey.ErrorCode(err) == sparekey.ENOTFOUND {
 		// A broker also carries lights and sensors: say so once a device,

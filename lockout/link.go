@@ -230,3 +230,14 @@ func (s *Service) withLink(ctx context.Context, token string, v Visit, action st
 	}
 	return outcome
 }
+
+// LinkHolder returns the resident a live link was sent to, for what the
+// link's page lets them do besides revealing codes (Notify maintenance).
+func (s *Service) LinkHolder(ctx context.Context, token string, v Visit) (int64, error) {
+	var id int64
+	err := s.withLink(ctx, token, v, "link.used_for_report", func(tx sparekey.Tx, link *sparekey.BackupLink, r *sparekey.Resident) error {
+		id = r.ID
+		return nil
+	})
+	return id, err
+}

@@ -39,6 +39,7 @@ type Metrics struct {
 	duration     *prometheus.HistogramVec
 	deviceEvents *prometheus.CounterVec
 	answered     *prometheus.CounterVec
+	workOrders   *prometheus.CounterVec
 	answerWait   prometheus.Histogram
 }
 
@@ -59,6 +60,9 @@ func New(cfg Config) *Metrics {
 		deviceEvents: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "sparekey_device_events_total", Help: "Lock reports this instance handled as their lock's owner, by kind (keypad_unlock, jammed, offline, state, …); reports of devices that are no lock are counted too.",
 		}, []string{"kind"}),
+		workOrders: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "sparekey_work_orders_opened_total", Help: "Work orders opened, by source (jam_rule: the jam rule fired; resident; staff).",
+		}, []string{"source"}),
 		answered: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "sparekey_backup_requests_answered_total", Help: "Get Code requests the job answered, by outcome (sent, no_match, throttled, expired, failed).",
 		}, []string{"outcome"}),
@@ -67,7 +71,7 @@ func New(cfg Config) *Metrics {
 			Buckets: []float64{.25, .5, 1, 2, 3, 5, 10, 30, 60, 300},
 		}),
 	}
-	m.reg.MustRegister(m.requests, m.duration, m.deviceEvents, m.answered, m.answerWait,
+	m.reg.MustRegister(m.requests, m.duration, m.deviceEvents, m.answered, m.workOrders, m.answerWait,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		&dbCollector{cfg: cfg})
 	if cfg.Connected != nil {
@@ -106,6 +110,11 @@ func (m *Metrics) ObserveRequest(method, route string, status int, d time.Durati
 // DeviceEvent counts a lock report this instance recorded.
 func (m *Metrics) DeviceEvent(ev sparekey.DeviceEvent) {
 	m.deviceEvents.WithLabelValues(string(ev.Kind)).Inc()
+}
+
+// WorkOrderOpened counts a work order opened, by source.
+func (m *Metrics) WorkOrderOpened(source string) {
+	m.workOrders.WithLabelValues(source).Inc()
 }
 
 // Answered counts an answered Get Code request and its wait.

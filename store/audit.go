@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
+	"unicode/utf8"
 
 	"sparekey"
 )
@@ -46,6 +48,42 @@ func (t *tx) AuditEvents(ctx context.Context, limit int) ([]*sparekey.AuditEvent
 	return getAll(ctx, t, "audit events", scanAuditEvent, `
 		SELECT `+auditColumns+` FROM audit_events
 		ORDER BY occurred_at DESC, id DESC LIMIT ?`, limitOrAll(limit))
+}
+
+// SearchAudit matches ActionPrefix by comparing the action's first
+// characters (substr counts characters on both databases), not with LIKE,
+// whose wildcards and case rules differ between them. Since is inclusive,
+// Until exclusive.
+func (t *tx) SearchAudit(ctx context.Context, f sparekey.AuditFilter) ([]*sparekey.AuditEvent, error) {
+	var where []string
+	var args []any
+	if f.ActionPrefix != "" {
+		where = append(where, "substr(action, 1, ?) = ?")
+		args = append(args, utf8.RuneCountInString(f.ActionPrefix), f.ActionPrefix)
+	}
+	if f.Actor != "" {
+		where = append(where, "actor = ?")
+		args = append(args, f.Actor)
+	}
+	if f.Subject != "" {
+		where = append(where, "subject = ?")
+		args = append(args, f.Subject)
+	}
+	if !f.Since.IsZero() {
+		where = append(where, "occurred_at >= ?")
+		args = append(args, micros(f.Since))
+	}
+	if !f.Until.IsZero() {
+		where = append(where, "occurred_at < ?")
+		args = append(args, micros(f.Until))
+	}
+	query := `SELECT ` + auditColumns + ` FROM audit_events`
+	if len(where) > 0 {
+		query += ` WHERE ` + strings.Join(where, " AND ")
+	}
+	query += ` ORDER BY occurred_at DESC, id DESC LIMIT ?`
+	args = append(args, limitOrAll(f.Limit))
+	return getAll(ctx, t, "search audit", scanAuditEvent, query, args...)
 }
 
 const lockEventColumns = `id, lock_id, occurred_at, kind, slot, detail`

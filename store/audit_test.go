@@ -55,3 +55,51 @@ func TestLockEvents(t *testing.T) {
 		})
 	})
 }
+
+func TestSearchAudit(t *testing.T) {
+	forEachDB(t, func(t *testing.T, db *store.DB) {
+		events := []*sparekey.AuditEvent{
+			{At: t0.Add(-4 * time.Hour), Actor: "system", Action: "work_order.opened", Subject: "work_order:1"},
+			{At: t0.Add(-3 * time.Hour), Actor: "staff:3", Action: "work_order.assigned", Subject: "work_order:1"},
+			{At: t0.Add(-2 * time.Hour), Actor: "system", Action: "lock.jammed", Subject: "lock:unit-101-front"},
+			{At: t0.Add(-2 * time.Hour), Actor: "system", Action: "lock.jammed_again", Subject: "lock:unit-101-front"},
+			{At: t0.Add(-time.Hour), Actor: "staff:3", Action: "work_order.resolved", Subject: "work_order:1"},
+			{At: t0, Actor: "staff:30", Action: "work_orderly", Subject: "work_order:10"},
+			{At: t0, Actor: "resident:12", Action: "ünïcode.päth", Subject: "x"},
+		}
+		e := events
+		inTx(t, db, func(tx sparekey.Tx) {
+			for _, ev := range events {
+				must(t, tx.RecordAudit(t.Context(), ev))
+			}
+		})
+		must(t, db.Read(t.Context(), func(tx sparekey.Tx) error {
+			for _, c := range []struct {
+				name   string
+				filter sparekey.AuditFilter
+				want   []*sparekey.AuditEvent
+			}{
+				{"all", sparekey.AuditFilter{}, []*sparekey.AuditEvent{e[6], e[5], e[4], e[3], e[2], e[1], e[0]}},
+				{"limit", sparekey.AuditFilter{Limit: 2}, []*sparekey.AuditEvent{e[6], e[5]}},
+				{"prefix", sparekey.AuditFilter{ActionPrefix: "work_order."}, []*sparekey.AuditEvent{e[4], e[1], e[0]}},
+				{"prefix without dot", sparekey.AuditFilter{ActionPrefix: "work_order"}, []*sparekey.AuditEvent{e[5], e[4], e[1], e[0]}},
+				{"whole action", sparekey.AuditFilter{ActionPrefix: "lock.jammed"}, []*sparekey.AuditEvent{e[3], e[2]}},
+				{"wildcards are plain", sparekey.AuditFilter{ActionPrefix: "work%"}, []*sparekey.AuditEvent{}},
+				{"case matters", sparekey.AuditFilter{ActionPrefix: "Lock."}, []*sparekey.AuditEvent{}},
+				{"non-ASCII prefix", sparekey.AuditFilter{ActionPrefix: "ünï"}, []*sparekey.AuditEvent{e[6]}},
+				{"actor", sparekey.AuditFilter{Actor: "staff:3"}, []*sparekey.AuditEvent{e[4], e[1]}},
+				{"subject", sparekey.AuditFilter{Subject: "lock:unit-101-front"}, []*sparekey.AuditEvent{e[3], e[2]}},
+				{"since, inclusive", sparekey.AuditFilter{Since: t0.Add(-time.Hour)}, []*sparekey.AuditEvent{e[6], e[5], e[4]}},
+				{"until, exclusive", sparekey.AuditFilter{Until: t0.Add(-2 * time.Hour)}, []*sparekey.AuditEvent{e[1], e[0]}},
+				{"since and until", sparekey.AuditFilter{Since: t0.Add(-3 * time.Hour), Until: t0}, []*sparekey.AuditEvent{e[4], e[3], e[2], e[1]}},
+				{"everything", sparekey.AuditFilter{ActionPrefix: "work_order.", Actor: "staff:3", Subject: "work_order:1",
+					Since: t0.Add(-4 * time.Hour), Until: t0, Limit: 1}, []*sparekey.AuditEvent{e[4]}},
+			} {
+				got, err := tx.SearchAudit(t.Context(), c.filter)
+				must(t, err)
+				same(t, "SearchAudit "+c.name, got, c.want)
+			}
+			return nil
+		}))
+	})
+}

@@ -2,27 +2,45 @@ package store
 
 import (
 	"context"
+	"time"
 
 	"sparekey"
 )
 
-const propertyColumns = `id, name, timezone, maintenance_email, maintenance_phone, created_at`
+// A property's jam rule is kept in three columns; its durations are
+// microseconds, like times.
+const propertyColumns = `id, name, timezone, maintenance_email, maintenance_phone, created_at,
+	jam_rule_jams, jam_rule_window, jam_rule_uncleared`
 
 func scanProperty(row scanner) (*sparekey.Property, error) {
 	var p sparekey.Property
-	var createdAt int64
-	if err := row.Scan(&p.ID, &p.Name, &p.Timezone, &p.MaintenanceEmail, &p.MaintenancePhone, &createdAt); err != nil {
+	var createdAt, window, uncleared int64
+	if err := row.Scan(&p.ID, &p.Name, &p.Timezone, &p.MaintenanceEmail, &p.MaintenancePhone, &createdAt,
+		&p.JamRule.Jams, &window, &uncleared); err != nil {
 		return nil, err
 	}
 	p.CreatedAt = fromMicros(createdAt)
+	p.JamRule.Window = time.Duration(window) * time.Microsecond
+	p.JamRule.Uncleared = time.Duration(uncleared) * time.Microsecond
 	return &p, nil
 }
 
+// defaultJamRule gives a property with a zero jam rule the default one, as
+// it will be stored.
+func defaultJamRule(p *sparekey.Property) {
+	if p.JamRule == (sparekey.JamRule{}) {
+		p.JamRule = sparekey.DefaultJamRule
+	}
+}
+
 func (t *tx) CreateProperty(ctx context.Context, p *sparekey.Property) error {
+	defaultJamRule(p)
 	id, err := t.insert(ctx, "create property", "property "+p.Name+" already exists", `
-		INSERT INTO properties (name, timezone, maintenance_email, maintenance_phone, created_at)
-		VALUES (?, ?, ?, ?, ?) RETURNING id`,
-		p.Name, p.Timezone, p.MaintenanceEmail, p.MaintenancePhone, micros(p.CreatedAt))
+		INSERT INTO properties (name, timezone, maintenance_email, maintenance_phone, created_at,
+			jam_rule_jams, jam_rule_window, jam_rule_uncleared)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		p.Name, p.Timezone, p.MaintenanceEmail, p.MaintenancePhone, micros(p.CreatedAt),
+		p.JamRule.Jams, p.JamRule.Window.Microseconds(), p.JamRule.Uncleared.Microseconds())
 	if err != nil {
 		return err
 	}
@@ -45,10 +63,13 @@ func (t *tx) Properties(ctx context.Context) ([]*sparekey.Property, error) {
 }
 
 func (t *tx) UpdateProperty(ctx context.Context, p *sparekey.Property) error {
+	defaultJamRule(p)
 	return t.update(ctx, "update property", notFound("property %d not found", p.ID), "property "+p.Name+" already exists", `
-		UPDATE properties SET name = ?, timezone = ?, maintenance_email = ?, maintenance_phone = ?
+		UPDATE properties SET name = ?, timezone = ?, maintenance_email = ?, maintenance_phone = ?,
+			jam_rule_jams = ?, jam_rule_window = ?, jam_rule_uncleared = ?
 		WHERE id = ?`,
-		p.Name, p.Timezone, p.MaintenanceEmail, p.MaintenancePhone, p.ID)
+		p.Name, p.Timezone, p.MaintenanceEmail, p.MaintenancePhone,
+		p.JamRule.Jams, p.JamRule.Window.Microseconds(), p.JamRule.Uncleared.Microseconds(), p.ID)
 }
 
 const unitColumns = `id, property_id, name`

@@ -169,7 +169,7 @@ func handleRevealPage(cfg Config) http.Handler {
 			linkErrorPage(w, cfg, err)
 			return
 		}
-		render(w, cfg.Logger, http.StatusOK, "reveal", "Your backup code", linkData{Reveal: rev, ExpiresIn: minutesLeft(cfg.now(), rev.ExpiresAt)})
+		render(w, cfg.Logger, http.StatusOK, "reveal", "Your backup code", linkData{Token: token, Reveal: rev, ExpiresIn: minutesLeft(cfg.now(), rev.ExpiresAt)})
 	})
 }
 
@@ -178,6 +178,8 @@ func linkErrorPage(w http.ResponseWriter, cfg Config, err error) {
 	case sparekey.ELINKEXPIRED:
 		render(w, cfg.Logger, http.StatusGone, "link_expired", "This link has expired", getCodeData{Error: sparekey.ErrorMessage(err)})
 	case sparekey.ELINKNOTFOUND:
+		render(w, cfg.Logger, http.StatusNotFound, "link_unknown", "Link not found", getCodeData{})
+	case sparekey.EFORBIDDEN, sparekey.ENOTFOUND:
 		render(w, cfg.Logger, http.StatusNotFound, "link_unknown", "Link not found", getCodeData{})
 	default:
 		cfg.Logger.Error("backup link page", "err", err)

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"crypto/subtle"
 	"log/slog"
 	"net"
 	"net/http"
@@ -79,19 +78,6 @@ func logRequests(cfg Config, next http.Handler) http.Handler {
 		if cfg.ObserveRequest != nil {
 			cfg.ObserveRequest(r.Method, r.Pattern, rec.status, took)
 		}
-	})
-}
-
-// requireStaff lets through requests that carry the admin bearer token.
-func requireStaff(cfg Config, next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-		if !ok || cfg.AdminToken == "" || subtle.ConstantTimeCompare([]byte(token), []byte(cfg.AdminToken)) != 1 {
-			w.Header().Set("WWW-Authenticate", `Bearer realm="sparekey"`)
-			writeError(w, r, cfg.Logger, sparekey.Errorf(sparekey.EUNAUTHORIZED, "Staff API: send Authorization: Bearer <admin token>."))
-			return
-		}
-		next.ServeHTTP(w, r)
 	})
 }
 

@@ -3,12 +3,14 @@ package web
 import (
 	"bytes"
 	"embed"
+	"fmt"
 	"html/template"
 	"io/fs"
 	"log/slog"
 	"net/http"
 	"regexp"
 	"strings"
+	"time"
 )
 
 //go:embed templates/*.html
@@ -26,15 +28,37 @@ var pages = func() map[string]*template.Template {
 	out := map[string]*template.Template{}
 	for _, n := range names {
 		base := n[len("templates/") : len(n)-len(".html")]
-		if base == "layout" || base == "svg" {
+		if base == "layout" || base == "svg" || base == "partials" {
 			continue
 		}
-		out[base] = template.Must(template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/svg.html", n))
+		out[base] = template.Must(template.New("layout.html").Funcs(funcs).ParseFS(templateFS,
+			"templates/layout.html", "templates/svg.html", "templates/partials.html", n))
 	}
 	return out
 }()
 
-var funcs = template.FuncMap{"linkify": linkify}
+var funcs = template.FuncMap{
+	"linkify": linkify,
+	// when writes a time in a location as the console shows it.
+	"when": func(loc *time.Location, t any) string {
+		switch v := t.(type) {
+		case time.Time:
+			return v.In(loc).Format("Jan 2, 3:04 PM")
+		case *time.Time:
+			if v != nil {
+				return v.In(loc).Format("Jan 2, 3:04 PM")
+			}
+		}
+		return ""
+	},
+	"words":     func(s any) string { return strings.ReplaceAll(fmt.Sprint(s), "_", " ") },
+	"lines":     func(s string) []string { return strings.Split(s, "\n") },
+	"firstline": func(s string) string { line, _, _ := strings.Cut(s, "\n"); return line },
+	"add":       func(a, b int) int { return a + b },
+	"half":      func(n int) int { return n / 2 },
+	"days":      func(d time.Duration) int { return int(d / (24 * time.Hour)) },
+	"minutes":   func(d time.Duration) int { return int(d / time.Minute) },
+}
 
 var urlRE = regexp.MustCompile(`https?://[^\s<>"']+`)
 
@@ -49,15 +73,20 @@ func linkify(text string) template.HTML {
 
 // page is the data every page template gets.
 type page struct {
-	Title string
-	Data  any
+	Title   string
+	Console *consoleBar // the staff console's header; nil on residents' pages
+	Data    any
 }
 
 // render writes a page with status; it renders into a buffer first so a
 // template error becomes a clean 500, never half a page.
 func render(w http.ResponseWriter, log *slog.Logger, status int, name, title string, data any) {
+	renderPage(w, log, status, name, page{Title: title, Data: data})
+}
+
+func renderPage(w http.ResponseWriter, log *slog.Logger, status int, name string, p page) {
 	var buf bytes.Buffer
-	if err := pages[name].Execute(&buf, page{Title: title, Data: data}); err != nil {
+	if err := pages[name].Execute(&buf, p); err != nil {
 		if log != nil {
 			log.Error("render page", "page", name, "err", err)
 		}

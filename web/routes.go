@@ -21,6 +21,10 @@ func addRoutes(mux *http.ServeMux, cfg Config) {
 	mux.Handle("GET /b/{token}", limitLinks(cfg, links, handleLinkPage(cfg)))
 	mux.Handle("POST /b/{token}", limitLinks(cfg, links, handleRevealPage(cfg)))
 	mux.Handle("POST /api/v1/backup-links/{token}/reveal", limitLinks(cfg, links, handleRevealLink(cfg)))
+	// Notify maintenance, for a resident holding a live backup link.
+	mux.Handle("GET /b/{token}/maintenance", limitLinks(cfg, links, handleLinkReportPage(cfg)))
+	mux.Handle("POST /b/{token}/maintenance", limitLinks(cfg, links, handleLinkReport(cfg)))
+	mux.Handle("POST /api/v1/backup-links/{token}/maintenance", limitLinks(cfg, links, handleReportLink(cfg)))
 
 	// Staff API.
 	mux.Handle("GET /api/v1/locks", requireStaff(cfg, handleListLocks(cfg)))
@@ -37,9 +41,31 @@ func addRoutes(mux *http.ServeMux, cfg Config) {
 	mux.Handle("POST /api/v1/dev/locks/{lock}/keypad", devOnly(cfg, handleDevKeypad(cfg)))
 	mux.Handle("POST /api/v1/dev/locks/{lock}/state", devOnly(cfg, handleDevLockState(cfg)))
 
-	// Staff API, continued: work orders arrive with the jam rule; until
-	// then there are none.
+	// Staff API, continued: work orders.
 	mux.Handle("GET /api/v1/work-orders", requireStaff(cfg, handleListWorkOrders(cfg)))
+	mux.Handle("POST /api/v1/work-orders", requireStaff(cfg, handleCreateWorkOrder(cfg)))
+	mux.Handle("GET /api/v1/work-orders/{id}", requireStaff(cfg, handleGetWorkOrder(cfg)))
+	mux.Handle("PATCH /api/v1/work-orders/{id}", requireStaff(cfg, handleUpdateWorkOrder(cfg)))
+
+	// The staff console: a session cookie, CSRF tokens on every form.
+	mux.Handle("GET /console", handleConsoleHome())
+	mux.Handle("GET /console/{$}", handleConsoleHome())
+	mux.Handle("GET /console/sign-in", handleSignInPage(cfg))
+	mux.Handle("POST /console/sign-in", handleSignIn(cfg))
+	mux.Handle("POST /console/sign-out", requireConsole(cfg, handleSignOut(cfg)))
+	mux.Handle("GET /console/work-orders", requireConsole(cfg, handleConsoleWorkOrders(cfg)))
+	mux.Handle("POST /console/work-orders", requireConsole(cfg, handleConsoleOpenWorkOrder(cfg)))
+	mux.Handle("GET /console/work-orders/{id}", requireConsole(cfg, handleConsoleWorkOrder(cfg)))
+	mux.Handle("POST /console/work-orders/{id}", requireConsole(cfg, handleConsoleUpdateWorkOrder(cfg)))
+	mux.Handle("GET /console/locks", requireConsole(cfg, handleConsoleLocks(cfg)))
+	mux.Handle("GET /console/locks/{lock}", requireConsole(cfg, handleConsoleDoor(cfg)))
+	mux.Handle("GET /console/residents", requireConsole(cfg, requireManager(cfg, handleConsoleResidents(cfg))))
+	mux.Handle("POST /console/residents", requireConsole(cfg, requireManager(cfg, handleConsoleMoveIn(cfg))))
+	mux.Handle("POST /console/residents/import", requireConsole(cfg, requireManager(cfg, handleConsoleImport(cfg))))
+	mux.Handle("POST /console/residents/{id}/move-out", requireConsole(cfg, requireManager(cfg, handleConsoleMoveOut(cfg))))
+	mux.Handle("GET /console/audit", requireConsole(cfg, requireManager(cfg, handleConsoleAudit(cfg))))
+	mux.Handle("GET /console/settings", requireConsole(cfg, requireManager(cfg, handleConsoleSettings(cfg))))
+	mux.Handle("POST /console/settings/properties/{id}/jam-rule", requireConsole(cfg, requireManager(cfg, handleConsoleJamRule(cfg))))
 
 	mux.Handle("/", handleNotFound())
 }

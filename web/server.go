@@ -4,6 +4,7 @@ package web
 
 import (
 	"context"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/netip"
@@ -12,6 +13,9 @@ import (
 	"sparekey"
 	"sparekey/access"
 	"sparekey/lockout"
+	"sparekey/roster"
+	"sparekey/staff"
+	"sparekey/upkeep"
 )
 
 // Lockout is the locked-out resident's flow.
@@ -20,6 +24,7 @@ type Lockout interface {
 	ViewLink(ctx context.Context, token string, v lockout.Visit) (*lockout.LinkView, error)
 	RevealLink(ctx context.Context, token string, v lockout.Visit) (*lockout.Reveal, error)
 	Contacts(ctx context.Context) ([]lockout.Help, error)
+	LinkHolder(ctx context.Context, token string, v lockout.Visit) (int64, error)
 }
 
 // Locks answers staff questions about locks and operates them.
@@ -29,6 +34,38 @@ type Locks interface {
 	LockEvents(ctx context.Context, device string, limit int) ([]*sparekey.LockEvent, error)
 	MoveOutContact(ctx context.Context, kind sparekey.ContactKind, value, actor string) (*access.Departure, error)
 	Operate(ctx context.Context, device string, unlock bool, actor string) error
+}
+
+// Staff signs staff members in and out.
+type Staff interface {
+	SignIn(ctx context.Context, email, password string, v staff.Visit) (string, *sparekey.Staff, error)
+	Session(ctx context.Context, token string) (*sparekey.Staff, error)
+	SignOut(ctx context.Context, token string, v staff.Visit) error
+	List(ctx context.Context, propertyID int64) ([]*sparekey.Staff, error)
+	// Properties lists the properties with the given ids (nil: all).
+	Properties(ctx context.Context, ids []int64) ([]*sparekey.Property, error)
+	// Audit searches the audit trail, keeping what concerns the allowed
+	// properties.
+	Audit(ctx context.Context, f sparekey.AuditFilter, allowed func(int64) bool) ([]*sparekey.AuditEvent, error)
+}
+
+// Upkeep is jams and work orders.
+type Upkeep interface {
+	WorkOrders(ctx context.Context, f sparekey.WorkOrderFilter) ([]upkeep.Listed, error)
+	WorkOrder(ctx context.Context, id int64, allowed func(int64) bool) (*upkeep.Detail, error)
+	Open(ctx context.Context, r upkeep.StaffReport) (*sparekey.WorkOrder, bool, error)
+	Update(ctx context.Context, id int64, c upkeep.Change) (*sparekey.WorkOrder, error)
+	Report(ctx context.Context, r upkeep.ResidentReport) (*upkeep.Reported, error)
+	DoorHistory(ctx context.Context, device string, allowed func(int64) bool) (*upkeep.History, error)
+	SetJamRule(ctx context.Context, propertyID int64, rule sparekey.JamRule, actor string) error
+}
+
+// Directory is who lives where, for the console.
+type Directory interface {
+	Units(ctx context.Context, propertyID int64) ([]roster.UnitListing, error)
+	MoveIn(ctx context.Context, n roster.Newcomer, actor string) (*sparekey.Resident, error)
+	Import(ctx context.Context, r io.Reader, allowed func(int64) bool, actor string) (int, error)
+	MoveOut(ctx context.Context, residentID int64, allowed func(int64) bool, actor string) (*sparekey.Resident, int, error)
 }
 
 // Dev holds the demo-only tools behind /api/v1/dev and /dev. nil turns
@@ -51,6 +88,13 @@ type Config struct {
 	Locks      Locks
 	Dev        *Dev
 	AdminToken string
+	// Staff, Upkeep and Directory serve the staff console and the work
+	// order API. Without Staff nobody can sign in to the console.
+	Staff     Staff
+	Upkeep    Upkeep
+	Directory Directory
+	// Keys derives CSRF tokens from sessions.
+	Keys sparekey.Keyring
 	// Metrics serves GET /metrics (Prometheus), for the admin token's
 	// holder; nil leaves the route out.
 	Metrics http.Handler

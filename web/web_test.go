@@ -62,6 +62,13 @@ func (f *fakeLockout) RevealLink(ctx context.Context, token string, v lockout.Vi
 		Codes: []lockout.BackupCode{{Lock: "unit-101-front", Name: "Front door", Code: "84937261", Status: status}}}, nil
 }
 
+func (f *fakeLockout) LinkHolder(ctx context.Context, token string, v lockout.Visit) (int64, error) {
+	if _, err := f.ViewLink(ctx, token, v); err != nil {
+		return 0, err
+	}
+	return 1, nil
+}
+
 func (f *fakeLockout) Contacts(ctx context.Context) ([]lockout.Help, error) {
 	return []lockout.Help{{Property: "Maple Court", Phone: "(201) 555-0199", Dial: "+12015550199"}}, nil
 }

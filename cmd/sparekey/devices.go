@@ -204,7 +204,18 @@ func (d *devices) keypad(ctx context.Context, device, code string) (sparekey.Key
 }
 
 // setState changes a virtual lock as the world would, and waits like keypad.
+// Jamming a lock that is jammed already is a new jam: the lock reports the
+// old one cleared first, as if someone freed the bolt in between, so "jam
+// it three times" means three jams however the caller spells it.
 func (d *devices) setState(ctx context.Context, device string, change sim.StateChange) error {
+	if change.Jammed != nil && *change.Jammed {
+		if st, err := d.fleet.Status(device); err == nil && st.Jammed && st.Online {
+			cleared := false
+			if err := d.andWait(ctx, device, func() error { return d.fleet.SetState(device, sim.StateChange{Jammed: &cleared}) }); err != nil {
+				return err
+			}
+		}
+	}
 	return d.andWait(ctx, device, func() error { return d.fleet.SetState(device, change) })
 }
 

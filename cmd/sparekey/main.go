@@ -28,6 +28,7 @@ Usage:
   sparekey serve [flags]                       run the server (--demo for the demo)
   sparekey import roster --db DB FILE.csv      import residents from a CSV roster
   sparekey simulate --mqtt URL --locks N       run virtual locks on an MQTT broker
+  sparekey staff add --db DB --email E --role R  add a staff account (password on stdin)
   sparekey help                                this text
 
 Run "sparekey serve -h" to see the server's flags.
@@ -50,6 +51,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return importRoster(ctx, args[3:], getenv, stdout, stderr)
 	case "simulate":
 		return simulate(ctx, args[2:], getenv, stdout, stderr)
+	case "staff":
+		return staffCommand(ctx, args[2:], getenv, stdin, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -23,7 +23,9 @@ import (
 	"sparekey/notify"
 	"sparekey/roster"
 	"sparekey/sim"
+	"sparekey/staff"
 	"sparekey/store"
+	"sparekey/upkeep"
 	"sparekey/web"
 	"sparekey/z2m"
 )
@@ -206,13 +208,18 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		meterCfg.Connected = devs.adapter.Connected
 	}
 	meters = metrics.New(meterCfg)
-	codes = access.New(access.Config{Store: db, Driver: driver, Clock: clock, Logger: log, PoolSize: c.poolSize, Owns: member.Owns})
 	transports, err := transportsFor(c)
 	if err != nil {
 		return err
 	}
 	warnSetup(log, c, transports)
 	outbox := notify.NewWorker(notify.WorkerConfig{Store: db, Clock: clock, Transports: transports, Logger: log})
+	jams := upkeep.New(upkeep.Config{Store: db, Clock: clock, Logger: log, BaseURL: c.baseURL,
+		Queued: outbox.Notify, Opened: meters.WorkOrderOpened})
+	codes = access.New(access.Config{Store: db, Driver: driver, Clock: clock, Logger: log, PoolSize: c.poolSize,
+		Owns: member.Owns, Observer: jams})
+	team := staff.New(staff.Config{Store: db, Keys: keys, Clock: clock, Logger: log})
+	people := &roster.Directory{Store: db, Codes: codes, Mover: codes, Clock: clock, Region: c.defaultRegion}
 	flow := lockout.New(lockout.Config{Store: db, Keys: keys, Clock: clock, Issuer: codes, Logger: log, Queued: outbox.Notify, Answered: meters.Answered,
 		BaseURL: c.baseURL, DefaultRegion: c.defaultRegion, SMSRegions: c.smsRegions, IPLimit: c.ipLimit})
 
@@ -223,6 +230,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		}
 		if seeded {
 			log.Info("demo data seeded", "property", roster.Demo[0].Property)
+		}
+		if err := seedDemoStaff(ctx, team); err != nil {
+			return fmt.Errorf("seed demo staff: %w", err)
 		}
 		if c.adminToken == "" {
 			// Stable across restarts of one demo database.
@@ -263,12 +273,14 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 			Advanced: func(ctx context.Context) error {
 				codes.Nudge()
 				flow.Wake()
+				jams.Wake()
 				outbox.Notify()
 				return saveDevClock(ctx, db, devClock)
 			},
 		}
 	}
 	handler := web.NewServer(web.Config{Logger: log, Clock: clock, Lockout: flow, Locks: codes, Dev: dev,
+		Staff: team, Upkeep: jams, Directory: people, Keys: keys,
 		AdminToken: c.adminToken, DefaultRegion: c.defaultRegion, BaseURL: c.baseURL,
 		Metrics: meters.Handler(), ObserveRequest: meters.ObserveRequest,
 		TrustedProxies: c.trustedProxies})
@@ -284,7 +296,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	codes.Start(bg)
 	flow.Start(bg)
 	outbox.Start(bg)
+	jams.Start(bg)
 	defer outbox.Stop()
+	defer jams.Stop()
 	defer flow.Stop()
 	defer codes.Stop()
 
@@ -370,6 +384,8 @@ func printBanner(w io.Writer, c *serveConfig, addr, broker, external string) {
 Demo mode: Maple Court Apartments, units 101-103, simulated locks, dev outbox.
   Locked-out wizard:  %[1]s/support/locked-out
   Dev outbox:         %[1]s/dev/outbox
+  Staff console:      %[1]s/console
+                      manager@example.com or maintenance@example.com, password demo-password
   Admin token:        %[2]s
   Locks' MQTT:        %[3]s
 Try it:

@@ -1,0 +1,186 @@
+package roster
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+
+	"sparekey"
+	"sparekey/contact"
+)
+
+// Mover ends a resident's access; access.Service implements it.
+type Mover interface {
+	MoveOut(ctx context.Context, residentID int64, actor string) (int, error)
+}
+
+// Directory is the console's view of who lives where: it lists a
+// property's units with their residents and locks, and moves residents in
+// (one by one or from a CSV file) and out, for staff of that property.
+type Directory struct {
+	Store  sparekey.Store
+	Codes  Codes
+	Mover  Mover
+	Clock  sparekey.Clock
+	Region string // default region for phone numbers, e.g. US
+}
+
+// UnitListing is one unit with its people and doors.
+type UnitListing struct {
+	Unit      *sparekey.Unit
+	Residents []*sparekey.Resident // active first, then moved out
+	Locks     []*sparekey.Lock
+}
+
+// Units lists a property's units with their residents and locks.
+func (d *Directory) Units(ctx context.Context, propertyID int64) ([]UnitListing, error) {
+	var out []UnitListing
+	err := d.Store.Read(ctx, func(tx sparekey.Tx) error {
+		units, err := tx.Units(ctx, propertyID)
+		if err != nil {
+			return err
+		}
+		for _, u := range units {
+			rs, err := tx.ResidentsByUnit(ctx, u.ID)
+			if err != nil {
+				return err
+			}
+			locks, err := tx.LocksByUnit(ctx, u.ID)
+			if err != nil {
+				return err
+			}
+			active := make([]*sparekey.Resident, 0, len(rs))
+			var gone []*sparekey.Resident
+			for _, r := range rs {
+				if r.Active() {
+					active = append(active, r)
+				} else {
+					gone = append(gone, r)
+				}
+			}
+			out = append(out, UnitListing{Unit: u, Residents: append(active, gone...), Locks: locks})
+		}
+		return nil
+	})
+	return out, err
+}
+
+// Newcomer is a resident moving into a unit.
+type Newcomer struct {
+	PropertyID int64
+	Unit       string // an existing unit's name
+	Name       string
+	Email      string // as typed
+	Phone      string // as typed
+}
+
+// MoveIn adds a resident to an existing unit of the property, with an
+// access code on each of its locks.
+func (d *Directory) MoveIn(ctx context.Context, n Newcomer, actor string) (*sparekey.Resident, error) {
+	name := strings.TrimSpace(n.Name)
+	if name == "" || len(name) > 200 {
+		return nil, sparekey.Errorf(sparekey.EINVALID, "Give the resident's name (up to 200 characters).")
+	}
+	email, phone, err := d.contacts(n.Email, n.Phone)
+	if err != nil {
+		return nil, err
+	}
+	var r *sparekey.Resident
+	err = d.Store.Tx(ctx, func(tx sparekey.Tx) error {
+		prop, err := tx.Property(ctx, n.PropertyID)
+		if err != nil {
+			return err
+		}
+		unit, err := tx.UnitByName(ctx, prop.ID, strings.TrimSpace(n.Unit))
+		if sparekey.ErrorCode(err) == sparekey.ENOTFOUND {
+			return sparekey.Errorf(sparekey.EINVALID, "%s has no unit %q.", prop.Name, n.Unit)
+		} else if err != nil {
+			return err
+		}
+		locks, err := tx.LocksByUnit(ctx, unit.ID)
+		if err != nil {
+			return err
+		}
+		if len(locks) == 0 {
+			return sparekey.Errorf(sparekey.EINVALID, "Unit %s has no lock yet: import it with its lock first.", unit.Name)
+		}
+		e := Entry{Property: prop.Name, Unit: unit.Name, Lock: locks[0].Device, Name: name, Email: email, Phone: phone}
+		if err := add(ctx, tx, d.Codes, d.Clock.Now(), e); err != nil {
+			return err
+		}
+		if r, err = tx.ResidentByEmail(ctx, email); err != nil {
+			return err
+		}
+		return tx.RecordAudit(ctx, &sparekey.AuditEvent{At: d.Clock.Now(), Actor: actor, Action: "resident.added",
+			Subject: fmt.Sprintf("resident:%d", r.ID), Detail: map[string]string{"unit": unit.Name}})
+	})
+	return r, err
+}
+
+func (d *Directory) contacts(email, phone string) (string, string, error) {
+	ek, e, err := contact.Parse(strings.TrimSpace(email), d.Region)
+	if err != nil || ek != sparekey.ContactEmail {
+		return "", "", sparekey.Errorf(sparekey.EINVALID, "%q is not an email address.", email)
+	}
+	pk, p, err := contact.Parse(strings.TrimSpace(phone), d.Region)
+	if err != nil || pk != sparekey.ContactPhone {
+		return "", "", sparekey.Errorf(sparekey.EINVALID, "%q is not a valid phone number.", phone)
+	}
+	return e, p, nil
+}
+
+// Import adds every resident of a roster CSV, or none: each row is checked
+// before anything is written, and every row's property must be one of
+// allowed (the staff member's properties). It returns how many were added.
+func (d *Directory) Import(ctx context.Context, r io.Reader, allowed func(propertyID int64) bool, actor string) (int, error) {
+	entries, err := ParseCSV(r, d.Region)
+	if err != nil {
+		return 0, err
+	}
+	if len(entries) == 0 {
+		return 0, sparekey.Errorf(sparekey.EINVALID, "The file has no residents in it.")
+	}
+	err = d.Store.Tx(ctx, func(tx sparekey.Tx) error {
+		for _, e := range entries {
+			prop, err := tx.PropertyByName(ctx, e.Property)
+			if sparekey.ErrorCode(err) == sparekey.ENOTFOUND || (err == nil && !allowed(prop.ID)) {
+				return sparekey.Errorf(sparekey.EINVALID, "line %d: property: %q is not a property you manage", e.Line, e.Property)
+			} else if err != nil {
+				return err
+			}
+		}
+		if err := addAll(ctx, tx, d.Codes, d.Clock.Now(), entries); err != nil {
+			return err
+		}
+		return tx.RecordAudit(ctx, &sparekey.AuditEvent{At: d.Clock.Now(), Actor: actor, Action: "roster.imported",
+			Subject: "roster", Detail: map[string]string{"residents": fmt.Sprint(len(entries))}})
+	})
+	if err != nil {
+		return 0, err
+	}
+	return len(entries), nil
+}
+
+// MoveOut moves a resident of one of the allowed properties out.
+func (d *Directory) MoveOut(ctx context.Context, residentID int64, allowed func(propertyID int64) bool, actor string) (*sparekey.Resident, int, error) {
+	var r *sparekey.Resident
+	err := d.Store.Read(ctx, func(tx sparekey.Tx) (err error) {
+		if r, err = tx.Resident(ctx, residentID); err != nil {
+			return err
+		}
+		unit, err := tx.Unit(ctx, r.UnitID)
+		if err != nil {
+			return err
+		}
+		if !allowed(unit.PropertyID) {
+			return sparekey.Errorf(sparekey.ENOTFOUND, "resident %d not found", residentID)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, 0, err
+	}
+	n, err := d.Mover.MoveOut(ctx, residentID, actor)
+	return r, n, err
+}

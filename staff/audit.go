@@ -1,0 +1,138 @@
+package staff
+
+import (
+	"context"
+	"slices"
+	"strconv"
+	"strings"
+
+	"sparekey"
+)
+
+// Properties lists the properties with the given ids, by name; nil ids
+// lists every property.
+func (s *Service) Properties(ctx context.Context, ids []int64) ([]*sparekey.Property, error) {
+	var out []*sparekey.Property
+	err := s.cfg.Store.Read(ctx, func(tx sparekey.Tx) error {
+		props, err := tx.Properties(ctx)
+		for _, p := range props {
+			if ids == nil || slices.Contains(ids, p.ID) {
+				out = append(out, p)
+			}
+		}
+		return err
+	})
+	return out, err
+}
+
+// Audit searches the audit trail newest first. A staff member sees only
+// what concerns their properties: events about a lock, resident, link,
+// work order or property of theirs, and their own sign-ins. allowed nil
+// sees everything.
+func (s *Service) Audit(ctx context.Context, f sparekey.AuditFilter, allowed func(int64) bool) ([]*sparekey.AuditEvent, error) {
+	limit := f.Limit
+	if limit <= 0 || limit > 500 {
+		limit = 200
+	}
+	var out []*sparekey.AuditEvent
+	err := s.cfg.Store.Read(ctx, func(tx sparekey.Tx) error {
+		if allowed == nil {
+			f.Limit = limit
+			var err error
+			out, err = tx.SearchAudit(ctx, f)
+			return err
+		}
+		// Fetch more than shown: some belong to other properties.
+		f.Limit = limit * 5
+		events, err := tx.SearchAudit(ctx, f)
+		if err != nil {
+			return err
+		}
+		w := &whose{tx: tx, ctx: ctx, cache: map[string]int64{}}
+		for _, e := range events {
+			if len(out) == limit {
+				break
+			}
+			prop, err := w.property(e)
+			if err != nil {
+				return err
+			}
+			if prop != 0 && allowed(prop) {
+				out = append(out, e)
+			}
+		}
+		return nil
+	})
+	return out, err
+}
+
+// whose finds the property an audit event is about.
+type whose struct {
+	ctx   context.Context
+	tx    sparekey.Tx
+	cache map[string]int64
+}
+
+func (w *whose) property(e *sparekey.AuditEvent) (int64, error) {
+	subject := e.Subject
+	if strings.HasPrefix(subject, "link:") && e.Detail["resident"] != "" {
+		subject = "resident:" + e.Detail["resident"]
+	}
+	if strings.HasPrefix(subject, "staff:") && e.Detail["lock"] != "" {
+		subject = "lock:" + e.Detail["lock"]
+	}
+	if id, ok := w.cache[subject]; ok {
+		return id, nil
+	}
+	id, err := w.lookup(subject)
+	if sparekey.ErrorCode(err) == sparekey.ENOTFOUND {
+		id, err = 0, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	w.cache[subject] = id
+	return id, nil
+}
+
+func (w *whose) lookup(subject string) (int64, error) {
+	kind, ref, _ := strings.Cut(subject, ":")
+	n, _ := strconv.ParseInt(ref, 10, 64)
+	ctx, tx := w.ctx, w.tx
+	unitProperty := func(unitID int64) (int64, error) {
+		u, err := tx.Unit(ctx, unitID)
+		if err != nil {
+			return 0, err
+		}
+		return u.PropertyID, nil
+	}
+	switch kind {
+	case "lock":
+		l, err := tx.LockByDevice(ctx, ref)
+		if err != nil {
+			return 0, err
+		}
+		return unitProperty(l.UnitID)
+	case "resident":
+		r, err := tx.Resident(ctx, n)
+		if err != nil {
+			return 0, err
+		}
+		return unitProperty(r.UnitID)
+	case "work_order":
+		wo, err := tx.WorkOrder(ctx, n)
+		if err != nil {
+			return 0, err
+		}
+		return wo.PropertyID, nil
+	case "property":
+		return n, nil
+	case "staff":
+		st, err := tx.Staff(ctx, n)
+		if err != nil || len(st.Properties) == 0 {
+			return 0, err
+		}
+		return st.Properties[0], nil
+	}
+	return 0, nil
+}

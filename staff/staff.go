@@ -1,0 +1,282 @@
+// Package staff holds the accounts of the property's team (managers and
+// maintenance): argon2id passwords, sign-in with a brake on guessing, and
+// sessions whose tokens are stored only as keyed hashes.
+package staff
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"fmt"
+	"log/slog"
+	"net/mail"
+	"strings"
+	"time"
+
+	"sparekey"
+)
+
+// Config configures a Service.
+type Config struct {
+	Store  sparekey.Store
+	Keys   sparekey.Keyring
+	Clock  sparekey.Clock
+	Logger *slog.Logger
+	// SessionTTL is how long a session lasts after sign-in. Default 12h.
+	SessionTTL time.Duration
+	// MaxFailedLogins wrong passwords in a row lock an account for
+	// LockoutFor. Defaults 10 and 15m.
+	MaxFailedLogins int
+	LockoutFor      time.Duration
+}
+
+// Service signs staff in and out and keeps their accounts.
+type Service struct {
+	cfg   Config
+	log   *slog.Logger
+	dummy string // a hash checked for unknown emails, so they take as long
+}
+
+// New returns a Service with defaults filled in.
+func New(cfg Config) *Service {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.SessionTTL == 0 {
+		cfg.SessionTTL = 12 * time.Hour
+	}
+	if cfg.MaxFailedLogins == 0 {
+		cfg.MaxFailedLogins = 10
+	}
+	if cfg.LockoutFor == 0 {
+		cfg.LockoutFor = 15 * time.Minute
+	}
+	dummy, _ := HashPassword("no account has this password")
+	return &Service{cfg: cfg, log: cfg.Logger, dummy: dummy}
+}
+
+// HashSession is the Keyring purpose of session tokens' hashes.
+const HashSession = "staff-session"
+
+// NewAccount is an account to create.
+type NewAccount struct {
+	Email      string
+	Name       string
+	Role       sparekey.StaffRole
+	Password   string
+	Properties []string // property names; empty: every property there is
+}
+
+// Add creates an account and returns it.
+func (s *Service) Add(ctx context.Context, a NewAccount) (*sparekey.Staff, error) {
+	email := strings.ToLower(strings.TrimSpace(a.Email))
+	if addr, err := mail.ParseAddress(email); err != nil || addr.Address != email {
+		return nil, sparekey.Errorf(sparekey.EINVALID, "%q is not an email address.", a.Email)
+	}
+	name := strings.TrimSpace(a.Name)
+	if name == "" {
+		name = email
+	}
+	if a.Role != sparekey.RoleManager && a.Role != sparekey.RoleMaintenance {
+		return nil, sparekey.Errorf(sparekey.EINVALID, "The role must be manager or maintenance, not %q.", a.Role)
+	}
+	if len([]rune(a.Password)) < MinPasswordLength {
+		return nil, sparekey.Errorf(sparekey.EINVALID, "The password must have at least %d characters.", MinPasswordLength)
+	}
+	hash, err := HashPassword(a.Password)
+	if err != nil {
+		return nil, err
+	}
+	st := &sparekey.Staff{Email: email, Name: name, Role: a.Role, PasswordHash: hash, CreatedAt: s.cfg.Clock.Now()}
+	err = s.cfg.Store.Tx(ctx, func(tx sparekey.Tx) error {
+		props, err := tx.Properties(ctx)
+		if err != nil {
+			return err
+		}
+		byName := map[string]int64{}
+		for _, p := range props {
+			byName[p.Name] = p.ID
+		}
+		if len(a.Properties) == 0 {
+			if len(props) == 0 {
+				return sparekey.Errorf(sparekey.EINVALID, "There is no property yet: import a roster or start the demo first.")
+			}
+			for _, p := range props {
+				st.Properties = append(st.Properties, p.ID)
+			}
+		}
+		for _, n := range a.Properties {
+			id, ok := byName[strings.TrimSpace(n)]
+			if !ok {
+				return sparekey.Errorf(sparekey.EINVALID, "There is no property named %q.", n)
+			}
+			st.Properties = append(st.Properties, id)
+		}
+		if err := tx.CreateStaff(ctx, st); err != nil {
+			if sparekey.ErrorCode(err) == sparekey.ECONFLICT {
+				return sparekey.Errorf(sparekey.ECONFLICT, "There is already an account for %s.", email)
+			}
+			return err
+		}
+		return tx.RecordAudit(ctx, &sparekey.AuditEvent{At: st.CreatedAt, Actor: "system", Action: "staff.created",
+			Subject: fmt.Sprintf("staff:%d", st.ID), Detail: map[string]string{"role": string(st.Role)}})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return st, nil
+}
+
+// Visit is who signs in from where, for the audit trail.
+type Visit struct {
+	IP, UserAgent string
+}
+
+// errSignIn is the one answer to a wrong email or password: it does not say
+// which was wrong.
+var errSignIn = sparekey.Errorf(sparekey.EUNAUTHORIZED, "That email and password do not match an account.")
+
+// SignIn checks an email and password and starts a session. It returns the
+// session's token (for the cookie) and the account.
+func (s *Service) SignIn(ctx context.Context, email, password string, v Visit) (string, *sparekey.Staff, error) {
+	email = strings.ToLower(strings.TrimSpace(email))
+	if len(email) > 254 || len(password) > 1024 {
+		return "", nil, errSignIn
+	}
+	var st *sparekey.Staff
+	err := s.cfg.Store.Read(ctx, func(tx sparekey.Tx) (err error) {
+		st, err = tx.StaffByEmail(ctx, email)
+		return err
+	})
+	if sparekey.ErrorCode(err) == sparekey.ENOTFOUND {
+		CheckPassword(s.dummy, password) // as long as a real check
+		s.audit(ctx, "anonymous", "staff.sign_in_failed", "staff:unknown", v, nil)
+		return "", nil, errSignIn
+	} else if err != nil {
+		return "", nil, err
+	}
+	now := s.cfg.Clock.Now()
+	if st.LockedUntil != nil && now.Before(*st.LockedUntil) {
+		CheckPassword(s.dummy, password)
+		s.audit(ctx, "anonymous", "staff.sign_in_refused", fmt.Sprintf("staff:%d", st.ID), v, nil)
+		return "", nil, sparekey.Errorf(sparekey.ERATELIMITED, "Too many wrong passwords: this account is locked for a while. Try again in %s.",
+			sparekey.Span(max(st.LockedUntil.Sub(now).Round(time.Minute), time.Minute)))
+	}
+	ok, err := CheckPassword(st.PasswordHash, password)
+	if err != nil {
+		return "", nil, fmt.Errorf("check password of staff %d: %w", st.ID, err)
+	}
+	var token string
+	err = s.cfg.Store.Tx(ctx, func(tx sparekey.Tx) error {
+		st, err = tx.Staff(ctx, st.ID)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			st.FailedLogins++
+			if st.FailedLogins >= s.cfg.MaxFailedLogins {
+				until := now.Add(s.cfg.LockoutFor)
+				st.LockedUntil, st.FailedLogins = &until, 0
+				s.log.Warn("staff account locked after repeated wrong passwords", "staff", st.ID)
+			}
+			if err := tx.UpdateStaff(ctx, st); err != nil {
+				return err
+			}
+			return s.record(ctx, tx, "anonymous", "staff.sign_in_failed", fmt.Sprintf("staff:%d", st.ID), v, nil)
+		}
+		st.FailedLogins, st.LockedUntil = 0, nil
+		if err := tx.UpdateStaff(ctx, st); err != nil {
+			return err
+		}
+		token = newToken()
+		sess := &sparekey.StaffSession{TokenHash: s.cfg.Keys.Hash(HashSession, token), StaffID: st.ID,
+			CreatedAt: now, ExpiresAt: now.Add(s.cfg.SessionTTL), IP: v.IP, UserAgent: v.UserAgent}
+		if err := tx.CreateStaffSession(ctx, sess); err != nil {
+			return err
+		}
+		// Now and then, sweep sessions that ran out.
+		if err := tx.DeleteStaffSessions(ctx, 0, now); err != nil {
+			return err
+		}
+		return s.record(ctx, tx, fmt.Sprintf("staff:%d", st.ID), "staff.signed_in", fmt.Sprintf("staff:%d", st.ID), v, nil)
+	})
+	if err != nil {
+		return "", nil, err
+	}
+	if !ok {
+		return "", nil, errSignIn
+	}
+	return token, st, nil
+}
+
+// Session returns the account of a live session token.
+func (s *Service) Session(ctx context.Context, token string) (*sparekey.Staff, error) {
+	missing := sparekey.Errorf(sparekey.EUNAUTHORIZED, "Sign in to continue.")
+	if token == "" || len(token) > 100 {
+		return nil, missing
+	}
+	var st *sparekey.Staff
+	err := s.cfg.Store.Read(ctx, func(tx sparekey.Tx) error {
+		sess, err := tx.StaffSessionByTokenHash(ctx, s.cfg.Keys.Hash(HashSession, token))
+		if err != nil {
+			return err
+		}
+		if !s.cfg.Clock.Now().Before(sess.ExpiresAt) {
+			return missing
+		}
+		st, err = tx.Staff(ctx, sess.StaffID)
+		return err
+	})
+	if sparekey.ErrorCode(err) == sparekey.ENOTFOUND {
+		return nil, missing
+	}
+	return st, err
+}
+
+// SignOut ends the session of token.
+func (s *Service) SignOut(ctx context.Context, token string, v Visit) error {
+	return s.cfg.Store.Tx(ctx, func(tx sparekey.Tx) error {
+		sess, err := tx.StaffSessionByTokenHash(ctx, s.cfg.Keys.Hash(HashSession, token))
+		if sparekey.ErrorCode(err) == sparekey.ENOTFOUND {
+			return nil
+		} else if err != nil {
+			return err
+		}
+		if err := tx.DeleteStaffSession(ctx, sess.ID); err != nil {
+			return err
+		}
+		who := fmt.Sprintf("staff:%d", sess.StaffID)
+		return s.record(ctx, tx, who, "staff.signed_out", who, v, nil)
+	})
+}
+
+// List returns the accounts working for a property (0: all).
+func (s *Service) List(ctx context.Context, propertyID int64) ([]*sparekey.Staff, error) {
+	var out []*sparekey.Staff
+	err := s.cfg.Store.Read(ctx, func(tx sparekey.Tx) (err error) {
+		out, err = tx.StaffList(ctx, propertyID)
+		return err
+	})
+	return out, err
+}
+
+func (s *Service) audit(ctx context.Context, actor, action, subject string, v Visit, detail map[string]string) {
+	err := s.cfg.Store.Tx(ctx, func(tx sparekey.Tx) error {
+		return s.record(ctx, tx, actor, action, subject, v, detail)
+	})
+	if err != nil {
+		s.log.Error("audit", "action", action, "err", err)
+	}
+}
+
+func (s *Service) record(ctx context.Context, tx sparekey.Tx, actor, action, subject string, v Visit, detail map[string]string) error {
+	return tx.RecordAudit(ctx, &sparekey.AuditEvent{At: s.cfg.Clock.Now(), Actor: actor, Action: action,
+		Subject: subject, IP: v.IP, UserAgent: v.UserAgent, Detail: detail})
+}
+
+// newToken is 256 random bits, URL-safe.
+func newToken() string {
+	b := make([]byte, 32)
+	rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
+}

@@ -1,0 +1,132 @@
+package upkeep
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"sparekey"
+)
+
+// notifyTeam queues an SMS and an email to the property's maintenance
+// contacts about a new work order, in the transaction that opened it.
+func (s *Service) notifyTeam(ctx context.Context, tx sparekey.Tx, p *place, wo *sparekey.WorkOrder) error {
+	link := strings.TrimSuffix(s.cfg.BaseURL, "/") + fmt.Sprintf("/console/work-orders/%d", wo.ID)
+	why := firstLine(wo.Summary)
+	if p.property.MaintenancePhone != "" {
+		body := fmt.Sprintf("%s: work order #%d, %s. %s %s", short(p.property.Name), wo.ID, p.door(), why, link)
+		if err := s.queue(ctx, tx, subject(wo), &sparekey.Message{Channel: sparekey.ChannelSMS,
+			To: p.property.MaintenancePhone, Body: body, Kind: "work_order_opened"}); err != nil {
+			return err
+		}
+	}
+	if p.property.MaintenanceEmail != "" {
+		facts, err := s.facts(ctx, tx, p)
+		if err != nil {
+			return err
+		}
+		body := fmt.Sprintf("Work order #%d is open for %s at %s.\n\n%s\n\n%s\n\nOpen it in the console: %s\n\nSparekey for %s\n",
+			wo.ID, p.door(), p.property.Name, wo.Summary, facts, link, p.property.Name)
+		if err := s.queue(ctx, tx, subject(wo), &sparekey.Message{Channel: sparekey.ChannelEmail,
+			To: p.property.MaintenanceEmail, Subject: fmt.Sprintf("Work order #%d: %s jammed", wo.ID, p.door()),
+			Body: body, Kind: "work_order_opened"}); err != nil {
+			return err
+		}
+	}
+	if p.property.MaintenancePhone == "" && p.property.MaintenanceEmail == "" {
+		s.log.Warn("work order opened but the property has no maintenance contacts to tell", "property", p.property.Name, "work_order", wo.ID)
+	}
+	return nil
+}
+
+// tellResident queues a resident's update about a work order they
+// reported: received (email only), in_progress and resolved (SMS and email).
+func (s *Service) tellResident(ctx context.Context, tx sparekey.Tx, r *sparekey.Resident, p *place, wo *sparekey.WorkOrder, what string) error {
+	if !r.Active() {
+		return nil
+	}
+	var subj, text string
+	switch what {
+	case "received":
+		subj = "Maintenance has your report"
+		text = fmt.Sprintf("We told the maintenance team at %s that your door (%s) is stuck. Work order #%d. We will let you know when someone is on it and when it is fixed.", p.property.Name, p.door(), wo.ID)
+	case "in_progress":
+		subj = "Maintenance is on it"
+		text = fmt.Sprintf("Maintenance is working on your door (%s), work order #%d.", p.door(), wo.ID)
+	case "resolved":
+		subj = "Your door is fixed"
+		text = fmt.Sprintf("Maintenance resolved work order #%d for your door (%s): %s", wo.ID, p.door(), wo.Resolution)
+	}
+	who := fmt.Sprintf("resident:%d", r.ID)
+	if r.Email != "" {
+		body := fmt.Sprintf("Hi %s,\n\n%s\n\nIf the keypad flashes 1 3 5 7 9 in an X, the lock is jammed: push or pull the door toward the frame while you enter your code.\n\nSparekey for %s\n",
+			firstName(r.Name), text, p.property.Name)
+		if err := s.queue(ctx, tx, who, &sparekey.Message{Channel: sparekey.ChannelEmail, To: r.Email,
+			Subject: subj, Body: body, Kind: "work_order_" + what}); err != nil {
+			return err
+		}
+	}
+	if what != "received" && r.Phone != "" {
+		if err := s.queue(ctx, tx, who, &sparekey.Message{Channel: sparekey.ChannelSMS, To: r.Phone,
+			Body: short(p.property.Name) + ": " + text, Kind: "work_order_" + what}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// tellWatchers updates every resident who reported the work order.
+func (s *Service) tellWatchers(ctx context.Context, tx sparekey.Tx, wo *sparekey.WorkOrder, what string) error {
+	ids, err := tx.WorkOrderWatchers(ctx, wo.ID)
+	if err != nil || len(ids) == 0 {
+		return err
+	}
+	lock, err := tx.Lock(ctx, wo.LockID)
+	if err != nil {
+		return err
+	}
+	p, err := placeOf(ctx, tx, lock)
+	if err != nil {
+		return err
+	}
+	for _, id := range ids {
+		r, err := tx.Resident(ctx, id)
+		if err != nil {
+			return err
+		}
+		if err := s.tellResident(ctx, tx, r, p, wo, what); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *Service) queue(ctx context.Context, tx sparekey.Tx, about string, m *sparekey.Message) error {
+	now := s.now()
+	m.Status, m.CreatedAt, m.NextAttemptAt = sparekey.MessageQueued, now, now
+	if err := tx.CreateMessage(ctx, m); err != nil {
+		return err
+	}
+	return tx.RecordAudit(ctx, &sparekey.AuditEvent{At: now, Actor: "system", Action: "message.queued", Subject: about,
+		Detail: map[string]string{"message": fmt.Sprint(m.ID), "channel": string(m.Channel), "kind": m.Kind}})
+}
+
+// short is the property's name cut to fit an SMS.
+func short(name string) string {
+	if r := []rune(name); len(r) > 24 {
+		return strings.TrimSpace(string(r[:23])) + "…"
+	}
+	return name
+}
+
+func firstLine(s string) string {
+	line, _, _ := strings.Cut(s, "\n")
+	return line
+}
+
+func firstName(name string) string {
+	if f := strings.Fields(name); len(f) > 0 {
+		return f[0]
+	}
+	return "there"
+}

@@ -1,0 +1,500 @@
+package upkeep
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"sparekey"
+)
+
+// place is where a lock is: its unit and property.
+type place struct {
+	lock     *sparekey.Lock
+	unit     *sparekey.Unit
+	property *sparekey.Property
+	loc      *time.Location
+}
+
+func placeOf(ctx context.Context, tx sparekey.Tx, lock *sparekey.Lock) (*place, error) {
+	unit, err := tx.Unit(ctx, lock.UnitID)
+	if err != nil {
+		return nil, err
+	}
+	prop, err := tx.Property(ctx, unit.PropertyID)
+	if err != nil {
+		return nil, err
+	}
+	loc, err := time.LoadLocation(prop.Timezone)
+	if err != nil {
+		loc = time.UTC
+	}
+	return &place{lock: lock, unit: unit, property: prop, loc: loc}, nil
+}
+
+// door names the lock as people do: "Front door, unit 101".
+func (p *place) door() string {
+	return fmt.Sprintf("%s, unit %s", p.lock.Name, p.unit.Name)
+}
+
+// open creates the lock's work order, fills its first note with what
+// maintenance needs to know (the door, battery, jams, last events),
+// notifies the maintenance team and audits it.
+func (s *Service) open(ctx context.Context, tx sparekey.Tx, p *place, source, author, summary string, jams int) (*sparekey.WorkOrder, error) {
+	now := s.now()
+	wo := &sparekey.WorkOrder{
+		PropertyID: p.property.ID, UnitID: p.unit.ID, LockID: p.lock.ID,
+		Kind: sparekey.WorkOrderLockJam, Status: sparekey.WorkOrderOpen, Source: source,
+		Summary: summary, JamCount: jams, CreatedAt: now, UpdatedAt: now,
+	}
+	if err := tx.CreateWorkOrder(ctx, wo); err != nil {
+		return nil, err
+	}
+	facts, err := s.facts(ctx, tx, p)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.note(ctx, tx, wo, author, "opened", summary+"\n"+facts); err != nil {
+		return nil, err
+	}
+	if err := s.notifyTeam(ctx, tx, p, wo); err != nil {
+		return nil, err
+	}
+	if err := tx.RecordAudit(ctx, &sparekey.AuditEvent{At: now, Actor: author, Action: "work_order.opened",
+		Subject: subject(wo), Detail: map[string]string{"lock": p.lock.Device, "source": source, "jams": fmt.Sprint(jams)}}); err != nil {
+		return nil, err
+	}
+	s.log.Info("work order opened", "work_order", wo.ID, "lock", p.lock.Device, "source", source)
+	if s.cfg.Opened != nil {
+		s.cfg.Opened(source)
+	}
+	return wo, nil
+}
+
+// facts is the snapshot a new work order starts with.
+func (s *Service) facts(ctx context.Context, tx sparekey.Tx, p *place) (string, error) {
+	var b strings.Builder
+	fmt.Fprintf(&b, "Door: %s (%s), %s.\n", p.door(), p.lock.Device, p.property.Name)
+	if p.lock.Battery >= 0 {
+		fmt.Fprintf(&b, "Battery: %d%%. ", p.lock.Battery)
+	}
+	online := "online"
+	if !p.lock.Online {
+		online = "offline"
+	}
+	fmt.Fprintf(&b, "Lock is %s, %s.\n", online, p.lock.State)
+	jams, err := tx.JamsSince(ctx, p.lock.ID, s.now().Add(-30*24*time.Hour), 10)
+	if err != nil {
+		return "", err
+	}
+	fmt.Fprintf(&b, "Jams in the last 30 days: %d.", len(jams))
+	for _, j := range jams {
+		fmt.Fprintf(&b, "\n- %s, %s", j.StartedAt.In(p.loc).Format("Jan 2 3:04 PM"), j.Cause)
+		if j.Attempts > 0 {
+			fmt.Fprintf(&b, ", %s while jammed", plural(j.Attempts, "code try"))
+		}
+		if j.ClearedAt != nil {
+			fmt.Fprintf(&b, ", cleared after %s", took(j.ClearedAt.Sub(j.StartedAt)))
+		} else {
+			b.WriteString(", not cleared")
+		}
+	}
+	events, err := tx.LockEvents(ctx, p.lock.ID, 5)
+	if err != nil {
+		return "", err
+	}
+	if len(events) > 0 {
+		b.WriteString("\nLast events:")
+		for _, e := range events {
+			fmt.Fprintf(&b, "\n- %s %s", e.At.In(p.loc).Format("Jan 2 3:04 PM"), strings.ReplaceAll(string(e.Kind), "_", " "))
+			if e.Detail != "" {
+				b.WriteString(" (" + e.Detail + ")")
+			}
+		}
+	}
+	return b.String(), nil
+}
+
+func (s *Service) note(ctx context.Context, tx sparekey.Tx, wo *sparekey.WorkOrder, author, kind, text string) error {
+	return tx.AddWorkOrderNote(ctx, &sparekey.WorkOrderNote{WorkOrderID: wo.ID, At: s.now(), Author: author, Kind: kind, Text: text})
+}
+
+func subject(wo *sparekey.WorkOrder) string { return fmt.Sprintf("work_order:%d", wo.ID) }
+
+// ResidentReport is a resident's "Notify maintenance".
+type ResidentReport struct {
+	ResidentID int64
+	Lock       string // device name; "" for the first lock of the resident's unit
+	Note       string // optional, what the resident wants maintenance to know
+	Via        string // where it came from: "link", "app"
+}
+
+// MaxNoteLength is the longest note a person may add to a work order.
+const MaxNoteLength = 2000
+
+// Reported is the answer to a resident's report.
+type Reported struct {
+	WorkOrder *sparekey.WorkOrder
+	Opened    bool   // false: the report went onto the order already open
+	Door      string // "Front door, unit 101"
+}
+
+// Report opens the lock's work order for a resident, or adds the report to
+// the one already open, and subscribes the resident to its updates. The
+// maintenance team hears of a new order at once; the resident gets an
+// email saying it was received.
+func (s *Service) Report(ctx context.Context, r ResidentReport) (*Reported, error) {
+	note := strings.TrimSpace(r.Note)
+	if len(note) > MaxNoteLength {
+		return nil, sparekey.Errorf(sparekey.EINVALID, "The note is too long: keep it under %d characters.", MaxNoteLength)
+	}
+	var out Reported
+	err := s.cfg.Store.Tx(ctx, func(tx sparekey.Tx) error {
+		resident, err := tx.Resident(ctx, r.ResidentID)
+		if err != nil {
+			return err
+		}
+		if !resident.Active() {
+			return sparekey.Errorf(sparekey.EFORBIDDEN, "This account has moved out.")
+		}
+		lock, err := residentLock(ctx, tx, resident, r.Lock)
+		if err != nil {
+			return err
+		}
+		p, err := placeOf(ctx, tx, lock)
+		if err != nil {
+			return err
+		}
+		author := fmt.Sprintf("resident:%d", resident.ID)
+		text := resident.Name + " reported the door is stuck"
+		if r.Via != "" {
+			text += " (from the " + r.Via + ")"
+		}
+		text += "."
+		if note != "" {
+			text += " Note: " + note
+		}
+		wo, err := tx.ActiveWorkOrder(ctx, lock.ID)
+		switch sparekey.ErrorCode(err) {
+		case "":
+			wo.UpdatedAt = s.now()
+			if err := tx.UpdateWorkOrder(ctx, wo); err != nil {
+				return err
+			}
+			if err := s.note(ctx, tx, wo, author, "report", text); err != nil {
+				return err
+			}
+		case sparekey.ENOTFOUND:
+			jams, err := s.countedJams(ctx, tx, lock, p.property.JamRule, s.now())
+			if err != nil {
+				return err
+			}
+			if wo, err = s.open(ctx, tx, p, sparekey.SourceResident, author, text, jams); err != nil {
+				return err
+			}
+			out.Opened = true
+		default:
+			return err
+		}
+		if err := tx.AddWorkOrderWatcher(ctx, wo.ID, resident.ID); err != nil {
+			return err
+		}
+		if err := tx.RecordAudit(ctx, &sparekey.AuditEvent{At: s.now(), Actor: author, Action: "work_order.reported",
+			Subject: subject(wo), Detail: map[string]string{"lock": lock.Device, "opened": fmt.Sprint(out.Opened)}}); err != nil {
+			return err
+		}
+		out.WorkOrder, out.Door = wo, p.door()
+		return s.tellResident(ctx, tx, resident, p, wo, "received")
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.queued()
+	return &out, nil
+}
+
+// residentLock is the named lock of the resident's unit, or its first.
+func residentLock(ctx context.Context, tx sparekey.Tx, resident *sparekey.Resident, device string) (*sparekey.Lock, error) {
+	locks, err := tx.LocksByUnit(ctx, resident.UnitID)
+	if err != nil {
+		return nil, err
+	}
+	for _, l := range locks {
+		if device == "" || l.Device == device {
+			return l, nil
+		}
+	}
+	return nil, sparekey.Errorf(sparekey.ENOTFOUND, "No such lock on your unit.")
+}
+
+// StaffReport is a work order opened by staff.
+type StaffReport struct {
+	Lock  string // device name
+	Note  string
+	Actor string // "staff:3", "staff:admin"
+	// Allowed says whether the actor works for the property; nil: any.
+	Allowed func(propertyID int64) bool
+}
+
+// Open opens a work order on a lock for staff, or adds the note to the one
+// already open (ECONFLICT is never returned: one order per lock).
+func (s *Service) Open(ctx context.Context, r StaffReport) (wo *sparekey.WorkOrder, opened bool, err error) {
+	note := strings.TrimSpace(r.Note)
+	if note == "" {
+		return nil, false, sparekey.Errorf(sparekey.EINVALID, "Say what is wrong with the door.")
+	} else if len(note) > MaxNoteLength {
+		return nil, false, sparekey.Errorf(sparekey.EINVALID, "The note is too long: keep it under %d characters.", MaxNoteLength)
+	}
+	err = s.cfg.Store.Tx(ctx, func(tx sparekey.Tx) error {
+		lock, err := tx.LockByDevice(ctx, r.Lock)
+		if err != nil {
+			return err
+		}
+		p, err := placeOf(ctx, tx, lock)
+		if err != nil {
+			return err
+		}
+		if r.Allowed != nil && !r.Allowed(p.property.ID) {
+			return sparekey.Errorf(sparekey.ENOTFOUND, "lock %s not found", r.Lock)
+		}
+		wo, err = tx.ActiveWorkOrder(ctx, lock.ID)
+		switch sparekey.ErrorCode(err) {
+		case "":
+			wo.UpdatedAt = s.now()
+			if err := tx.UpdateWorkOrder(ctx, wo); err != nil {
+				return err
+			}
+			return s.note(ctx, tx, wo, r.Actor, "note", note)
+		case sparekey.ENOTFOUND:
+			jams, err := s.countedJams(ctx, tx, lock, p.property.JamRule, s.now())
+			if err != nil {
+				return err
+			}
+			wo, err = s.open(ctx, tx, p, sparekey.SourceStaff, r.Actor, note, jams)
+			opened = err == nil
+			return err
+		default:
+			return err
+		}
+	})
+	if err != nil {
+		return nil, false, err
+	}
+	if opened {
+		s.queued()
+	}
+	return wo, opened, nil
+}
+
+// Change is a staff member's change to a work order; nil fields stay.
+type Change struct {
+	Status     *sparekey.WorkOrderStatus
+	AssigneeID *int64 // 0 unassigns
+	Note       string // added to the timeline
+	Resolution string // required to resolve
+	Actor      string // "staff:3", "staff:admin"
+	Allowed    func(propertyID int64) bool
+}
+
+// Update changes a work order's status, assignee or adds a note. Residents
+// who reported it hear when it is in progress and when it is resolved.
+func (s *Service) Update(ctx context.Context, id int64, c Change) (*sparekey.WorkOrder, error) {
+	note, resolution := strings.TrimSpace(c.Note), strings.TrimSpace(c.Resolution)
+	if len(note) > MaxNoteLength || len(resolution) > MaxNoteLength {
+		return nil, sparekey.Errorf(sparekey.EINVALID, "The note is too long: keep it under %d characters.", MaxNoteLength)
+	}
+	if c.Status != nil && !c.Status.Valid() {
+		return nil, sparekey.Errorf(sparekey.EINVALID, "Status must be open, in_progress or resolved.")
+	}
+	var wo *sparekey.WorkOrder
+	told := false
+	err := s.cfg.Store.Tx(ctx, func(tx sparekey.Tx) (err error) {
+		wo, err = tx.WorkOrder(ctx, id)
+		if err != nil {
+			return err
+		}
+		if c.Allowed != nil && !c.Allowed(wo.PropertyID) {
+			return sparekey.Errorf(sparekey.ENOTFOUND, "work order %d not found", id)
+		}
+		now := s.now()
+		var notes []sparekey.WorkOrderNote
+		add := func(kind, text string) { notes = append(notes, sparekey.WorkOrderNote{Kind: kind, Text: text}) }
+		if c.AssigneeID != nil && *c.AssigneeID != wo.AssigneeID {
+			name := "nobody"
+			if *c.AssigneeID != 0 {
+				st, err := tx.Staff(ctx, *c.AssigneeID)
+				if sparekey.ErrorCode(err) == sparekey.ENOTFOUND || (err == nil && !st.WorksFor(wo.PropertyID)) {
+					return sparekey.Errorf(sparekey.EINVALID, "The assignee must be a staff member of this property.")
+				} else if err != nil {
+					return err
+				}
+				name = st.Name
+			}
+			wo.AssigneeID = *c.AssigneeID
+			add("assigned", "Assigned to "+name+".")
+		}
+		var tell string
+		if c.Status != nil && *c.Status != wo.Status {
+			to := *c.Status
+			switch to {
+			case sparekey.WorkOrderResolved:
+				if resolution == "" {
+					return sparekey.Errorf(sparekey.EINVALID, "Say what was done to resolve it (the resolution note).")
+				}
+				wo.Resolution, wo.ResolvedAt = resolution, &now
+				add("status", "Resolved: "+resolution)
+				tell = "resolved"
+			case sparekey.WorkOrderInProgress:
+				if wo.StartedAt == nil {
+					wo.StartedAt = &now
+				}
+				wo.ResolvedAt = nil
+				add("status", "In progress.")
+				tell = "in_progress"
+			case sparekey.WorkOrderOpen:
+				wo.ResolvedAt = nil
+				add("status", "Reopened.")
+			}
+			wo.Status = to
+		} else if resolution != "" && wo.Status == sparekey.WorkOrderResolved {
+			wo.Resolution = resolution
+			add("note", "Resolution: "+resolution)
+		}
+		if note != "" {
+			add("note", note)
+		}
+		if len(notes) == 0 {
+			return sparekey.Errorf(sparekey.EINVALID, "Nothing to change: give a status, an assignee or a note.")
+		}
+		wo.UpdatedAt = now
+		if err := tx.UpdateWorkOrder(ctx, wo); err != nil {
+			if sparekey.ErrorCode(err) == sparekey.ECONFLICT {
+				return sparekey.Errorf(sparekey.ECONFLICT, "This lock has another work order open: add to that one instead.")
+			}
+			return err
+		}
+		detail := map[string]string{"status": string(wo.Status)}
+		for _, n := range notes {
+			if err := s.note(ctx, tx, wo, c.Actor, n.Kind, n.Text); err != nil {
+				return err
+			}
+		}
+		if err := tx.RecordAudit(ctx, &sparekey.AuditEvent{At: now, Actor: c.Actor, Action: "work_order.updated",
+			Subject: subject(wo), Detail: detail}); err != nil {
+			return err
+		}
+		if tell == "" {
+			return nil
+		}
+		told = true
+		return s.tellWatchers(ctx, tx, wo, tell)
+	})
+	if err != nil {
+		return nil, err
+	}
+	if told {
+		s.queued()
+	}
+	return wo, nil
+}
+
+// Detail is a work order with everything the console shows about it.
+type Detail struct {
+	WorkOrder *sparekey.WorkOrder
+	Lock      *sparekey.Lock
+	Unit      *sparekey.Unit
+	Property  *sparekey.Property
+	Assignee  *sparekey.Staff // nil when nobody
+	Notes     []*sparekey.WorkOrderNote
+	Jams      []*sparekey.Jam // the lock's jams in the last 30 days, newest first
+	Watchers  []*sparekey.Resident
+	Staff     []*sparekey.Staff // who it can be assigned to
+}
+
+// WorkOrder returns a work order with its lock, timeline and jams.
+func (s *Service) WorkOrder(ctx context.Context, id int64, allowed func(int64) bool) (*Detail, error) {
+	var d Detail
+	err := s.cfg.Store.Read(ctx, func(tx sparekey.Tx) (err error) {
+		if d.WorkOrder, err = tx.WorkOrder(ctx, id); err != nil {
+			return err
+		}
+		if allowed != nil && !allowed(d.WorkOrder.PropertyID) {
+			return sparekey.Errorf(sparekey.ENOTFOUND, "work order %d not found", id)
+		}
+		if d.Lock, err = tx.Lock(ctx, d.WorkOrder.LockID); err != nil {
+			return err
+		}
+		if d.Unit, err = tx.Unit(ctx, d.WorkOrder.UnitID); err != nil {
+			return err
+		}
+		if d.Property, err = tx.Property(ctx, d.WorkOrder.PropertyID); err != nil {
+			return err
+		}
+		if d.WorkOrder.AssigneeID != 0 {
+			if d.Assignee, err = tx.Staff(ctx, d.WorkOrder.AssigneeID); err != nil {
+				return err
+			}
+		}
+		if d.Notes, err = tx.WorkOrderNotes(ctx, id); err != nil {
+			return err
+		}
+		if d.Jams, err = tx.JamsSince(ctx, d.Lock.ID, s.now().Add(-30*24*time.Hour), 50); err != nil {
+			return err
+		}
+		ids, err := tx.WorkOrderWatchers(ctx, id)
+		if err != nil {
+			return err
+		}
+		for _, rid := range ids {
+			r, err := tx.Resident(ctx, rid)
+			if err != nil {
+				return err
+			}
+			d.Watchers = append(d.Watchers, r)
+		}
+		d.Staff, err = tx.StaffList(ctx, d.WorkOrder.PropertyID)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &d, nil
+}
+
+// Listed is a work order as lists show it.
+type Listed struct {
+	*sparekey.WorkOrder
+	Lock string // device name
+	Door string // "Front door"
+	Unit string // "101"
+}
+
+// WorkOrders lists work orders newest first, with their doors.
+func (s *Service) WorkOrders(ctx context.Context, f sparekey.WorkOrderFilter) ([]Listed, error) {
+	var out []Listed
+	err := s.cfg.Store.Read(ctx, func(tx sparekey.Tx) error {
+		orders, err := tx.WorkOrders(ctx, f)
+		if err != nil {
+			return err
+		}
+		locks := map[int64]*sparekey.Lock{}
+		units := map[int64]*sparekey.Unit{}
+		out = make([]Listed, 0, len(orders))
+		for _, wo := range orders {
+			if locks[wo.LockID] == nil {
+				if locks[wo.LockID], err = tx.Lock(ctx, wo.LockID); err != nil {
+					return err
+				}
+			}
+			if units[wo.UnitID] == nil {
+				if units[wo.UnitID], err = tx.Unit(ctx, wo.UnitID); err != nil {
+					return err
+				}
+			}
+			out = append(out, Listed{WorkOrder: wo, Lock: locks[wo.LockID].Device, Door: locks[wo.LockID].Name, Unit: units[wo.UnitID].Name})
+		}
+		return nil
+	})
+	return out, err
+}
