@@ -18,6 +18,7 @@ import (
 	"sparekey/access"
 	"sparekey/contact"
 	"sparekey/lockout"
+	"sparekey/upkeep"
 )
 
 // fakeLockout records requests; the real flow is tested in lockout and
@@ -73,6 +74,14 @@ func (f *fakeLockout) Contacts(ctx context.Context) ([]lockout.Help, error) {
 	return []lockout.Help{{Property: "Maple Court", Phone: "(201) 555-0199", Dial: "+12015550199"}}, nil
 }
 
+// fakeUpkeep has no work orders; the real thing is tested in upkeep and
+// end to end in cmd/sparekey.
+type fakeUpkeep struct{ Upkeep }
+
+func (fakeUpkeep) WorkOrders(ctx context.Context, f sparekey.WorkOrderFilter) ([]upkeep.Listed, error) {
+	return nil, nil
+}
+
 type fakeLocks struct{}
 
 func (fakeLocks) LockInfo(ctx context.Context, device string) (*access.LockInfo, error) {
@@ -106,7 +115,8 @@ func newTestServer(t *testing.T, dev *Dev) (*httptest.Server, *fakeLockout) {
 	t.Helper()
 	now := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
 	fl := &fakeLockout{now: now}
-	srv := httptest.NewServer(NewServer(Config{Clock: sparekey.NewFixedClock(now), Lockout: fl, Locks: fakeLocks{}, Dev: dev, AdminToken: "secret-admin"}))
+	srv := httptest.NewServer(NewServer(Config{Clock: sparekey.NewFixedClock(now), Lockout: fl, Locks: fakeLocks{},
+		Upkeep: fakeUpkeep{}, Dev: dev, AdminToken: "secret-admin"}))
 	t.Cleanup(srv.Close)
 	return srv, fl
 }
