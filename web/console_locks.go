@@ -13,6 +13,7 @@ import (
 // lockHealth is one row of the lock health page.
 type lockHealth struct {
 	*access.LockInfo
+	Jams30 int      // jams in the last 30 days
 	Issues []string // what needs attention, worst first; empty when healthy
 	Bad    bool     // jammed, offline or failing slots
 }
@@ -57,12 +58,27 @@ func handleConsoleLocks(cfg Config) http.Handler {
 			return
 		}
 		data := lockHealthPage{Loc: consoleLocation(r, cfg)}
+		var ids []int64
+		for _, info := range infos {
+			if p.allowed(info.PropertyID) {
+				ids = append(ids, info.Lock.ID)
+			}
+		}
+		jams, err := cfg.Upkeep.JamCounts(r.Context(), ids)
+		if err != nil {
+			consoleError(w, r, cfg, err)
+			return
+		}
 		var fine []lockHealth
 		for _, info := range infos {
 			if !p.allowed(info.PropertyID) {
 				continue
 			}
-			if h := healthOf(info); len(h.Issues) > 0 {
+			h := healthOf(info)
+			if h.Jams30 = jams[info.Lock.ID]; h.Jams30 >= 3 {
+				h.Issues = append(h.Issues, fmt.Sprintf("%d jams in 30 days", h.Jams30))
+			}
+			if len(h.Issues) > 0 {
 				data.Locks = append(data.Locks, h)
 				data.Attention++
 			} else {
