@@ -426,6 +426,21 @@ type Tx interface {
 	AddWorkOrderWatcher(ctx context.Context, workOrderID, residentID int64) error
 	WorkOrderWatchers(ctx context.Context, workOrderID int64) ([]int64, error)
 
+	// Resident sign-ins and sessions.
+	CreateSignIn(ctx context.Context, s *SignIn) error
+	SignInByHandleHash(ctx context.Context, hash string) (*SignIn, error)
+	SignInByTokenHash(ctx context.Context, hash string) (*SignIn, error)
+	UpdateSignIn(ctx context.Context, s *SignIn) error
+	// CountSignInsSince counts the resident's sign-in attempts created
+	// after t.
+	CountSignInsSince(ctx context.Context, residentID int64, since time.Time) (int, error)
+	CreateResidentSession(ctx context.Context, s *ResidentSession) error
+	ResidentSessionByTokenHash(ctx context.Context, hash string) (*ResidentSession, error)
+	// DeleteResidentSessions ends the session with id, or with id 0 every
+	// session of the resident (residentID) or, with both 0, every session
+	// that expired before now.
+	DeleteResidentSessions(ctx context.Context, id, residentID int64, now time.Time) error
+
 	// Staff accounts and their sessions. CreateStaff fails with ECONFLICT
 	// for an email already taken.
 	CreateStaff(ctx context.Context, s *Staff) error

@@ -39,7 +39,7 @@ func renderConsole(w http.ResponseWriter, r *http.Request, cfg Config, status in
 	if data.Flash == "" {
 		data.Flash = flashes[r.URL.Query().Get("done")]
 	}
-	renderPage(w, cfg.Logger, status, name, page{Title: title, Console: bar, Data: data})
+	renderPage(w, r, cfg.Logger, status, name, page{Title: title, Console: bar, Data: data})
 }
 
 // flashes are the confirmations a redirect after a change may show.
@@ -61,7 +61,7 @@ func consoleError(w http.ResponseWriter, r *http.Request, cfg Config, err error)
 	}
 	status := httpStatus(err)
 	if principalOf(r) == nil {
-		renderPage(w, cfg.Logger, status, "console_error", page{Title: "Console", Data: consolePage{Error: sparekey.ErrorMessage(err)}})
+		renderPage(w, r, cfg.Logger, status, "console_error", page{Title: "Console", Data: consolePage{Error: sparekey.ErrorMessage(err)}})
 		return
 	}
 	renderConsole(w, r, cfg, status, "console_error", "Something went wrong", "", consolePage{Error: sparekey.ErrorMessage(err)})
@@ -106,7 +106,7 @@ func signInForm(w http.ResponseWriter, r *http.Request, cfg Config, status int, 
 	if r.Method == http.MethodPost {
 		next = r.PostFormValue("next")
 	}
-	renderPage(w, cfg.Logger, status, "console_signin", page{Title: "Staff sign-in", Data: signInData{
+	renderPage(w, r, cfg.Logger, status, "console_signin", page{Title: "Staff sign-in", Data: signInData{
 		Email: email, Next: safeNext(next), CSRF: csrfToken(cfg, pre), Error: msg, Demo: cfg.Dev != nil}})
 }
 

@@ -50,10 +50,10 @@ func handleDevOutboxPage(cfg Config) http.Handler {
 		items, err := cfg.Dev.outbox(r)
 		if err != nil {
 			cfg.Logger.Error("dev outbox page", "err", err)
-			render(w, cfg.Logger, http.StatusInternalServerError, "error", "Something went wrong", nil)
+			render(w, r, cfg.Logger, http.StatusInternalServerError, "error", "Something went wrong", nil)
 			return
 		}
-		render(w, cfg.Logger, http.StatusOK, "outbox", "Dev outbox", items)
+		render(w, r, cfg.Logger, http.StatusOK, "outbox", "Dev outbox", items)
 	})
 }
 

@@ -98,7 +98,7 @@ func handleWizardPage(cfg Config) http.Handler {
 				contacts = nil
 			}
 		}
-		render(w, cfg.Logger, http.StatusOK, name, "I'm locked out", contacts)
+		render(w, r, cfg.Logger, http.StatusOK, name, "I'm locked out", contacts)
 	})
 }
 
@@ -109,7 +109,7 @@ type getCodeData struct {
 
 func handleGetCodePage(cfg Config) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		render(w, cfg.Logger, http.StatusOK, "getcode", "Send me a code", getCodeData{})
+		render(w, r, cfg.Logger, http.StatusOK, "getcode", "Send me a code", getCodeData{})
 	})
 }
 
@@ -117,12 +117,12 @@ func handleGetCodeForm(cfg Config) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		r.Body = http.MaxBytesReader(w, r.Body, maxBody)
 		if err := r.ParseForm(); err != nil {
-			render(w, cfg.Logger, http.StatusBadRequest, "getcode", "Send me a code", getCodeData{Error: "The form could not be read. Please try again."})
+			render(w, r, cfg.Logger, http.StatusBadRequest, "getcode", "Send me a code", getCodeData{Error: "The form could not be read. Please try again."})
 			return
 		}
 		values := r.PostForm["contact"]
 		if len(values) != 1 {
-			render(w, cfg.Logger, http.StatusBadRequest, "getcode", "Send me a code", getCodeData{Error: "Enter one email address or phone number."})
+			render(w, r, cfg.Logger, http.StatusBadRequest, "getcode", "Send me a code", getCodeData{Error: "Enter one email address or phone number."})
 			return
 		}
 		err := cfg.Lockout.RequestCode(r.Context(), lockout.CodeRequest{Contact: values[0], IP: clientIP(r), UserAgent: r.UserAgent()})
@@ -131,10 +131,10 @@ func handleGetCodeForm(cfg Config) http.Handler {
 			if status == http.StatusInternalServerError {
 				cfg.Logger.Error("get code form", "err", err)
 			}
-			render(w, cfg.Logger, status, "getcode", "Send me a code", getCodeData{Contact: values[0], Error: sparekey.ErrorMessage(err)})
+			render(w, r, cfg.Logger, status, "getcode", "Send me a code", getCodeData{Contact: values[0], Error: sparekey.ErrorMessage(err)})
 			return
 		}
-		render(w, cfg.Logger, http.StatusAccepted, "getcode_sent", "Check your phone and email", nil)
+		render(w, r, cfg.Logger, http.StatusAccepted, "getcode_sent", "Check your phone and email", nil)
 	})
 }
 
@@ -154,10 +154,10 @@ func handleLinkPage(cfg Config) http.Handler {
 		token := r.PathValue("token")
 		view, err := cfg.Lockout.ViewLink(r.Context(), token, visit(r))
 		if err != nil {
-			linkErrorPage(w, cfg, err)
+			linkErrorPage(w, r, cfg, err)
 			return
 		}
-		render(w, cfg.Logger, http.StatusOK, "link", "Your backup code", linkData{Token: token, View: view, ExpiresIn: minutesLeft(cfg.now(), view.ExpiresAt)})
+		render(w, r, cfg.Logger, http.StatusOK, "link", "Your backup code", linkData{Token: token, View: view, ExpiresIn: minutesLeft(cfg.now(), view.ExpiresAt)})
 	})
 }
 
@@ -166,24 +166,24 @@ func handleRevealPage(cfg Config) http.Handler {
 		token := r.PathValue("token")
 		rev, err := cfg.Lockout.RevealLink(r.Context(), token, visit(r))
 		if err != nil {
-			linkErrorPage(w, cfg, err)
+			linkErrorPage(w, r, cfg, err)
 			return
 		}
-		render(w, cfg.Logger, http.StatusOK, "reveal", "Your backup code", linkData{Token: token, Reveal: rev, ExpiresIn: minutesLeft(cfg.now(), rev.ExpiresAt)})
+		render(w, r, cfg.Logger, http.StatusOK, "reveal", "Your backup code", linkData{Token: token, Reveal: rev, ExpiresIn: minutesLeft(cfg.now(), rev.ExpiresAt)})
 	})
 }
 
-func linkErrorPage(w http.ResponseWriter, cfg Config, err error) {
+func linkErrorPage(w http.ResponseWriter, r *http.Request, cfg Config, err error) {
 	switch sparekey.ErrorCode(err) {
 	case sparekey.ELINKEXPIRED:
-		render(w, cfg.Logger, http.StatusGone, "link_expired", "This link has expired", getCodeData{Error: sparekey.ErrorMessage(err)})
+		render(w, r, cfg.Logger, http.StatusGone, "link_expired", "This link has expired", getCodeData{Error: sparekey.ErrorMessage(err)})
 	case sparekey.ELINKNOTFOUND:
-		render(w, cfg.Logger, http.StatusNotFound, "link_unknown", "Link not found", getCodeData{})
+		render(w, r, cfg.Logger, http.StatusNotFound, "link_unknown", "Link not found", getCodeData{})
 	case sparekey.EFORBIDDEN, sparekey.ENOTFOUND:
-		render(w, cfg.Logger, http.StatusNotFound, "link_unknown", "Link not found", getCodeData{})
+		render(w, r, cfg.Logger, http.StatusNotFound, "link_unknown", "Link not found", getCodeData{})
 	default:
 		cfg.Logger.Error("backup link page", "err", err)
-		render(w, cfg.Logger, http.StatusInternalServerError, "error", "Something went wrong", nil)
+		render(w, r, cfg.Logger, http.StatusInternalServerError, "error", "Something went wrong", nil)
 	}
 }
 

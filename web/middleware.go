@@ -200,7 +200,7 @@ func limitLinks(cfg Config, l *windowLimiter, next http.Handler) http.Handler {
 			if strings.HasPrefix(r.URL.Path, "/api/") {
 				writeError(w, r, cfg.Logger, err)
 			} else {
-				render(w, cfg.Logger, http.StatusTooManyRequests, "error_limited", "Too many tries", nil)
+				render(w, r, cfg.Logger, http.StatusTooManyRequests, "error_limited", "Too many tries", nil)
 			}
 			return
 		}

@@ -19,20 +19,28 @@ var templateFS embed.FS
 //go:embed static
 var staticFS embed.FS
 
-// pages holds one template set per page, each with the shared layout.
-var pages = func() map[string]*template.Template {
+// pages holds, for each language, one template set per page, each with
+// the shared layout; the t function translates into that language.
+var pages = func() map[string]map[string]*template.Template {
 	names, err := fs.Glob(templateFS, "templates/*.html")
 	if err != nil {
 		panic(err)
 	}
-	out := map[string]*template.Template{}
-	for _, n := range names {
-		base := n[len("templates/") : len(n)-len(".html")]
-		if base == "layout" || base == "svg" || base == "partials" {
-			continue
+	out := map[string]map[string]*template.Template{}
+	for _, lang := range languages {
+		out[lang] = map[string]*template.Template{}
+		fm := template.FuncMap{"t": func(text string, args ...any) string { return translate(lang, text, args...) }}
+		for k, v := range funcs {
+			fm[k] = v
 		}
-		out[base] = template.Must(template.New("layout.html").Funcs(funcs).ParseFS(templateFS,
-			"templates/layout.html", "templates/svg.html", "templates/partials.html", n))
+		for _, n := range names {
+			base := n[len("templates/") : len(n)-len(".html")]
+			if base == "layout" || base == "svg" || base == "partials" {
+				continue
+			}
+			out[lang][base] = template.Must(template.New("layout.html").Funcs(fm).ParseFS(templateFS,
+				"templates/layout.html", "templates/svg.html", "templates/partials.html", n))
+		}
 	}
 	return out
 }()
@@ -76,17 +84,30 @@ type page struct {
 	Title   string
 	Console *consoleBar // the staff console's header; nil on residents' pages
 	Data    any
+
+	// Set by renderPage: the page's language and the link to the other.
+	Lang, SwitchHref, SwitchName string
+	// Resident is the signed-in resident's first name, "" when nobody is.
+	Resident string
+	// Tab is the resident app's bottom bar tab: home, access or more.
+	Tab string
 }
 
 // render writes a page with status; it renders into a buffer first so a
 // template error becomes a clean 500, never half a page.
-func render(w http.ResponseWriter, log *slog.Logger, status int, name, title string, data any) {
-	renderPage(w, log, status, name, page{Title: title, Data: data})
+func render(w http.ResponseWriter, r *http.Request, log *slog.Logger, status int, name, title string, data any) {
+	renderPage(w, r, log, status, name, page{Title: title, Data: data})
 }
 
-func renderPage(w http.ResponseWriter, log *slog.Logger, status int, name string, p page) {
+// renderPage writes a page in the request's language.
+func renderPage(w http.ResponseWriter, r *http.Request, log *slog.Logger, status int, name string, p page) {
+	p.Lang = language(r)
+	if p.Console == nil {
+		p.Title = translate(p.Lang, p.Title)
+		p.SwitchHref, p.SwitchName = switchTo(r, p.Lang)
+	}
 	var buf bytes.Buffer
-	if err := pages[name].Execute(&buf, p); err != nil {
+	if err := pages[p.Lang][name].Execute(&buf, p); err != nil {
 		if log != nil {
 			log.Error("render page", "page", name, "err", err)
 		}
@@ -120,6 +141,6 @@ func handleHealthz() http.Handler {
 
 func handleHomePage() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		render(w, nil, http.StatusOK, "home", "Sparekey", nil)
+		render(w, r, nil, http.StatusOK, "home", "Sparekey", nil)
 	})
 }

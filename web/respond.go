@@ -123,6 +123,6 @@ func handleNotFound() http.Handler {
 			writeError(w, r, nil, sparekey.Errorf(sparekey.ENOTFOUND, "No such API route."))
 			return
 		}
-		render(w, nil, http.StatusNotFound, "not_found", "Page not found", nil)
+		render(w, r, nil, http.StatusNotFound, "not_found", "Page not found", nil)
 	})
 }

@@ -125,6 +125,7 @@ func NewServer(cfg Config) http.Handler {
 	mux := http.NewServeMux()
 	addRoutes(mux, cfg)
 	var h http.Handler = mux
+	h = rememberLanguage(cfg, h)
 	h = crossOrigin(cfg, h)
 	h = securityHeaders(cfg, h)
 	h = recoverPanics(cfg.Logger, h)

@@ -178,10 +178,10 @@ func handleLinkReportPage(cfg Config) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		token := r.PathValue("token")
 		if _, err := cfg.Lockout.ViewLink(r.Context(), token, visit(r)); err != nil {
-			linkErrorPage(w, cfg, err)
+			linkErrorPage(w, r, cfg, err)
 			return
 		}
-		render(w, cfg.Logger, http.StatusOK, "report", "Notify maintenance", reportedView{Token: token})
+		render(w, r, cfg.Logger, http.StatusOK, "report", "Notify maintenance", reportedView{Token: token})
 	})
 }
 
@@ -192,19 +192,19 @@ func handleLinkReport(cfg Config) http.Handler {
 		note := r.PostFormValue("note")
 		id, err := cfg.Lockout.LinkHolder(r.Context(), token, visit(r))
 		if err != nil {
-			linkErrorPage(w, cfg, err)
+			linkErrorPage(w, r, cfg, err)
 			return
 		}
 		rep, err := cfg.Upkeep.Report(r.Context(), upkeep.ResidentReport{ResidentID: id, Note: note, Via: "backup link"})
 		if err != nil {
 			if sparekey.ErrorCode(err) == sparekey.EINVALID {
-				render(w, cfg.Logger, http.StatusBadRequest, "report", "Notify maintenance", reportedView{Token: token})
+				render(w, r, cfg.Logger, http.StatusBadRequest, "report", "Notify maintenance", reportedView{Token: token})
 				return
 			}
-			linkErrorPage(w, cfg, err)
+			linkErrorPage(w, r, cfg, err)
 			return
 		}
-		render(w, cfg.Logger, http.StatusOK, "report_sent", "Maintenance notified",
+		render(w, r, cfg.Logger, http.StatusOK, "report_sent", "Maintenance notified",
 			reportedView{Door: rep.Door, ID: rep.WorkOrder.ID, Opened: rep.Opened, Token: token})
 	})
 }

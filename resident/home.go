@@ -1,0 +1,227 @@
+package resident
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"time"
+
+	"sparekey"
+)
+
+// KeypadLockout is how long a keypad ignores codes after too many wrong
+// ones (Kwikset and Yale keypads: 60 seconds; the simulator does the same).
+const KeypadLockout = 60 * time.Second
+
+// LowBattery is the battery percentage under which the app warns.
+const LowBattery = 20
+
+// RecentJam is how long after a jam the wizard still leads to the jam steps.
+const RecentJam = time.Hour
+
+// Door is one of the resident's locks as the app shows it.
+type Door struct {
+	Lock *sparekey.Lock
+	// Jammed: the lock reports jammed now. JamAt is when the jam under
+	// way (or the last one within RecentJam) began.
+	Jammed bool
+	JamAt  *time.Time
+	// KeypadDisabledUntil is set while the keypad ignores codes after too
+	// many wrong ones.
+	KeypadDisabledUntil *time.Time
+	LowBattery          bool
+}
+
+// Offline reports whether the lock's hub cannot reach it.
+func (d Door) Offline() bool { return !d.Lock.Online }
+
+// Home is what a signed-in resident's home shows.
+type Home struct {
+	Resident *sparekey.Resident
+	Unit     *sparekey.Unit
+	Property *sparekey.Property
+	Doors    []Door
+	Location *time.Location
+}
+
+// Home returns the resident's doors with their live state.
+func (s *Service) Home(ctx context.Context, residentID int64) (*Home, error) {
+	var h Home
+	err := s.cfg.Store.Read(ctx, func(tx sparekey.Tx) (err error) {
+		if h.Resident, err = tx.Resident(ctx, residentID); err != nil {
+			return err
+		}
+		if h.Unit, err = tx.Unit(ctx, h.Resident.UnitID); err != nil {
+			return err
+		}
+		if h.Property, err = tx.Property(ctx, h.Unit.PropertyID); err != nil {
+			return err
+		}
+		locks, err := tx.LocksByUnit(ctx, h.Unit.ID)
+		if err != nil {
+			return err
+		}
+		for _, l := range locks {
+			d, err := s.door(ctx, tx, l)
+			if err != nil {
+				return err
+			}
+			h.Doors = append(h.Doors, d)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if h.Location, err = time.LoadLocation(h.Property.Timezone); err != nil {
+		h.Location = time.UTC
+	}
+	return &h, nil
+}
+
+func (s *Service) door(ctx context.Context, tx sparekey.Tx, l *sparekey.Lock) (Door, error) {
+	now := s.now()
+	d := Door{Lock: l, Jammed: l.State == sparekey.LockStateJammed, LowBattery: l.Battery >= 0 && l.Battery < LowBattery}
+	jams, err := tx.JamsSince(ctx, l.ID, now.Add(-RecentJam), 1)
+	if err != nil {
+		return d, err
+	}
+	if open, err := tx.OpenJam(ctx, l.ID); err == nil {
+		d.JamAt = &open.StartedAt
+	} else if sparekey.ErrorCode(err) != sparekey.ENOTFOUND {
+		return d, err
+	} else if len(jams) > 0 {
+		d.JamAt = &jams[0].StartedAt
+	}
+	events, err := tx.LockEvents(ctx, l.ID, 20)
+	if err != nil {
+		return d, err
+	}
+	for _, e := range events {
+		if e.Kind == sparekey.EventKeypadLocked {
+			if until := e.At.Add(KeypadLockout); now.Before(until) {
+				d.KeypadDisabledUntil = &until
+			}
+			break
+		}
+	}
+	return d, nil
+}
+
+// Operate locks or unlocks one of the resident's doors. Another unit's
+// door is not found.
+func (s *Service) Operate(ctx context.Context, residentID int64, device string, unlock bool) error {
+	err := s.cfg.Store.Read(ctx, func(tx sparekey.Tx) error {
+		r, err := tx.Resident(ctx, residentID)
+		if err != nil {
+			return err
+		}
+		l, err := tx.LockByDevice(ctx, device)
+		if err != nil || l.UnitID != r.UnitID {
+			return sparekey.Errorf(sparekey.ENOTFOUND, "That door is not one of yours.")
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return s.cfg.Doors.Operate(ctx, device, unlock, fmt.Sprintf("resident:%d", residentID))
+}
+
+// Use is one time the resident's code opened a door.
+type Use struct {
+	At   time.Time
+	Door string
+	How  string // "access code", "backup code"
+}
+
+// Access is the resident's access code on each door, and its use.
+type Access struct {
+	Codes    []DoorCode
+	Uses     []Use // newest first
+	Location *time.Location
+}
+
+// DoorCode is the resident's code on one door; Code is empty until
+// revealed.
+type DoorCode struct {
+	Door   string
+	Code   string
+	Synced bool // the lock confirmed it
+}
+
+// AccessCodes returns the resident's codes (only when reveal is true, and
+// then audited) and the last times a code of theirs opened a door.
+func (s *Service) AccessCodes(ctx context.Context, residentID int64, reveal bool, v Visit) (*Access, error) {
+	var a Access
+	tx := s.cfg.Store.Read
+	if reveal {
+		tx = s.cfg.Store.Tx
+	}
+	err := tx(ctx, func(tx sparekey.Tx) error {
+		r, err := tx.Resident(ctx, residentID)
+		if err != nil {
+			return err
+		}
+		unit, err := tx.Unit(ctx, r.UnitID)
+		if err != nil {
+			return err
+		}
+		prop, err := tx.Property(ctx, unit.PropertyID)
+		if err != nil {
+			return err
+		}
+		if a.Location, err = time.LoadLocation(prop.Timezone); err != nil {
+			a.Location = time.UTC
+		}
+		locks, err := tx.LocksByUnit(ctx, r.UnitID)
+		if err != nil {
+			return err
+		}
+		for _, l := range locks {
+			slots, err := tx.SlotsByLock(ctx, l.ID)
+			if err != nil {
+				return err
+			}
+			mine := map[int]string{}
+			for _, sl := range slots {
+				switch {
+				case sl.Purpose == sparekey.SlotResident && sl.ResidentID == r.ID && sl.Code != "":
+					dc := DoorCode{Door: l.Name, Synced: sl.Usable()}
+					if reveal {
+						dc.Code = sl.Code
+					}
+					a.Codes = append(a.Codes, dc)
+					mine[sl.Number] = "access code"
+				case sl.Purpose == sparekey.SlotBackup && sl.IssuedTo == r.ID:
+					mine[sl.Number] = "backup code"
+				}
+			}
+			events, err := tx.LockEvents(ctx, l.ID, 200)
+			if err != nil {
+				return err
+			}
+			for _, e := range events {
+				how, ok := mine[e.Slot]
+				if e.Kind != sparekey.EventKeypadUnlock || !ok || e.At.Before(r.CreatedAt) {
+					continue
+				}
+				a.Uses = append(a.Uses, Use{At: e.At, Door: l.Name, How: how})
+			}
+		}
+		if reveal {
+			who := fmt.Sprintf("resident:%d", r.ID)
+			return tx.RecordAudit(ctx, &sparekey.AuditEvent{At: s.now(), Actor: who, Action: "resident.code_revealed",
+				Subject: who, IP: v.IP, UserAgent: truncate(v.UserAgent, 256)})
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	slices.SortStableFunc(a.Uses, func(x, y Use) int { return y.At.Compare(x.At) })
+	if len(a.Uses) > 20 {
+		a.Uses = a.Uses[:20]
+	}
+	return &a, nil
+}

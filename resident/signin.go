@@ -1,0 +1,351 @@
+// Package resident is the resident app behind the pages: sign-in without
+// passwords (a one-time code and link sent to the account's phone and
+// email), sessions, what a resident's home shows (their doors' live state,
+// banners, their access code and its use), remote lock and unlock of their
+// own doors, and the situation the lockout wizard adapts to.
+package resident
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"fmt"
+	"log/slog"
+	"math/big"
+	"strings"
+	"time"
+
+	"sparekey"
+	"sparekey/contact"
+	"sparekey/secret"
+)
+
+// Operator locks and unlocks doors; access.Service implements it.
+type Operator interface {
+	Operate(ctx context.Context, device string, unlock bool, actor string) error
+}
+
+// Config configures a Service.
+type Config struct {
+	Store  sparekey.Store
+	Keys   sparekey.Keyring
+	Clock  sparekey.Clock
+	Logger *slog.Logger
+	Doors  Operator
+	// BaseURL is the public URL sign-in links are built from.
+	BaseURL string
+	// DefaultRegion reads phone numbers typed without a country code.
+	// Default US.
+	DefaultRegion string
+	// Queued is called after messages were queued (to wake the outbox).
+	Queued func()
+	// SessionTTL is how long a resident stays signed in. Default 30 days.
+	SessionTTL time.Duration
+	// SignInLimit is how many sign-in messages one account gets an hour;
+	// more requests are answered alike and send nothing. Default 5.
+	SignInLimit int
+}
+
+// Service is the resident app.
+type Service struct {
+	cfg Config
+	log *slog.Logger
+}
+
+// New returns a Service with defaults filled in.
+func New(cfg Config) *Service {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.DefaultRegion == "" {
+		cfg.DefaultRegion = "US"
+	}
+	if cfg.Queued == nil {
+		cfg.Queued = func() {}
+	}
+	if cfg.SessionTTL == 0 {
+		cfg.SessionTTL = 30 * 24 * time.Hour
+	}
+	if cfg.SignInLimit == 0 {
+		cfg.SignInLimit = 5
+	}
+	cfg.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
+	return &Service{cfg: cfg, log: cfg.Logger}
+}
+
+func (s *Service) now() time.Time { return s.cfg.Clock.Now() }
+
+// Visit is who asks from where, for the audit trail.
+type Visit struct {
+	IP, UserAgent string
+}
+
+// MaxCodeTries is how many codes may be typed for one sign-in.
+const MaxCodeTries = 5
+
+// RequestSignIn starts a sign-in for what the resident typed (an email or
+// a phone number). If it is an account's, a code and a link go to the
+// phone and the email on that account. The answer is the same either way:
+// a handle that the browser keeps (a cookie) to type the code against.
+func (s *Service) RequestSignIn(ctx context.Context, typed string, v Visit) (handle string, err error) {
+	kind, normalized, err := contact.Parse(typed, s.cfg.DefaultRegion)
+	if err != nil {
+		return "", err
+	}
+	now := s.now()
+	handle, token, code := newToken(), newToken(), newCode()
+	in := &sparekey.SignIn{
+		HandleHash: s.cfg.Keys.Hash(sparekey.HashSignInHandle, handle),
+		TokenHash:  s.cfg.Keys.Hash(sparekey.HashSignInToken, token),
+		IP:         v.IP, CreatedAt: now, ExpiresAt: now.Add(sparekey.SignInTTL),
+	}
+	queued := false
+	err = s.cfg.Store.Tx(ctx, func(tx sparekey.Tx) error {
+		r, err := tx.ResidentByContactHash(ctx, kind, s.cfg.Keys.Hash(sparekey.HashContact, normalized))
+		if err != nil && sparekey.ErrorCode(err) != sparekey.ENOTFOUND {
+			return err
+		}
+		audit := &sparekey.AuditEvent{At: now, Actor: "anonymous", Action: "resident.sign_in_requested", Subject: "resident:unknown",
+			IP: v.IP, UserAgent: truncate(v.UserAgent, 256), Detail: map[string]string{"kind": string(kind), "outcome": "no_match"}}
+		if r != nil {
+			audit.Subject = fmt.Sprintf("resident:%d", r.ID)
+			n, err := tx.CountSignInsSince(ctx, r.ID, now.Add(-time.Hour))
+			if err != nil {
+				return err
+			}
+			in.ResidentID = r.ID
+			in.CodeHash = s.codeHash(in, code)
+			if n >= s.cfg.SignInLimit {
+				audit.Detail["outcome"] = "throttled"
+				in.ResidentID = 0 // no code was sent, so none may work
+			} else {
+				audit.Detail["outcome"] = "sent"
+				if err := s.sendSignIn(ctx, tx, r, token, code); err != nil {
+					return err
+				}
+				queued = true
+			}
+		}
+		if err := tx.CreateSignIn(ctx, in); err != nil {
+			return err
+		}
+		return tx.RecordAudit(ctx, audit)
+	})
+	if err != nil {
+		return "", err
+	}
+	if queued {
+		s.cfg.Queued()
+	}
+	return handle, nil
+}
+
+// codeHash binds a code to its sign-in, so a code is worth nothing for
+// any other attempt.
+func (s *Service) codeHash(in *sparekey.SignIn, code string) string {
+	return s.cfg.Keys.Hash(sparekey.HashSignInCode, in.HandleHash+":"+code)
+}
+
+// sendSignIn queues the code and the link to the account's own phone and
+// email, never to what was typed.
+func (s *Service) sendSignIn(ctx context.Context, tx sparekey.Tx, r *sparekey.Resident, token, code string) error {
+	link := s.cfg.BaseURL + "/app/sign-in/link/" + token
+	mins := int(sparekey.SignInTTL / time.Minute)
+	if r.Phone != "" {
+		body := fmt.Sprintf("Sparekey sign-in code: %s (valid %d min). Or open %s Didn't ask? Ignore this.", code, mins, link)
+		if err := s.queue(ctx, tx, r, &sparekey.Message{Channel: sparekey.ChannelSMS, To: r.Phone, Body: body, Kind: "sign_in"}); err != nil {
+			return err
+		}
+	}
+	if r.Email != "" {
+		body := fmt.Sprintf("Hi %s,\n\nYour Sparekey sign-in code is %s. Type it on the sign-in page, or open this link on your phone:\n\n%s\n\nBoth work once, for %d minutes.\n\nDidn't ask to sign in? Ignore this email; nothing changes on your account.\n\nSparekey\n",
+			firstName(r.Name), code, link, mins)
+		if err := s.queue(ctx, tx, r, &sparekey.Message{Channel: sparekey.ChannelEmail, To: r.Email,
+			Subject: "Your Sparekey sign-in code: " + code, Body: body, Kind: "sign_in"}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *Service) queue(ctx context.Context, tx sparekey.Tx, r *sparekey.Resident, m *sparekey.Message) error {
+	now := s.now()
+	m.Status, m.CreatedAt, m.NextAttemptAt = sparekey.MessageQueued, now, now
+	if err := tx.CreateMessage(ctx, m); err != nil {
+		return err
+	}
+	return tx.RecordAudit(ctx, &sparekey.AuditEvent{At: now, Actor: "system", Action: "message.queued",
+		Subject: fmt.Sprintf("resident:%d", r.ID),
+		Detail:  map[string]string{"message": fmt.Sprint(m.ID), "channel": string(m.Channel), "kind": m.Kind}})
+}
+
+var (
+	errWrongCode = sparekey.Errorf(sparekey.EINVALID, "That code is not right. Check the latest text or email and try again.")
+	errSignInOld = sparekey.Errorf(sparekey.ELINKEXPIRED, "This sign-in has expired or was already used. Ask for a new code.")
+)
+
+// SignInWithCode checks a typed code against the sign-in of handle and,
+// if it is right, starts a session and returns its token.
+func (s *Service) SignInWithCode(ctx context.Context, handle, code string, v Visit) (string, error) {
+	code = strings.Join(strings.Fields(code), "")
+	return s.signIn(ctx, v, func(tx sparekey.Tx) (*sparekey.SignIn, error) {
+		return tx.SignInByHandleHash(ctx, s.cfg.Keys.Hash(sparekey.HashSignInHandle, handle))
+	}, func(in *sparekey.SignIn) bool {
+		in.Attempts++
+		return in.ResidentID != 0 && len(code) == 6 && secret.Equal(in.CodeHash, s.codeHash(in, code))
+	})
+}
+
+// SignInWithLink starts a session from the link in the sign-in message.
+func (s *Service) SignInWithLink(ctx context.Context, token string, v Visit) (string, error) {
+	return s.signIn(ctx, v, func(tx sparekey.Tx) (*sparekey.SignIn, error) {
+		return tx.SignInByTokenHash(ctx, s.cfg.Keys.Hash(sparekey.HashSignInToken, token))
+	}, func(in *sparekey.SignIn) bool { return in.ResidentID != 0 })
+}
+
+// CheckLink reports whether a sign-in link still works, without using it
+// (the page before the button).
+func (s *Service) CheckLink(ctx context.Context, token string) error {
+	return s.cfg.Store.Read(ctx, func(tx sparekey.Tx) error {
+		in, err := tx.SignInByTokenHash(ctx, s.cfg.Keys.Hash(sparekey.HashSignInToken, token))
+		if sparekey.ErrorCode(err) == sparekey.ENOTFOUND {
+			return errSignInOld
+		} else if err != nil {
+			return err
+		}
+		if in.UsedAt != nil || !s.now().Before(in.ExpiresAt) || in.ResidentID == 0 {
+			return errSignInOld
+		}
+		return nil
+	})
+}
+
+func (s *Service) signIn(ctx context.Context, v Visit, find func(sparekey.Tx) (*sparekey.SignIn, error), ok func(*sparekey.SignIn) bool) (string, error) {
+	var token string
+	var outcome error
+	err := s.cfg.Store.Tx(ctx, func(tx sparekey.Tx) error {
+		now := s.now()
+		in, err := find(tx)
+		if sparekey.ErrorCode(err) == sparekey.ENOTFOUND {
+			outcome = errSignInOld
+			return nil
+		} else if err != nil {
+			return err
+		}
+		if in.UsedAt != nil || !now.Before(in.ExpiresAt) || in.Attempts >= MaxCodeTries {
+			outcome = errSignInOld
+			return nil
+		}
+		if !ok(in) {
+			outcome = errWrongCode
+			if in.Attempts >= MaxCodeTries {
+				outcome = sparekey.Errorf(sparekey.ERATELIMITED, "Too many wrong codes. Ask for a new one.")
+			}
+			return tx.UpdateSignIn(ctx, in) // the try counts, the rest rolls back
+		}
+		in.UsedAt = &now
+		if err := tx.UpdateSignIn(ctx, in); err != nil {
+			return err
+		}
+		r, err := tx.Resident(ctx, in.ResidentID)
+		if err != nil {
+			return err
+		}
+		if !r.Active() {
+			outcome = errSignInOld
+			return nil
+		}
+		token = newToken()
+		sess := &sparekey.ResidentSession{TokenHash: s.cfg.Keys.Hash(sparekey.HashResidentToken, token), ResidentID: r.ID,
+			CreatedAt: now, ExpiresAt: now.Add(s.cfg.SessionTTL), IP: v.IP, UserAgent: truncate(v.UserAgent, 256)}
+		if err := tx.CreateResidentSession(ctx, sess); err != nil {
+			return err
+		}
+		if err := tx.DeleteResidentSessions(ctx, 0, 0, now); err != nil { // sweep the expired
+			return err
+		}
+		who := fmt.Sprintf("resident:%d", r.ID)
+		return tx.RecordAudit(ctx, &sparekey.AuditEvent{At: now, Actor: who, Action: "resident.signed_in", Subject: who,
+			IP: v.IP, UserAgent: truncate(v.UserAgent, 256)})
+	})
+	if err != nil {
+		return "", err
+	}
+	return token, outcome
+}
+
+// Session returns the active resident of a live session token.
+func (s *Service) Session(ctx context.Context, token string) (*sparekey.Resident, error) {
+	missing := sparekey.Errorf(sparekey.EUNAUTHORIZED, "Sign in to continue.")
+	if token == "" || len(token) > 100 {
+		return nil, missing
+	}
+	var r *sparekey.Resident
+	err := s.cfg.Store.Read(ctx, func(tx sparekey.Tx) error {
+		sess, err := tx.ResidentSessionByTokenHash(ctx, s.cfg.Keys.Hash(sparekey.HashResidentToken, token))
+		if err != nil {
+			return err
+		}
+		if !s.now().Before(sess.ExpiresAt) {
+			return missing
+		}
+		if r, err = tx.Resident(ctx, sess.ResidentID); err != nil {
+			return err
+		}
+		if !r.Active() {
+			return missing
+		}
+		return nil
+	})
+	if sparekey.ErrorCode(err) == sparekey.ENOTFOUND {
+		return nil, missing
+	}
+	return r, err
+}
+
+// SignOut ends the session of token.
+func (s *Service) SignOut(ctx context.Context, token string) error {
+	return s.cfg.Store.Tx(ctx, func(tx sparekey.Tx) error {
+		sess, err := tx.ResidentSessionByTokenHash(ctx, s.cfg.Keys.Hash(sparekey.HashResidentToken, token))
+		if sparekey.ErrorCode(err) == sparekey.ENOTFOUND {
+			return nil
+		} else if err != nil {
+			return err
+		}
+		who := fmt.Sprintf("resident:%d", sess.ResidentID)
+		if err := tx.DeleteResidentSessions(ctx, sess.ID, 0, s.now()); err != nil {
+			return err
+		}
+		return tx.RecordAudit(ctx, &sparekey.AuditEvent{At: s.now(), Actor: who, Action: "resident.signed_out", Subject: who})
+	})
+}
+
+// newToken is 256 random bits, URL-safe.
+func newToken() string {
+	b := make([]byte, 32)
+	rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// newCode is six random digits.
+func newCode() string {
+	n, err := rand.Int(rand.Reader, big.NewInt(1_000_000))
+	if err != nil {
+		panic(err) // crypto/rand does not fail on supported systems
+	}
+	return fmt.Sprintf("%06d", n.Int64())
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n]
+}
+
+func firstName(name string) string {
+	if f := strings.Fields(name); len(f) > 0 {
+		return f[0]
+	}
+	return "there"
+}

@@ -1,0 +1,109 @@
+package web
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// The resident pages speak English and Spanish. Templates write English
+// and pass it through t; the Spanish catalog (i18n_es.go) maps each English
+// text to its translation, and a test makes sure every text a template
+// uses has one. The staff console is in English only.
+
+// languages the pages are written in; the first is the default.
+var languages = []string{"en", "es"}
+
+// languageNames name each language in itself, for the switcher.
+var languageNames = map[string]string{"en": "English", "es": "Español"}
+
+// catalogs maps a language to its translations of English texts.
+var catalogs = map[string]map[string]string{"es": spanish}
+
+// langCookie remembers a language picked with the switcher.
+const langCookie = "sk_lang"
+
+// translate returns the text in lang, the English text when the catalog
+// has none, formatted with args when there are any.
+func translate(lang, text string, args ...any) string {
+	if tr, ok := catalogs[lang][text]; ok {
+		text = tr
+	}
+	if len(args) > 0 {
+		return fmt.Sprintf(text, args...)
+	}
+	return text
+}
+
+// language picks the page's language: ?lang= (the switcher), then the
+// cookie it set, then the browser's Accept-Language, then English.
+func language(r *http.Request) string {
+	if r == nil {
+		return languages[0]
+	}
+	if l := r.URL.Query().Get("lang"); slices.Contains(languages, l) {
+		return l
+	}
+	if c, err := r.Cookie(langCookie); err == nil && slices.Contains(languages, c.Value) {
+		return c.Value
+	}
+	return acceptLanguage(r.Header.Get("Accept-Language"))
+}
+
+// acceptLanguage returns the supported language the header prefers most
+// (es-MX counts as es), or English.
+func acceptLanguage(header string) string {
+	best, bestQ := languages[0], 0.0
+	for i, part := range strings.Split(header, ",") {
+		if i > 20 {
+			break
+		}
+		tag, params, _ := strings.Cut(strings.TrimSpace(part), ";")
+		base, _, _ := strings.Cut(strings.ToLower(strings.TrimSpace(tag)), "-")
+		q := 1.0
+		if v, ok := strings.CutPrefix(strings.TrimSpace(params), "q="); ok {
+			if f, err := strconv.ParseFloat(v, 64); err == nil {
+				q = f
+			}
+		}
+		if slices.Contains(languages, base) && q > bestQ {
+			best, bestQ = base, q
+		}
+	}
+	return best
+}
+
+// rememberLanguage keeps a language picked with ?lang= in a cookie, so the
+// next pages (and forms) stay in it.
+func rememberLanguage(cfg Config, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if l := r.URL.Query().Get("lang"); slices.Contains(languages, l) {
+			http.SetCookie(w, &http.Cookie{Name: langCookie, Value: l, Path: "/", MaxAge: 365 * 24 * 3600,
+				HttpOnly: true, Secure: secureCookies(cfg), SameSite: http.SameSiteLaxMode})
+		}
+		w.Header().Add("Vary", "Accept-Language")
+		next.ServeHTTP(w, r)
+	})
+}
+
+// switchTo is the link that shows the same page in the other language.
+func switchTo(r *http.Request, lang string) (href, name string) {
+	other := languages[0]
+	if lang == languages[0] {
+		other = languages[1]
+	}
+	if r == nil {
+		return "/?lang=" + other, languageNames[other]
+	}
+	q := url.Values{}
+	for k, v := range r.URL.Query() {
+		if k != "lang" {
+			q[k] = v
+		}
+	}
+	q.Set("lang", other)
+	return r.URL.Path + "?" + q.Encode(), languageNames[other]
+}
