@@ -15,8 +15,10 @@ type Departure struct {
 }
 
 // MoveOutContact moves out the active resident with this email address or
-// E.164 phone number (see MoveOut).
-func (s *Service) MoveOutContact(ctx context.Context, kind sparekey.ContactKind, value, actor string) (*Departure, error) {
+// E.164 phone number (see MoveOut). allowed says whether the caller works
+// for the resident's property (nil: any); a resident of another property
+// is not found.
+func (s *Service) MoveOutContact(ctx context.Context, kind sparekey.ContactKind, value, actor string, allowed func(propertyID int64) bool) (*Departure, error) {
 	var r *sparekey.Resident
 	var unit *sparekey.Unit
 	err := s.cfg.Store.Read(ctx, func(tx sparekey.Tx) (err error) {
@@ -28,8 +30,13 @@ func (s *Service) MoveOutContact(ctx context.Context, kind sparekey.ContactKind,
 		if err != nil {
 			return err
 		}
-		unit, err = tx.Unit(ctx, r.UnitID)
-		return err
+		if unit, err = tx.Unit(ctx, r.UnitID); err != nil {
+			return err
+		}
+		if allowed != nil && !allowed(unit.PropertyID) {
+			return sparekey.Errorf(sparekey.ENOTFOUND, "resident not found")
+		}
+		return nil
 	})
 	if sparekey.ErrorCode(err) == sparekey.ENOTFOUND {
 		return nil, sparekey.Errorf(sparekey.ENOTFOUND, "no resident has that %s", kind)

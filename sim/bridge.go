@@ -385,6 +385,9 @@ func (b *Bridge) report(e sparekey.DeviceEvent) {
 		extra = map[string]any{"action": "unlock", "action_source": 1, "action_source_name": "rf"}
 	case sparekey.EventJammed:
 		extra = map[string]any{"action": "error_jammed"}
+		if e.Source == "keypad" { // a code typed on a jammed lock
+			extra["action_source"], extra["action_source_name"] = 0, "keypad"
+		}
 	case sparekey.EventReset:
 		extra = map[string]any{"alarm": "lock_reset_to_factory_defaults"}
 	}

@@ -4,13 +4,14 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"time"
 
 	"sparekey"
 	"sparekey/lockout"
+	"sparekey/resident"
 )
 
 // acceptedBody is the one answer to every well-formed Get Code request,
@@ -81,25 +82,109 @@ func decodeContact(w http.ResponseWriter, r *http.Request) (string, error) {
 // wizard; a company with many properties shows none rather than a phone book.
 const maxContactsShown = 5
 
+// wizardData is what every wizard step gets: the resident's door when we
+// know who they are (signed in, or arrived from a backup link), and how to
+// keep that context from step to step.
+type wizardData struct {
+	Contacts []lockout.Help
+	Door     *resident.Door // the door that explains most; nil for anonymous visitors
+	Loc      *time.Location
+	Link     string // the backup link's token when the visitor came from one
+	CSRF     string // for Notify maintenance when signed in
+	SignedIn bool
+	Step     string
+}
+
+// Keep is the query that keeps a backup link's context on the next step.
+func (d wizardData) Keep() string {
+	if d.Link == "" {
+		return ""
+	}
+	return "&link=" + url.QueryEscape(d.Link)
+}
+
 func handleWizardPage(cfg Config) http.Handler {
 	steps := map[string]string{"": "wizard", "jammed": "wizard_jammed", "code": "wizard_code", "cleared": "wizard_cleared", "stuck": "wizard_stuck"}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		name, ok := steps[r.URL.Query().Get("step")]
+		step := r.URL.Query().Get("step")
+		name, ok := steps[step]
 		if !ok {
-			name = "wizard"
+			name, step = "wizard", ""
 		}
-		var contacts []lockout.Help
-		if name == "wizard_stuck" {
+		data := wizardData{Step: step}
+		situation(w, r, cfg, &data)
+		// What the lock says leads the way: a jam straight to the jam
+		// steps, a disabled keypad or an offline hub to the code checks.
+		if d := data.Door; d != nil && step == "" {
+			switch {
+			case d.Jammed || d.JamAt != nil:
+				name = "wizard_jammed"
+			case d.KeypadDisabledUntil != nil || d.Offline():
+				name = "wizard_code"
+			}
+		}
+		if name == "wizard_stuck" && !data.SignedIn && data.Link == "" {
 			var err error
-			if contacts, err = cfg.Lockout.Contacts(r.Context()); err != nil {
+			if data.Contacts, err = cfg.Lockout.Contacts(r.Context()); err != nil {
 				cfg.Logger.Error("maintenance contacts", "err", err)
 			}
-			if len(contacts) > maxContactsShown {
-				contacts = nil
+			if len(data.Contacts) > maxContactsShown {
+				data.Contacts = nil
 			}
 		}
-		render(w, r, cfg.Logger, http.StatusOK, name, "I'm locked out", contacts)
+		p := page{Title: "I'm locked out", Data: data}
+		if m := signedIn(cfg, r); m != nil {
+			p.Resident, p.Tab = firstWord(m.resident.Name), "more"
+		}
+		renderPage(w, r, cfg.Logger, http.StatusOK, name, p)
 	})
+}
+
+// situation fills in the visitor's door, if we know who they are.
+func situation(w http.ResponseWriter, r *http.Request, cfg Config, data *wizardData) {
+	if cfg.Residents == nil {
+		return
+	}
+	var id int64
+	if m := signedIn(cfg, r); m != nil {
+		id, data.SignedIn, data.CSRF = m.resident.ID, true, csrfToken(cfg, m.session)
+	} else if token := r.URL.Query().Get("link"); token != "" && len(token) < 100 {
+		holder, err := cfg.Lockout.LinkHolder(r.Context(), token, visit(r))
+		if err != nil {
+			return // an expired or unknown link: the anonymous wizard
+		}
+		id, data.Link = holder, token
+	}
+	if id == 0 {
+		return
+	}
+	h, err := cfg.Residents.Home(r.Context(), id)
+	if err != nil {
+		cfg.Logger.Error("wizard: resident's doors", "err", err)
+		return
+	}
+	data.Loc = h.Location
+	for i := range h.Doors {
+		d := &h.Doors[i]
+		if data.Door == nil || rank(d) > rank(data.Door) {
+			data.Door = d
+		}
+	}
+}
+
+// rank orders what a door says about a lock-out: a jam explains most.
+func rank(d *resident.Door) int {
+	switch {
+	case d.Jammed:
+		return 4
+	case d.JamAt != nil:
+		return 3
+	case d.KeypadDisabledUntil != nil:
+		return 2
+	case d.Offline():
+		return 1
+	}
+	return 0
 }
 
 type getCodeData struct {
@@ -157,7 +242,7 @@ func handleLinkPage(cfg Config) http.Handler {
 			linkErrorPage(w, r, cfg, err)
 			return
 		}
-		render(w, r, cfg.Logger, http.StatusOK, "link", "Your backup code", linkData{Token: token, View: view, ExpiresIn: minutesLeft(cfg.now(), view.ExpiresAt)})
+		render(w, r, cfg.Logger, http.StatusOK, "link", "Your backup code", linkData{Token: token, View: view, ExpiresIn: minutesLeft(language(r), cfg.now(), view.ExpiresAt)})
 	})
 }
 
@@ -169,7 +254,7 @@ func handleRevealPage(cfg Config) http.Handler {
 			linkErrorPage(w, r, cfg, err)
 			return
 		}
-		render(w, r, cfg.Logger, http.StatusOK, "reveal", "Your backup code", linkData{Token: token, Reveal: rev, ExpiresIn: minutesLeft(cfg.now(), rev.ExpiresAt)})
+		render(w, r, cfg.Logger, http.StatusOK, "reveal", "Your backup code", linkData{Token: token, Reveal: rev, ExpiresIn: minutesLeft(language(r), cfg.now(), rev.ExpiresAt)})
 	})
 }
 
@@ -204,13 +289,13 @@ func handleRevealLink(cfg Config) http.Handler {
 }
 
 // minutesLeft says how long a link has left, rounded down, never negative.
-func minutesLeft(now, expires time.Time) string {
+func minutesLeft(lang string, now, expires time.Time) string {
 	d := expires.Sub(now)
 	switch {
 	case d <= time.Minute:
-		return "less than a minute"
+		return translate(lang, "less than a minute")
 	case d < 2*time.Minute:
-		return "1 minute"
+		return translate(lang, "1 minute")
 	}
-	return fmt.Sprintf("%d minutes", d/time.Minute)
+	return translate(lang, "%d minutes", int(d/time.Minute))
 }

@@ -71,6 +71,10 @@ func handleLockEvents(cfg Config) http.Handler {
 			}
 			limit = n
 		}
+		if err := lockAllowed(r, cfg); err != nil {
+			writeError(w, r, cfg.Logger, err)
+			return
+		}
 		events, err := cfg.Locks.LockEvents(r.Context(), r.PathValue("lock"), limit)
 		if err != nil {
 			writeError(w, r, cfg.Logger, err)
@@ -98,7 +102,9 @@ func handleListLocks(cfg Config) http.Handler {
 		}
 		out := make([]lockResponse, 0, len(infos))
 		for _, info := range infos {
-			out = append(out, lockJSON(info))
+			if principalOf(r).allowed(info.PropertyID) {
+				out = append(out, lockJSON(info))
+			}
 		}
 		encode(w, http.StatusOK, out)
 	})
@@ -120,7 +126,8 @@ func handleMoveOut(cfg Config) http.Handler {
 			writeError(w, r, cfg.Logger, err)
 			return
 		}
-		d, err := cfg.Locks.MoveOutContact(r.Context(), kind, value, "staff:admin")
+		p := principalOf(r)
+		d, err := cfg.Locks.MoveOutContact(r.Context(), kind, value, p.actor(), p.allowed)
 		if err != nil {
 			writeError(w, r, cfg.Logger, err)
 			return
@@ -133,6 +140,9 @@ func handleMoveOut(cfg Config) http.Handler {
 func handleGetLock(cfg Config) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		info, err := cfg.Locks.LockInfo(r.Context(), r.PathValue("lock"))
+		if err == nil && !principalOf(r).allowed(info.PropertyID) {
+			err = sparekey.Errorf(sparekey.ENOTFOUND, "lock %s not found", r.PathValue("lock"))
+		}
 		if err != nil {
 			writeError(w, r, cfg.Logger, err)
 			return
@@ -144,10 +154,27 @@ func handleGetLock(cfg Config) http.Handler {
 func handleOperateLock(cfg Config, unlock bool) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		device := r.PathValue("lock")
-		if err := cfg.Locks.Operate(r.Context(), device, unlock, "staff:admin"); err != nil {
+		if err := lockAllowed(r, cfg); err != nil {
+			writeError(w, r, cfg.Logger, err)
+			return
+		}
+		if err := cfg.Locks.Operate(r.Context(), device, unlock, principalOf(r).actor()); err != nil {
 			writeError(w, r, cfg.Logger, err)
 			return
 		}
 		encode(w, http.StatusAccepted, map[string]string{"lock": device, "status": "accepted"})
 	})
+}
+
+// lockAllowed answers not found for a lock of a property the caller does
+// not work for, as for a lock that does not exist.
+func lockAllowed(r *http.Request, cfg Config) error {
+	info, err := cfg.Locks.LockInfo(r.Context(), r.PathValue("lock"))
+	if err != nil {
+		return err
+	}
+	if !principalOf(r).allowed(info.PropertyID) {
+		return sparekey.Errorf(sparekey.ENOTFOUND, "lock %s not found", r.PathValue("lock"))
+	}
+	return nil
 }

@@ -59,6 +59,16 @@ var funcs = template.FuncMap{
 		}
 		return ""
 	},
+	// clock writes a time of day in a location: "3:04 PM".
+	"clock": func(loc *time.Location, t *time.Time) string {
+		if t == nil {
+			return ""
+		}
+		if loc == nil {
+			loc = time.UTC
+		}
+		return t.In(loc).Format("3:04 PM")
+	},
 	"words":     func(s any) string { return strings.ReplaceAll(fmt.Sprint(s), "_", " ") },
 	"lines":     func(s string) []string { return strings.Split(s, "\n") },
 	"firstline": func(s string) string { line, _, _ := strings.Cut(s, "\n"); return line },

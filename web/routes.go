@@ -26,13 +26,31 @@ func addRoutes(mux *http.ServeMux, cfg Config) {
 	mux.Handle("POST /b/{token}/maintenance", limitLinks(cfg, links, handleLinkReport(cfg)))
 	mux.Handle("POST /api/v1/backup-links/{token}/maintenance", limitLinks(cfg, links, handleReportLink(cfg)))
 
+	// The resident app: sign in with a code or link sent to the account.
+	signIns := newWindowLimiter(10, cfg.Clock)
+	mux.Handle("GET /app", requireResident(cfg, handleAppHome(cfg)))
+	mux.Handle("GET /app/sign-in", handleAppSignInPage(cfg))
+	mux.Handle("POST /app/sign-in", handleAppSignIn(cfg, signIns))
+	mux.Handle("GET /app/sign-in/code", handleAppCodePage(cfg))
+	mux.Handle("POST /app/sign-in/code", handleAppCode(cfg))
+	mux.Handle("GET /app/sign-in/link/{token}", limitLinks(cfg, links, handleAppLinkPage(cfg)))
+	mux.Handle("POST /app/sign-in/link/{token}", limitLinks(cfg, links, handleAppLink(cfg)))
+	mux.Handle("POST /app/sign-out", requireResident(cfg, handleAppSignOut(cfg)))
+	mux.Handle("POST /app/locks/{lock}/unlock", requireResident(cfg, handleAppOperate(cfg, true)))
+	mux.Handle("POST /app/locks/{lock}/lock", requireResident(cfg, handleAppOperate(cfg, false)))
+	mux.Handle("GET /app/access", requireResident(cfg, handleAppAccess(cfg, false)))
+	mux.Handle("POST /app/access", requireResident(cfg, handleAppAccess(cfg, true)))
+	mux.Handle("GET /app/more", requireResident(cfg, handleAppMore(cfg)))
+	mux.Handle("GET /app/maintenance", requireResident(cfg, handleAppReportPage(cfg)))
+	mux.Handle("POST /app/maintenance", requireResident(cfg, handleAppReport(cfg)))
+
 	// Staff API.
 	mux.Handle("GET /api/v1/locks", requireStaff(cfg, handleListLocks(cfg)))
 	mux.Handle("GET /api/v1/locks/{lock}", requireStaff(cfg, handleGetLock(cfg)))
 	mux.Handle("GET /api/v1/locks/{lock}/events", requireStaff(cfg, handleLockEvents(cfg)))
 	mux.Handle("POST /api/v1/locks/{lock}/unlock", requireStaff(cfg, handleOperateLock(cfg, true)))
 	mux.Handle("POST /api/v1/locks/{lock}/lock", requireStaff(cfg, handleOperateLock(cfg, false)))
-	mux.Handle("POST /api/v1/residents/move-out", requireStaff(cfg, handleMoveOut(cfg)))
+	mux.Handle("POST /api/v1/residents/move-out", requireStaff(cfg, requireManager(cfg, handleMoveOut(cfg))))
 
 	// Demo-only tools; 404 unless serve --demo.
 	mux.Handle("GET /api/v1/dev/outbox", devOnly(cfg, handleDevOutbox(cfg)))

@@ -32,7 +32,7 @@ type Locks interface {
 	LockInfo(ctx context.Context, device string) (*access.LockInfo, error)
 	Locks(ctx context.Context) ([]*access.LockInfo, error)
 	LockEvents(ctx context.Context, device string, limit int) ([]*sparekey.LockEvent, error)
-	MoveOutContact(ctx context.Context, kind sparekey.ContactKind, value, actor string) (*access.Departure, error)
+	MoveOutContact(ctx context.Context, kind sparekey.ContactKind, value, actor string, allowed func(propertyID int64) bool) (*access.Departure, error)
 	Operate(ctx context.Context, device string, unlock bool, actor string) error
 }
 
@@ -94,6 +94,9 @@ type Config struct {
 	Staff     Staff
 	Upkeep    Upkeep
 	Directory Directory
+	// Residents is the resident app (sign-in, home, access); nil leaves
+	// the app's pages without anyone to sign in.
+	Residents Residents
 	// Keys derives CSRF tokens from sessions.
 	Keys sparekey.Keyring
 	// Metrics serves GET /metrics (Prometheus), for the admin token's

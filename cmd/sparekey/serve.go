@@ -21,6 +21,7 @@ import (
 	"sparekey/lockout"
 	"sparekey/metrics"
 	"sparekey/notify"
+	"sparekey/resident"
 	"sparekey/roster"
 	"sparekey/sim"
 	"sparekey/staff"
@@ -220,6 +221,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		Owns: member.Owns, Observer: jams})
 	team := staff.New(staff.Config{Store: db, Keys: keys, Clock: clock, Logger: log})
 	people := &roster.Directory{Store: db, Codes: codes, Mover: codes, Clock: clock, Region: c.defaultRegion}
+	app := resident.New(resident.Config{Store: db, Keys: keys, Clock: clock, Logger: log, Doors: codes,
+		BaseURL: c.baseURL, DefaultRegion: c.defaultRegion, Queued: outbox.Notify})
 	flow := lockout.New(lockout.Config{Store: db, Keys: keys, Clock: clock, Issuer: codes, Logger: log, Queued: outbox.Notify, Answered: meters.Answered,
 		BaseURL: c.baseURL, DefaultRegion: c.defaultRegion, SMSRegions: c.smsRegions, IPLimit: c.ipLimit})
 
@@ -280,7 +283,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		}
 	}
 	handler := web.NewServer(web.Config{Logger: log, Clock: clock, Lockout: flow, Locks: codes, Dev: dev,
-		Staff: team, Upkeep: jams, Directory: people, Keys: keys,
+		Staff: team, Upkeep: jams, Directory: people, Residents: app, Keys: keys,
 		AdminToken: c.adminToken, DefaultRegion: c.defaultRegion, BaseURL: c.baseURL,
 		Metrics: meters.Handler(), ObserveRequest: meters.ObserveRequest,
 		TrustedProxies: c.trustedProxies})
