@@ -90,7 +90,7 @@ func (s *Service) facts(ctx context.Context, tx sparekey.Tx, p *place) (string, 
 	}
 	fmt.Fprintf(&b, "Jams in the last 30 days: %d.", len(jams))
 	for _, j := range jams {
-		fmt.Fprintf(&b, "\n- %s, %s", j.StartedAt.In(p.loc).Format("Jan 2 3:04 PM"), j.Cause)
+		fmt.Fprintf(&b, "\n- %s, %s", j.StartedAt.In(p.loc).Format("Jan 2, 3:04 PM"), j.Cause)
 		if j.Attempts > 0 {
 			fmt.Fprintf(&b, ", %s while jammed", plural(j.Attempts, "code try"))
 		}
@@ -107,7 +107,7 @@ func (s *Service) facts(ctx context.Context, tx sparekey.Tx, p *place) (string, 
 	if len(events) > 0 {
 		b.WriteString("\nLast events:")
 		for _, e := range events {
-			fmt.Fprintf(&b, "\n- %s %s", e.At.In(p.loc).Format("Jan 2 3:04 PM"), strings.ReplaceAll(string(e.Kind), "_", " "))
+			fmt.Fprintf(&b, "\n- %s %s", e.At.In(p.loc).Format("Jan 2, 3:04 PM"), strings.ReplaceAll(string(e.Kind), "_", " "))
 			if e.Detail != "" {
 				b.WriteString(" (" + e.Detail + ")")
 			}

@@ -61,7 +61,7 @@ func consoleError(w http.ResponseWriter, r *http.Request, cfg Config, err error)
 	}
 	status := httpStatus(err)
 	if principalOf(r) == nil {
-		renderPage(w, r, cfg.Logger, status, "console_error", page{Title: "Console", Data: consolePage{Error: sparekey.ErrorMessage(err)}})
+		renderPage(w, r, cfg.Logger, status, "console_error", page{Title: "Console", Staff: true, Data: consolePage{Error: sparekey.ErrorMessage(err)}})
 		return
 	}
 	renderConsole(w, r, cfg, status, "console_error", "Something went wrong", "", consolePage{Error: sparekey.ErrorMessage(err)})
@@ -106,7 +106,7 @@ func signInForm(w http.ResponseWriter, r *http.Request, cfg Config, status int, 
 	if r.Method == http.MethodPost {
 		next = r.PostFormValue("next")
 	}
-	renderPage(w, r, cfg.Logger, status, "console_signin", page{Title: "Staff sign-in", Data: signInData{
+	renderPage(w, r, cfg.Logger, status, "console_signin", page{Title: "Staff sign-in", Staff: true, Data: signInData{
 		Email: email, Next: safeNext(next), CSRF: csrfToken(cfg, pre), Error: msg, Demo: cfg.Dev != nil}})
 }
 
@@ -187,6 +187,19 @@ type workOrderPage struct {
 	*upkeep.Detail
 	Loc      *time.Location
 	Statuses []sparekey.WorkOrderStatus
+	Names    map[string]string // note authors ("staff:2") by name
+}
+
+func newWorkOrderPage(d *upkeep.Detail) workOrderPage {
+	names := map[string]string{"system": "Sparekey", "staff:admin": "admin token"}
+	for _, st := range d.Staff {
+		names[fmt.Sprintf("staff:%d", st.ID)] = st.Name
+	}
+	for _, r := range d.Watchers {
+		names[fmt.Sprintf("resident:%d", r.ID)] = r.Name + " (resident)"
+	}
+	return workOrderPage{Detail: d, Loc: location(d.Property), Names: names,
+		Statuses: []sparekey.WorkOrderStatus{sparekey.WorkOrderOpen, sparekey.WorkOrderInProgress, sparekey.WorkOrderResolved}}
 }
 
 func handleConsoleWorkOrder(cfg Config) http.Handler {
@@ -201,8 +214,7 @@ func handleConsoleWorkOrder(cfg Config) http.Handler {
 			consoleError(w, r, cfg, err)
 			return
 		}
-		data := workOrderPage{Detail: d, Loc: location(d.Property),
-			Statuses: []sparekey.WorkOrderStatus{sparekey.WorkOrderOpen, sparekey.WorkOrderInProgress, sparekey.WorkOrderResolved}}
+		data := newWorkOrderPage(d)
 		renderConsole(w, r, cfg, http.StatusOK, "console_workorder", fmt.Sprintf("Work order #%d", id), "work-orders", consolePage{Data: data})
 	})
 }
@@ -232,8 +244,7 @@ func handleConsoleUpdateWorkOrder(cfg Config) http.Handler {
 			if sparekey.ErrorCode(err) == sparekey.EINVALID || sparekey.ErrorCode(err) == sparekey.ECONFLICT {
 				d, derr := cfg.Upkeep.WorkOrder(r.Context(), id, p.allowed)
 				if derr == nil {
-					data := workOrderPage{Detail: d, Loc: location(d.Property),
-						Statuses: []sparekey.WorkOrderStatus{sparekey.WorkOrderOpen, sparekey.WorkOrderInProgress, sparekey.WorkOrderResolved}}
+					data := newWorkOrderPage(d)
 					renderConsole(w, r, cfg, httpStatus(err), "console_workorder", fmt.Sprintf("Work order #%d", id), "work-orders",
 						consolePage{Error: sparekey.ErrorMessage(err), Data: data})
 					return

@@ -111,6 +111,9 @@ func handleConsoleDoor(cfg Config) http.Handler {
 			return
 		}
 		data := doorPage{History: h, Health: healthOf(info), Chart: jamChart(h.Weeks, h.Location)}
+		if h.Jams30 >= 3 {
+			data.Health.Issues = append(data.Health.Issues, fmt.Sprintf("%d jams in 30 days", h.Jams30))
+		}
 		for i := range h.WorkOrders {
 			if h.WorkOrders[i].Status != sparekey.WorkOrderResolved {
 				data.Active = &h.WorkOrders[i]
@@ -137,12 +140,12 @@ type bar struct {
 }
 
 func jamChart(weeks []upkeep.Week, loc *time.Location) chart {
-	c := chart{Width: 360, Height: 150, Base: 120}
+	c := chart{Width: 360, Height: 150, Base: 122}
 	for _, w := range weeks {
 		c.Max = max(c.Max, w.Jams)
 	}
 	scale := max(c.Max, 3)
-	step := c.Width / max(len(weeks), 1)
+	step := (c.Width - 24) / max(len(weeks), 1) // room for the last label
 	total := 0
 	for i, w := range weeks {
 		h := w.Jams * 100 / scale

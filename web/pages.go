@@ -73,6 +73,7 @@ var funcs = template.FuncMap{
 	"lines":     func(s string) []string { return strings.Split(s, "\n") },
 	"firstline": func(s string) string { line, _, _ := strings.Cut(s, "\n"); return line },
 	"add":       func(a, b int) int { return a + b },
+	"hasPrefix": strings.HasPrefix,
 	"half":      func(n int) int { return n / 2 },
 	"days":      func(d time.Duration) int { return int(d / (24 * time.Hour)) },
 	"minutes":   func(d time.Duration) int { return int(d / time.Minute) },
@@ -101,6 +102,9 @@ type page struct {
 	Resident string
 	// Tab is the resident app's bottom bar tab: home, access or more.
 	Tab string
+	// Staff marks a staff page without the console's header (sign-in):
+	// English, no resident footer.
+	Staff bool
 }
 
 // render writes a page with status; it renders into a buffer first so a
@@ -112,7 +116,9 @@ func render(w http.ResponseWriter, r *http.Request, log *slog.Logger, status int
 // renderPage writes a page in the request's language.
 func renderPage(w http.ResponseWriter, r *http.Request, log *slog.Logger, status int, name string, p page) {
 	p.Lang = language(r)
-	if p.Console == nil {
+	if p.Console != nil || p.Staff {
+		p.Lang = languages[0]
+	} else {
 		p.Title = translate(p.Lang, p.Title)
 		p.SwitchHref, p.SwitchName = switchTo(r, p.Lang)
 	}
