@@ -1,0 +1,116 @@
+package main
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+
+	"sparekey/internal/pgtest"
+)
+
+// TestStaffAdd: "sparekey staff add" creates an account that can sign in to
+// the running server, with the password read from standard input and
+// stored only as an argon2id hash; bad input is refused with a message
+// saying what is wrong, and no account is created.
+func TestStaffAdd(t *testing.T) {
+	t.Parallel()
+	s := startServer(t)
+	const password = "a-long-enough-password"
+
+	stdout, stderr, err := s.cli(password+"\n", []string{"staff", "add"},
+		"--email", "Dana.Kim@Example.com", "--name", "Dana Kim", "--role", "maintenance", "--property", "Maple Court Apartments")
+	if err != nil {
+		t.Fatalf("staff add: %v\n%s", err, stderr)
+	}
+	if !strings.Contains(stdout, "Added Dana Kim (dana.kim@example.com), maintenance, for 1 property") {
+		t.Errorf("staff add said %q", stdout)
+	}
+	if !strings.Contains(stderr, "Password for Dana.Kim@Example.com") {
+		t.Errorf("staff add did not ask for the password on stderr: %q", stderr)
+	}
+	if strings.Contains(stdout+stderr, password) {
+		t.Error("staff add echoed the password")
+	}
+	dana := s.signIn("dana.kim@example.com", password)
+	home := string(dana.get("/console/work-orders").body)
+	if !strings.Contains(home, "Dana Kim · maintenance") || strings.Contains(home, `href="/console/residents"`) {
+		t.Errorf("the new account's console:\n%s", home)
+	}
+	if r := dana.get("/console/residents"); r.status != http.StatusForbidden {
+		t.Errorf("the new maintenance account opens the residents page: %d", r.status)
+	}
+	dump := pgtest.Dump(t, s.db)
+	if !strings.Contains(dump, "dana.kim@example.com") || strings.Contains(dump, password) || !strings.Contains(dump, "$argon2id$") {
+		t.Fatal("the account is not stored, or its password is stored other than as an argon2id hash")
+	}
+
+	// A manager with CRLF line ending and no --property works for every
+	// property there is.
+	if _, stderr, err := s.cli(password+"\r\n", []string{"staff", "add"}, "--email", "omar@example.com", "--role", "manager"); err != nil {
+		t.Fatalf("staff add manager: %v\n%s", err, stderr)
+	}
+	if r := s.signIn("omar@example.com", password).get("/console/residents"); r.status != http.StatusOK || !strings.Contains(string(r.body), "Ana Ruiz") {
+		t.Errorf("the new manager's residents page = %d", r.status)
+	}
+
+	var refused []string
+	for _, c := range []struct {
+		name, stdin, email string
+		args               []string
+		want               string
+	}{
+		{"short password", "short-pw\n", "short@example.com",
+			[]string{"--email", "short@example.com", "--role", "maintenance"}, "at least 10 characters"},
+		{"empty password", "", "empty@example.com",
+			[]string{"--email", "empty@example.com", "--role", "maintenance"}, "at least 10 characters"},
+		{"bad role", password + "\n", "janitor@example.com",
+			[]string{"--email", "janitor@example.com", "--role", "janitor"}, `The role must be manager or maintenance, not "janitor"`},
+		{"duplicate email", password + "\n", "",
+			[]string{"--email", "MANAGER@example.com", "--role", "manager"}, "There is already an account for manager@example.com"},
+		{"unknown property", password + "\n", "nowhere@example.com",
+			[]string{"--email", "nowhere@example.com", "--role", "maintenance", "--property", "Maple Court Apartments", "--property", "Nowhere Towers"}, `There is no property named "Nowhere Towers"`},
+		{"not an email", password + "\n", "",
+			[]string{"--email", "not-an-email", "--role", "maintenance"}, `"not-an-email" is not an email address`},
+		{"no role", password + "\n", "norole@example.com",
+			[]string{"--email", "norole@example.com"}, "--email and --role are required"},
+		{"password as an argument", "", "arg@example.com",
+			[]string{"--email", "arg@example.com", "--role", "maintenance", password}, "the password is read from standard input"},
+	} {
+		stdout, stderr, err := s.cli(c.stdin, []string{"staff", "add"}, c.args...)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: staff add = %v, want an error saying %q", c.name, err, c.want)
+		}
+		if strings.Contains(stdout, "Added") {
+			t.Errorf("%s: staff add said %q", c.name, stdout)
+		}
+		if c.stdin != "" && strings.Contains(stdout+stderr, strings.TrimSpace(c.stdin)) {
+			t.Errorf("%s: the password was echoed", c.name)
+		}
+		if c.email == "" {
+			continue
+		}
+		refused = append(refused, c.email)
+		if r := s.signInAttempt(c.email, strings.TrimSpace(c.stdin), "/console/work-orders"); r.status != http.StatusUnauthorized {
+			t.Errorf("%s: signing in as %s = %d, want 401", c.name, c.email, r.status)
+		}
+	}
+	dump = pgtest.Dump(t, s.db)
+	for _, email := range refused {
+		if strings.Contains(dump, email) {
+			t.Errorf("a refused staff add created an account for %s", email)
+		}
+	}
+	// The duplicate left the existing manager as it was.
+	s.signIn("manager@example.com", "demo-password")
+	if r := s.signInAttempt("manager@example.com", password, "/console/work-orders"); r.status != http.StatusUnauthorized {
+		t.Errorf("the duplicate's password signs the manager in: %d", r.status)
+	}
+
+	for _, args := range [][]string{{"staff"}, {"staff", "remove"}} {
+		out, errOut := &syncBuffer{}, &syncBuffer{}
+		err := run(t.Context(), append([]string{"sparekey"}, args...), func(string) string { return "" }, strings.NewReader(""), out, errOut)
+		if err == nil || !strings.Contains(err.Error(), "usage: sparekey staff add") {
+			t.Errorf("sparekey %v = %v, want the usage", args, err)
+		}
+	}
+}
