@@ -228,6 +228,7 @@ type linkData struct {
 	View      *lockout.LinkView
 	Reveal    *lockout.Reveal
 	ExpiresIn string
+	SecondsLeft int // for the page's countdown (app.js)
 }
 
 func visit(r *http.Request) lockout.Visit {
@@ -242,7 +243,7 @@ func handleLinkPage(cfg Config) http.Handler {
 			linkErrorPage(w, r, cfg, err)
 			return
 		}
-		render(w, r, cfg.Logger, http.StatusOK, "link", "Your backup code", linkData{Token: token, View: view, ExpiresIn: minutesLeft(language(r), cfg.now(), view.ExpiresAt)})
+		render(w, r, cfg.Logger, http.StatusOK, "link", "Your backup code", linkData{Token: token, View: view, ExpiresIn: minutesLeft(language(r), cfg.now(), view.ExpiresAt), SecondsLeft: secondsLeft(cfg.now(), view.ExpiresAt)})
 	})
 }
 
@@ -254,7 +255,7 @@ func handleRevealPage(cfg Config) http.Handler {
 			linkErrorPage(w, r, cfg, err)
 			return
 		}
-		render(w, r, cfg.Logger, http.StatusOK, "reveal", "Your backup code", linkData{Token: token, Reveal: rev, ExpiresIn: minutesLeft(language(r), cfg.now(), rev.ExpiresAt)})
+		render(w, r, cfg.Logger, http.StatusOK, "reveal", "Your backup code", linkData{Token: token, Reveal: rev, ExpiresIn: minutesLeft(language(r), cfg.now(), rev.ExpiresAt), SecondsLeft: secondsLeft(cfg.now(), rev.ExpiresAt)})
 	})
 }
 
@@ -289,6 +290,8 @@ func handleRevealLink(cfg Config) http.Handler {
 }
 
 // minutesLeft says how long a link has left, rounded down, never negative.
+func secondsLeft(now, expires time.Time) int { return max(int(expires.Sub(now)/time.Second), 0) }
+
 func minutesLeft(lang string, now, expires time.Time) string {
 	d := expires.Sub(now)
 	switch {

@@ -74,6 +74,12 @@ var funcs = template.FuncMap{
 	"firstline": func(s string) string { line, _, _ := strings.Cut(s, "\n"); return line },
 	"add":       func(a, b int) int { return a + b },
 	"hasPrefix": strings.HasPrefix,
+	// countdown wraps the time left in a sentence in a span that app.js
+	// keeps counting down (and reloads the page at the end).
+	"countdown": func(left string, seconds int, sentence string) template.HTML {
+		span := fmt.Sprintf(`<span data-expires-in="%d">%s</span>`, seconds, template.HTMLEscapeString(left))
+		return template.HTML(strings.Replace(template.HTMLEscapeString(sentence), template.HTMLEscapeString(left), span, 1))
+	},
 	"half":      func(n int) int { return n / 2 },
 	"days":      func(d time.Duration) int { return int(d / (24 * time.Hour)) },
 	"minutes":   func(d time.Duration) int { return int(d / time.Minute) },
