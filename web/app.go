@@ -297,7 +297,11 @@ func handleAppOperate(cfg Config, unlock bool) http.Handler {
 			if sparekey.ErrorCode(err) == sparekey.EINTERNAL {
 				cfg.Logger.Error("resident lock operation", "err", err)
 			}
-			appHome(w, r, cfg, httpStatus(err), sparekey.ErrorMessage(err))
+			msg, ok := operateErrors[sparekey.ErrorCode(err)]
+			if !ok {
+				msg = sparekey.ErrorMessage(err)
+			}
+			appHome(w, r, cfg, httpStatus(err), msg)
 			return
 		}
 		done := "locked"
@@ -306,6 +310,16 @@ func handleAppOperate(cfg Config, unlock bool) http.Handler {
 		}
 		http.Redirect(w, r, "/app?done="+done, http.StatusSeeOther)
 	})
+}
+
+// operateErrors are what a resident reads when Lock or Unlock fails: fixed
+// texts, so they can be translated.
+var operateErrors = map[string]string{
+	sparekey.ELOCKOFFLINE: "The app can't reach your door right now. Your code and backup codes still work on the keypad.",
+	sparekey.ELOCKJAMMED:  "Your door is jammed: no button or code can move the bolt. Push or pull the door toward the frame while you enter your code, or notify maintenance.",
+	sparekey.ELOCKTIMEOUT: "The lock didn't answer in time. Try again in a moment.",
+	sparekey.ELOCKFAILED:  "The lock refused the command. Try again in a moment.",
+	sparekey.EINTERNAL:    "That didn't work on our side. Please try again in a moment.",
 }
 
 func handleAppAccess(cfg Config, reveal bool) http.Handler {
