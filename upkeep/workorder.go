@@ -138,6 +138,8 @@ type Reported struct {
 	WorkOrder *sparekey.WorkOrder
 	Opened    bool   // false: the report went onto the order already open
 	Door      string // "Front door, unit 101"
+	LockName  string // "Front door"
+	Unit      string // "101"
 }
 
 // Report opens the lock's work order for a resident, or adds the report to
@@ -204,7 +206,7 @@ func (s *Service) Report(ctx context.Context, r ResidentReport) (*Reported, erro
 			Subject: subject(wo), Detail: map[string]string{"lock": lock.Device, "opened": fmt.Sprint(out.Opened)}}); err != nil {
 			return err
 		}
-		out.WorkOrder, out.Door = wo, p.door()
+		out.WorkOrder, out.Door, out.LockName, out.Unit = wo, p.door(), lock.Name, p.unit.Name
 		return s.tellResident(ctx, tx, resident, p, wo, "received")
 	})
 	if err != nil {

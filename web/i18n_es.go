@@ -42,10 +42,10 @@ var spanish = map[string]string{
 	"Still stuck? Call maintenance:":                              "¿Sigues sin poder entrar? Llama a mantenimiento:",
 
 	// partials.html: skip the wizard; maintenance has been told.
-	"Skip this and send me a code":          "Saltar esto y enviarme un código",
-	"Maintenance has been told":             "Ya le avisamos a mantenimiento",
-	"We opened work order #%d for your %s.": "Abrimos la orden de trabajo #%d (%s).",
-	"Maintenance already has work order #%d open for your %s; we added your report to it.":                                                                              "Mantenimiento ya tenía abierta la orden de trabajo #%d (%s); le agregamos tu reporte.",
+	"Skip this and send me a code":                   "Saltar esto y enviarme un código",
+	"Maintenance has been told":                      "Ya le avisamos a mantenimiento",
+	"We opened work order #%d for your %s, unit %s.": "Abrimos la orden de trabajo #%d (%s, unidad %s).",
+	"Maintenance already has work order #%d open for your %s, unit %s; we added your report to it.":                                                                     "Mantenimiento ya tenía abierta la orden de trabajo #%d (%s, unidad %s); le agregamos tu reporte.",
 	"You'll get a text and an email when someone is working on it and when it's fixed.":                                                                                 "Te enviaremos un mensaje de texto y un correo cuando alguien esté trabajando en ello y cuando quede arreglado.",
 	"Meanwhile: if the keypad flashes 1 3 5 7 9 in an X, push or pull the door toward the frame while you enter your code. Once the bolt moves, your codes work again.": "Mientras tanto: si el teclado parpadea 1 3 5 7 9 en forma de X, empuja o jala la puerta hacia el marco mientras ingresas tu código. En cuanto el cerrojo se mueva, tus códigos vuelven a funcionar.",
 
@@ -243,4 +243,9 @@ var spanish = map[string]string{
 	"No such lock on your unit.":     "Esa cerradura no está en tu unidad.",
 	// upkeep.Report's one formatted message, as residents see it.
 	fmt.Sprintf("The note is too long: keep it under %d characters.", upkeep.MaxNoteLength): fmt.Sprintf("La nota es demasiado larga: escribe menos de %d caracteres.", upkeep.MaxNoteLength),
+	// Lock and unlock errors in the app (operateErrors).
+	"The app can't reach your door right now. Your code and backup codes still work on the keypad.":                                                      "La app no puede comunicarse con tu puerta en este momento. Tu código y los códigos de respaldo siguen funcionando en el teclado.",
+	"Your door is jammed: no button or code can move the bolt. Push or pull the door toward the frame while you enter your code, or notify maintenance.": "Tu puerta está atascada: ningún botón ni código puede mover el cerrojo. Empuja o jala la puerta hacia el marco mientras marcas tu código, o avisa a mantenimiento.",
+	"The lock didn't answer in time. Try again in a moment.":                                                                                             "La cerradura no respondió a tiempo. Inténtalo de nuevo en un momento.",
+	"The lock refused the command. Try again in a moment.":                                                                                               "La cerradura rechazó la orden. Inténtalo de nuevo en un momento.",
 }

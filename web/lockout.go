@@ -224,10 +224,10 @@ func handleGetCodeForm(cfg Config) http.Handler {
 }
 
 type linkData struct {
-	Token     string
-	View      *lockout.LinkView
-	Reveal    *lockout.Reveal
-	ExpiresIn string
+	Token       string
+	View        *lockout.LinkView
+	Reveal      *lockout.Reveal
+	ExpiresIn   string
 	SecondsLeft int // for the page's countdown (app.js)
 }
 

@@ -33,6 +33,9 @@ var pages = func() map[string]map[string]*template.Template {
 		for k, v := range funcs {
 			fm[k] = v
 		}
+		if lang == "es" {
+			fm["when"] = whenSpanish
+		}
 		for _, n := range names {
 			base := n[len("templates/") : len(n)-len(".html")]
 			if base == "layout" || base == "svg" || base == "partials" {
@@ -80,9 +83,9 @@ var funcs = template.FuncMap{
 		span := fmt.Sprintf(`<span data-expires-in="%d">%s</span>`, seconds, template.HTMLEscapeString(left))
 		return template.HTML(strings.Replace(template.HTMLEscapeString(sentence), template.HTMLEscapeString(left), span, 1))
 	},
-	"half":      func(n int) int { return n / 2 },
-	"days":      func(d time.Duration) int { return int(d / (24 * time.Hour)) },
-	"minutes":   func(d time.Duration) int { return int(d / time.Minute) },
+	"half":    func(n int) int { return n / 2 },
+	"days":    func(d time.Duration) int { return int(d / (24 * time.Hour)) },
+	"minutes": func(d time.Duration) int { return int(d / time.Minute) },
 }
 
 var urlRE = regexp.MustCompile(`https?://[^\s<>"']+`)
@@ -165,4 +168,23 @@ func handleHomePage() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		render(w, r, nil, http.StatusOK, "home", "Sparekey", nil)
 	})
+}
+
+// whenSpanish is the when template function for Spanish pages: "26 nov, 3:04 PM".
+func whenSpanish(loc *time.Location, t any) string {
+	var at time.Time
+	switch v := t.(type) {
+	case time.Time:
+		at = v
+	case *time.Time:
+		if v == nil {
+			return ""
+		}
+		at = *v
+	default:
+		return ""
+	}
+	at = at.In(loc)
+	months := [...]string{"ene", "feb", "mar", "abr", "may", "jun", "jul", "ago", "sep", "oct", "nov", "dic"}
+	return fmt.Sprintf("%d %s, %s", at.Day(), months[at.Month()-1], at.Format("3:04 PM"))
 }

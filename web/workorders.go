@@ -167,7 +167,8 @@ func handleUpdateWorkOrder(cfg Config) http.Handler {
 // Residents' Notify maintenance, from a backup link.
 
 type reportedView struct {
-	Door    string
+	Door    string // the door's name
+	Unit    string
 	ID      int64
 	Opened  bool
 	Token   string
@@ -205,7 +206,7 @@ func handleLinkReport(cfg Config) http.Handler {
 			return
 		}
 		render(w, r, cfg.Logger, http.StatusOK, "report_sent", "Maintenance notified",
-			reportedView{Door: rep.Door, ID: rep.WorkOrder.ID, Opened: rep.Opened, Token: token})
+			reportedView{Door: rep.LockName, Unit: rep.Unit, ID: rep.WorkOrder.ID, Opened: rep.Opened, Token: token})
 	})
 }
 
