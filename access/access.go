@@ -218,6 +218,25 @@ func (s *Service) Operate(ctx context.Context, device string, unlock bool, actor
 		}
 	}
 	auditErr := s.cfg.Store.Tx(bg, func(tx sparekey.Tx) error {
+		if err == nil {
+			// The driver returns once the lock confirmed the bolt moved:
+			// record it now, so the page the caller sees next says so
+			// (the lock's report, a moment later, says the same).
+			l, lerr := tx.LockByDevice(bg, device)
+			if lerr != nil {
+				return lerr
+			}
+			want := sparekey.LockStateLocked
+			if unlock {
+				want = sparekey.LockStateUnlocked
+			}
+			if l.State != want && l.State != sparekey.LockStateJammed {
+				l.State = want
+				if err := tx.UpdateLock(bg, l); err != nil {
+					return err
+				}
+			}
+		}
 		return tx.RecordAudit(bg, &sparekey.AuditEvent{At: s.now(), Actor: actor, Action: action, Subject: "lock:" + device, Detail: detail})
 	})
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"html/template"
 	"io"
 	"net/http"
 	"net/url"
@@ -95,12 +96,13 @@ type wizardData struct {
 	Step     string
 }
 
-// Keep is the query that keeps a backup link's context on the next step.
-func (d wizardData) Keep() string {
+// Keep is the query that keeps a backup link's context on the next step
+// (a template.URL: the template would otherwise escape its & and =).
+func (d wizardData) Keep() template.URL {
 	if d.Link == "" {
 		return ""
 	}
-	return "&link=" + url.QueryEscape(d.Link)
+	return template.URL("&link=" + url.QueryEscape(d.Link))
 }
 
 func handleWizardPage(cfg Config) http.Handler {
