@@ -47,7 +47,7 @@ func (t *tx) SignInByHandleHash(ctx context.Context, hash string) (*sparekey.Sig
 		return nil, missing
 	}
 	return getOne(ctx, t, "sign-in by handle", missing, scanSignIn,
-		`SELECT `+signInColumns+` FROM sign_ins WHERE handle_hash = ?`+t.rowLock(), hash)
+		`SELECT `+signInColumns+` FROM sign_ins WHERE handle_hash = ? `+t.rowLock(), hash)
 }
 
 func (t *tx) SignInByTokenHash(ctx context.Context, hash string) (*sparekey.SignIn, error) {
@@ -56,7 +56,7 @@ func (t *tx) SignInByTokenHash(ctx context.Context, hash string) (*sparekey.Sign
 		return nil, missing
 	}
 	return getOne(ctx, t, "sign-in by token", missing, scanSignIn,
-		`SELECT `+signInColumns+` FROM sign_ins WHERE token_hash = ?`+t.rowLock(), hash)
+		`SELECT `+signInColumns+` FROM sign_ins WHERE token_hash = ? `+t.rowLock(), hash)
 }
 
 func (t *tx) UpdateSignIn(ctx context.Context, s *sparekey.SignIn) error {
