@@ -33,7 +33,11 @@ func (r JamRule) Validate() error {
 
 // String is the rule as the console states it.
 func (r JamRule) String() string {
-	return fmt.Sprintf("%d jams within %s, or one jam not cleared within %s", r.Jams, Span(r.Window), Span(r.Uncleared))
+	jams := fmt.Sprintf("%d jams", r.Jams)
+	if r.Jams == 1 {
+		jams = "1 jam"
+	}
+	return fmt.Sprintf("%s within %s, or one jam not cleared within %s", jams, Span(r.Window), Span(r.Uncleared))
 }
 
 // Span writes a duration the way people say it: "14 days", "30 minutes",

@@ -55,6 +55,9 @@ func New(cfg Config) *Service {
 	return &Service{cfg: cfg, log: cfg.Logger, dummy: dummy}
 }
 
+// maxPasswordBytes is the longest password sign-in reads.
+const maxPasswordBytes = 1024
+
 // HashSession is the Keyring purpose of session tokens' hashes.
 const HashSession = "staff-session"
 
@@ -82,6 +85,8 @@ func (s *Service) Add(ctx context.Context, a NewAccount) (*sparekey.Staff, error
 	}
 	if len([]rune(a.Password)) < MinPasswordLength {
 		return nil, sparekey.Errorf(sparekey.EINVALID, "The password must have at least %d characters.", MinPasswordLength)
+	} else if len(a.Password) > maxPasswordBytes {
+		return nil, sparekey.Errorf(sparekey.EINVALID, "The password must be at most %d bytes long.", maxPasswordBytes)
 	}
 	hash, err := HashPassword(a.Password)
 	if err != nil {
@@ -140,7 +145,7 @@ var errSignIn = sparekey.Errorf(sparekey.EUNAUTHORIZED, "That email and password
 // session's token (for the cookie) and the account.
 func (s *Service) SignIn(ctx context.Context, email, password string, v Visit) (string, *sparekey.Staff, error) {
 	email = strings.ToLower(strings.TrimSpace(email))
-	if len(email) > 254 || len(password) > 1024 {
+	if len(email) > 254 || len(password) > maxPasswordBytes {
 		return "", nil, errSignIn
 	}
 	var st *sparekey.Staff
@@ -159,18 +164,25 @@ func (s *Service) SignIn(ctx context.Context, email, password string, v Visit) (
 	if st.LockedUntil != nil && now.Before(*st.LockedUntil) {
 		CheckPassword(s.dummy, password)
 		s.audit(ctx, "anonymous", "staff.sign_in_refused", fmt.Sprintf("staff:%d", st.ID), v, nil)
-		return "", nil, sparekey.Errorf(sparekey.ERATELIMITED, "Too many wrong passwords: this account is locked for a while. Try again in %s.",
-			sparekey.Span(max(st.LockedUntil.Sub(now).Round(time.Minute), time.Minute)))
+		return "", nil, lockedError(*st.LockedUntil, now)
 	}
 	ok, err := CheckPassword(st.PasswordHash, password)
 	if err != nil {
 		return "", nil, fmt.Errorf("check password of staff %d: %w", st.ID, err)
 	}
 	var token string
+	var lockedUntil *time.Time
 	err = s.cfg.Store.Tx(ctx, func(tx sparekey.Tx) error {
 		st, err = tx.Staff(ctx, st.ID)
 		if err != nil {
 			return err
+		}
+		// Guesses sent at once all pass the check above before any is
+		// counted: look again with the account's row held, so that none
+		// is counted, or lets in, once the account is locked.
+		if st.LockedUntil != nil && now.Before(*st.LockedUntil) {
+			lockedUntil = st.LockedUntil
+			return s.record(ctx, tx, "anonymous", "staff.sign_in_refused", fmt.Sprintf("staff:%d", st.ID), v, nil)
 		}
 		if !ok {
 			st.FailedLogins++
@@ -203,10 +215,20 @@ func (s *Service) SignIn(ctx context.Context, email, password string, v Visit) (
 	if err != nil {
 		return "", nil, err
 	}
+	if lockedUntil != nil {
+		return "", nil, lockedError(*lockedUntil, now)
+	}
 	if !ok {
 		return "", nil, errSignIn
 	}
 	return token, st, nil
+}
+
+// lockedError is the answer while an account is locked, right password or
+// not.
+func lockedError(until, now time.Time) error {
+	return sparekey.Errorf(sparekey.ERATELIMITED, "Too many wrong passwords: this account is locked for a while. Try again in %s.",
+		sparekey.Span(max(until.Sub(now).Round(time.Minute), time.Minute)))
 }
 
 // Session returns the account of a live session token.

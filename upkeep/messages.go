@@ -3,6 +3,7 @@ package upkeep
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"sparekey"
@@ -81,11 +82,17 @@ func (s *Service) tellWatchers(ctx context.Context, tx sparekey.Tx, wo *sparekey
 	if err != nil || len(ids) == 0 {
 		return err
 	}
-	lock, err := tx.Lock(ctx, wo.LockID)
+	// Not tx.Lock: it takes the lock's row on PostgreSQL, and lock reports
+	// take that row before the order's, which Update holds: a deadlock.
+	locks, err := tx.LocksByUnit(ctx, wo.UnitID)
 	if err != nil {
 		return err
 	}
-	p, err := placeOf(ctx, tx, lock)
+	i := slices.IndexFunc(locks, func(l *sparekey.Lock) bool { return l.ID == wo.LockID })
+	if i < 0 {
+		return sparekey.Errorf(sparekey.ENOTFOUND, "lock %d not found", wo.LockID)
+	}
+	p, err := placeOf(ctx, tx, locks[i])
 	if err != nil {
 		return err
 	}

@@ -222,50 +222,62 @@ func (s *Service) Sweep(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	opened := false
+	defer func() {
+		if opened {
+			s.queued() // the orders' messages to the team are committed
+		}
+	}()
 	for _, jam := range jams {
-		err := s.cfg.Store.Tx(ctx, func(tx sparekey.Tx) error {
-			return s.sweepJam(ctx, tx, jam.LockID, now)
+		var wo *sparekey.WorkOrder
+		err := s.cfg.Store.Tx(ctx, func(tx sparekey.Tx) (err error) {
+			wo, err = s.sweepJam(ctx, tx, jam.LockID, now)
+			return err
 		})
 		if err != nil && sparekey.ErrorCode(err) != sparekey.ECONFLICT {
 			return err
 		}
+		opened = opened || (err == nil && wo != nil)
 	}
 	return nil
 }
 
-func (s *Service) sweepJam(ctx context.Context, tx sparekey.Tx, lockID int64, now time.Time) error {
-	jam, err := tx.OpenJam(ctx, lockID)
-	if sparekey.ErrorCode(err) == sparekey.ENOTFOUND {
-		return nil // cleared meanwhile
-	} else if err != nil {
-		return err
-	}
+// sweepJam opens the lock's work order if its jam stayed uncleared too
+// long; it returns the order it opened, or nil.
+func (s *Service) sweepJam(ctx context.Context, tx sparekey.Tx, lockID int64, now time.Time) (*sparekey.WorkOrder, error) {
+	// The lock's row first, then its jam's, as lock reports take them:
+	// the other order deadlocks with them on PostgreSQL.
 	lock, err := tx.Lock(ctx, lockID)
 	if err != nil {
-		return err
+		return nil, err
+	}
+	jam, err := tx.OpenJam(ctx, lockID)
+	if sparekey.ErrorCode(err) == sparekey.ENOTFOUND {
+		return nil, nil // cleared meanwhile
+	} else if err != nil {
+		return nil, err
 	}
 	place, err := placeOf(ctx, tx, lock)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	uncleared := place.property.JamRule.Uncleared
 	if now.Sub(jam.StartedAt) < uncleared {
-		return nil
+		return nil, nil
 	}
 	last, err := tx.WorkOrders(ctx, sparekey.WorkOrderFilter{LockID: lockID, Limit: 1})
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if len(last) == 1 && !last[0].CreatedAt.Before(jam.StartedAt) {
-		return nil // an order already covers this jam, open or resolved
+		return nil, nil // an order already covers this jam, open or resolved
 	}
 	jams, err := s.countedJams(ctx, tx, lock, place.property.JamRule, now)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	summary := fmt.Sprintf("Jammed and not cleared for %s.", sparekey.Span(uncleared))
-	_, err = s.open(ctx, tx, place, sparekey.SourceJamRule, "system", summary, jams)
-	return err
+	return s.open(ctx, tx, place, sparekey.SourceJamRule, "system", summary, jams)
 }
 
 func cause(ev sparekey.DeviceEvent) string {

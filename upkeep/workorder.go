@@ -91,8 +91,11 @@ func (s *Service) facts(ctx context.Context, tx sparekey.Tx, p *place) (string, 
 	fmt.Fprintf(&b, "Jams in the last 30 days: %d.", len(jams))
 	for _, j := range jams {
 		fmt.Fprintf(&b, "\n- %s, %s", j.StartedAt.In(p.loc).Format("Jan 2, 3:04 PM"), j.Cause)
-		if j.Attempts > 0 {
-			fmt.Fprintf(&b, ", %s while jammed", plural(j.Attempts, "code try"))
+		switch {
+		case j.Attempts == 1:
+			b.WriteString(", 1 code try while jammed")
+		case j.Attempts > 1:
+			fmt.Fprintf(&b, ", %d code tries while jammed", j.Attempts)
 		}
 		if j.ClearedAt != nil {
 			fmt.Fprintf(&b, ", cleared after %s", took(j.ClearedAt.Sub(j.StartedAt)))
@@ -162,6 +165,11 @@ func (s *Service) Report(ctx context.Context, r ResidentReport) (*Reported, erro
 		}
 		lock, err := residentLock(ctx, tx, resident, r.Lock)
 		if err != nil {
+			return err
+		}
+		// Take the lock's row (on PostgreSQL) as its reports and staff do,
+		// so that two of them at once cannot both open an order.
+		if lock, err = tx.Lock(ctx, lock.ID); err != nil {
 			return err
 		}
 		p, err := placeOf(ctx, tx, lock)

@@ -1,0 +1,181 @@
+package staff_test
+
+import (
+	"context"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"sparekey"
+	"sparekey/access"
+	"sparekey/internal/pgtest"
+	"sparekey/roster"
+	"sparekey/secret"
+	"sparekey/sim"
+	"sparekey/staff"
+	"sparekey/store"
+)
+
+// t0 is when every test starts; the clock stands still until a test moves it.
+var t0 = time.Date(2026, 3, 2, 14, 0, 0, 0, time.UTC)
+
+const (
+	maple    = "Maple Court Apartments" // the demo's property
+	birch    = "Birch Hall"             // a second property, its own team
+	ana101   = "unit-101-front"
+	dee1a    = "birch-1a-front"
+	password = "correct horse battery staple"
+)
+
+var visit = staff.Visit{IP: "203.0.113.9", UserAgent: "Mozilla/5.0 (staff test)"}
+
+// passwordHash is the hash of password, made once: argon2id takes tens of
+// milliseconds, and most tests need an account, not a new hash.
+var passwordHash = sync.OnceValue(func() string {
+	h, err := staff.HashPassword(password)
+	if err != nil {
+		panic(err)
+	}
+	return h
+})
+
+// testBundle is the staff service on a real store holding two properties:
+// the demo's Maple Court and Birch Hall.
+type testBundle struct {
+	ctx   context.Context
+	dsn   string
+	db    *store.DB
+	keys  sparekey.Keyring
+	clock *sparekey.OffsetClock
+	cfg   staff.Config
+	svc   *staff.Service
+	maple *sparekey.Property
+	birch *sparekey.Property
+}
+
+func setup(t *testing.T, opts ...func(*staff.Config)) *testBundle {
+	t.Helper()
+	b := bare(t, opts...)
+	acc := access.New(access.Config{Store: b.db, Driver: sim.New(b.clock), Clock: b.clock})
+	if seeded, err := roster.SeedDemo(b.ctx, b.db, acc, b.clock); err != nil || !seeded {
+		t.Fatalf("SeedDemo = %v, %v", seeded, err)
+	}
+	err := roster.Add(b.ctx, b.db, acc, b.clock, []roster.Entry{{Property: birch, Unit: "1A", Lock: dee1a,
+		Name: "Dee Park", Email: "dee@example.com", Phone: "+12015550104"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.read(t, func(tx sparekey.Tx) (err error) {
+		if b.maple, err = tx.PropertyByName(b.ctx, maple); err != nil {
+			return err
+		}
+		b.birch, err = tx.PropertyByName(b.ctx, birch)
+		return err
+	})
+	return b
+}
+
+// bare is setup with an empty store.
+func bare(t *testing.T, opts ...func(*staff.Config)) *testBundle {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
+	t.Cleanup(cancel)
+	dsn := pgtest.DSN(t)
+	keys := secret.ForTest()
+	db, err := store.Open(ctx, dsn, keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := db.Close(); err != nil {
+			t.Error(err)
+		}
+	})
+	clock := sparekey.NewFixedClock(t0)
+	b := &testBundle{ctx: ctx, dsn: dsn, db: db, keys: keys, clock: clock}
+	b.cfg = staff.Config{Store: db, Keys: keys, Clock: clock}
+	for _, o := range opts {
+		o(&b.cfg)
+	}
+	b.svc = staff.New(b.cfg)
+	return b
+}
+
+// account creates an account whose password is password, straight in the
+// store (no new hash), working for the given properties.
+func (b *testBundle) account(t *testing.T, email string, role sparekey.StaffRole, properties ...int64) *sparekey.Staff {
+	t.Helper()
+	st := &sparekey.Staff{Email: email, Name: email, Role: role, PasswordHash: passwordHash(),
+		Properties: properties, CreatedAt: b.clock.Now()}
+	b.write(t, func(tx sparekey.Tx) error { return tx.CreateStaff(b.ctx, st) })
+	return st
+}
+
+func (b *testBundle) staff(t *testing.T, id int64) *sparekey.Staff {
+	t.Helper()
+	var st *sparekey.Staff
+	b.read(t, func(tx sparekey.Tx) (err error) {
+		st, err = tx.Staff(b.ctx, id)
+		return err
+	})
+	return st
+}
+
+func (b *testBundle) read(t *testing.T, fn func(tx sparekey.Tx) error) {
+	t.Helper()
+	if err := b.db.Read(b.ctx, fn); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func (b *testBundle) write(t *testing.T, fn func(tx sparekey.Tx) error) {
+	t.Helper()
+	if err := b.db.Tx(b.ctx, fn); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// audit returns the audit trail, oldest first.
+func (b *testBundle) audit(t *testing.T) []*sparekey.AuditEvent {
+	t.Helper()
+	var evs []*sparekey.AuditEvent
+	b.read(t, func(tx sparekey.Tx) (err error) {
+		evs, err = tx.AuditEvents(b.ctx, 0)
+		return err
+	})
+	slices.Reverse(evs)
+	return evs
+}
+
+// events returns the audit lines with the action, oldest first.
+func (b *testBundle) events(t *testing.T, action string) []*sparekey.AuditEvent {
+	t.Helper()
+	var out []*sparekey.AuditEvent
+	for _, e := range b.audit(t) {
+		if e.Action == action {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+func (b *testBundle) signIn(t *testing.T, email, pw string) (string, *sparekey.Staff) {
+	t.Helper()
+	token, st, err := b.svc.SignIn(b.ctx, email, pw, visit)
+	if err != nil {
+		t.Fatalf("SignIn(%q): %v", email, err)
+	}
+	return token, st
+}
+
+func wantCode(t *testing.T, what string, err error, code string) {
+	t.Helper()
+	if got := sparekey.ErrorCode(err); got != code {
+		t.Fatalf("%s: error code %q, want %q (err: %v)", what, got, code, err)
+	}
+}
+
+func allow(ids ...int64) func(int64) bool {
+	return func(id int64) bool { return slices.Contains(ids, id) }
+}

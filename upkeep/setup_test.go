@@ -1,0 +1,420 @@
+package upkeep_test
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"sparekey"
+	"sparekey/access"
+	"sparekey/internal/pgtest"
+	"sparekey/roster"
+	"sparekey/secret"
+	"sparekey/sim"
+	"sparekey/store"
+	"sparekey/upkeep"
+)
+
+// t0 is when every test starts (a Monday, 9:00 in New York); the clock
+// stands still until a test moves it.
+var t0 = time.Date(2026, 3, 2, 14, 0, 0, 0, time.UTC)
+
+// The demo's residents and locks (roster.Demo) and its property's
+// maintenance contacts (roster.SeedDemo).
+const (
+	ana        = "ana@example.com"
+	anaPhone   = "+12015550101"
+	ben        = "ben@example.com"
+	ana101     = "unit-101-front"
+	ben102     = "unit-102-front"
+	chen103    = "unit-103-front"
+	maplePhone = "+12015550199"
+	mapleMail  = "maintenance@example.com"
+
+	// A second property, added by secondProperty.
+	birch      = "Birch Hall"
+	dee        = "dee@example.com"
+	dee1a      = "birch-1a-front"
+	birchPhone = "+12015550299"
+	birchMail  = "fix@birch.example"
+
+	baseURL = "https://sparekey.test"
+)
+
+// testBundle is the upkeep service watching the access service's lock
+// reports, as serve wires them, on a real store seeded with the demo
+// roster, on a clock that moves only when told.
+type testBundle struct {
+	t      *testing.T
+	ctx    context.Context
+	db     *store.DB
+	clock  *sparekey.OffsetClock
+	access *access.Service
+	svc    *upkeep.Service
+	cfg    upkeep.Config
+	queued *atomic.Int64 // calls of Config.Queued
+
+	mu     sync.Mutex
+	opened []string // sources passed to Config.Opened
+}
+
+func setup(t *testing.T) *testBundle {
+	t.Helper()
+	// A deadline turns a stuck store into a failure instead of a hung test.
+	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
+	t.Cleanup(cancel)
+	db, err := store.Open(ctx, pgtest.DSN(t), secret.ForTest())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := db.Close(); err != nil {
+			t.Error(err)
+		}
+	})
+	clock := sparekey.NewFixedClock(t0)
+	b := &testBundle{t: t, ctx: ctx, db: db, clock: clock, queued: &atomic.Int64{}}
+	b.cfg = upkeep.Config{
+		Store:   db,
+		Clock:   clock,
+		BaseURL: baseURL + "/",
+		Queued:  func() { b.queued.Add(1) },
+		Opened: func(source string) {
+			b.mu.Lock()
+			defer b.mu.Unlock()
+			b.opened = append(b.opened, source)
+		},
+	}
+	b.svc = upkeep.New(b.cfg)
+	b.access = access.New(access.Config{Store: db, Driver: sim.New(clock), Clock: clock, Observer: b.svc})
+	if seeded, err := roster.SeedDemo(ctx, db, b.access, clock); err != nil || !seeded {
+		t.Fatalf("SeedDemo = %v, %v", seeded, err)
+	}
+	for _, e := range roster.Demo {
+		b.event(sparekey.DeviceEvent{Device: e.Lock, Kind: sparekey.EventBattery, Battery: 87})
+	}
+	return b
+}
+
+// secondProperty adds Birch Hall with one resident and lock, and its own
+// maintenance contacts; it returns the property.
+func (b *testBundle) secondProperty() *sparekey.Property {
+	b.t.Helper()
+	err := roster.Add(b.ctx, b.db, b.access, b.clock, []roster.Entry{{Property: birch, Unit: "1A", Lock: dee1a,
+		Name: "Dee Park", Email: dee, Phone: "+12015550104"}})
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	var p *sparekey.Property
+	b.write(func(tx sparekey.Tx) (err error) {
+		if p, err = tx.PropertyByName(b.ctx, birch); err != nil {
+			return err
+		}
+		p.MaintenancePhone, p.MaintenanceEmail = birchPhone, birchMail
+		return tx.UpdateProperty(b.ctx, p)
+	})
+	return p
+}
+
+// event records a lock report the way the MQTT adapter does, stamped now
+// unless it says when.
+func (b *testBundle) event(ev sparekey.DeviceEvent) {
+	b.t.Helper()
+	if ev.At.IsZero() {
+		ev.At = b.clock.Now()
+	}
+	if ev.Kind != sparekey.EventKeypadUnlock && ev.Slot == 0 {
+		ev.Slot = -1
+	}
+	if ev.Battery == 0 && ev.Kind != sparekey.EventBattery {
+		ev.Battery = -1
+	}
+	if err := b.access.HandleEvent(b.ctx, ev); err != nil {
+		b.t.Fatalf("HandleEvent(%+v): %v", ev, err)
+	}
+}
+
+// report records that the lock reported kind from source.
+func (b *testBundle) report(device string, kind sparekey.DeviceEventKind, source string) {
+	b.t.Helper()
+	b.event(sparekey.DeviceEvent{Device: device, Kind: kind, Source: source})
+}
+
+func (b *testBundle) jam(device string) {
+	b.t.Helper()
+	b.report(device, sparekey.EventJammed, "")
+}
+
+func (b *testBundle) clear(device string) {
+	b.t.Helper()
+	b.report(device, sparekey.EventJamCleared, "")
+}
+
+// jamCleared makes the lock jam, stay jammed for five minutes and clear,
+// and moves the clock on by gap after it.
+func (b *testBundle) jamCleared(device string, gap time.Duration) {
+	b.t.Helper()
+	b.jam(device)
+	b.clock.Advance(5 * time.Minute)
+	b.clear(device)
+	b.clock.Advance(gap)
+}
+
+func (b *testBundle) read(fn func(tx sparekey.Tx) error) {
+	b.t.Helper()
+	if err := b.db.Read(b.ctx, fn); err != nil {
+		b.t.Fatal(err)
+	}
+}
+
+func (b *testBundle) write(fn func(tx sparekey.Tx) error) {
+	b.t.Helper()
+	if err := b.db.Tx(b.ctx, fn); err != nil {
+		b.t.Fatal(err)
+	}
+}
+
+func (b *testBundle) lock(device string) *sparekey.Lock {
+	b.t.Helper()
+	var l *sparekey.Lock
+	b.read(func(tx sparekey.Tx) (err error) {
+		l, err = tx.LockByDevice(b.ctx, device)
+		return err
+	})
+	return l
+}
+
+func (b *testBundle) property(name string) *sparekey.Property {
+	b.t.Helper()
+	var p *sparekey.Property
+	b.read(func(tx sparekey.Tx) (err error) {
+		p, err = tx.PropertyByName(b.ctx, name)
+		return err
+	})
+	return p
+}
+
+func (b *testBundle) maple() *sparekey.Property {
+	b.t.Helper()
+	return b.property(roster.Demo[0].Property)
+}
+
+func (b *testBundle) resident(email string) *sparekey.Resident {
+	b.t.Helper()
+	var r *sparekey.Resident
+	b.read(func(tx sparekey.Tx) (err error) {
+		r, err = tx.ResidentByEmail(b.ctx, email)
+		return err
+	})
+	return r
+}
+
+// orders returns the lock's work orders, oldest first.
+func (b *testBundle) orders(device string) []*sparekey.WorkOrder {
+	b.t.Helper()
+	l := b.lock(device)
+	var out []*sparekey.WorkOrder
+	b.read(func(tx sparekey.Tx) (err error) {
+		out, err = tx.WorkOrders(b.ctx, sparekey.WorkOrderFilter{LockID: l.ID})
+		return err
+	})
+	slices.Reverse(out)
+	return out
+}
+
+// only returns the lock's one work order, failing the test unless there is
+// exactly one.
+func (b *testBundle) only(device string) *sparekey.WorkOrder {
+	b.t.Helper()
+	orders := b.orders(device)
+	if len(orders) != 1 {
+		b.t.Fatalf("%s has %d work orders, want 1: %+v", device, len(orders), orders)
+	}
+	return orders[0]
+}
+
+func (b *testBundle) order(id int64) *sparekey.WorkOrder {
+	b.t.Helper()
+	var wo *sparekey.WorkOrder
+	b.read(func(tx sparekey.Tx) (err error) {
+		wo, err = tx.WorkOrder(b.ctx, id)
+		return err
+	})
+	return wo
+}
+
+// notes returns the work order's timeline, oldest first.
+func (b *testBundle) notes(id int64) []*sparekey.WorkOrderNote {
+	b.t.Helper()
+	var out []*sparekey.WorkOrderNote
+	b.read(func(tx sparekey.Tx) (err error) {
+		out, err = tx.WorkOrderNotes(b.ctx, id)
+		return err
+	})
+	return out
+}
+
+// notesOf returns the work order's notes of a kind, oldest first.
+func (b *testBundle) notesOf(id int64, kind string) []*sparekey.WorkOrderNote {
+	b.t.Helper()
+	var out []*sparekey.WorkOrderNote
+	for _, n := range b.notes(id) {
+		if n.Kind == kind {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// kinds lists the kinds of the work order's notes, oldest first.
+func (b *testBundle) kinds(id int64) []string {
+	b.t.Helper()
+	var out []string
+	for _, n := range b.notes(id) {
+		out = append(out, n.Kind)
+	}
+	return out
+}
+
+// jams returns every jam of the lock, newest first.
+func (b *testBundle) jams(device string) []*sparekey.Jam {
+	b.t.Helper()
+	l := b.lock(device)
+	var out []*sparekey.Jam
+	b.read(func(tx sparekey.Tx) (err error) {
+		out, err = tx.JamsSince(b.ctx, l.ID, time.Time{}, 0)
+		return err
+	})
+	return out
+}
+
+// messages returns the outbox, oldest first.
+func (b *testBundle) messages() []*sparekey.Message {
+	b.t.Helper()
+	var ms []*sparekey.Message
+	b.read(func(tx sparekey.Tx) (err error) {
+		ms, err = tx.Messages(b.ctx, "", 0)
+		return err
+	})
+	slices.Reverse(ms)
+	return ms
+}
+
+// sent summarizes the outbox's messages whose kind starts with prefix as
+// "kind channel:recipient", oldest first.
+func (b *testBundle) sent(prefix string) []string {
+	b.t.Helper()
+	out := []string{}
+	for _, m := range b.messages() {
+		if strings.HasPrefix(m.Kind, prefix) {
+			out = append(out, m.Kind+" "+string(m.Channel)+":"+m.To)
+		}
+	}
+	return out
+}
+
+// audits returns the audit lines with the action, oldest first.
+func (b *testBundle) audits(action string) []*sparekey.AuditEvent {
+	b.t.Helper()
+	var all []*sparekey.AuditEvent
+	b.read(func(tx sparekey.Tx) (err error) {
+		all, err = tx.AuditEvents(b.ctx, 0)
+		return err
+	})
+	slices.Reverse(all)
+	var out []*sparekey.AuditEvent
+	for _, e := range all {
+		if e.Action == action {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// addStaff creates an account of the team directly in the store (no
+// password is checked in these tests) and returns it.
+func (b *testBundle) addStaff(email, name string, properties ...int64) *sparekey.Staff {
+	b.t.Helper()
+	st := &sparekey.Staff{Email: email, Name: name, Role: sparekey.RoleMaintenance,
+		PasswordHash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0c2FsdA$a2V5a2V5a2V5a2V5a2V5a2V5a2V5a2V5a2V5a2V5a2U",
+		Properties:   properties, CreatedAt: b.clock.Now()}
+	b.write(func(tx sparekey.Tx) error { return tx.CreateStaff(b.ctx, st) })
+	return st
+}
+
+// update changes a work order as staff:1 of every property, failing the
+// test on error.
+func (b *testBundle) update(id int64, c upkeep.Change) *sparekey.WorkOrder {
+	b.t.Helper()
+	if c.Actor == "" {
+		c.Actor = "staff:1"
+	}
+	wo, err := b.svc.Update(b.ctx, id, c)
+	if err != nil {
+		b.t.Fatalf("Update(%d, %+v): %v", id, c, err)
+	}
+	return wo
+}
+
+// resolve resolves a work order.
+func (b *testBundle) resolve(id int64) *sparekey.WorkOrder {
+	b.t.Helper()
+	return b.update(id, upkeep.Change{Status: ptr(sparekey.WorkOrderResolved), Resolution: "Adjusted the strike plate."})
+}
+
+func (b *testBundle) sweep() {
+	b.t.Helper()
+	if err := b.svc.Sweep(b.ctx); err != nil {
+		b.t.Fatalf("Sweep: %v", err)
+	}
+}
+
+func (b *testBundle) openedSources() []string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return slices.Clone(b.opened)
+}
+
+func ptr[T any](v T) *T { return &v }
+
+func wantCode(t *testing.T, what string, err error, code string) {
+	t.Helper()
+	if got := sparekey.ErrorCode(err); got != code {
+		t.Fatalf("%s: error code %q, want %q (err: %v)", what, got, code, err)
+	}
+}
+
+func sameList(t *testing.T, what string, got, want []string) {
+	t.Helper()
+	if !slices.Equal(got, want) {
+		t.Errorf("%s:\n got %q\nwant %q", what, got, want)
+	}
+}
+
+func allow(ids ...int64) func(int64) bool {
+	return func(id int64) bool { return slices.Contains(ids, id) }
+}
+
+func deny(int64) bool { return false }
+
+// keypadUnlock records the resident's own code opening the lock.
+func (b *testBundle) keypadUnlock(device string) {
+	b.t.Helper()
+	l := b.lock(device)
+	var slots []*sparekey.Slot
+	b.read(func(tx sparekey.Tx) (err error) {
+		slots, err = tx.SlotsByLock(b.ctx, l.ID)
+		return err
+	})
+	for _, sl := range slots {
+		if sl.Purpose == sparekey.SlotResident && sl.ResidentID != 0 {
+			b.event(sparekey.DeviceEvent{Device: device, Kind: sparekey.EventKeypadUnlock, Slot: sl.Number, Source: "keypad"})
+			return
+		}
+	}
+	b.t.Fatalf("%s has no resident code", device)
+}

@@ -1,0 +1,511 @@
+package upkeep_test
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"sparekey"
+	"sparekey/roster"
+	"sparekey/upkeep"
+)
+
+// addRoommate adds a second resident to Ana's unit and returns them.
+func (b *testBundle) addRoommate() *sparekey.Resident {
+	b.t.Helper()
+	err := roster.Add(b.ctx, b.db, b.access, b.clock, []roster.Entry{{Property: roster.Demo[0].Property, Unit: "101",
+		Lock: ana101, Name: "Rosa Ruiz", Email: "rosa@example.com", Phone: "+12015550111"}})
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	return b.resident("rosa@example.com")
+}
+
+func (b *testBundle) watchers(id int64) []int64 {
+	b.t.Helper()
+	var out []int64
+	b.read(func(tx sparekey.Tx) (err error) {
+		out, err = tx.WorkOrderWatchers(b.ctx, id)
+		return err
+	})
+	return out
+}
+
+func (b *testBundle) reportAs(email string, r upkeep.ResidentReport) *upkeep.Reported {
+	b.t.Helper()
+	r.ResidentID = b.resident(email).ID
+	rep, err := b.svc.Report(b.ctx, r)
+	if err != nil {
+		b.t.Fatalf("Report(%+v): %v", r, err)
+	}
+	return rep
+}
+
+// A resident's Notify maintenance opens the lock's order when none is
+// open, tells the team, and subscribes the resident, who hears it was
+// received by email only.
+func TestResidentReportOpensAnOrder(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	b.jamCleared(ana101, time.Hour)
+	b.jamCleared(ana101, time.Hour)
+	a := b.resident(ana)
+
+	rep := b.reportAs(ana, upkeep.ResidentReport{Note: "  The bolt sticks at night.  ", Via: "app"})
+	wo := rep.WorkOrder
+	if !rep.Opened || rep.Door != "Front door, unit 101" || wo == nil {
+		t.Fatalf("Report = %+v", rep)
+	}
+	summary := "Ana Ruiz reported the door is stuck (from the app). Note: The bolt sticks at night."
+	if wo.Source != sparekey.SourceResident || wo.Status != sparekey.WorkOrderOpen || wo.Summary != summary ||
+		wo.JamCount != 2 || wo.LockID != b.lock(ana101).ID {
+		t.Errorf("order = %+v", wo)
+	}
+	if got := b.only(ana101); got.ID != wo.ID {
+		t.Errorf("stored order %d, reported %d", got.ID, wo.ID)
+	}
+	notes := b.notes(wo.ID)
+	if len(notes) != 1 || notes[0].Kind != "opened" || notes[0].Author != fmt.Sprintf("resident:%d", a.ID) ||
+		!strings.HasPrefix(notes[0].Text, summary+"\nDoor: Front door, unit 101") {
+		t.Errorf("notes = %+v", notes)
+	}
+	if got := b.watchers(wo.ID); !slices.Equal(got, []int64{a.ID}) {
+		t.Errorf("watchers = %v, want Ana", got)
+	}
+	sameList(t, "messages", b.sent("work_order"), []string{
+		"work_order_opened sms:" + maplePhone,
+		"work_order_opened email:" + mapleMail,
+		"work_order_received email:" + ana,
+	})
+	for _, m := range b.messages() {
+		if m.Kind == "work_order_received" && (m.Subject != "Maintenance has your report" ||
+			!strings.Contains(m.Body, "Hi Ana,") || !strings.Contains(m.Body, fmt.Sprintf("Work order #%d.", wo.ID))) {
+			t.Errorf("received email = %q\n%s", m.Subject, m.Body)
+		}
+	}
+	reported := b.audits("work_order.reported")
+	if len(reported) != 1 || reported[0].Actor != fmt.Sprintf("resident:%d", a.ID) || reported[0].Detail["opened"] != "true" ||
+		reported[0].Detail["lock"] != ana101 || reported[0].Subject != fmt.Sprintf("work_order:%d", wo.ID) {
+		t.Errorf("audit = %+v", reported)
+	}
+	if b.queued.Load() == 0 {
+		t.Error("the outbox was not woken")
+	}
+	sameList(t, "Opened callbacks", b.openedSources(), []string{sparekey.SourceResident})
+}
+
+// A report on a lock whose order is open goes onto it: a note, no second
+// order, no second message to the team.
+func TestResidentReportGoesOntoTheOpenOrder(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	for range 3 {
+		b.jamCleared(ana101, time.Hour)
+	}
+	wo := b.only(ana101)
+	a := b.resident(ana)
+
+	rep := b.reportAs(ana, upkeep.ResidentReport{Lock: ana101, Note: "Still sticks.", Via: "link"})
+	if rep.Opened || rep.WorkOrder.ID != wo.ID || rep.Door != "Front door, unit 101" {
+		t.Fatalf("Report = %+v, want the open order", rep)
+	}
+	got := b.only(ana101)
+	if got.Source != sparekey.SourceJamRule || got.JamCount != 3 || !got.UpdatedAt.Equal(b.clock.Now()) {
+		t.Errorf("order = %+v", got)
+	}
+	report := b.notesOf(wo.ID, "report")
+	if len(report) != 1 || report[0].Author != fmt.Sprintf("resident:%d", a.ID) ||
+		report[0].Text != "Ana Ruiz reported the door is stuck (from the link). Note: Still sticks." {
+		t.Errorf("report notes = %+v", report)
+	}
+	if got := b.audits("work_order.reported"); len(got) != 1 || got[0].Detail["opened"] != "false" {
+		t.Errorf("audit = %+v", got)
+	}
+
+	// Reporting again adds a note; the resident watches once.
+	b.clock.Advance(time.Hour)
+	b.reportAs(ana, upkeep.ResidentReport{})
+	if got := b.notesOf(wo.ID, "report"); len(got) != 2 || got[1].Text != "Ana Ruiz reported the door is stuck." {
+		t.Errorf("report notes = %+v", got)
+	}
+	if got := b.watchers(wo.ID); !slices.Equal(got, []int64{a.ID}) {
+		t.Errorf("watchers = %v", got)
+	}
+	sameList(t, "messages", b.sent("work_order"), []string{
+		"work_order_opened sms:" + maplePhone,
+		"work_order_opened email:" + mapleMail,
+		"work_order_received email:" + ana,
+		"work_order_received email:" + ana,
+	})
+	sameList(t, "Opened callbacks", b.openedSources(), []string{sparekey.SourceJamRule})
+}
+
+func TestResidentReportRefusals(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	a := b.resident(ana)
+
+	_, err := b.svc.Report(b.ctx, upkeep.ResidentReport{ResidentID: a.ID, Note: strings.Repeat("x", upkeep.MaxNoteLength+1)})
+	wantCode(t, "a note too long", err, sparekey.EINVALID)
+	_, err = b.svc.Report(b.ctx, upkeep.ResidentReport{ResidentID: a.ID, Lock: ben102})
+	wantCode(t, "a lock of another unit", err, sparekey.ENOTFOUND)
+	_, err = b.svc.Report(b.ctx, upkeep.ResidentReport{ResidentID: 9999})
+	wantCode(t, "no such resident", err, sparekey.ENOTFOUND)
+
+	if _, err := b.access.MoveOut(b.ctx, a.ID, "staff:1"); err != nil {
+		t.Fatal(err)
+	}
+	_, err = b.svc.Report(b.ctx, upkeep.ResidentReport{ResidentID: a.ID, Note: "Let me back in."})
+	wantCode(t, "a resident who moved out", err, sparekey.EFORBIDDEN)
+
+	for _, lock := range []string{ana101, ben102} {
+		if got := b.orders(lock); len(got) != 0 {
+			t.Errorf("%s has work orders: %+v", lock, got)
+		}
+	}
+	if got := b.sent("work_order"); len(got) != 0 {
+		t.Errorf("messages queued: %q", got)
+	}
+	if got := b.audits("work_order.reported"); len(got) != 0 {
+		t.Errorf("refused reports audited: %+v", got)
+	}
+
+	// The longest note is fine.
+	rep := b.reportAs(ben, upkeep.ResidentReport{Note: strings.Repeat("y", upkeep.MaxNoteLength)})
+	if !rep.Opened {
+		t.Errorf("Report = %+v", rep)
+	}
+}
+
+// Staff open an order on a lock, or add to the one open.
+func TestStaffOpen(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	for _, note := range []string{"", "   ", strings.Repeat("x", upkeep.MaxNoteLength+1)} {
+		_, _, err := b.svc.Open(b.ctx, upkeep.StaffReport{Lock: ana101, Note: note, Actor: "staff:1"})
+		wantCode(t, fmt.Sprintf("Open with a note of %d bytes", len(note)), err, sparekey.EINVALID)
+	}
+	_, _, err := b.svc.Open(b.ctx, upkeep.StaffReport{Lock: "no-such-lock", Note: "Broken.", Actor: "staff:1"})
+	wantCode(t, "Open on no lock", err, sparekey.ENOTFOUND)
+
+	wo, opened, err := b.svc.Open(b.ctx, upkeep.StaffReport{Lock: ana101, Note: " Handle is loose. ", Actor: "staff:7"})
+	if err != nil || !opened {
+		t.Fatalf("Open = %v, %v", opened, err)
+	}
+	if wo.Source != sparekey.SourceStaff || wo.Summary != "Handle is loose." || wo.Status != sparekey.WorkOrderOpen {
+		t.Errorf("order = %+v", wo)
+	}
+	if n := b.notes(wo.ID); len(n) != 1 || n[0].Author != "staff:7" || n[0].Kind != "opened" {
+		t.Errorf("notes = %+v", n)
+	}
+	if b.queued.Load() == 0 {
+		t.Error("the outbox was not woken")
+	}
+
+	again, opened, err := b.svc.Open(b.ctx, upkeep.StaffReport{Lock: ana101, Note: "Also squeaks.", Actor: "staff:8"})
+	if err != nil || opened || again.ID != wo.ID {
+		t.Fatalf("second Open = %+v, %v, %v; want the open order", again, opened, err)
+	}
+	if n := b.notesOf(wo.ID, "note"); len(n) != 1 || n[0].Text != "Also squeaks." || n[0].Author != "staff:8" {
+		t.Errorf("notes = %+v", n)
+	}
+	b.only(ana101)
+	sameList(t, "messages", b.sent("work_order"), []string{
+		"work_order_opened sms:" + maplePhone,
+		"work_order_opened email:" + mapleMail,
+	})
+	sameList(t, "Opened callbacks", b.openedSources(), []string{sparekey.SourceStaff})
+}
+
+// An order moves from open to in progress to resolved; the residents who
+// reported it hear of each step by SMS and email.
+func TestUpdateLifecycle(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	rosa := b.addRoommate()
+	wo := b.reportAs(ana, upkeep.ResidentReport{Via: "app"}).WorkOrder
+	b.reportAs(rosa.Email, upkeep.ResidentReport{Via: "app"})
+	if got := b.watchers(wo.ID); len(got) != 2 {
+		t.Fatalf("watchers = %v, want Ana and Rosa", got)
+	}
+	if _, err := b.access.MoveOut(b.ctx, rosa.ID, "staff:1"); err != nil {
+		t.Fatal(err) // a watcher who moved out hears nothing more
+	}
+	before := len(b.messages())
+
+	_, err := b.svc.Update(b.ctx, wo.ID, upkeep.Change{Status: ptr(sparekey.WorkOrderResolved), Actor: "staff:1"})
+	wantCode(t, "resolving without a resolution", err, sparekey.EINVALID)
+	_, err = b.svc.Update(b.ctx, wo.ID, upkeep.Change{Status: ptr(sparekey.WorkOrderResolved), Resolution: "   ", Actor: "staff:1"})
+	wantCode(t, "resolving with a blank resolution", err, sparekey.EINVALID)
+	if got := b.order(wo.ID); got.Status != sparekey.WorkOrderOpen || got.ResolvedAt != nil {
+		t.Fatalf("after refusals: %+v", got)
+	}
+
+	b.clock.Advance(time.Hour)
+	started := b.clock.Now()
+	got := b.update(wo.ID, upkeep.Change{Status: ptr(sparekey.WorkOrderInProgress)})
+	if got.Status != sparekey.WorkOrderInProgress || got.StartedAt == nil || !got.StartedAt.Equal(started) || got.ResolvedAt != nil {
+		t.Fatalf("in progress: %+v", got)
+	}
+	if stored := b.order(wo.ID); stored.Status != sparekey.WorkOrderInProgress || !stored.StartedAt.Equal(started) {
+		t.Errorf("stored: %+v", stored)
+	}
+
+	b.clock.Advance(time.Hour)
+	b.update(wo.ID, upkeep.Change{Status: ptr(sparekey.WorkOrderInProgress), Note: "Parts ordered."})
+	if got := b.order(wo.ID); !got.StartedAt.Equal(started) {
+		t.Errorf("StartedAt moved to %v", got.StartedAt)
+	}
+
+	b.clock.Advance(time.Hour)
+	resolved := b.clock.Now()
+	got = b.update(wo.ID, upkeep.Change{Status: ptr(sparekey.WorkOrderResolved), Resolution: " Replaced the strike plate. "})
+	if got.Status != sparekey.WorkOrderResolved || got.ResolvedAt == nil || !got.ResolvedAt.Equal(resolved) ||
+		got.Resolution != "Replaced the strike plate." || !got.StartedAt.Equal(started) {
+		t.Fatalf("resolved: %+v", got)
+	}
+	if _, err := b.svc.WorkOrder(b.ctx, wo.ID, nil); err != nil {
+		t.Fatal(err)
+	}
+
+	var statuses []string
+	for _, n := range b.notes(wo.ID) {
+		if n.Kind == "status" || n.Kind == "note" {
+			statuses = append(statuses, n.Kind+": "+n.Text)
+			if n.Author != "staff:1" {
+				t.Errorf("note %+v not by staff:1", n)
+			}
+		}
+	}
+	sameList(t, "timeline", statuses, []string{"status: In progress.", "note: Parts ordered.", "status: Resolved: Replaced the strike plate."})
+
+	var told []string
+	for _, m := range b.messages()[before:] {
+		told = append(told, m.Kind+" "+string(m.Channel)+":"+m.To)
+		if m.Kind == "work_order_resolved" && !strings.Contains(m.Body, "Replaced the strike plate.") {
+			t.Errorf("resolved message without the resolution: %q", m.Body)
+		}
+	}
+	sameList(t, "messages to residents", told, []string{
+		"work_order_in_progress email:" + ana,
+		"work_order_in_progress sms:" + anaPhone,
+		"work_order_resolved email:" + ana,
+		"work_order_resolved sms:" + anaPhone,
+	})
+	updated := b.audits("work_order.updated")
+	if len(updated) != 3 || updated[0].Detail["status"] != "in_progress" || updated[2].Detail["status"] != "resolved" ||
+		updated[2].Actor != "staff:1" {
+		t.Errorf("audit = %+v", updated)
+	}
+}
+
+func TestUpdateRefusals(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	wo, _, err := b.svc.Open(b.ctx, upkeep.StaffReport{Lock: ana101, Note: "Broken.", Actor: "staff:1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	long := strings.Repeat("x", upkeep.MaxNoteLength+1)
+	for name, c := range map[string]upkeep.Change{
+		"an unknown status":     {Status: ptr(sparekey.WorkOrderStatus("done"))},
+		"nothing":               {},
+		"the same status":       {Status: ptr(sparekey.WorkOrderOpen)},
+		"a note too long":       {Note: long},
+		"a resolution too long": {Status: ptr(sparekey.WorkOrderResolved), Resolution: long},
+	} {
+		c.Actor = "staff:1"
+		_, err := b.svc.Update(b.ctx, wo.ID, c)
+		wantCode(t, name, err, sparekey.EINVALID)
+	}
+	_, err = b.svc.Update(b.ctx, 9999, upkeep.Change{Note: "Hello.", Actor: "staff:1"})
+	wantCode(t, "no such order", err, sparekey.ENOTFOUND)
+	if got := b.kinds(wo.ID); strings.Join(got, ",") != "opened" {
+		t.Errorf("notes after refusals = %q", got)
+	}
+	if got := b.audits("work_order.updated"); len(got) != 0 {
+		t.Errorf("refusals audited: %+v", got)
+	}
+}
+
+// Only someone who works for the property can be assigned.
+func TestAssign(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	maple, birchHall := b.maple(), b.secondProperty()
+	mia := b.addStaff("mia@example.com", "Mia Lopez", maple.ID)
+	other := b.addStaff("olaf@birch.example", "Olaf Berg", birchHall.ID)
+	both := b.addStaff("bo@example.com", "Bo Chan", maple.ID, birchHall.ID)
+	wo, _, err := b.svc.Open(b.ctx, upkeep.StaffReport{Lock: ana101, Note: "Broken.", Actor: "staff:1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	if got := b.update(wo.ID, upkeep.Change{AssigneeID: &mia.ID}); got.AssigneeID != mia.ID {
+		t.Errorf("assignee = %d, want Mia", got.AssigneeID)
+	}
+	for _, id := range []int64{other.ID, 9999, -1} {
+		_, err := b.svc.Update(b.ctx, wo.ID, upkeep.Change{AssigneeID: &id, Actor: "staff:1"})
+		wantCode(t, fmt.Sprintf("assigning staff %d", id), err, sparekey.EINVALID)
+	}
+	if got := b.order(wo.ID); got.AssigneeID != mia.ID {
+		t.Errorf("assignee after refusals = %d", got.AssigneeID)
+	}
+	d, err := b.svc.WorkOrder(b.ctx, wo.ID, nil)
+	if err != nil || d.Assignee == nil || d.Assignee.ID != mia.ID {
+		t.Fatalf("WorkOrder = %+v, %v", d, err)
+	}
+	var team []string
+	for _, st := range d.Staff {
+		team = append(team, st.Email)
+	}
+	sameList(t, "who can be assigned", team, []string{"bo@example.com", "mia@example.com"})
+
+	b.update(wo.ID, upkeep.Change{AssigneeID: &both.ID})
+	if got := b.update(wo.ID, upkeep.Change{AssigneeID: ptr(int64(0))}); got.AssigneeID != 0 {
+		t.Errorf("assignee after unassigning = %d", got.AssigneeID)
+	}
+	var assigned []string
+	for _, n := range b.notesOf(wo.ID, "assigned") {
+		assigned = append(assigned, n.Text)
+	}
+	sameList(t, "assignment notes", assigned, []string{"Assigned to Mia Lopez.", "Assigned to Bo Chan.", "Assigned to nobody."})
+}
+
+// A resolved order cannot come back while the lock has another one open.
+func TestReopenWhileAnotherIsOpen(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	first, _, err := b.svc.Open(b.ctx, upkeep.StaffReport{Lock: ana101, Note: "Broken.", Actor: "staff:1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.resolve(first.ID)
+	b.clock.Advance(time.Hour)
+	second, opened, err := b.svc.Open(b.ctx, upkeep.StaffReport{Lock: ana101, Note: "Broken again.", Actor: "staff:1"})
+	if err != nil || !opened || second.ID == first.ID {
+		t.Fatalf("Open after the resolution = %+v, %v, %v", second, opened, err)
+	}
+	notes := len(b.notes(first.ID))
+	for _, to := range []sparekey.WorkOrderStatus{sparekey.WorkOrderOpen, sparekey.WorkOrderInProgress} {
+		_, err := b.svc.Update(b.ctx, first.ID, upkeep.Change{Status: ptr(to), Actor: "staff:1"})
+		wantCode(t, "moving the resolved order to "+string(to), err, sparekey.ECONFLICT)
+	}
+	if got := b.order(first.ID); got.Status != sparekey.WorkOrderResolved || got.ResolvedAt == nil || len(b.notes(first.ID)) != notes {
+		t.Errorf("refused reopening changed the order: %+v", got)
+	}
+
+	b.resolve(second.ID)
+	got := b.update(first.ID, upkeep.Change{Status: ptr(sparekey.WorkOrderOpen)})
+	if got.Status != sparekey.WorkOrderOpen || got.ResolvedAt != nil {
+		t.Errorf("reopened: %+v", got)
+	}
+	if n := b.notesOf(first.ID, "status"); n[len(n)-1].Text != "Reopened." {
+		t.Errorf("status notes = %+v", n)
+	}
+}
+
+// Staff of another property see no order, lock or history of this one:
+// everything answers not found, and nothing changes.
+func TestAllowedHidesOtherProperties(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	maple, birchHall := b.maple(), b.secondProperty()
+	wo, _, err := b.svc.Open(b.ctx, upkeep.StaffReport{Lock: ana101, Note: "Broken.", Actor: "staff:1", Allowed: allow(maple.ID)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	messages := len(b.messages())
+
+	for name, allowed := range map[string]func(int64) bool{"nobody": deny, "Birch Hall": allow(birchHall.ID)} {
+		_, err := b.svc.WorkOrder(b.ctx, wo.ID, allowed)
+		wantCode(t, name+": WorkOrder", err, sparekey.ENOTFOUND)
+		_, err = b.svc.Update(b.ctx, wo.ID, upkeep.Change{Note: "Mine now.", Status: ptr(sparekey.WorkOrderResolved),
+			Resolution: "Done.", Actor: "staff:9", Allowed: allowed})
+		wantCode(t, name+": Update", err, sparekey.ENOTFOUND)
+		_, _, err = b.svc.Open(b.ctx, upkeep.StaffReport{Lock: ana101, Note: "Hello.", Actor: "staff:9", Allowed: allowed})
+		wantCode(t, name+": Open on a lock with an order", err, sparekey.ENOTFOUND)
+		_, _, err = b.svc.Open(b.ctx, upkeep.StaffReport{Lock: chen103, Note: "Hello.", Actor: "staff:9", Allowed: allowed})
+		wantCode(t, name+": Open", err, sparekey.ENOTFOUND)
+		_, err = b.svc.DoorHistory(b.ctx, ana101, allowed)
+		wantCode(t, name+": DoorHistory", err, sparekey.ENOTFOUND)
+	}
+	if got := b.order(wo.ID); got.Status != sparekey.WorkOrderOpen || got.Resolution != "" {
+		t.Errorf("order = %+v", got)
+	}
+	if got := b.kinds(wo.ID); strings.Join(got, ",") != "opened" {
+		t.Errorf("notes = %q", got)
+	}
+	if got := b.orders(chen103); len(got) != 0 {
+		t.Errorf("chen's lock got %+v", got)
+	}
+	if got := len(b.messages()); got != messages {
+		t.Errorf("%d messages, want %d", got, messages)
+	}
+
+	// Staff of the property, and the admin (nil), see it.
+	for _, allowed := range []func(int64) bool{allow(maple.ID), allow(birchHall.ID, maple.ID), nil} {
+		if _, err := b.svc.WorkOrder(b.ctx, wo.ID, allowed); err != nil {
+			t.Errorf("WorkOrder: %v", err)
+		}
+		if _, err := b.svc.DoorHistory(b.ctx, ana101, allowed); err != nil {
+			t.Errorf("DoorHistory: %v", err)
+		}
+	}
+	_, err = b.svc.WorkOrder(b.ctx, 9999, nil)
+	wantCode(t, "WorkOrder of no order", err, sparekey.ENOTFOUND)
+	_, err = b.svc.DoorHistory(b.ctx, "no-such-lock", nil)
+	wantCode(t, "DoorHistory of no lock", err, sparekey.ENOTFOUND)
+}
+
+func TestWorkOrderDetailAndList(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	maple, birchHall := b.maple(), b.secondProperty()
+	for range 3 {
+		b.jamCleared(ana101, time.Hour)
+	}
+	wo := b.only(ana101)
+	b.reportAs(ana, upkeep.ResidentReport{})
+	b.jam(dee1a)
+	b.reportAs(dee, upkeep.ResidentReport{})
+
+	d, err := b.svc.WorkOrder(b.ctx, wo.ID, allow(maple.ID))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.WorkOrder.ID != wo.ID || d.Lock.Device != ana101 || d.Unit.Name != "101" || d.Property.ID != maple.ID ||
+		d.Assignee != nil || len(d.Jams) != 3 || len(d.Watchers) != 1 || d.Watchers[0].Email != ana {
+		t.Errorf("detail = %+v", d)
+	}
+	var kinds []string
+	for _, n := range d.Notes {
+		kinds = append(kinds, n.Kind)
+	}
+	sameList(t, "timeline", kinds, []string{"opened", "cleared", "report"})
+
+	list := func(f sparekey.WorkOrderFilter) []string {
+		t.Helper()
+		got, err := b.svc.WorkOrders(b.ctx, f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := []string{}
+		for _, l := range got {
+			out = append(out, fmt.Sprintf("%s %s %s %s", l.Lock, l.Door, l.Unit, l.Status))
+		}
+		return out
+	}
+	sameList(t, "every order", list(sparekey.WorkOrderFilter{}), []string{
+		"birch-1a-front Front door 1A open",
+		"unit-101-front Front door 101 open",
+	})
+	sameList(t, "Maple Court's", list(sparekey.WorkOrderFilter{PropertyIDs: []int64{maple.ID}}), []string{"unit-101-front Front door 101 open"})
+	sameList(t, "no property's", list(sparekey.WorkOrderFilter{PropertyIDs: []int64{}}), []string{})
+	b.resolve(wo.ID)
+	sameList(t, "resolved", list(sparekey.WorkOrderFilter{Status: sparekey.WorkOrderResolved}), []string{"unit-101-front Front door 101 resolved"})
+	sameList(t, "Birch Hall's open", list(sparekey.WorkOrderFilter{PropertyIDs: []int64{birchHall.ID}, Status: sparekey.WorkOrderOpen}),
+		[]string{"birch-1a-front Front door 1A open"})
+}
