@@ -184,6 +184,7 @@ func (s *Service) AccessCodes(ctx context.Context, residentID int64, reveal bool
 				return err
 			}
 			mine := map[int]string{}
+			since := map[int]time.Time{} // a backup slot was someone else's before it was issued
 			for _, sl := range slots {
 				switch {
 				case sl.Purpose == sparekey.SlotResident && sl.ResidentID == r.ID && sl.Code != "":
@@ -195,6 +196,9 @@ func (s *Service) AccessCodes(ctx context.Context, residentID int64, reveal bool
 					mine[sl.Number] = "access code"
 				case sl.Purpose == sparekey.SlotBackup && sl.IssuedTo == r.ID:
 					mine[sl.Number] = "backup code"
+					if sl.IssuedAt != nil {
+						since[sl.Number] = *sl.IssuedAt
+					}
 				}
 			}
 			events, err := tx.LockEvents(ctx, l.ID, 200)
@@ -203,7 +207,7 @@ func (s *Service) AccessCodes(ctx context.Context, residentID int64, reveal bool
 			}
 			for _, e := range events {
 				how, ok := mine[e.Slot]
-				if e.Kind != sparekey.EventKeypadUnlock || !ok || e.At.Before(r.CreatedAt) {
+				if e.Kind != sparekey.EventKeypadUnlock || !ok || e.At.Before(r.CreatedAt) || e.At.Before(since[e.Slot]) {
 					continue
 				}
 				a.Uses = append(a.Uses, Use{At: e.At, Door: l.Name, How: how})

@@ -109,6 +109,11 @@ func (s *Service) RequestSignIn(ctx context.Context, typed string, v Visit) (han
 			IP: v.IP, UserAgent: truncate(v.UserAgent, 256), Detail: map[string]string{"kind": string(kind), "outcome": "no_match"}}
 		if r != nil {
 			audit.Subject = fmt.Sprintf("resident:%d", r.ID)
+			// Requests at once for one account take turns, so they
+			// cannot all count below the limit and all send.
+			if err := tx.Serialize(ctx, fmt.Sprintf("sign-ins:%d", r.ID)); err != nil {
+				return err
+			}
 			n, err := tx.CountSignInsSince(ctx, r.ID, now.Add(-time.Hour))
 			if err != nil {
 				return err

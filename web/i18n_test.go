@@ -391,7 +391,8 @@ func TestMinutesLeftInSpanish(t *testing.T) {
 	}{
 		{30 * time.Second, "menos de un minuto"},
 		{90 * time.Second, "1 minuto"},
-		{29*time.Minute + 59*time.Second, "29 minutos"},
+		{29*time.Minute + 59*time.Second, "30 minutos"}, // just after the request
+		{29*time.Minute + 20*time.Second, "29 minutos"},
 	} {
 		if got := minutesLeft("es", now, now.Add(tc.left)); got != tc.want {
 			t.Errorf("minutesLeft(es, %v) = %q, want %q", tc.left, got, tc.want)

@@ -291,7 +291,7 @@ func handleRevealLink(cfg Config) http.Handler {
 	})
 }
 
-// minutesLeft says how long a link has left, rounded down, never negative.
+// minutesLeft says how long a link has left, to the nearest minute.
 func secondsLeft(now, expires time.Time) int { return max(int(expires.Sub(now)/time.Second), 0) }
 
 func minutesLeft(lang string, now, expires time.Time) string {
@@ -302,5 +302,5 @@ func minutesLeft(lang string, now, expires time.Time) string {
 	case d < 2*time.Minute:
 		return translate(lang, "1 minute")
 	}
-	return translate(lang, "%d minutes", int(d/time.Minute))
+	return translate(lang, "%d minutes", int(d.Round(time.Minute)/time.Minute)) // 29:55 left reads "30 minutes"
 }
