@@ -154,6 +154,7 @@ type DoorCode struct {
 // then audited) and the last times a code of theirs opened a door.
 func (s *Service) AccessCodes(ctx context.Context, residentID int64, reveal bool, v Visit) (*Access, error) {
 	var a Access
+	told := false // the reveal email was queued
 	tx := s.cfg.Store.Read
 	if reveal {
 		tx = s.cfg.Store.Tx
@@ -184,7 +185,10 @@ func (s *Service) AccessCodes(ctx context.Context, residentID int64, reveal bool
 				return err
 			}
 			mine := map[int]string{}
-			since := map[int]time.Time{} // a backup slot was someone else's before it was issued
+			// A backup slot passes from holder to holder: only uses since
+			// it was issued to this resident are theirs, or, once their
+			// use rotated it (IssuedAt cleared), that use and later ones.
+			since, usedAt := map[int]time.Time{}, map[int]time.Time{}
 			for _, sl := range slots {
 				switch {
 				case sl.Purpose == sparekey.SlotResident && sl.ResidentID == r.ID && sl.Code != "":
@@ -194,32 +198,44 @@ func (s *Service) AccessCodes(ctx context.Context, residentID int64, reveal bool
 					}
 					a.Codes = append(a.Codes, dc)
 					mine[sl.Number] = "access code"
-				case sl.Purpose == sparekey.SlotBackup && sl.IssuedTo == r.ID:
+				case sl.Purpose == sparekey.SlotBackup && sl.IssuedTo == r.ID && sl.IssuedAt != nil:
 					mine[sl.Number] = "backup code"
-					if sl.IssuedAt != nil {
-						since[sl.Number] = *sl.IssuedAt
-					}
+					since[sl.Number] = *sl.IssuedAt
+				case sl.Purpose == sparekey.SlotBackup && sl.IssuedTo == r.ID && sl.UsedAt != nil:
+					mine[sl.Number] = "backup code"
+					usedAt[sl.Number] = *sl.UsedAt
 				}
 			}
 			events, err := tx.LockEvents(ctx, l.ID, 200)
 			if err != nil {
 				return err
 			}
-			for _, e := range events {
+			for _, e := range events { // newest first
 				how, ok := mine[e.Slot]
 				if e.Kind != sparekey.EventKeypadUnlock || !ok || e.At.Before(r.CreatedAt) || e.At.Before(since[e.Slot]) {
 					continue
+				}
+				if used, ok := usedAt[e.Slot]; ok && !e.At.After(used) {
+					since[e.Slot] = e.At // the use that used the code up
+					delete(usedAt, e.Slot)
 				}
 				a.Uses = append(a.Uses, Use{At: e.At, Door: l.Name, How: how})
 			}
 		}
 		if reveal {
 			who := fmt.Sprintf("resident:%d", r.ID)
-			return tx.RecordAudit(ctx, &sparekey.AuditEvent{At: s.now(), Actor: who, Action: "resident.code_revealed",
-				Subject: who, IP: v.IP, UserAgent: truncate(v.UserAgent, 256)})
+			if err := tx.RecordAudit(ctx, &sparekey.AuditEvent{At: s.now(), Actor: who, Action: "resident.code_revealed",
+				Subject: who, IP: v.IP, UserAgent: truncate(v.UserAgent, 256)}); err != nil {
+				return err
+			}
+			told, err = s.tellRevealed(ctx, tx, r, prop)
+			return err
 		}
 		return nil
 	})
+	if told {
+		s.cfg.Queued()
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -228,4 +244,31 @@ func (s *Service) AccessCodes(ctx context.Context, residentID int64, reveal bool
 		a.Uses = a.Uses[:20]
 	}
 	return &a, nil
+}
+
+// tellRevealed emails the account that its access code was shown in the
+// app (SECURITY.md 13), at most once in ten minutes: someone with a stolen
+// session learns the code too, and the resident should hear of it.
+func (s *Service) tellRevealed(ctx context.Context, tx sparekey.Tx, r *sparekey.Resident, prop *sparekey.Property) (bool, error) {
+	if r.Email == "" {
+		return false, nil
+	}
+	recent, err := tx.CountMessagesSince(ctx, sparekey.ChannelEmail, r.Email, s.now().Add(-10*time.Minute))
+	if err != nil {
+		return false, err
+	}
+	msgs, err := tx.Messages(ctx, r.Email, max(recent, 1))
+	if err != nil {
+		return false, err
+	}
+	for _, m := range msgs[:min(recent, len(msgs))] {
+		if m.Kind == "access_code_revealed" {
+			return false, nil
+		}
+	}
+	body := fmt.Sprintf("Hi %s,\n\nYour door code was just shown in the Sparekey app.\n\nIf that was you, there is nothing to do. If it was not, sign out of the app on your devices and tell %s's office right away.\n\nSparekey\n",
+		firstName(r.Name), prop.Name)
+	err = s.queue(ctx, tx, r, &sparekey.Message{Channel: sparekey.ChannelEmail, To: r.Email,
+		Subject: "Your door code was viewed in the app", Body: body, Kind: "access_code_revealed"})
+	return err == nil, err
 }
