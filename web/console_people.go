@@ -138,6 +138,7 @@ type auditPage struct {
 	Events []*sparekey.AuditEvent
 	Filter auditForm
 	Loc    *time.Location
+	Names  map[string]string // staff actors ("staff:2") by name
 }
 
 type auditForm struct {
@@ -168,6 +169,15 @@ func handleConsoleAudit(cfg Config) http.Handler {
 		if data.Events, err = cfg.Staff.Audit(r.Context(), f, allowed); err != nil {
 			consoleError(w, r, cfg, err)
 			return
+		}
+		team, err := cfg.Staff.List(r.Context(), 0)
+		if err != nil {
+			consoleError(w, r, cfg, err)
+			return
+		}
+		data.Names = map[string]string{}
+		for _, st := range team {
+			data.Names[fmt.Sprintf("staff:%d", st.ID)] = st.Name
 		}
 		renderConsole(w, r, cfg, http.StatusOK, "console_audit", "Audit log", "audit", consolePage{Data: data})
 	})
