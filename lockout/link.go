@@ -232,10 +232,11 @@ func (s *Service) withLink(ctx context.Context, token string, v Visit, action st
 }
 
 // LinkHolder returns the resident a live link was sent to, for what the
-// link's page lets them do besides revealing codes (Notify maintenance).
+// link lets them do besides revealing codes: the wizard that knows their
+// door, Notify maintenance. The look is audited as link.used.
 func (s *Service) LinkHolder(ctx context.Context, token string, v Visit) (int64, error) {
 	var id int64
-	err := s.withLink(ctx, token, v, "link.used_for_report", func(tx sparekey.Tx, link *sparekey.BackupLink, r *sparekey.Resident) error {
+	err := s.withLink(ctx, token, v, "link.used", func(tx sparekey.Tx, link *sparekey.BackupLink, r *sparekey.Resident) error {
 		id = r.ID
 		return nil
 	})

@@ -105,8 +105,9 @@ func add(ctx context.Context, tx sparekey.Tx, codes Codes, now time.Time, e Entr
 	} else if err != nil && sparekey.ErrorCode(err) != sparekey.ENOTFOUND {
 		return err
 	}
-	if old, err := tx.ResidentByPhone(ctx, e.Phone); err == nil {
-		return fieldError("phone", fmt.Sprintf("%s is already the phone of %s; each resident needs their own phone to get codes by text", e.Phone, old.Name))
+	if _, err := tx.ResidentByPhone(ctx, e.Phone); err == nil {
+		// Not whose: the importer may manage another property than theirs.
+		return fieldError("phone", fmt.Sprintf("%s is already another resident's phone; each resident needs their own phone to get codes by text", e.Phone))
 	} else if sparekey.ErrorCode(err) != sparekey.ENOTFOUND {
 		return err
 	}

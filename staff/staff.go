@@ -145,6 +145,9 @@ var errSignIn = sparekey.Errorf(sparekey.EUNAUTHORIZED, "That email and password
 // session's token (for the cookie) and the account.
 func (s *Service) SignIn(ctx context.Context, email, password string, v Visit) (string, *sparekey.Staff, error) {
 	email = strings.ToLower(strings.TrimSpace(email))
+	if len(v.UserAgent) > 256 {
+		v.UserAgent = v.UserAgent[:256]
+	}
 	if len(email) > 254 || len(password) > maxPasswordBytes {
 		return "", nil, errSignIn
 	}
@@ -292,6 +295,9 @@ func (s *Service) audit(ctx context.Context, actor, action, subject string, v Vi
 }
 
 func (s *Service) record(ctx context.Context, tx sparekey.Tx, actor, action, subject string, v Visit, detail map[string]string) error {
+	if len(v.UserAgent) > 256 {
+		v.UserAgent = v.UserAgent[:256]
+	}
 	return tx.RecordAudit(ctx, &sparekey.AuditEvent{At: s.cfg.Clock.Now(), Actor: actor, Action: action,
 		Subject: subject, IP: v.IP, UserAgent: v.UserAgent, Detail: detail})
 }

@@ -138,11 +138,23 @@ func requireConsole(cfg Config, next http.Handler) http.Handler {
 			consoleError(w, r, cfg, sparekey.Errorf(sparekey.EUNAUTHORIZED, "Your session has ended. Sign in again."))
 			return
 		}
-		if unsafeMethod(r.Method) && !validCSRF(cfg, p.session, formCSRF(r)) {
+		if unsafeMethod(r.Method) && !validCSRF(cfg, p.session, formCSRF(w, r)) {
 			consoleError(w, r, cfg, sparekey.Errorf(sparekey.EFORBIDDEN, "This form has expired or did not come from this console. Go back, reload the page and try again."))
 			return
 		}
 		next.ServeHTTP(w, withPrincipal(r, p))
+	})
+}
+
+// requireAdmin lets through only the admin token (metrics are fleet-wide,
+// not one property's).
+func requireAdmin(cfg Config, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !principalOf(r).admin() {
+			writeError(w, r, cfg.Logger, sparekey.Errorf(sparekey.EFORBIDDEN, "Only the admin token may read this."))
+			return
+		}
+		next.ServeHTTP(w, r)
 	})
 }
 
@@ -168,14 +180,15 @@ func unsafeMethod(m string) bool {
 
 // formCSRF reads the CSRF field of a form, multipart or not, without
 // reading a large upload twice.
-func formCSRF(r *http.Request) string {
+func formCSRF(w http.ResponseWriter, r *http.Request) string {
 	if strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/form-data") {
+		r.Body = http.MaxBytesReader(w, r.Body, maxUpload+64<<10) // the file and the form's few fields
 		if err := r.ParseMultipartForm(maxUpload); err != nil {
 			return ""
 		}
 		return r.FormValue(csrfField)
 	}
-	r.Body = http.MaxBytesReader(nil, r.Body, maxBody)
+	r.Body = http.MaxBytesReader(w, r.Body, maxBody)
 	return r.PostFormValue(csrfField)
 }
 

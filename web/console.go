@@ -110,10 +110,17 @@ func signInForm(w http.ResponseWriter, r *http.Request, cfg Config, status int, 
 		Email: email, Next: safeNext(next), CSRF: csrfToken(cfg, pre), Error: msg, Demo: cfg.Dev != nil}})
 }
 
-func handleSignIn(cfg Config) http.Handler {
+// handleSignIn checks a staff member's password: at most ten tries a
+// minute from one client, since each costs an argon2id hash (19 MiB).
+func handleSignIn(cfg Config, limit *windowLimiter) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		r.Body = http.MaxBytesReader(w, r.Body, maxBody)
 		email, password := r.PostFormValue("email"), r.PostFormValue("password")
+		if !limit.allow(clientIP(r)) {
+			w.Header().Set("Retry-After", "60")
+			signInForm(w, r, cfg, http.StatusTooManyRequests, email, "Too many tries from your network. Wait a minute and try again.")
+			return
+		}
 		pre, err := r.Cookie(preCookie)
 		if err != nil || !validCSRF(cfg, pre.Value, r.PostFormValue(csrfField)) {
 			signInForm(w, r, cfg, http.StatusForbidden, email, "This form expired. Please sign in again.")

@@ -208,3 +208,17 @@ func limitLinks(cfg Config, l *windowLimiter, next http.Handler) http.Handler {
 		next.ServeHTTP(w, r)
 	})
 }
+
+// limitLinkParam applies the backup link limit to a page that takes a link
+// token in ?link= (the wizard): each look at a token is a database lookup
+// and an audit line, as on the link's own page.
+func limitLinkParam(cfg Config, l *windowLimiter, next http.Handler) http.Handler {
+	limited := limitLinks(cfg, l, next)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Query().Get("link") != "" {
+			limited.ServeHTTP(w, r)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}

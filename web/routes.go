@@ -8,13 +8,13 @@ func addRoutes(mux *http.ServeMux, cfg Config) {
 	mux.Handle("GET /healthz", handleHealthz())
 	mux.Handle("GET /api/v1/openapi.json", handleOpenAPI())
 	if cfg.Metrics != nil {
-		mux.Handle("GET /metrics", requireStaff(cfg, cfg.Metrics))
+		mux.Handle("GET /metrics", requireStaff(cfg, requireAdmin(cfg, cfg.Metrics)))
 	}
 	mux.Handle("GET /static/", handleStatic())
 	mux.Handle("GET /{$}", handleHomePage())
 
 	// The locked-out flow: public, no sign-in.
-	mux.Handle("GET /support/locked-out", handleWizardPage(cfg))
+	mux.Handle("GET /support/locked-out", limitLinkParam(cfg, links, handleWizardPage(cfg)))
 	mux.Handle("GET /support/locked-out/code", handleGetCodePage(cfg))
 	mux.Handle("POST /support/locked-out/code", handleGetCodeForm(cfg))
 	mux.Handle("POST /api/v1/backup-code-requests", handleCreateBackupCodeRequest(cfg))
@@ -69,7 +69,7 @@ func addRoutes(mux *http.ServeMux, cfg Config) {
 	mux.Handle("GET /console", handleConsoleHome())
 	mux.Handle("GET /console/{$}", handleConsoleHome())
 	mux.Handle("GET /console/sign-in", handleSignInPage(cfg))
-	mux.Handle("POST /console/sign-in", handleSignIn(cfg))
+	mux.Handle("POST /console/sign-in", handleSignIn(cfg, newWindowLimiter(10, cfg.Clock)))
 	mux.Handle("POST /console/sign-out", requireConsole(cfg, handleSignOut(cfg)))
 	mux.Handle("GET /console/work-orders", requireConsole(cfg, handleConsoleWorkOrders(cfg)))
 	mux.Handle("POST /console/work-orders", requireConsole(cfg, handleConsoleOpenWorkOrder(cfg)))

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"html"
 	"io"
 	"net/http"
@@ -689,5 +690,25 @@ func TestConsoleSignInAndOut(t *testing.T) {
 	// Other sessions of the same person live on.
 	if again := s.signIn("maintenance@example.com", "demo-password"); again.cookie == c.Value {
 		t.Error("a new sign-in got the old session's token")
+	}
+}
+
+// TestConsoleSignInIsLimitedPerClient: every password check costs an
+// argon2id hash (19 MiB), so one client gets ten tries a minute.
+func TestConsoleSignInIsLimitedPerClient(t *testing.T) {
+	t.Parallel()
+	s := startServer(t)
+	for i := range 10 {
+		if r := s.signInAttempt(fmt.Sprintf("nobody%d@example.com", i), "wrong-password", "/console/work-orders"); r.status != http.StatusUnauthorized {
+			t.Fatalf("try %d = %d, want 401", i+1, r.status)
+		}
+	}
+	r := s.signInAttempt("maintenance@example.com", "demo-password", "/console/work-orders")
+	if r.status != http.StatusTooManyRequests || cookieNamed(r, "sk_staff") != nil || !strings.Contains(string(r.body), "Wait a minute") {
+		t.Errorf("the 11th try in a minute = %d, cookie %v, want 429 and no session", r.status, cookieNamed(r, "sk_staff"))
+	}
+	// A fleet's metrics are for the admin token, not a property's staff.
+	if st := s.send("GET", "/metrics", "", "", "Cookie", "sk_staff=nonsense"); st.status != http.StatusUnauthorized {
+		t.Errorf("metrics with a bad session = %d", st.status)
 	}
 }

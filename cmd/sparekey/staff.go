@@ -45,7 +45,7 @@ func staffCommand(ctx context.Context, args []string, getenv func(string) string
 	name := fs.String("name", "", "the person's name as the console shows it (default: the email)")
 	role := fs.String("role", "", "manager (everything) or maintenance (work orders and locks)")
 	var props multiFlag
-	fs.Var(&props, "property", "a property the account works for, by name; repeat for several (default: every property)")
+	fs.Var(&props, "property", "a property the account works for, by name; repeat for several (default: every property there is now)")
 	rest, err := envFlags(fs, args[1:], getenv)
 	if err != nil {
 		return err
