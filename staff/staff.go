@@ -139,7 +139,7 @@ type Visit struct {
 
 // errSignIn is the one answer to a wrong email or password: it does not say
 // which was wrong.
-var errSignIn = sparekey.Errorf(sparekey.EUNAUTHORIZED, "That email and password do not match an account.")
+var errSignIn = sparekey.Errorf(sparekey.EUNAUTHORIZED, "That email and password do not match an account. After ten wrong tries, sign-in pauses for 15 minutes.")
 
 // SignIn checks an email and password and starts a session. It returns the
 // session's token (for the cookie) and the account.
@@ -167,7 +167,7 @@ func (s *Service) SignIn(ctx context.Context, email, password string, v Visit) (
 	if st.LockedUntil != nil && now.Before(*st.LockedUntil) {
 		CheckPassword(s.dummy, password)
 		s.audit(ctx, "anonymous", "staff.sign_in_refused", fmt.Sprintf("staff:%d", st.ID), v, nil)
-		return "", nil, lockedError(*st.LockedUntil, now)
+		return "", nil, lockedError()
 	}
 	ok, err := CheckPassword(st.PasswordHash, password)
 	if err != nil {
@@ -219,7 +219,7 @@ func (s *Service) SignIn(ctx context.Context, email, password string, v Visit) (
 		return "", nil, err
 	}
 	if lockedUntil != nil {
-		return "", nil, lockedError(*lockedUntil, now)
+		return "", nil, lockedError()
 	}
 	if !ok {
 		return "", nil, errSignIn
@@ -228,11 +228,10 @@ func (s *Service) SignIn(ctx context.Context, email, password string, v Visit) (
 }
 
 // lockedError is the answer while an account is locked, right password or
-// not.
-func lockedError(until, now time.Time) error {
-	return sparekey.Errorf(sparekey.ERATELIMITED, "Too many wrong passwords: this account is locked for a while. Try again in %s.",
-		sparekey.Span(max(until.Sub(now).Round(time.Minute), time.Minute)))
-}
+// not: the same as a wrong password's, so that locking an account (anyone
+// can, with ten wrong tries) does not tell whether the account exists.
+// The message says sign-in pauses after many tries, for everyone.
+func lockedError() error { return errSignIn }
 
 // Session returns the account of a live session token.
 func (s *Service) Session(ctx context.Context, token string) (*sparekey.Staff, error) {
