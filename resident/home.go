@@ -266,7 +266,7 @@ func (s *Service) tellRevealed(ctx context.Context, tx sparekey.Tx, r *sparekey.
 			return false, nil
 		}
 	}
-	body := fmt.Sprintf("Hi %s,\n\nYour door code was just shown in the Sparekey app.\n\nIf that was you, there is nothing to do. If it was not, sign out of the app on your devices and tell %s's office right away.\n\nSparekey\n",
+	body := fmt.Sprintf("Hi %s,\n\nYour door code was just shown in the Sparekey app.\n\nIf that was you, there is nothing to do. If it was not, sign out of the app on your devices and tell the office of %s right away.\n\nSparekey\n",
 		firstName(r.Name), prop.Name)
 	err = s.queue(ctx, tx, r, &sparekey.Message{Channel: sparekey.ChannelEmail, To: r.Email,
 		Subject: "Your door code was viewed in the app", Body: body, Kind: "access_code_revealed"})

@@ -57,7 +57,7 @@ func ParseCSV(r io.Reader, defaultRegion string) ([]Entry, error) {
 		head[i] = strings.ToLower(strings.TrimSpace(head[i]))
 	}
 	if strings.Join(head, ",") != strings.Join(Header, ",") {
-		return nil, fmt.Errorf("line 1: header must be %s, got %s", strings.Join(Header, ","), strings.Join(head, ","))
+		return nil, invalidf("line 1: header must be %s, got %s", strings.Join(Header, ","), strings.Join(head, ","))
 	}
 	var entries []Entry
 	seenEmail, seenPhone := map[string]int{}, map[string]int{}

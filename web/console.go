@@ -64,12 +64,25 @@ func consoleError(w http.ResponseWriter, r *http.Request, cfg Config, err error)
 		renderPage(w, r, cfg.Logger, status, "console_error", page{Title: "Console", Staff: true, Data: consolePage{Error: sparekey.ErrorMessage(err)}})
 		return
 	}
-	renderConsole(w, r, cfg, status, "console_error", "Something went wrong", "", consolePage{Error: sparekey.ErrorMessage(err)})
+	title := "Something went wrong"
+	switch sparekey.ErrorCode(err) {
+	case sparekey.EFORBIDDEN:
+		title = "Not allowed"
+	case sparekey.ENOTFOUND:
+		title = "Not found"
+	case sparekey.EINVALID, sparekey.ECONFLICT:
+		title = "That didn't work"
+	}
+	renderConsole(w, r, cfg, status, "console_error", title, "", consolePage{Error: sparekey.ErrorMessage(err)})
 }
 
 func handleConsoleHome() http.Handler {
 	return http.RedirectHandler("/console/work-orders", http.StatusSeeOther)
 }
+
+// staffSessionSeconds is the session cookie's life: the session's own
+// (staff.Config.SessionTTL's default), so closing the browser keeps it.
+const staffSessionSeconds = 12 * 3600
 
 // safeNext keeps a post-sign-in redirect on the console.
 func safeNext(next string) string {
@@ -139,7 +152,7 @@ func handleSignIn(cfg Config, limit *windowLimiter) http.Handler {
 			return
 		}
 		setCookie(w, cfg, preCookie, "", -1)
-		setCookie(w, cfg, sessionCookie, token, 0)
+		setCookie(w, cfg, sessionCookie, token, staffSessionSeconds)
 		http.Redirect(w, r, safeNext(r.PostFormValue("next")), http.StatusSeeOther)
 	})
 }

@@ -136,6 +136,7 @@ type bar struct {
 	N          int
 	Label      string // week's start, e.g. "Nov 2"
 	ShowLabel  bool
+	Anchor     string // the label's text-anchor: the first starts at its bar, so it fits
 	Title      string
 }
 
@@ -154,7 +155,7 @@ func jamChart(weeks []upkeep.Week, loc *time.Location) chart {
 		}
 		label := w.Start.In(loc).Format("Jan 2")
 		c.Bars = append(c.Bars, bar{X: i*step + 4, Y: c.Base - h, W: step - 8, H: h, N: w.Jams,
-			Label: label, ShowLabel: i%3 == 0 || i == len(weeks)-1,
+			Label: label, ShowLabel: i%3 == 0 || i == len(weeks)-1, Anchor: map[bool]string{true: "start", false: "middle"}[i == 0],
 			Title: fmt.Sprintf("Week of %s: %d jams", label, w.Jams)})
 		total += w.Jams
 	}

@@ -124,12 +124,23 @@ func handleConsoleMoveOut(cfg Config) http.Handler {
 			consoleError(w, r, cfg, sparekey.Errorf(sparekey.ENOTFOUND, "No such resident."))
 			return
 		}
+		if r.PostFormValue("confirm") != "yes" {
+			// One tap ends someone's access to their home: ask first.
+			renderConsole(w, r, cfg, http.StatusOK, "console_moveout", "Move out?", "residents",
+				consolePage{Data: moveOutPage{ID: id, Name: r.PostFormValue("name")}})
+			return
+		}
 		if _, _, err := cfg.Directory.MoveOut(r.Context(), id, p.allowed, p.actor()); err != nil {
 			residentsError(w, r, cfg, roster.Newcomer{}, err)
 			return
 		}
 		http.Redirect(w, r, "/console/residents?done=moved_out", http.StatusSeeOther)
 	})
+}
+
+type moveOutPage struct {
+	ID   int64
+	Name string // as the residents page named them; shown only
 }
 
 // The audit log.

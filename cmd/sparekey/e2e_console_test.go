@@ -712,3 +712,30 @@ func TestConsoleSignInIsLimitedPerClient(t *testing.T) {
 		t.Errorf("metrics with a bad session = %d", st.status)
 	}
 }
+
+// TestConsoleMoveOutAsksFirst: one tap ends someone's access to their
+// home, so the console asks before it does.
+func TestConsoleMoveOutAsksFirst(t *testing.T) {
+	t.Parallel()
+	s := startServer(t)
+	manager := s.signIn("manager@example.com", demoSecret)
+	page := manager.get("/console/residents")
+	m := regexp.MustCompile(`action="/console/residents/(\d+)/move-out"[^>]*><input type="hidden" name="csrf" value="[^"]*"><input type="hidden" name="name" value="Ben Okafor">`).FindSubmatch(page.body)
+	if m == nil {
+		t.Fatalf("no move-out form for Ben on the residents page\n%s", page.body)
+	}
+	path := "/console/residents/" + string(m[1]) + "/move-out"
+	r := manager.submit(path, "name", "Ben Okafor")
+	if r.status != http.StatusOK || !strings.Contains(string(r.body), "Move Ben Okafor out?") || !strings.Contains(string(r.body), `name="confirm" value="yes"`) {
+		t.Fatalf("move-out without confirming = %d\n%s", r.status, r.body)
+	}
+	if k := s.keypad("unit-102-front", "731845"); k != "unlocked" {
+		t.Fatalf("Ben's code after an unconfirmed move-out = %s, want unlocked", k)
+	}
+	if r := manager.submit(path, "confirm", "yes"); r.status != http.StatusSeeOther {
+		t.Fatalf("confirmed move-out = %d\n%s", r.status, r.body)
+	}
+	if page := manager.get("/console/residents"); !strings.Contains(string(page.body), "Ben Okafor, moved out") {
+		t.Errorf("Ben is not shown moved out after the confirmed move-out")
+	}
+}
