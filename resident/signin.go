@@ -8,7 +8,6 @@ package resident
 import (
 	"context"
 	"crypto/rand"
-	"encoding/base64"
 	"fmt"
 	"log/slog"
 	"math/big"
@@ -93,7 +92,7 @@ func (s *Service) RequestSignIn(ctx context.Context, typed string, v Visit) (han
 		return "", err
 	}
 	now := s.now()
-	handle, token, code := newToken(), newToken(), newCode()
+	handle, token, code := secret.NewToken(), secret.NewToken(), newCode()
 	in := &sparekey.SignIn{
 		HandleHash: s.cfg.Keys.Hash(sparekey.HashSignInHandle, handle),
 		TokenHash:  s.cfg.Keys.Hash(sparekey.HashSignInToken, token),
@@ -260,7 +259,7 @@ func (s *Service) signIn(ctx context.Context, v Visit, find func(sparekey.Tx) (*
 			outcome = errSignInOld
 			return nil
 		}
-		token = newToken()
+		token = secret.NewToken()
 		sess := &sparekey.ResidentSession{TokenHash: s.cfg.Keys.Hash(sparekey.HashResidentToken, token), ResidentID: r.ID,
 			CreatedAt: now, ExpiresAt: now.Add(s.cfg.SessionTTL), IP: v.IP, UserAgent: truncate(v.UserAgent, 256)}
 		if err := tx.CreateResidentSession(ctx, sess); err != nil {
@@ -323,13 +322,6 @@ func (s *Service) SignOut(ctx context.Context, token string) error {
 		}
 		return tx.RecordAudit(ctx, &sparekey.AuditEvent{At: s.now(), Actor: who, Action: "resident.signed_out", Subject: who})
 	})
-}
-
-// newToken is 256 random bits, URL-safe.
-func newToken() string {
-	b := make([]byte, 32)
-	rand.Read(b)
-	return base64.RawURLEncoding.EncodeToString(b)
 }
 
 // newCode is six random digits.

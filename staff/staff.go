@@ -5,8 +5,6 @@ package staff
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/base64"
 	"fmt"
 	"log/slog"
 	"net/mail"
@@ -14,6 +12,7 @@ import (
 	"time"
 
 	"sparekey"
+	"sparekey/secret"
 )
 
 // Config configures a Service.
@@ -203,7 +202,7 @@ func (s *Service) SignIn(ctx context.Context, email, password string, v Visit) (
 		if err := tx.UpdateStaff(ctx, st); err != nil {
 			return err
 		}
-		token = newToken()
+		token = secret.NewToken()
 		sess := &sparekey.StaffSession{TokenHash: s.cfg.Keys.Hash(HashSession, token), StaffID: st.ID,
 			CreatedAt: now, ExpiresAt: now.Add(s.cfg.SessionTTL), IP: v.IP, UserAgent: v.UserAgent}
 		if err := tx.CreateStaffSession(ctx, sess); err != nil {
@@ -299,11 +298,4 @@ func (s *Service) record(ctx context.Context, tx sparekey.Tx, actor, action, sub
 	}
 	return tx.RecordAudit(ctx, &sparekey.AuditEvent{At: s.cfg.Clock.Now(), Actor: actor, Action: action,
 		Subject: subject, IP: v.IP, UserAgent: v.UserAgent, Detail: detail})
-}
-
-// newToken is 256 random bits, URL-safe.
-func newToken() string {
-	b := make([]byte, 32)
-	rand.Read(b)
-	return base64.RawURLEncoding.EncodeToString(b)
 }

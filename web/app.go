@@ -8,6 +8,7 @@ import (
 
 	"sparekey"
 	"sparekey/resident"
+	"sparekey/secret"
 	"sparekey/upkeep"
 )
 
@@ -123,7 +124,7 @@ func preToken(w http.ResponseWriter, r *http.Request, cfg Config) string {
 	if c, err := r.Cookie(preCookie); err == nil && len(c.Value) > 20 && len(c.Value) < 100 {
 		return c.Value
 	}
-	v := randomToken()
+	v := secret.NewToken()
 	setCookie(w, cfg, preCookie, v, 3600)
 	return v
 }

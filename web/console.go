@@ -108,13 +108,7 @@ type signInData struct {
 }
 
 func signInForm(w http.ResponseWriter, r *http.Request, cfg Config, status int, email, msg string) {
-	pre := ""
-	if c, err := r.Cookie(preCookie); err == nil && len(c.Value) > 20 && len(c.Value) < 100 {
-		pre = c.Value
-	} else {
-		pre = randomToken()
-		setCookie(w, cfg, preCookie, pre, 3600)
-	}
+	pre := preToken(w, r, cfg)
 	next := r.URL.Query().Get("next")
 	if r.Method == http.MethodPost {
 		next = r.PostFormValue("next")
