@@ -38,7 +38,18 @@ func (s *Service) HandleEvent(ctx context.Context, ev sparekey.DeviceEvent) erro
 			return err
 		}
 		if ev.Kind == sparekey.EventState {
-			return nil // where the lock stands, not something that happened
+			// Where the lock stands, not something that happened, unless
+			// it shows a jam that began or ended unseen (while Sparekey
+			// was down, or before the adapter's first report of the lock):
+			// then it is that jam, or that clear.
+			switch {
+			case lock.State == sparekey.LockStateJammed && before != sparekey.LockStateJammed:
+				ev.Kind = sparekey.EventJammed
+			case before == sparekey.LockStateJammed && (lock.State == sparekey.LockStateLocked || lock.State == sparekey.LockStateUnlocked):
+				ev.Kind = sparekey.EventJamCleared
+			default:
+				return nil
+			}
 		}
 		audit := &sparekey.AuditEvent{At: ev.At, Actor: "lock:" + lock.Device, Action: "lock." + string(ev.Kind),
 			Subject: "lock:" + lock.Device, Detail: map[string]string{}}

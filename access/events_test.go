@@ -1,6 +1,7 @@
 package access_test
 
 import (
+	"slices"
 	"testing"
 	"time"
 
@@ -216,6 +217,45 @@ func TestJamClearedWithoutState(t *testing.T) {
 	}
 	if l := b.lock(ben102); l.State == sparekey.LockStateJammed {
 		t.Errorf("regression: after jam_cleared without a state the lock stays %s, so Operate refuses it as lock_jammed", l.State)
+	}
+}
+
+// A jam that began or ended while nobody listened (Sparekey down, or the
+// adapter's first report of a lock) arrives as a state report: it counts as
+// the jam or the clear, so the jam rule sees every jam.
+func TestJamSeenInAStateReport(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	b.runOnce()
+	state := func(st sparekey.LockState) {
+		t.Helper()
+		if err := b.svc.HandleEvent(b.ctx, sparekey.DeviceEvent{Device: ben102, Kind: sparekey.EventState, State: st, Slot: -1, Battery: -1}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	state(sparekey.LockStateJammed)
+	state(sparekey.LockStateJammed) // the same jam read again
+	if l := b.lock(ben102); l.State != sparekey.LockStateJammed {
+		t.Fatalf("state after a jammed state report = %s", l.State)
+	}
+	if n := len(b.auditsOf("lock.jammed")); n != 1 {
+		t.Errorf("%d lock.jammed audits after a jammed state report read twice, want 1", n)
+	}
+	state(sparekey.LockStateLocked)
+	if n := len(b.auditsOf("lock.jam_cleared")); n != 1 {
+		t.Errorf("%d lock.jam_cleared audits after a locked state report on a jammed lock, want 1", n)
+	}
+	state(sparekey.LockStateLocked)
+	state(sparekey.LockStateUnlocked)
+	if n := len(b.auditsOf("lock.jammed")) + len(b.auditsOf("lock.jam_cleared")); n != 2 {
+		t.Errorf("state reports of a healthy lock were recorded as jams or clears: %d audits, want 2", n)
+	}
+	var kinds []sparekey.DeviceEventKind
+	for _, e := range b.lockEvents(ben102) {
+		kinds = append(kinds, e.Kind)
+	}
+	if !slices.Contains(kinds, sparekey.EventJammed) || !slices.Contains(kinds, sparekey.EventJamCleared) {
+		t.Errorf("lock events = %v, want the jam and the clear", kinds)
 	}
 }
 
