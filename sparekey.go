@@ -434,6 +434,9 @@ type Tx interface {
 	// CountSignInsSince counts the resident's sign-in attempts created
 	// after t.
 	CountSignInsSince(ctx context.Context, residentID int64, since time.Time) (int, error)
+	// DeleteSignInsBefore deletes the sign-in attempts created before t;
+	// each holds the client's IP, and none is of use after a day.
+	DeleteSignInsBefore(ctx context.Context, t time.Time) error
 	CreateResidentSession(ctx context.Context, s *ResidentSession) error
 	ResidentSessionByTokenHash(ctx context.Context, hash string) (*ResidentSession, error)
 	// DeleteResidentSessions ends the session with id, or with id 0 every

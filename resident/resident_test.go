@@ -646,3 +646,28 @@ func TestUserAgentIsTruncated(t *testing.T) {
 		}
 	}
 }
+
+// Sign-in attempts hold the client's IP: a day on, the next request
+// deletes them, whether they matched an account or not; younger ones stay.
+func TestOldSignInsAreDeleted(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	old, nobody := b.requestAna(t).handle, b.request(t, "nobody@example.com")
+	b.clock.Advance(resident.SignInKeep - time.Second)
+	young := b.request(t, "nobody@example.com")
+	b.clock.Advance(2 * time.Second)
+	b.request(t, "nobody@example.com")
+	for _, c := range []struct {
+		name, handle string
+		kept         bool
+	}{{"Ana's day-old sign-in", old, false}, {"a day-old sign-in for nobody", nobody, false}, {"a younger sign-in", young, true}} {
+		var err error
+		b.read(t, func(tx sparekey.Tx) error {
+			_, err = tx.SignInByHandleHash(b.ctx, b.keys.Hash(sparekey.HashSignInHandle, c.handle))
+			return nil
+		})
+		if kept := err == nil; kept != c.kept {
+			t.Errorf("%s: kept = %v (%v), want %v", c.name, kept, err, c.kept)
+		}
+	}
+}

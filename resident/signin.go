@@ -82,6 +82,12 @@ type Visit struct {
 // MaxCodeTries is how many codes may be typed for one sign-in.
 const MaxCodeTries = 5
 
+// SignInKeep is how long a sign-in attempt is kept: long past its use
+// (SignInTTL) and the hour the per-account limit counts, then deleted at
+// the next request, as it holds the client's IP. The audit trail keeps
+// the request.
+const SignInKeep = 24 * time.Hour
+
 // RequestSignIn starts a sign-in for what the resident typed (an email or
 // a phone number). If it is an account's, a code and a link go to the
 // phone and the email on that account. The answer is the same either way:
@@ -131,6 +137,9 @@ func (s *Service) RequestSignIn(ctx context.Context, typed string, v Visit) (han
 			}
 		}
 		if err := tx.CreateSignIn(ctx, in); err != nil {
+			return err
+		}
+		if err := tx.DeleteSignInsBefore(ctx, now.Add(-SignInKeep)); err != nil { // sweep the old
 			return err
 		}
 		return tx.RecordAudit(ctx, audit)

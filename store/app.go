@@ -70,6 +70,13 @@ func (t *tx) CountSignInsSince(ctx context.Context, residentID int64, since time
 		`SELECT COUNT(*) FROM sign_ins WHERE resident_id = ? AND created_at > ?`, residentID, micros(since))
 }
 
+func (t *tx) DeleteSignInsBefore(ctx context.Context, before time.Time) error {
+	if _, err := t.exec(ctx, `DELETE FROM sign_ins WHERE created_at < ?`, micros(before)); err != nil {
+		return fmt.Errorf("delete old sign-ins: %w", err)
+	}
+	return nil
+}
+
 const residentSessionColumns = `id, token_hash, resident_id, created_at, expires_at, ip, user_agent`
 
 func scanResidentSession(row scanner) (*sparekey.ResidentSession, error) {

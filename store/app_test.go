@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -208,5 +209,28 @@ func TestResidentSessions(t *testing.T) {
 		if err == nil {
 			t.Error("a second session with the same token hash was created")
 		}
+	})
+}
+
+func TestDeleteSignInsBefore(t *testing.T) {
+	forEachDB(t, func(t *testing.T, db *store.DB) {
+		f := seed(t, db)
+		for i, at := range []time.Time{t0.Add(-time.Microsecond), t0, t0.Add(time.Hour)} {
+			h := strconv.Itoa(i)
+			inTx(t, db, func(tx sparekey.Tx) {
+				must(t, tx.CreateSignIn(t.Context(), &sparekey.SignIn{ResidentID: f.resident.ID, HandleHash: "handle-" + h,
+					TokenHash: "token-" + h, CodeHash: "code", CreatedAt: at, ExpiresAt: at.Add(sparekey.SignInTTL)}))
+			})
+		}
+		inTx(t, db, func(tx sparekey.Tx) { must(t, tx.DeleteSignInsBefore(t.Context(), t0)) })
+		must(t, db.Read(t.Context(), func(tx sparekey.Tx) error {
+			for h, kept := range map[string]bool{"0": false, "1": true, "2": true} {
+				_, err := tx.SignInByHandleHash(t.Context(), "handle-"+h)
+				if (err == nil) != kept {
+					t.Errorf("sign-in %s: lookup after DeleteSignInsBefore(t0) = %v, want kept %v", h, err, kept)
+				}
+			}
+			return nil
+		}))
 	})
 }
