@@ -297,6 +297,11 @@ func (s *Service) Open(ctx context.Context, r StaffReport) (wo *sparekey.WorkOrd
 	return wo, opened, nil
 }
 
+// StillJammedNote goes on the timeline of an order resolved while its lock
+// still reports the jam: the resolution is kept, and the tech is told the
+// door has not yet shown that it works.
+const StillJammedNote = "The lock still reported jammed when this was resolved. Lock or unlock the door once to confirm the fix: this jam will not open another order."
+
 // Change is a staff member's change to a work order; nil fields stay.
 type Change struct {
 	Status     *sparekey.WorkOrderStatus
@@ -317,9 +322,27 @@ func (s *Service) Update(ctx context.Context, id int64, c Change) (*sparekey.Wor
 	if c.Status != nil && !c.Status.Valid() {
 		return nil, sparekey.Errorf(sparekey.EINVALID, "Status must be open, in_progress or resolved.")
 	}
+	// The order's lock row is taken before the order's, in the order the
+	// lock's reports take them, so the two cannot deadlock.
+	var lockID int64
+	err := s.cfg.Store.Read(ctx, func(tx sparekey.Tx) error {
+		wo, err := tx.WorkOrder(ctx, id)
+		if err != nil {
+			return err
+		}
+		lockID = wo.LockID
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
 	var wo *sparekey.WorkOrder
 	told := false
-	err := s.cfg.Store.Tx(ctx, func(tx sparekey.Tx) (err error) {
+	err = s.cfg.Store.Tx(ctx, func(tx sparekey.Tx) (err error) {
+		lock, err := tx.Lock(ctx, lockID)
+		if err != nil {
+			return err
+		}
 		wo, err = tx.WorkOrder(ctx, id)
 		if err != nil {
 			return err
@@ -354,6 +377,9 @@ func (s *Service) Update(ctx context.Context, id int64, c Change) (*sparekey.Wor
 				}
 				wo.Resolution, wo.ResolvedAt = resolution, &now
 				add("status", "Resolved: "+resolution)
+				if lock.State == sparekey.LockStateJammed {
+					add("note", StillJammedNote)
+				}
 				tell = "resolved"
 			case sparekey.WorkOrderInProgress:
 				if wo.StartedAt == nil {

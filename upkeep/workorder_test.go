@@ -301,6 +301,32 @@ func TestUpdateLifecycle(t *testing.T) {
 	}
 }
 
+// An order resolved while its lock still reports the jam is resolved, with
+// a note on its timeline saying the door has not shown that it works.
+func TestResolvedWhileStillJammed(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	for range 3 {
+		b.jamCleared(ana101, time.Hour)
+	}
+	first := b.only(ana101)
+	b.resolve(first.ID)
+	if got := b.notesOf(first.ID, "note"); len(got) != 0 {
+		t.Errorf("an order resolved on a lock that works got notes %+v", got)
+	}
+
+	b.clock.Advance(time.Hour)
+	wo := b.reportAs(ana, upkeep.ResidentReport{Via: "app"}).WorkOrder
+	b.jam(ana101)
+	if got := b.resolve(wo.ID); got.Status != sparekey.WorkOrderResolved {
+		t.Fatalf("resolving while jammed: %+v, want resolved", got)
+	}
+	got := b.notesOf(wo.ID, "note")
+	if len(got) != 1 || got[0].Text != upkeep.StillJammedNote || got[0].Author != "staff:1" {
+		t.Errorf("notes of an order resolved while its lock is jammed = %+v, want the still-jammed note", got)
+	}
+}
+
 func TestUpdateRefusals(t *testing.T) {
 	t.Parallel()
 	b := setup(t)

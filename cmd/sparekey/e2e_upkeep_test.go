@@ -171,6 +171,9 @@ func TestUpkeepJamsOpenOneWorkOrder(t *testing.T) {
 	if n := strings.Count(detail, "<strong>not cleared</strong>"); n != 1 {
 		t.Errorf("console jam history shows %d jams not cleared, want the last one", n)
 	}
+	if !strings.Contains(detail, `id="still-jammed"`) {
+		t.Errorf("console work order page does not warn that the lock still reports the jam:\n%s", detail)
+	}
 	door := string(maint.get("/console/locks/unit-101-front").body)
 	if !strings.Contains(door, `<a href="/console/work-orders/`+id+`">#`+id+`, open</a>`) || !strings.Contains(door, "Jams per week") || !strings.Contains(door, "<svg") {
 		t.Errorf("door page does not show the open order and the jam chart:\n%s", door)
@@ -268,6 +271,10 @@ func TestUpkeepJamsOpenOneWorkOrder(t *testing.T) {
 	done := string(maint.get(r.header.Get("Location")).body)
 	if !strings.Contains(done, "Work order updated.") || !strings.Contains(done, `class="status s-resolved"`) || !strings.Contains(done, fix) {
 		t.Errorf("console after resolving:\n%s", done)
+	}
+	// The last jam never cleared: the timeline says so, the banner is gone.
+	if !strings.Contains(done, "The lock still reported jammed when this was resolved.") || strings.Contains(done, `id="still-jammed"`) {
+		t.Errorf("console after resolving a still-jammed lock's order: want the timeline note and no banner\n%s", done)
 	}
 	if got := s.workOrders("?status=resolved"); len(got) != 1 || got[0].ID != wo.ID || got[0].Resolution != fix || got[0].ResolvedAt == nil {
 		t.Errorf("?status=resolved = %+v", got)
