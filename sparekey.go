@@ -6,6 +6,7 @@ package sparekey
 
 import (
 	"context"
+	"strings"
 	"time"
 )
 
@@ -66,6 +67,15 @@ type Resident struct {
 
 // Active reports whether the resident still lives in the unit.
 func (r *Resident) Active() bool { return r.MovedOutAt == nil }
+
+// FirstName is what messages and pages call the resident: the first word
+// of their name, or "there" ("Hi there") when it is blank.
+func (r *Resident) FirstName() string {
+	if f := strings.Fields(r.Name); len(f) > 0 {
+		return f[0]
+	}
+	return "there"
+}
 
 // LockState is the bolt's state as last reported by the lock.
 type LockState string

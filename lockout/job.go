@@ -8,6 +8,7 @@ import (
 
 	"sparekey"
 	"sparekey/contact"
+	"sparekey/notify"
 	"sparekey/secret"
 )
 
@@ -220,14 +221,5 @@ func (s *Service) queueLinkMessages(ctx context.Context, tx sparekey.Tx, residen
 }
 
 func (s *Service) queue(ctx context.Context, tx sparekey.Tx, resident *sparekey.Resident, m *sparekey.Message) error {
-	now := s.now()
-	m.Status = sparekey.MessageQueued
-	m.CreatedAt = now
-	m.NextAttemptAt = now
-	if err := tx.CreateMessage(ctx, m); err != nil {
-		return err
-	}
-	return tx.RecordAudit(ctx, &sparekey.AuditEvent{At: now, Actor: "system", Action: "message.queued",
-		Subject: fmt.Sprintf("resident:%d", resident.ID),
-		Detail:  map[string]string{"message": fmt.Sprint(m.ID), "channel": string(m.Channel), "kind": m.Kind}})
+	return notify.Queue(ctx, tx, s.now(), fmt.Sprintf("resident:%d", resident.ID), m)
 }

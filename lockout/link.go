@@ -96,7 +96,7 @@ func (s *Service) ViewLink(ctx context.Context, token string, v Visit) (*LinkVie
 		if err != nil {
 			return err
 		}
-		view = &LinkView{ExpiresAt: link.ExpiresAt, FirstName: firstName(r.Name), Help: placeOf(ctx, tx, r).help()}
+		view = &LinkView{ExpiresAt: link.ExpiresAt, FirstName: r.FirstName(), Help: placeOf(ctx, tx, r).help()}
 		for _, l := range locks {
 			view.Locks = append(view.Locks, l.Name)
 		}
@@ -131,7 +131,7 @@ func (s *Service) RevealLink(ctx context.Context, token string, v Visit) (*Revea
 				return err
 			}
 		}
-		out = &Reveal{ExpiresAt: link.ExpiresAt, Codes: codes, FirstName: firstName(r.Name), Help: placeOf(ctx, tx, r).help()}
+		out = &Reveal{ExpiresAt: link.ExpiresAt, Codes: codes, FirstName: r.FirstName(), Help: placeOf(ctx, tx, r).help()}
 		return nil
 	})
 	if err == nil {

@@ -110,7 +110,7 @@ var linkEmailHTML = htmltemplate.Must(htmltemplate.New("html").Parse(`<!doctype 
 `))
 
 func linkEmail(p place, r *sparekey.Resident, link, newRequest string, expires time.Time) (subject, text, html string) {
-	data := linkData{Name: firstName(r.Name), Link: link, NewRequest: newRequest,
+	data := linkData{Name: r.FirstName(), Link: link, NewRequest: newRequest,
 		Expires: expires.In(p.loc).Format("3:04 PM MST"), Place: p}
 	var t, h bytes.Buffer
 	linkEmailText.Execute(&t, data)
@@ -132,13 +132,6 @@ func revealEmail(p place, r *sparekey.Resident, when time.Time) (subject, text s
 	revealEmailText.Execute(&t, struct {
 		Name, When string
 		Place      place
-	}{firstName(r.Name), when.In(p.loc).Format("Jan 2, 3:04 PM MST"), p})
+	}{r.FirstName(), when.In(p.loc).Format("Jan 2, 3:04 PM MST"), p})
 	return "Your backup door code was viewed", t.String()
-}
-
-func firstName(name string) string {
-	if f := strings.Fields(name); len(f) > 0 {
-		return f[0]
-	}
-	return "there"
 }

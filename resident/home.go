@@ -267,7 +267,7 @@ func (s *Service) tellRevealed(ctx context.Context, tx sparekey.Tx, r *sparekey.
 		}
 	}
 	body := fmt.Sprintf("Hi %s,\n\nYour door code was just shown in the Sparekey app.\n\nIf that was you, there is nothing to do. If it was not, sign out of the app on your devices and tell the office of %s right away.\n\nSparekey\n",
-		firstName(r.Name), prop.Name)
+		r.FirstName(), prop.Name)
 	err = s.queue(ctx, tx, r, &sparekey.Message{Channel: sparekey.ChannelEmail, To: r.Email,
 		Subject: "Your door code was viewed in the app", Body: body, Kind: "access_code_revealed"})
 	return err == nil, err

@@ -16,6 +16,7 @@ import (
 
 	"sparekey"
 	"sparekey/contact"
+	"sparekey/notify"
 	"sparekey/secret"
 )
 
@@ -172,7 +173,7 @@ func (s *Service) sendSignIn(ctx context.Context, tx sparekey.Tx, r *sparekey.Re
 	}
 	if r.Email != "" {
 		body := fmt.Sprintf("Hi %s,\n\nYour Sparekey sign-in code is %s. Type it on the sign-in page, or open this link on your phone:\n\n%s\n\nBoth work once, for %d minutes.\n\nDidn't ask to sign in? Ignore this email; nothing changes on your account.\n\nSparekey\n",
-			firstName(r.Name), code, link, mins)
+			r.FirstName(), code, link, mins)
 		if err := s.queue(ctx, tx, r, &sparekey.Message{Channel: sparekey.ChannelEmail, To: r.Email,
 			Subject: "Your Sparekey sign-in code: " + code, Body: body, Kind: "sign_in"}); err != nil {
 			return err
@@ -182,14 +183,7 @@ func (s *Service) sendSignIn(ctx context.Context, tx sparekey.Tx, r *sparekey.Re
 }
 
 func (s *Service) queue(ctx context.Context, tx sparekey.Tx, r *sparekey.Resident, m *sparekey.Message) error {
-	now := s.now()
-	m.Status, m.CreatedAt, m.NextAttemptAt = sparekey.MessageQueued, now, now
-	if err := tx.CreateMessage(ctx, m); err != nil {
-		return err
-	}
-	return tx.RecordAudit(ctx, &sparekey.AuditEvent{At: now, Actor: "system", Action: "message.queued",
-		Subject: fmt.Sprintf("resident:%d", r.ID),
-		Detail:  map[string]string{"message": fmt.Sprint(m.ID), "channel": string(m.Channel), "kind": m.Kind}})
+	return notify.Queue(ctx, tx, s.now(), fmt.Sprintf("resident:%d", r.ID), m)
 }
 
 var (
@@ -347,11 +341,4 @@ func truncate(s string, n int) string {
 		return s
 	}
 	return s[:n]
-}
-
-func firstName(name string) string {
-	if f := strings.Fields(name); len(f) > 0 {
-		return f[0]
-	}
-	return "there"
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"sparekey/notify"
 	"strings"
 
 	"sparekey"
@@ -61,7 +62,7 @@ func (s *Service) tellResident(ctx context.Context, tx sparekey.Tx, r *sparekey.
 	who := fmt.Sprintf("resident:%d", r.ID)
 	if r.Email != "" {
 		body := fmt.Sprintf("Hi %s,\n\n%s\n\nIf the keypad flashes 1 3 5 7 9 in an X, the lock is jammed: push or pull the door toward the frame while you enter your code.\n\nSparekey for %s\n",
-			firstName(r.Name), text, p.property.Name)
+			r.FirstName(), text, p.property.Name)
 		if err := s.queue(ctx, tx, who, &sparekey.Message{Channel: sparekey.ChannelEmail, To: r.Email,
 			Subject: subj, Body: body, Kind: "work_order_" + what}); err != nil {
 			return err
@@ -109,13 +110,7 @@ func (s *Service) tellWatchers(ctx context.Context, tx sparekey.Tx, wo *sparekey
 }
 
 func (s *Service) queue(ctx context.Context, tx sparekey.Tx, about string, m *sparekey.Message) error {
-	now := s.now()
-	m.Status, m.CreatedAt, m.NextAttemptAt = sparekey.MessageQueued, now, now
-	if err := tx.CreateMessage(ctx, m); err != nil {
-		return err
-	}
-	return tx.RecordAudit(ctx, &sparekey.AuditEvent{At: now, Actor: "system", Action: "message.queued", Subject: about,
-		Detail: map[string]string{"message": fmt.Sprint(m.ID), "channel": string(m.Channel), "kind": m.Kind}})
+	return notify.Queue(ctx, tx, s.now(), about, m)
 }
 
 // short is the property's name cut to fit an SMS.
@@ -129,11 +124,4 @@ func short(name string) string {
 func firstLine(s string) string {
 	line, _, _ := strings.Cut(s, "\n")
 	return line
-}
-
-func firstName(name string) string {
-	if f := strings.Fields(name); len(f) > 0 {
-		return f[0]
-	}
-	return "there"
 }
