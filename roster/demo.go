@@ -34,7 +34,7 @@ func SeedDemo(ctx context.Context, store sparekey.Store, codes Codes, clock spar
 		} else if len(locks) > 0 {
 			return errors.New("--demo needs an empty database (or one the demo made), and this one holds other data: use another --db")
 		}
-		if err := addAll(ctx, tx, codes, clock.Now(), Demo); err != nil {
+		if err := addAll(ctx, tx, codes, clock.Now(), "system", Demo); err != nil {
 			return err
 		}
 		p, err := tx.PropertyByName(ctx, Demo[0].Property)

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"strings"
 
 	"sparekey"
@@ -106,14 +108,11 @@ func (d *Directory) MoveIn(ctx context.Context, n Newcomer, actor string) (*spar
 			return sparekey.Errorf(sparekey.EINVALID, "Unit %s has no lock yet: import it with its lock first.", unit.Name)
 		}
 		e := Entry{Property: prop.Name, Unit: unit.Name, Lock: locks[0].Device, Name: name, Email: email, Phone: phone}
-		if err := add(ctx, tx, d.Codes, d.Clock.Now(), e); err != nil {
+		if err := add(ctx, tx, d.Codes, d.Clock.Now(), actor, e); err != nil {
 			return err
 		}
-		if r, err = tx.ResidentByEmail(ctx, email); err != nil {
-			return err
-		}
-		return tx.RecordAudit(ctx, &sparekey.AuditEvent{At: d.Clock.Now(), Actor: actor, Action: "resident.added",
-			Subject: fmt.Sprintf("resident:%d", r.ID), Detail: map[string]string{"unit": unit.Name}})
+		r, err = tx.ResidentByEmail(ctx, email)
+		return err
 	})
 	return r, err
 }
@@ -142,6 +141,7 @@ func (d *Directory) Import(ctx context.Context, r io.Reader, allowed func(proper
 		return 0, sparekey.Errorf(sparekey.EINVALID, "The file has no residents in it.")
 	}
 	err = d.Store.Tx(ctx, func(tx sparekey.Tx) error {
+		perProperty := map[int64]int{}
 		for _, e := range entries {
 			prop, err := tx.PropertyByName(ctx, e.Property)
 			if sparekey.ErrorCode(err) == sparekey.ENOTFOUND || (err == nil && !allowed(prop.ID)) {
@@ -149,12 +149,19 @@ func (d *Directory) Import(ctx context.Context, r io.Reader, allowed func(proper
 			} else if err != nil {
 				return err
 			}
+			perProperty[prop.ID]++
 		}
-		if err := addAll(ctx, tx, d.Codes, d.Clock.Now(), entries); err != nil {
+		if err := addAll(ctx, tx, d.Codes, d.Clock.Now(), actor, entries); err != nil {
 			return err
 		}
-		return tx.RecordAudit(ctx, &sparekey.AuditEvent{At: d.Clock.Now(), Actor: actor, Action: "roster.imported",
-			Subject: "roster", Detail: map[string]string{"residents": fmt.Sprint(len(entries))}})
+		// A line per property, so each property's staff see the import.
+		for _, id := range slices.Sorted(maps.Keys(perProperty)) {
+			if err := tx.RecordAudit(ctx, &sparekey.AuditEvent{At: d.Clock.Now(), Actor: actor, Action: "roster.imported",
+				Subject: fmt.Sprintf("property:%d", id), Detail: map[string]string{"residents": fmt.Sprint(perProperty[id])}}); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 	if err != nil {
 		return 0, err

@@ -46,13 +46,15 @@ type Entry struct {
 // fails, nothing is written and the error names its line.
 func Add(ctx context.Context, store sparekey.Store, codes Codes, clock sparekey.Clock, entries []Entry) error {
 	return store.Tx(ctx, func(tx sparekey.Tx) error {
-		return addAll(ctx, tx, codes, clock.Now(), entries)
+		return addAll(ctx, tx, codes, clock.Now(), "system", entries)
 	})
 }
 
-func addAll(ctx context.Context, tx sparekey.Tx, codes Codes, now time.Time, entries []Entry) error {
+// addAll adds entries on behalf of actor ("system", "staff:3"), who is
+// named on each resident.moved_in line of the audit trail.
+func addAll(ctx context.Context, tx sparekey.Tx, codes Codes, now time.Time, actor string, entries []Entry) error {
 	for _, e := range entries {
-		if err := add(ctx, tx, codes, now, e); err != nil {
+		if err := add(ctx, tx, codes, now, actor, e); err != nil {
 			switch code := sparekey.ErrorCode(err); {
 			case e.Line == 0:
 				return err
@@ -66,7 +68,7 @@ func addAll(ctx context.Context, tx sparekey.Tx, codes Codes, now time.Time, ent
 	return nil
 }
 
-func add(ctx context.Context, tx sparekey.Tx, codes Codes, now time.Time, e Entry) error {
+func add(ctx context.Context, tx sparekey.Tx, codes Codes, now time.Time, actor string, e Entry) error {
 	prop, err := tx.PropertyByName(ctx, e.Property)
 	if sparekey.ErrorCode(err) == sparekey.ENOTFOUND {
 		prop = &sparekey.Property{Name: e.Property, Timezone: DefaultTimezone, CreatedAt: now}
@@ -128,7 +130,7 @@ func add(ctx context.Context, tx sparekey.Tx, codes Codes, now time.Time, e Entr
 			return err
 		}
 	}
-	return tx.RecordAudit(ctx, &sparekey.AuditEvent{At: now, Actor: "system", Action: "resident.moved_in",
+	return tx.RecordAudit(ctx, &sparekey.AuditEvent{At: now, Actor: actor, Action: "resident.moved_in",
 		Subject: fmt.Sprintf("resident:%d", r.ID), Detail: map[string]string{"unit": e.Unit, "property": e.Property}})
 }
 

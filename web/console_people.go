@@ -186,7 +186,7 @@ func handleConsoleAudit(cfg Config) http.Handler {
 			consoleError(w, r, cfg, err)
 			return
 		}
-		data.Names = map[string]string{}
+		data.Names = map[string]string{"system": "Sparekey", "staff:admin": "admin token"}
 		for _, st := range team {
 			data.Names[fmt.Sprintf("staff:%d", st.ID)] = st.Name
 		}
