@@ -69,18 +69,34 @@ type NewAccount struct {
 	Properties []string // property names; empty: every property there is
 }
 
-// Add creates an account and returns it.
-func (s *Service) Add(ctx context.Context, a NewAccount) (*sparekey.Staff, error) {
+// Check reports what is wrong with the account's email and role, before
+// anyone is asked for a password; Add checks everything.
+func (a NewAccount) Check() error {
+	_, err := a.email()
+	if err == nil && a.Role != sparekey.RoleManager && a.Role != sparekey.RoleMaintenance {
+		err = sparekey.Errorf(sparekey.EINVALID, "The role must be manager or maintenance, not %q.", a.Role)
+	}
+	return err
+}
+
+// email is the account's email, normalized.
+func (a NewAccount) email() (string, error) {
 	email := strings.ToLower(strings.TrimSpace(a.Email))
 	if addr, err := mail.ParseAddress(email); err != nil || addr.Address != email {
-		return nil, sparekey.Errorf(sparekey.EINVALID, "%q is not an email address.", a.Email)
+		return "", sparekey.Errorf(sparekey.EINVALID, "%q is not an email address.", a.Email)
 	}
+	return email, nil
+}
+
+// Add creates an account and returns it.
+func (s *Service) Add(ctx context.Context, a NewAccount) (*sparekey.Staff, error) {
+	if err := a.Check(); err != nil {
+		return nil, err
+	}
+	email, _ := a.email()
 	name := strings.TrimSpace(a.Name)
 	if name == "" {
 		name = email
-	}
-	if a.Role != sparekey.RoleManager && a.Role != sparekey.RoleMaintenance {
-		return nil, sparekey.Errorf(sparekey.EINVALID, "The role must be manager or maintenance, not %q.", a.Role)
 	}
 	if len([]rune(a.Password)) < MinPasswordLength {
 		return nil, sparekey.Errorf(sparekey.EINVALID, "The password must have at least %d characters.", MinPasswordLength)

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 
 	"sparekey"
@@ -55,6 +56,15 @@ func staffCommand(ctx context.Context, args []string, getenv func(string) string
 	}
 	if *email == "" || *role == "" {
 		return fmt.Errorf("staff add: --email and --role are required")
+	}
+	if err := (staff.NewAccount{Email: *email, Role: sparekey.StaffRole(*role)}).Check(); err != nil {
+		return fmt.Errorf("staff add: %w", err)
+	}
+	if !isPostgres(*db) && !strings.Contains(*db, "mode=memory") && *db != ":memory:" {
+		// A mistyped path would otherwise leave a new, empty database.
+		if _, err := os.Stat(strings.TrimSuffix(keyFilePath(*db), ".key")); errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("staff add: there is no database at %s: check --db (sparekey serve or sparekey import roster creates one)", *db)
+		}
 	}
 	fmt.Fprintf(stderr, "Password for %s (at least %d characters, then Enter): ", *email, staff.MinPasswordLength)
 	line, err := bufio.NewReader(io.LimitReader(stdin, 4096)).ReadString('\n')

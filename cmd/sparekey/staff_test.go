@@ -1,7 +1,10 @@
 package main
 
 import (
+	"errors"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -111,6 +114,38 @@ func TestStaffAdd(t *testing.T) {
 		err := run(t.Context(), append([]string{"sparekey"}, args...), func(string) string { return "" }, strings.NewReader(""), out, errOut)
 		if err == nil || !strings.Contains(err.Error(), "usage: sparekey staff add") {
 			t.Errorf("sparekey %v = %v, want the usage", args, err)
+		}
+	}
+}
+
+// TestStaffAddChecksBeforeAsking: a wrong email or role, or a database
+// path that holds none, is refused before the password is asked for, and
+// no empty database is left behind at a mistyped path.
+func TestStaffAddChecksBeforeAsking(t *testing.T) {
+	t.Parallel()
+	missing := filepath.Join(t.TempDir(), "sparekye.db")
+	for _, c := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"bad role", []string{"--db", missing, "--email", "a@example.com", "--role", "janitor"}, `The role must be manager or maintenance, not "janitor"`},
+		{"not an email", []string{"--db", missing, "--email", "not-an-email", "--role", "manager"}, `"not-an-email" is not an email address`},
+		{"mistyped database", []string{"--db", missing, "--email", "a@example.com", "--role", "manager"}, "there is no database at " + missing + ": check --db"},
+	} {
+		out, errOut := &syncBuffer{}, &syncBuffer{}
+		err := run(t.Context(), append([]string{"sparekey", "staff", "add"}, c.args...), func(string) string { return "" },
+			strings.NewReader("a-long-enough-password\n"), out, errOut)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: staff add = %v, want an error saying %q", c.name, err, c.want)
+		}
+		if strings.Contains(errOut.String(), "Password for") {
+			t.Errorf("%s: staff add asked for the password before refusing: %q", c.name, errOut.String())
+		}
+	}
+	for _, p := range []string{missing, missing + ".key"} {
+		if _, err := os.Stat(p); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("a refused staff add left %s behind (%v)", p, err)
 		}
 	}
 }
