@@ -203,6 +203,25 @@ type BackupRequest struct {
 	// update made under a lease that has since passed to another worker
 	// is refused (ECONFLICT), so a request is answered once.
 	ClaimedUntil *time.Time
+	// Language is the one the resident asked in (English or Spanish);
+	// the link's SMS and email are written in it.
+	Language string
+}
+
+// The languages residents are written to in: the resident pages and the
+// messages of the lockout flow. The staff console is English only.
+const (
+	English = "en"
+	Spanish = "es"
+)
+
+// LanguageOf returns lang when residents are written to in it, else
+// English.
+func LanguageOf(lang string) string {
+	if lang == Spanish {
+		return Spanish
+	}
+	return English
 }
 
 // BackupLinkTTL is how long a backup link lives after it was requested.

@@ -113,7 +113,7 @@ func (s *Service) answer(ctx context.Context, r *sparekey.BackupRequest) (bool, 
 		if err != nil {
 			return err
 		}
-		if err := s.queueLinkMessages(ctx, tx, resident, token, r.CreatedAt.Add(sparekey.BackupLinkTTL)); err != nil {
+		if err := s.queueLinkMessages(ctx, tx, resident, r.Language, token, r.CreatedAt.Add(sparekey.BackupLinkTTL)); err != nil {
 			return err
 		}
 		r.Outcome = sparekey.OutcomeSent
@@ -177,12 +177,12 @@ func (s *Service) createLink(ctx context.Context, tx sparekey.Tx, r *sparekey.Ba
 // queueLinkMessages queues the email (always) and the SMS (when the phone
 // may be texted and the limits allow) to the contacts on the account, never
 // to what was typed.
-func (s *Service) queueLinkMessages(ctx context.Context, tx sparekey.Tx, resident *sparekey.Resident, token string, expires time.Time) error {
+func (s *Service) queueLinkMessages(ctx context.Context, tx sparekey.Tx, resident *sparekey.Resident, lang, token string, expires time.Time) error {
 	now := s.now()
 	link := s.cfg.BaseURL + "/b/" + token
 	where := placeOf(ctx, tx, resident)
 	if resident.Email != "" {
-		subject, text, html := linkEmail(where, resident, link, s.cfg.BaseURL+"/support/locked-out", expires)
+		subject, text, html := linkEmail(lang, where, resident, link, s.cfg.BaseURL+"/support/locked-out", expires)
 		if err := s.queue(ctx, tx, resident, &sparekey.Message{Channel: sparekey.ChannelEmail, To: resident.Email,
 			Subject: subject, Body: text, HTML: html, Kind: "backup_link"}); err != nil {
 			return err
@@ -217,7 +217,7 @@ func (s *Service) queueLinkMessages(ctx context.Context, tx sparekey.Tx, residen
 		return nil
 	}
 	return s.queue(ctx, tx, resident, &sparekey.Message{Channel: sparekey.ChannelSMS, To: resident.Phone,
-		Body: linkSMS(where, link), Kind: "backup_link"})
+		Body: linkSMS(lang, where, link), Kind: "backup_link"})
 }
 
 func (s *Service) queue(ctx context.Context, tx sparekey.Tx, resident *sparekey.Resident, m *sparekey.Message) error {

@@ -120,6 +120,7 @@ type CodeRequest struct {
 	Contact   string // as typed
 	IP        string
 	UserAgent string
+	Language  string // of the page or API call; the messages are written in it
 }
 
 // RequestCode validates and records a Get Code request. It does the same
@@ -140,6 +141,7 @@ func (s *Service) RequestCode(ctx context.Context, req CodeRequest) error {
 		UserAgent:   truncate(req.UserAgent, 256),
 		Outcome:     sparekey.OutcomePending,
 		CreatedAt:   now,
+		Language:    sparekey.LanguageOf(req.Language),
 	}
 	err = s.cfg.Store.Tx(ctx, func(tx sparekey.Tx) error {
 		if s.cfg.IPLimit > 0 {

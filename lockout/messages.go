@@ -69,7 +69,13 @@ func (p place) short() string {
 }
 
 // linkSMS fits one SMS segment with a link of up to about 80 characters.
-func linkSMS(p place, link string) string {
+// The Spanish one is written without accents: letters outside the GSM 7-bit
+// alphabet would make the text UCS-2, 70 characters a segment, and the
+// link alone would take two.
+func linkSMS(lang string, p place, link string) string {
+	if lang == sparekey.Spanish {
+		return p.short() + ": enlace a tu codigo de respaldo (30 min): " + link + " ¿No lo pediste? Ignoralo."
+	}
 	return p.short() + ": your backup door code link, valid 30 min: " + link + " Not you? Ignore this."
 }
 
@@ -78,7 +84,17 @@ type linkData struct {
 	Place                           place
 }
 
-var linkEmailText = template.Must(template.New("text").Parse(`Hi {{.Name}},
+// The link email and the reveal notice, by language.
+var (
+	clockLayout = map[string]string{sparekey.English: "3:04 PM MST", sparekey.Spanish: "15:04 MST"}
+	dateLayout  = map[string]string{sparekey.English: "Jan 2, 3:04 PM MST", sparekey.Spanish: "2/1/2006, 15:04 MST"}
+
+	linkSubject = map[string]string{
+		sparekey.English: "Your backup door code link",
+		sparekey.Spanish: "El enlace a tu código de respaldo",
+	}
+	linkEmailText = map[string]*template.Template{
+		sparekey.English: template.Must(template.New("text").Parse(`Hi {{.Name}},
 
 You asked for a backup code for your door{{if .Place.Unit}} (unit {{.Place.Unit}}{{if .Place.Property}}, {{.Place.Property}}{{end}}){{end}}. Open this link and tap "Show my code":
 
@@ -93,10 +109,27 @@ If the keypad flashes 1 3 5 7 9 in an X, the lock is jammed and no code will ope
 Didn't ask for this? Ignore this email; nothing changes on your account.
 
 Sparekey{{if .Place.Property}} for {{.Place.Property}}{{end}}
-`))
+`)),
+		sparekey.Spanish: template.Must(template.New("text").Parse(`Hola, {{.Name}}:
 
-var linkEmailHTML = htmltemplate.Must(htmltemplate.New("html").Parse(`<!doctype html>
-<html><body style="font-family:system-ui,sans-serif;font-size:16px;line-height:1.5;color:#1a1a1a">
+Pediste un código de respaldo para tu puerta{{if .Place.Unit}} (unidad {{.Place.Unit}}{{if .Place.Property}}, {{.Place.Property}}{{end}}){{end}}. Abre este enlace y toca "Mostrar mi código":
+
+{{.Link}}
+
+El enlace funciona hasta las {{.Expires}}, 30 minutos después de tu solicitud. Después, pide uno nuevo en {{.NewRequest}}
+
+Un código de respaldo funciona una sola vez, durante 24 horas como máximo.
+
+Si el teclado parpadea 1 3 5 7 9 en forma de X, la cerradura está atascada y ningún código la abrirá hasta que el cerrojo quede libre: empuja o jala la puerta hacia el marco mientras ingresas el código.{{if .Place.Phone}} ¿Sigues sin poder entrar? Llama a mantenimiento al {{.Place.Phone}}.{{end}}
+
+¿No lo pediste? Ignora este correo; nada cambia en tu cuenta.
+
+Sparekey{{if .Place.Property}} para {{.Place.Property}}{{end}}
+`)),
+	}
+	linkEmailHTML = map[string]*htmltemplate.Template{
+		sparekey.English: htmltemplate.Must(htmltemplate.New("html").Parse(`<!doctype html>
+<html lang="en"><body style="font-family:system-ui,sans-serif;font-size:16px;line-height:1.5;color:#1a1a1a">
 <p>Hi {{.Name}},</p>
 <p>You asked for a backup code for your door{{if .Place.Unit}} (unit {{.Place.Unit}}{{if .Place.Property}}, {{.Place.Property}}{{end}}){{end}}. Open the link and tap <strong>Show my code</strong>.</p>
 <p><a href="{{.Link}}" style="display:inline-block;padding:12px 20px;background:#0b5cad;color:#fff;border-radius:8px;text-decoration:none">Open my backup code</a></p>
@@ -107,31 +140,61 @@ var linkEmailHTML = htmltemplate.Must(htmltemplate.New("html").Parse(`<!doctype 
 <p style="color:#555">Didn't ask for this? Ignore this email; nothing changes on your account.</p>
 <p>Sparekey{{if .Place.Property}} for {{.Place.Property}}{{end}}</p>
 </body></html>
-`))
-
-func linkEmail(p place, r *sparekey.Resident, link, newRequest string, expires time.Time) (subject, text, html string) {
-	data := linkData{Name: r.FirstName(), Link: link, NewRequest: newRequest,
-		Expires: expires.In(p.loc).Format("3:04 PM MST"), Place: p}
-	var t, h bytes.Buffer
-	linkEmailText.Execute(&t, data)
-	linkEmailHTML.Execute(&h, data)
-	return "Your backup door code link", t.String(), h.String()
-}
-
-var revealEmailText = template.Must(template.New("reveal").Parse(`Hi {{.Name}},
+`)),
+		sparekey.Spanish: htmltemplate.Must(htmltemplate.New("html").Parse(`<!doctype html>
+<html lang="es"><body style="font-family:system-ui,sans-serif;font-size:16px;line-height:1.5;color:#1a1a1a">
+<p>Hola, {{.Name}}:</p>
+<p>Pediste un código de respaldo para tu puerta{{if .Place.Unit}} (unidad {{.Place.Unit}}{{if .Place.Property}}, {{.Place.Property}}{{end}}){{end}}. Abre el enlace y toca <strong>Mostrar mi código</strong>.</p>
+<p><a href="{{.Link}}" style="display:inline-block;padding:12px 20px;background:#0b5cad;color:#fff;border-radius:8px;text-decoration:none">Abrir mi código de respaldo</a></p>
+<p>O copia este enlace: {{.Link}}</p>
+<p>El enlace funciona hasta las <strong>{{.Expires}}</strong>, 30 minutos después de tu solicitud. Después, <a href="{{.NewRequest}}">pide uno nuevo</a>.</p>
+<p>Un código de respaldo funciona una sola vez, durante 24 horas como máximo.</p>
+<p>Si el teclado parpadea 1 3 5 7 9 en forma de X, la cerradura está atascada y ningún código la abrirá hasta que el cerrojo quede libre: empuja o jala la puerta hacia el marco mientras ingresas el código.{{if .Place.Phone}} ¿Sigues sin poder entrar? Llama a mantenimiento al {{.Place.Phone}}.{{end}}</p>
+<p style="color:#555">¿No lo pediste? Ignora este correo; nada cambia en tu cuenta.</p>
+<p>Sparekey{{if .Place.Property}} para {{.Place.Property}}{{end}}</p>
+</body></html>
+`)),
+	}
+	revealSubject = map[string]string{
+		sparekey.English: "Your backup door code was viewed",
+		sparekey.Spanish: "Alguien vio tu código de respaldo",
+	}
+	revealEmailText = map[string]*template.Template{
+		sparekey.English: template.Must(template.New("reveal").Parse(`Hi {{.Name}},
 
 Your backup door code was just shown on a device ({{.When}}).
 
 If that was you, there is nothing to do. If it was not, {{if .Place.Phone}}call maintenance at {{.Place.Phone}}{{else}}tell your property's office{{end}} right away: the code opens your door until it is used once, for 24 hours at most.
 
 Sparekey{{if .Place.Property}} for {{.Place.Property}}{{end}}
-`))
+`)),
+		sparekey.Spanish: template.Must(template.New("reveal").Parse(`Hola, {{.Name}}:
 
-func revealEmail(p place, r *sparekey.Resident, when time.Time) (subject, text string) {
+Tu código de respaldo se acaba de mostrar en un dispositivo ({{.When}}).
+
+Si fuiste tú, no tienes que hacer nada. Si no, {{if .Place.Phone}}llama a mantenimiento al {{.Place.Phone}}{{else}}avísale a la oficina de tu edificio{{end}} de inmediato: el código abre tu puerta hasta que se use una vez, durante 24 horas como máximo.
+
+Sparekey{{if .Place.Property}} para {{.Place.Property}}{{end}}
+`)),
+	}
+)
+
+func linkEmail(lang string, p place, r *sparekey.Resident, link, newRequest string, expires time.Time) (subject, text, html string) {
+	lang = sparekey.LanguageOf(lang)
+	data := linkData{Name: r.FirstName(), Link: link, NewRequest: newRequest,
+		Expires: expires.In(p.loc).Format(clockLayout[lang]), Place: p}
+	var t, h bytes.Buffer
+	linkEmailText[lang].Execute(&t, data)
+	linkEmailHTML[lang].Execute(&h, data)
+	return linkSubject[lang], t.String(), h.String()
+}
+
+func revealEmail(lang string, p place, r *sparekey.Resident, when time.Time) (subject, text string) {
+	lang = sparekey.LanguageOf(lang)
 	var t bytes.Buffer
-	revealEmailText.Execute(&t, struct {
+	revealEmailText[lang].Execute(&t, struct {
 		Name, When string
 		Place      place
-	}{r.FirstName(), when.In(p.loc).Format("Jan 2, 3:04 PM MST"), p})
-	return "Your backup door code was viewed", t.String()
+	}{r.FirstName(), when.In(p.loc).Format(dateLayout[lang]), p})
+	return revealSubject[lang], t.String()
 }

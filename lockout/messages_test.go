@@ -85,3 +85,57 @@ func TestLateAnswerSendsNothing(t *testing.T) {
 		t.Errorf("outcomes %v, want expired", got)
 	}
 }
+
+// gsm7 holds the GSM 03.38 basic alphabet (and the extension table's
+// characters): an SMS made only of these fits 160 characters a segment.
+const gsm7 = "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà^{}\\[~]|€"
+
+// A request made in Spanish is answered in Spanish, by SMS and email, and
+// its reveal notice too; any other language gets English. Both SMS keep to
+// the GSM alphabet and one segment.
+func TestLinkMessagesInTheLanguageAsked(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		lang, sms, subject, text, html, notice string
+	}{
+		{"es", "Maple Court Apartments: enlace a tu codigo de respaldo (30 min): ", "El enlace a tu código de respaldo",
+			"Hola, Ana:\n\nPediste un código de respaldo para tu puerta (unidad 101, Maple Court Apartments).", `<html lang="es">`, "Alguien vio tu código de respaldo"},
+		{"fr", "Maple Court Apartments: your backup door code link, valid 30 min: ", "Your backup door code link",
+			"Hi Ana,\n\nYou asked for a backup code for your door (unit 101, Maple Court Apartments).", `<html lang="en">`, "Your backup door code was viewed"},
+	} {
+		b := setup(t)
+		if err := b.svc.RequestCode(b.ctx, lockout.CodeRequest{Contact: ana, IP: testIP, UserAgent: testUA, Language: c.lang}); err != nil {
+			t.Fatal(err)
+		}
+		b.run(t)
+		token := b.token(t, ana)
+		if _, err := b.svc.RevealLink(b.ctx, token, lockout.Visit{Language: c.lang}); err != nil {
+			t.Fatal(err)
+		}
+		msgs := b.messages(t)
+		if len(msgs) != 3 {
+			t.Fatalf("%s: %d messages, want the link by SMS and email, and the reveal notice", c.lang, len(msgs))
+		}
+		for _, m := range msgs {
+			switch {
+			case m.Channel == sparekey.ChannelSMS:
+				if !strings.HasPrefix(m.Body, c.sms) || len([]rune(m.Body)) > 160 {
+					t.Errorf("%s: SMS (%d characters) = %q", c.lang, len([]rune(m.Body)), m.Body)
+				}
+				for _, r := range m.Body {
+					if !strings.ContainsRune(gsm7, r) && r != '…' {
+						t.Errorf("%s: SMS has %q, outside the GSM alphabet: it would be sent as UCS-2", c.lang, r)
+					}
+				}
+			case m.Kind == "backup_link":
+				if m.Subject != c.subject || !strings.HasPrefix(m.Body, c.text) || !strings.Contains(m.HTML, c.html) {
+					t.Errorf("%s: email %q\n%s\n%s", c.lang, m.Subject, m.Body, m.HTML)
+				}
+			case m.Kind == "code_revealed":
+				if m.Subject != c.notice {
+					t.Errorf("%s: reveal notice %q", c.lang, m.Subject)
+				}
+			}
+		}
+	}
+}

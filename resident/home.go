@@ -228,7 +228,7 @@ func (s *Service) AccessCodes(ctx context.Context, residentID int64, reveal bool
 				Subject: who, IP: v.IP, UserAgent: truncate(v.UserAgent, 256)}); err != nil {
 				return err
 			}
-			told, err = s.tellRevealed(ctx, tx, r, prop)
+			told, err = s.tellRevealed(ctx, tx, r, prop, v.Language)
 			return err
 		}
 		return nil
@@ -249,7 +249,7 @@ func (s *Service) AccessCodes(ctx context.Context, residentID int64, reveal bool
 // tellRevealed emails the account that its access code was shown in the
 // app (SECURITY.md 13), at most once in ten minutes: someone with a stolen
 // session learns the code too, and the resident should hear of it.
-func (s *Service) tellRevealed(ctx context.Context, tx sparekey.Tx, r *sparekey.Resident, prop *sparekey.Property) (bool, error) {
+func (s *Service) tellRevealed(ctx context.Context, tx sparekey.Tx, r *sparekey.Resident, prop *sparekey.Property, lang string) (bool, error) {
 	if r.Email == "" {
 		return false, nil
 	}
@@ -266,9 +266,13 @@ func (s *Service) tellRevealed(ctx context.Context, tx sparekey.Tx, r *sparekey.
 			return false, nil
 		}
 	}
-	body := fmt.Sprintf("Hi %s,\n\nYour door code was just shown in the Sparekey app.\n\nIf that was you, there is nothing to do. If it was not, sign out of the app on your devices and tell the office of %s right away.\n\nSparekey\n",
+	subject, body := "Your door code was viewed in the app", fmt.Sprintf("Hi %s,\n\nYour door code was just shown in the Sparekey app.\n\nIf that was you, there is nothing to do. If it was not, sign out of the app on your devices and tell the office of %s right away.\n\nSparekey\n",
 		r.FirstName(), prop.Name)
+	if lang == sparekey.Spanish {
+		subject, body = "Alguien vio tu código de acceso en la app", fmt.Sprintf("Hola, %s:\n\nTu código de acceso se acaba de mostrar en la app de Sparekey.\n\nSi fuiste tú, no tienes que hacer nada. Si no, cierra la sesión de la app en tus dispositivos y avísale de inmediato a la oficina de %s.\n\nSparekey\n",
+			r.FirstName(), prop.Name)
+	}
 	err = s.queue(ctx, tx, r, &sparekey.Message{Channel: sparekey.ChannelEmail, To: r.Email,
-		Subject: "Your door code was viewed in the app", Body: body, Kind: "access_code_revealed"})
+		Subject: subject, Body: body, Kind: "access_code_revealed"})
 	return err == nil, err
 }

@@ -671,3 +671,36 @@ func TestOldSignInsAreDeleted(t *testing.T) {
 		}
 	}
 }
+
+// A sign-in asked for on a Spanish page is sent in Spanish; the SMS keeps
+// to the GSM alphabet (no accents), like the backup link's.
+func TestSignInMessagesInSpanish(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	es := visit
+	es.Language = sparekey.Spanish
+	if _, err := b.svc.RequestSignIn(b.ctx, ana, es); err != nil {
+		t.Fatal(err)
+	}
+	ms := b.messages(t, "sign_in")
+	if len(ms) != 2 {
+		t.Fatalf("%d sign-in messages, want 2", len(ms))
+	}
+	sms, mail := ms[0], ms[1]
+	if !regexp.MustCompile(`^Codigo para entrar a Sparekey: \d{6} \(vale 15 min\)\. O abre ` + regexp.QuoteMeta(baseURL) + `/app/sign-in/link/[A-Za-z0-9_-]+ ¿No lo pediste\? Ignoralo\.$`).MatchString(sms.Body) {
+		t.Errorf("Spanish sign-in SMS = %q", sms.Body)
+	}
+	if strings.ContainsAny(sms.Body, "áíóúÁÍÓÚ") {
+		t.Errorf("Spanish sign-in SMS has accents outside the GSM alphabet: %q", sms.Body)
+	}
+	if !strings.HasPrefix(mail.Subject, "Tu código para entrar a Sparekey: ") || !strings.HasPrefix(mail.Body, "Hola, Ana:") {
+		t.Errorf("Spanish sign-in email: %q\n%s", mail.Subject, mail.Body)
+	}
+	// Her code shown on a Spanish page: the notice is in Spanish too.
+	if _, err := b.svc.AccessCodes(b.ctx, b.resident(t, ana).ID, true, es); err != nil {
+		t.Fatal(err)
+	}
+	if got := b.messages(t, "access_code_revealed"); len(got) != 1 || got[0].Subject != "Alguien vio tu código de acceso en la app" {
+		t.Errorf("access code notice after a reveal in Spanish: %+v", got)
+	}
+}

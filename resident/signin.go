@@ -78,6 +78,7 @@ func (s *Service) now() time.Time { return s.cfg.Clock.Now() }
 // Visit is who asks from where, for the audit trail.
 type Visit struct {
 	IP, UserAgent string
+	Language      string // the page's; the messages the visit causes are written in it
 }
 
 // MaxCodeTries is how many codes may be typed for one sign-in.
@@ -131,7 +132,7 @@ func (s *Service) RequestSignIn(ctx context.Context, typed string, v Visit) (han
 				in.ResidentID = 0 // no code was sent, so none may work
 			} else {
 				audit.Detail["outcome"] = "sent"
-				if err := s.sendSignIn(ctx, tx, r, token, code); err != nil {
+				if err := s.sendSignIn(ctx, tx, r, token, code, v.Language); err != nil {
 					return err
 				}
 				queued = true
@@ -162,20 +163,29 @@ func (s *Service) codeHash(in *sparekey.SignIn, code string) string {
 
 // sendSignIn queues the code and the link to the account's own phone and
 // email, never to what was typed.
-func (s *Service) sendSignIn(ctx context.Context, tx sparekey.Tx, r *sparekey.Resident, token, code string) error {
+func (s *Service) sendSignIn(ctx context.Context, tx sparekey.Tx, r *sparekey.Resident, token, code, lang string) error {
 	link := s.cfg.BaseURL + "/app/sign-in/link/" + token
 	mins := int(sparekey.SignInTTL / time.Minute)
+	// The Spanish SMS keeps to the GSM 7-bit alphabet (no accents), as
+	// the backup link's does, to stay one segment.
+	sms := fmt.Sprintf("Sparekey sign-in code: %s (valid %d min). Or open %s Didn't ask? Ignore this.", code, mins, link)
+	subject := "Your Sparekey sign-in code: " + code
+	body := fmt.Sprintf("Hi %s,\n\nYour Sparekey sign-in code is %s. Type it on the sign-in page, or open this link on your phone:\n\n%s\n\nBoth work once, for %d minutes.\n\nDidn't ask to sign in? Ignore this email; nothing changes on your account.\n\nSparekey\n",
+		r.FirstName(), code, link, mins)
+	if lang == sparekey.Spanish {
+		sms = fmt.Sprintf("Codigo para entrar a Sparekey: %s (vale %d min). O abre %s ¿No lo pediste? Ignoralo.", code, mins, link)
+		subject = "Tu código para entrar a Sparekey: " + code
+		body = fmt.Sprintf("Hola, %s:\n\nTu código para entrar a Sparekey es %s. Escríbelo en la página de inicio de sesión o abre este enlace en tu teléfono:\n\n%s\n\nCada uno funciona una sola vez, durante %d minutos.\n\n¿No lo pediste? Ignora este correo; nada cambia en tu cuenta.\n\nSparekey\n",
+			r.FirstName(), code, link, mins)
+	}
 	if r.Phone != "" {
-		body := fmt.Sprintf("Sparekey sign-in code: %s (valid %d min). Or open %s Didn't ask? Ignore this.", code, mins, link)
-		if err := s.queue(ctx, tx, r, &sparekey.Message{Channel: sparekey.ChannelSMS, To: r.Phone, Body: body, Kind: "sign_in"}); err != nil {
+		if err := s.queue(ctx, tx, r, &sparekey.Message{Channel: sparekey.ChannelSMS, To: r.Phone, Body: sms, Kind: "sign_in"}); err != nil {
 			return err
 		}
 	}
 	if r.Email != "" {
-		body := fmt.Sprintf("Hi %s,\n\nYour Sparekey sign-in code is %s. Type it on the sign-in page, or open this link on your phone:\n\n%s\n\nBoth work once, for %d minutes.\n\nDidn't ask to sign in? Ignore this email; nothing changes on your account.\n\nSparekey\n",
-			r.FirstName(), code, link, mins)
 		if err := s.queue(ctx, tx, r, &sparekey.Message{Channel: sparekey.ChannelEmail, To: r.Email,
-			Subject: "Your Sparekey sign-in code: " + code, Body: body, Kind: "sign_in"}); err != nil {
+			Subject: subject, Body: body, Kind: "sign_in"}); err != nil {
 			return err
 		}
 	}

@@ -14,14 +14,14 @@ import (
 // Backup requests and the links they lead to.
 
 const backupRequestColumns = `id, contact_hash, contact_kind, ip, user_agent, outcome, resident_id,
-	created_at, processed_at, attempts, claimed_until`
+	created_at, processed_at, attempts, claimed_until, language`
 
 func scanBackupRequest(row scanner) (*sparekey.BackupRequest, error) {
 	var r sparekey.BackupRequest
 	var residentID, processedAt, claimedUntil sql.NullInt64
 	var createdAt int64
 	if err := row.Scan(&r.ID, &r.ContactHash, &r.ContactKind, &r.IP, &r.UserAgent, &r.Outcome, &residentID,
-		&createdAt, &processedAt, &r.Attempts, &claimedUntil); err != nil {
+		&createdAt, &processedAt, &r.Attempts, &claimedUntil, &r.Language); err != nil {
 		return nil, err
 	}
 	r.ClaimedUntil = timePtr(claimedUntil)
@@ -34,10 +34,10 @@ func scanBackupRequest(row scanner) (*sparekey.BackupRequest, error) {
 func (t *tx) CreateBackupRequest(ctx context.Context, r *sparekey.BackupRequest) error {
 	id, err := t.insert(ctx, "create backup request", "", `
 		INSERT INTO backup_requests (contact_hash, contact_kind, ip, user_agent, outcome, resident_id,
-			created_at, processed_at, attempts)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+			created_at, processed_at, attempts, language)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 		r.ContactHash, string(r.ContactKind), r.IP, r.UserAgent, r.Outcome, nullID(r.ResidentID),
-		micros(r.CreatedAt), nullMicros(r.ProcessedAt), r.Attempts)
+		micros(r.CreatedAt), nullMicros(r.ProcessedAt), r.Attempts, r.Language)
 	if err != nil {
 		return err
 	}

@@ -4,10 +4,10 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"sparekey/notify"
 	"strings"
 
 	"sparekey"
+	"sparekey/notify"
 )
 
 // notifyTeam queues an SMS and an email to the property's maintenance

@@ -109,7 +109,7 @@ func firstWord(s string) string {
 }
 
 func residentVisit(r *http.Request) resident.Visit {
-	return resident.Visit{IP: clientIP(r), UserAgent: r.UserAgent()}
+	return resident.Visit{IP: clientIP(r), UserAgent: r.UserAgent(), Language: language(r)}
 }
 
 // Sign-in.

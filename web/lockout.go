@@ -23,7 +23,7 @@ func handleCreateBackupCodeRequest(cfg Config) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		contact, err := decodeContact(w, r)
 		if err == nil {
-			err = cfg.Lockout.RequestCode(r.Context(), lockout.CodeRequest{Contact: contact, IP: clientIP(r), UserAgent: r.UserAgent()})
+			err = cfg.Lockout.RequestCode(r.Context(), lockout.CodeRequest{Contact: contact, IP: clientIP(r), UserAgent: r.UserAgent(), Language: language(r)})
 		}
 		if err != nil {
 			writeError(w, r, cfg.Logger, err)
@@ -212,7 +212,7 @@ func handleGetCodeForm(cfg Config) http.Handler {
 			render(w, r, cfg.Logger, http.StatusBadRequest, "getcode", "Send me a code", getCodeData{Error: "Enter one email address or phone number."})
 			return
 		}
-		err := cfg.Lockout.RequestCode(r.Context(), lockout.CodeRequest{Contact: values[0], IP: clientIP(r), UserAgent: r.UserAgent()})
+		err := cfg.Lockout.RequestCode(r.Context(), lockout.CodeRequest{Contact: values[0], IP: clientIP(r), UserAgent: r.UserAgent(), Language: language(r)})
 		if err != nil {
 			status := httpStatus(err)
 			if status == http.StatusInternalServerError {
@@ -234,7 +234,7 @@ type linkData struct {
 }
 
 func visit(r *http.Request) lockout.Visit {
-	return lockout.Visit{IP: clientIP(r), UserAgent: r.UserAgent()}
+	return lockout.Visit{IP: clientIP(r), UserAgent: r.UserAgent(), Language: language(r)}
 }
 
 func handleLinkPage(cfg Config) http.Handler {

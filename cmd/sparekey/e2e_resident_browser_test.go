@@ -336,7 +336,16 @@ func TestResidentInSpanishInBrowser(t *testing.T) {
 	r.follow("p.skip a", "/support/locked-out/code", "Envíame un código")
 	browser.SetValue(t, r.ctx, "#contact", "(201) 555-0101")
 	r.submit("main form button[type=submit]", http.StatusAccepted, "/support/locked-out/code", "Revisa tu teléfono y tu correo")
-	token := r.s.linkToken(r.s.waitMessages(anaPhone, "backup_link", 1)[0])
+	// Asked in Spanish, the link comes in Spanish.
+	sms := r.s.waitMessages(anaPhone, "backup_link", 1)[0]
+	token := r.s.linkToken(sms)
+	if !strings.HasPrefix(sms.Body, "Maple Court Apartments: enlace a tu codigo de respaldo (30 min): ") {
+		t.Errorf("backup link SMS asked for in Spanish = %q", sms.Body)
+	}
+	if mail := r.s.waitMessages(anaEmail, "backup_link", 1)[0]; mail.Subject != "El enlace a tu código de respaldo" ||
+		!strings.HasPrefix(mail.Body, "Hola, Ana:\n\nPediste un código de respaldo para tu puerta (unidad 101, Maple Court Apartments).") {
+		t.Errorf("backup link email asked for in Spanish: %q\n%s", mail.Subject, mail.Body)
+	}
 	r.open("/b/"+token, "Tu código de respaldo")
 	r.wantText("main .lead", "Hola, Ana. Toca el botón cuando estés frente a la puerta.")
 	r.wantMatch("main .note", `^Este enlace vence en (29|30) minutos\.$`)
@@ -345,12 +354,18 @@ func TestResidentInSpanishInBrowser(t *testing.T) {
 	r.wantCode("section.code-card .code")
 	r.wantText("section.code-card", "Marca los dígitos en el teclado")
 	r.shot("link-revealed-es.png")
+	if notice := r.s.waitMessages(anaEmail, "code_revealed", 1)[0]; notice.Subject != "Alguien vio tu código de respaldo" {
+		t.Errorf("reveal notice after a reveal in Spanish: %q\n%s", notice.Subject, notice.Body)
+	}
 
 	// Sign in with the texted link, unlock, in Spanish.
 	r.open("/app/sign-in", "Iniciar sesión")
 	browser.SetValue(t, r.ctx, "#contact", "201-555-0101")
 	r.submit("main form button[type=submit]", http.StatusOK, "/app/sign-in/code", "Ingresa tu código")
 	r.signInWithLink("Iniciar sesión", "")
+	if m := r.s.waitMessages(anaPhone, "sign_in", 1)[0]; !strings.HasPrefix(m.Body, "Codigo para entrar a Sparekey: ") {
+		t.Errorf("sign-in SMS asked for in Spanish = %q", m.Body)
+	}
 	r.wantHeading("Hola, Ana")
 	r.wantText("main .meta", "Unidad 101, Maple Court Apartments")
 	r.wantDoor("Front door", "Cerrada")
