@@ -450,10 +450,10 @@ type Tx interface {
 	AddWorkOrderNote(ctx context.Context, n *WorkOrderNote) error
 	// WorkOrderNotes lists a work order's timeline, oldest first.
 	WorkOrderNotes(ctx context.Context, workOrderID int64) ([]*WorkOrderNote, error)
-	// AddWorkOrderWatcher subscribes a resident to a work order's updates
-	// (again is a no-op).
-	AddWorkOrderWatcher(ctx context.Context, workOrderID, residentID int64) error
-	WorkOrderWatchers(ctx context.Context, workOrderID int64) ([]int64, error)
+	// AddWorkOrderWatcher subscribes a resident to a work order's updates;
+	// again keeps one subscription, in the latest language.
+	AddWorkOrderWatcher(ctx context.Context, workOrderID int64, w WorkOrderWatcher) error
+	WorkOrderWatchers(ctx context.Context, workOrderID int64) ([]WorkOrderWatcher, error)
 
 	// Resident sign-ins and sessions.
 	CreateSignIn(ctx context.Context, s *SignIn) error

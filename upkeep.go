@@ -122,6 +122,13 @@ type WorkOrder struct {
 	LastHealthyAt *time.Time
 }
 
+// WorkOrderWatcher is a resident told of a work order's progress, in the
+// language they reported it in.
+type WorkOrderWatcher struct {
+	ResidentID int64
+	Language   string
+}
+
 // WorkOrderNote is one line of a work order's timeline.
 type WorkOrderNote struct {
 	ID          int64

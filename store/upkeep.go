@@ -191,19 +191,30 @@ func (t *tx) WorkOrderNotes(ctx context.Context, workOrderID int64) ([]*sparekey
 		ORDER BY occurred_at, id`, workOrderID)
 }
 
-func (t *tx) AddWorkOrderWatcher(ctx context.Context, workOrderID, residentID int64) error {
+func (t *tx) AddWorkOrderWatcher(ctx context.Context, workOrderID int64, w sparekey.WorkOrderWatcher) error {
 	if _, err := t.exec(ctx, `
-		INSERT INTO work_order_watchers (work_order_id, resident_id) VALUES (?, ?)
-		ON CONFLICT (work_order_id, resident_id) DO NOTHING`, workOrderID, residentID); err != nil {
+		INSERT INTO work_order_watchers (work_order_id, resident_id, language) VALUES (?, ?, ?)
+		ON CONFLICT (work_order_id, resident_id) DO UPDATE SET language = excluded.language`,
+		workOrderID, w.ResidentID, w.Language); err != nil {
 		return fmt.Errorf("add work order watcher: %w", err)
 	}
 	return nil
 }
 
-// WorkOrderWatchers returns the watching residents' ids in ascending order.
-func (t *tx) WorkOrderWatchers(ctx context.Context, workOrderID int64) ([]int64, error) {
-	return getIDs(ctx, t, "work order watchers", `
-		SELECT resident_id FROM work_order_watchers WHERE work_order_id = ? ORDER BY resident_id`, workOrderID)
+// WorkOrderWatchers returns the watching residents in ascending id order.
+func (t *tx) WorkOrderWatchers(ctx context.Context, workOrderID int64) ([]sparekey.WorkOrderWatcher, error) {
+	watchers, err := getAll(ctx, t, "work order watchers", func(row scanner) (*sparekey.WorkOrderWatcher, error) {
+		var w sparekey.WorkOrderWatcher
+		return &w, row.Scan(&w.ResidentID, &w.Language)
+	}, `SELECT resident_id, language FROM work_order_watchers WHERE work_order_id = ? ORDER BY resident_id`, workOrderID)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]sparekey.WorkOrderWatcher, len(watchers))
+	for i, w := range watchers {
+		out[i] = *w
+	}
+	return out, nil
 }
 
 // getIDs runs a query of one id column; no row is an empty slice.

@@ -257,15 +257,16 @@ func TestWorkOrderNotesAndWatchers(t *testing.T) {
 			must(t, err)
 			same(t, "no notes", got, []*sparekey.WorkOrderNote{})
 
-			ids, err := tx.WorkOrderWatchers(t.Context(), w.ID)
+			ws, err := tx.WorkOrderWatchers(t.Context(), w.ID)
 			must(t, err)
-			same(t, "no watchers", ids, []int64{})
-			must(t, tx.AddWorkOrderWatcher(t.Context(), w.ID, neighbor.ID))
-			must(t, tx.AddWorkOrderWatcher(t.Context(), w.ID, f.resident.ID))
-			must(t, tx.AddWorkOrderWatcher(t.Context(), w.ID, neighbor.ID)) // again: no-op
-			ids, err = tx.WorkOrderWatchers(t.Context(), w.ID)
+			same(t, "no watchers", ws, []sparekey.WorkOrderWatcher{})
+			must(t, tx.AddWorkOrderWatcher(t.Context(), w.ID, sparekey.WorkOrderWatcher{ResidentID: neighbor.ID, Language: "en"}))
+			must(t, tx.AddWorkOrderWatcher(t.Context(), w.ID, sparekey.WorkOrderWatcher{ResidentID: f.resident.ID, Language: "es"}))
+			// Again: still one subscription, in the language of the latest report.
+			must(t, tx.AddWorkOrderWatcher(t.Context(), w.ID, sparekey.WorkOrderWatcher{ResidentID: neighbor.ID, Language: "es"}))
+			ws, err = tx.WorkOrderWatchers(t.Context(), w.ID)
 			must(t, err)
-			same(t, "WorkOrderWatchers", ids, []int64{f.resident.ID, neighbor.ID})
+			same(t, "WorkOrderWatchers", ws, []sparekey.WorkOrderWatcher{{ResidentID: f.resident.ID, Language: "es"}, {ResidentID: neighbor.ID, Language: "es"}})
 		})
 	})
 }

@@ -41,28 +41,58 @@ func (s *Service) notifyTeam(ctx context.Context, tx sparekey.Tx, p *place, wo *
 	return nil
 }
 
+// residentTexts are a resident's work order updates, by language: the
+// subject and text of each update, with the email's closing advice. The
+// SMS texts (in_progress, resolved) keep to the GSM alphabet in Spanish,
+// no accents, to stay one segment.
+var residentTexts = map[string]struct {
+	subject map[string]string
+	text    map[string]string // format: the property, door, work order id, resolution as each needs
+	hi      string            // format: first name
+	advice  string
+	by      string // format: property
+}{
+	sparekey.English: {
+		subject: map[string]string{"received": "Maintenance has your report", "in_progress": "Maintenance is on it", "resolved": "Your door is fixed"},
+		text: map[string]string{
+			"received":    "We told the maintenance team at %[1]s that your door (%[2]s) is stuck. Work order #%[3]d. We will let you know when someone is on it and when it is fixed.",
+			"in_progress": "Maintenance is working on your door (%[2]s), work order #%[3]d.",
+			"resolved":    "Maintenance resolved work order #%[3]d for your door (%[2]s): %[4]s",
+		},
+		hi:     "Hi %s,",
+		advice: "If the keypad flashes 1 3 5 7 9 in an X, the lock is jammed: push or pull the door toward the frame while you enter your code.",
+		by:     "Sparekey for %s",
+	},
+	sparekey.Spanish: {
+		subject: map[string]string{"received": "Mantenimiento recibió tu reporte", "in_progress": "Mantenimiento ya trabaja en tu puerta", "resolved": "Tu puerta quedó arreglada"},
+		text: map[string]string{
+			"received":    "Le avisamos al equipo de mantenimiento de %[1]s que tu puerta (%[2]s) no abre. Orden de trabajo #%[3]d. Te avisaremos cuando alguien esté trabajando en ella y cuando quede arreglada.",
+			"in_progress": "Mantenimiento ya trabaja en tu puerta (%[2]s), orden de trabajo #%[3]d.",
+			"resolved":    "Orden de trabajo #%[3]d resuelta para tu puerta (%[2]s): %[4]s",
+		},
+		hi:     "Hola, %s:",
+		advice: "Si el teclado parpadea 1 3 5 7 9 en forma de X, la cerradura está atascada: empuja o jala la puerta hacia el marco mientras ingresas tu código.",
+		by:     "Sparekey para %s",
+	},
+}
+
 // tellResident queues a resident's update about a work order they
-// reported: received (email only), in_progress and resolved (SMS and email).
-func (s *Service) tellResident(ctx context.Context, tx sparekey.Tx, r *sparekey.Resident, p *place, wo *sparekey.WorkOrder, what string) error {
+// reported, in lang: received (email only), in_progress and resolved (SMS
+// and email).
+func (s *Service) tellResident(ctx context.Context, tx sparekey.Tx, r *sparekey.Resident, lang string, p *place, wo *sparekey.WorkOrder, what string) error {
 	if !r.Active() {
 		return nil
 	}
-	var subj, text string
-	switch what {
-	case "received":
-		subj = "Maintenance has your report"
-		text = fmt.Sprintf("We told the maintenance team at %s that your door (%s) is stuck. Work order #%d. We will let you know when someone is on it and when it is fixed.", p.property.Name, p.door(), wo.ID)
-	case "in_progress":
-		subj = "Maintenance is on it"
-		text = fmt.Sprintf("Maintenance is working on your door (%s), work order #%d.", p.door(), wo.ID)
-	case "resolved":
-		subj = "Your door is fixed"
-		text = fmt.Sprintf("Maintenance resolved work order #%d for your door (%s): %s", wo.ID, p.door(), wo.Resolution)
+	lang = sparekey.LanguageOf(lang)
+	texts := residentTexts[lang]
+	door := p.door()
+	if lang == sparekey.Spanish {
+		door = fmt.Sprintf("%s, unidad %s", p.lock.Name, p.unit.Name)
 	}
+	subj, text := texts.subject[what], fmt.Sprintf(texts.text[what], p.property.Name, door, wo.ID, wo.Resolution)
 	who := fmt.Sprintf("resident:%d", r.ID)
 	if r.Email != "" {
-		body := fmt.Sprintf("Hi %s,\n\n%s\n\nIf the keypad flashes 1 3 5 7 9 in an X, the lock is jammed: push or pull the door toward the frame while you enter your code.\n\nSparekey for %s\n",
-			r.FirstName(), text, p.property.Name)
+		body := fmt.Sprintf(texts.hi, r.FirstName()) + "\n\n" + text + "\n\n" + texts.advice + "\n\n" + fmt.Sprintf(texts.by, p.property.Name) + "\n"
 		if err := s.queue(ctx, tx, who, &sparekey.Message{Channel: sparekey.ChannelEmail, To: r.Email,
 			Subject: subj, Body: body, Kind: "work_order_" + what}); err != nil {
 			return err
@@ -97,12 +127,12 @@ func (s *Service) tellWatchers(ctx context.Context, tx sparekey.Tx, wo *sparekey
 	if err != nil {
 		return err
 	}
-	for _, id := range ids {
-		r, err := tx.Resident(ctx, id)
+	for _, w := range ids {
+		r, err := tx.Resident(ctx, w.ResidentID)
 		if err != nil {
 			return err
 		}
-		if err := s.tellResident(ctx, tx, r, p, wo, what); err != nil {
+		if err := s.tellResident(ctx, tx, r, w.Language, p, wo, what); err != nil {
 			return err
 		}
 	}

@@ -131,6 +131,7 @@ type ResidentReport struct {
 	Lock       string // device name; "" for the first lock of the resident's unit
 	Note       string // optional, what the resident wants maintenance to know
 	Via        string // where it came from: "link", "app"
+	Language   string // of the page: the resident's updates are written in it
 }
 
 // MaxNoteLength is the longest note a person may add to a work order.
@@ -207,7 +208,8 @@ func (s *Service) Report(ctx context.Context, r ResidentReport) (*Reported, erro
 		default:
 			return err
 		}
-		if err := tx.AddWorkOrderWatcher(ctx, wo.ID, resident.ID); err != nil {
+		lang := sparekey.LanguageOf(r.Language)
+		if err := tx.AddWorkOrderWatcher(ctx, wo.ID, sparekey.WorkOrderWatcher{ResidentID: resident.ID, Language: lang}); err != nil {
 			return err
 		}
 		if err := tx.RecordAudit(ctx, &sparekey.AuditEvent{At: s.now(), Actor: author, Action: "work_order.reported",
@@ -215,7 +217,7 @@ func (s *Service) Report(ctx context.Context, r ResidentReport) (*Reported, erro
 			return err
 		}
 		out.WorkOrder, out.Door, out.LockName, out.Unit = wo, p.door(), lock.Name, p.unit.Name
-		return s.tellResident(ctx, tx, resident, p, wo, "received")
+		return s.tellResident(ctx, tx, resident, lang, p, wo, "received")
 	})
 	if err != nil {
 		return nil, err
@@ -482,8 +484,8 @@ func (s *Service) WorkOrder(ctx context.Context, id int64, allowed func(int64) b
 		if err != nil {
 			return err
 		}
-		for _, rid := range ids {
-			r, err := tx.Resident(ctx, rid)
+		for _, w := range ids {
+			r, err := tx.Resident(ctx, w.ResidentID)
 			if err != nil {
 				return err
 			}

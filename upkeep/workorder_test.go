@@ -3,6 +3,7 @@ package upkeep_test
 import (
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -26,8 +27,11 @@ func (b *testBundle) addRoommate() *sparekey.Resident {
 func (b *testBundle) watchers(id int64) []int64 {
 	b.t.Helper()
 	var out []int64
-	b.read(func(tx sparekey.Tx) (err error) {
-		out, err = tx.WorkOrderWatchers(b.ctx, id)
+	b.read(func(tx sparekey.Tx) error {
+		ws, err := tx.WorkOrderWatchers(b.ctx, id)
+		for _, w := range ws {
+			out = append(out, w.ResidentID)
+		}
 		return err
 	})
 	return out
@@ -534,4 +538,45 @@ func TestWorkOrderDetailAndList(t *testing.T) {
 	sameList(t, "resolved", list(sparekey.WorkOrderFilter{Status: sparekey.WorkOrderResolved}), []string{"unit-101-front Front door 101 resolved"})
 	sameList(t, "Birch Hall's open", list(sparekey.WorkOrderFilter{PropertyIDs: []int64{birchHall.ID}, Status: sparekey.WorkOrderOpen}),
 		[]string{"birch-1a-front Front door 1A open"})
+}
+
+// A resident who reported in Spanish hears back in Spanish, by SMS kept to
+// the GSM alphabet; one who reported in English, in English.
+func TestResidentUpdatesInTheirLanguage(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	rosa := b.addRoommate()
+	wo := b.reportAs(ana, upkeep.ResidentReport{Via: "app", Language: sparekey.Spanish}).WorkOrder
+	b.reportAs(rosa.Email, upkeep.ResidentReport{Via: "app", Language: "fr"})
+	b.update(wo.ID, upkeep.Change{Status: ptr(sparekey.WorkOrderInProgress)})
+	b.update(wo.ID, upkeep.Change{Status: ptr(sparekey.WorkOrderResolved), Resolution: "Cambiamos la placa."})
+
+	got := map[string]string{}
+	for _, m := range b.messages() {
+		if strings.HasPrefix(m.Kind, "work_order_") && m.Kind != "work_order_opened" {
+			got[m.Kind+" "+string(m.Channel)+":"+m.To] = m.Subject + "|" + m.Body
+		}
+	}
+	for key, want := range map[string]string{
+		"work_order_received email:" + ana:           "Mantenimiento recibió tu reporte|Hola, Ana:\n\nLe avisamos al equipo de mantenimiento de Maple Court Apartments que tu puerta (Front door, unidad 101) no abre.",
+		"work_order_in_progress sms:" + anaPhone:     "|Maple Court Apartments: Mantenimiento ya trabaja en tu puerta (Front door, unidad 101), orden de trabajo #" + strconv.FormatInt(wo.ID, 10) + ".",
+		"work_order_resolved sms:" + anaPhone:        "|Maple Court Apartments: Orden de trabajo #" + strconv.FormatInt(wo.ID, 10) + " resuelta para tu puerta (Front door, unidad 101): Cambiamos la placa.",
+		"work_order_resolved email:" + ana:           "Tu puerta quedó arreglada|Hola, Ana:\n\nOrden de trabajo #" + strconv.FormatInt(wo.ID, 10) + " resuelta",
+		"work_order_received email:" + rosa.Email:    "Maintenance has your report|Hi Rosa,\n\nWe told the maintenance team at Maple Court Apartments that your door (Front door, unit 101) is stuck.",
+		"work_order_resolved email:" + rosa.Email:    "Your door is fixed|Hi Rosa,\n\nMaintenance resolved work order #" + strconv.FormatInt(wo.ID, 10),
+		"work_order_in_progress email:" + ana:        "Mantenimiento ya trabaja en tu puerta|Hola, Ana:",
+		"work_order_in_progress email:" + rosa.Email: "Maintenance is on it|Hi Rosa,",
+	} {
+		if !strings.HasPrefix(got[key], want) {
+			t.Errorf("%s = %q, want it to start %q", key, got[key], want)
+		}
+	}
+	for key, m := range got {
+		if strings.Contains(key, " sms:") && strings.ContainsAny(m, "áíóúÁÍÓÚ") {
+			t.Errorf("%s has letters outside the GSM alphabet: %q", key, m)
+		}
+		if strings.Contains(m, "%!") {
+			t.Errorf("%s is badly formatted: %q", key, m)
+		}
+	}
 }

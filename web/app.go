@@ -363,7 +363,7 @@ func handleAppReportPage(cfg Config) http.Handler {
 func handleAppReport(cfg Config) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		rep, err := cfg.Upkeep.Report(r.Context(), upkeep.ResidentReport{ResidentID: memberOf(r).resident.ID,
-			Lock: r.PostFormValue("lock"), Note: r.PostFormValue("note"), Via: "app"})
+			Lock: r.PostFormValue("lock"), Note: r.PostFormValue("note"), Via: "app", Language: language(r)})
 		if err != nil {
 			if sparekey.ErrorCode(err) == sparekey.EINTERNAL {
 				cfg.Logger.Error("resident report", "err", err)

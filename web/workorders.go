@@ -196,7 +196,7 @@ func handleLinkReport(cfg Config) http.Handler {
 			linkErrorPage(w, r, cfg, err)
 			return
 		}
-		rep, err := cfg.Upkeep.Report(r.Context(), upkeep.ResidentReport{ResidentID: id, Note: note, Via: "backup link"})
+		rep, err := cfg.Upkeep.Report(r.Context(), upkeep.ResidentReport{ResidentID: id, Note: note, Via: "backup link", Language: language(r)})
 		if err != nil {
 			if sparekey.ErrorCode(err) == sparekey.EINVALID {
 				render(w, r, cfg.Logger, http.StatusBadRequest, "report", "Notify maintenance", reportedView{Token: token})
@@ -230,7 +230,7 @@ func handleReportLink(cfg Config) http.Handler {
 			writeError(w, r, cfg.Logger, err)
 			return
 		}
-		rep, err := cfg.Upkeep.Report(r.Context(), upkeep.ResidentReport{ResidentID: id, Note: req.Note, Via: "backup link"})
+		rep, err := cfg.Upkeep.Report(r.Context(), upkeep.ResidentReport{ResidentID: id, Note: req.Note, Via: "backup link", Language: language(r)})
 		if err != nil {
 			writeError(w, r, cfg.Logger, err)
 			return
