@@ -307,6 +307,9 @@ type LockEvent struct {
 	Kind   DeviceEventKind
 	Slot   int // -1 when no slot is involved
 	Detail string
+	// ResidentID is whose code opened the door (a keypad unlock); 0 when
+	// nobody's or unknown.
+	ResidentID int64
 }
 
 // Stats are counts of the database's state, for metrics.

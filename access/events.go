@@ -81,6 +81,9 @@ func (s *Service) HandleEvent(ctx context.Context, ev sparekey.DeviceEvent) erro
 			return err
 		}
 		le := &sparekey.LockEvent{LockID: lock.ID, At: ev.At, Kind: ev.Kind, Slot: ev.Slot, Detail: detail}
+		if ev.Kind == sparekey.EventKeypadUnlock {
+			le.ResidentID, _ = strconv.ParseInt(audit.Detail["resident"], 10, 64)
+		}
 		if err := tx.RecordLockEvent(ctx, le); err != nil {
 			return err
 		}

@@ -46,7 +46,7 @@ func TestKeypadUseOfIssuedBackupCode(t *testing.T) {
 	if l := b.lock(ana101); l.State != sparekey.LockStateUnlocked {
 		t.Errorf("lock state = %s, want unlocked", l.State)
 	}
-	if events := b.lockEvents(ana101); events[len(events)-1].Detail != "keypad, backup code of Ana Ruiz" {
+	if events := b.lockEvents(ana101); events[len(events)-1].Detail != "keypad, backup code of Ana Ruiz" || events[len(events)-1].ResidentID != a.ID {
 		t.Errorf("lock event = %+v, want whose backup code it was", events[len(events)-1])
 	}
 	if info := b.lockInfo(ana101); info.PoolReady != 2 || info.SlotsPending != 1 {

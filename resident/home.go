@@ -184,42 +184,31 @@ func (s *Service) AccessCodes(ctx context.Context, residentID int64, reveal bool
 			if err != nil {
 				return err
 			}
-			mine := map[int]string{}
-			// A backup slot passes from holder to holder: only uses since
-			// it was issued to this resident are theirs, or, once their
-			// use rotated it (IssuedAt cleared), that use and later ones.
-			since, usedAt := map[int]time.Time{}, map[int]time.Time{}
+			how := map[int]string{} // by slot; a slot keeps its purpose
 			for _, sl := range slots {
-				switch {
-				case sl.Purpose == sparekey.SlotResident && sl.ResidentID == r.ID && sl.Code != "":
+				how[sl.Number] = "backup code"
+				if sl.Purpose != sparekey.SlotResident {
+					continue
+				}
+				how[sl.Number] = "access code"
+				if sl.ResidentID == r.ID && sl.Code != "" {
 					dc := DoorCode{Door: l.Name, Synced: sl.Usable()}
 					if reveal {
 						dc.Code = sl.Code
 					}
 					a.Codes = append(a.Codes, dc)
-					mine[sl.Number] = "access code"
-				case sl.Purpose == sparekey.SlotBackup && sl.IssuedTo == r.ID && sl.IssuedAt != nil:
-					mine[sl.Number] = "backup code"
-					since[sl.Number] = *sl.IssuedAt
-				case sl.Purpose == sparekey.SlotBackup && sl.IssuedTo == r.ID && sl.UsedAt != nil:
-					mine[sl.Number] = "backup code"
-					usedAt[sl.Number] = *sl.UsedAt
 				}
 			}
+			// Each keypad unlock names whose code it was when it happened,
+			// so a backup code passed on to a neighbour keeps its uses.
 			events, err := tx.LockEvents(ctx, l.ID, 200)
 			if err != nil {
 				return err
 			}
 			for _, e := range events { // newest first
-				how, ok := mine[e.Slot]
-				if e.Kind != sparekey.EventKeypadUnlock || !ok || e.At.Before(r.CreatedAt) || e.At.Before(since[e.Slot]) {
-					continue
+				if e.Kind == sparekey.EventKeypadUnlock && e.ResidentID == r.ID {
+					a.Uses = append(a.Uses, Use{At: e.At, Door: l.Name, How: how[e.Slot]})
 				}
-				if used, ok := usedAt[e.Slot]; ok && !e.At.After(used) {
-					since[e.Slot] = e.At // the use that used the code up
-					delete(usedAt, e.Slot)
-				}
-				a.Uses = append(a.Uses, Use{At: e.At, Door: l.Name, How: how})
 			}
 		}
 		if reveal {

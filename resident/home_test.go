@@ -337,6 +337,7 @@ func TestBackupCodeUses(t *testing.T) {
 		t.Fatalf("Zoe got slot %d, the test wants Ana's old slot %d", again.Number, issued.Number)
 	}
 	sameList(t, "Zoe's uses before she used hers", b.uses(t, zoe.Email), []string{})
+	sameList(t, "Ana's uses once her old code is Zoe's", b.uses(t, ana), []string{"2m0s Front door: backup code"})
 
 	// Zoe's use is reported a few seconds after it happened.
 	b.clock.Advance(time.Minute)
@@ -345,6 +346,7 @@ func TestBackupCodeUses(t *testing.T) {
 	sameList(t, "Zoe's uses", b.uses(t, zoe.Email), []string{"3m55s Front door: backup code"})
 	b.sync(t)
 	sameList(t, "Zoe's uses after the rotation", b.uses(t, zoe.Email), []string{"3m55s Front door: backup code"})
+	sameList(t, "Ana's uses in the end", b.uses(t, ana), []string{"2m0s Front door: backup code"})
 }
 
 // sync lets the reconciler program pending codes onto the virtual locks.

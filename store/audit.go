@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -86,23 +87,25 @@ func (t *tx) SearchAudit(ctx context.Context, f sparekey.AuditFilter) ([]*sparek
 	return getAll(ctx, t, "search audit", scanAuditEvent, query, args...)
 }
 
-const lockEventColumns = `id, lock_id, occurred_at, kind, slot, detail`
+const lockEventColumns = `id, lock_id, occurred_at, kind, slot, detail, resident_id`
 
 func scanLockEvent(row scanner) (*sparekey.LockEvent, error) {
 	var e sparekey.LockEvent
 	var at int64
-	if err := row.Scan(&e.ID, &e.LockID, &at, &e.Kind, &e.Slot, &e.Detail); err != nil {
+	var residentID sql.NullInt64
+	if err := row.Scan(&e.ID, &e.LockID, &at, &e.Kind, &e.Slot, &e.Detail, &residentID); err != nil {
 		return nil, err
 	}
 	e.At = fromMicros(at)
+	e.ResidentID = residentID.Int64
 	return &e, nil
 }
 
 func (t *tx) RecordLockEvent(ctx context.Context, e *sparekey.LockEvent) error {
 	id, err := t.insert(ctx, "record lock event", "", `
-		INSERT INTO lock_events (lock_id, occurred_at, kind, slot, detail)
-		VALUES (?, ?, ?, ?, ?) RETURNING id`,
-		e.LockID, micros(e.At), string(e.Kind), e.Slot, e.Detail)
+		INSERT INTO lock_events (lock_id, occurred_at, kind, slot, detail, resident_id)
+		VALUES (?, ?, ?, ?, ?, ?) RETURNING id`,
+		e.LockID, micros(e.At), string(e.Kind), e.Slot, e.Detail, nullID(e.ResidentID))
 	if err != nil {
 		return err
 	}
