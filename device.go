@@ -34,7 +34,8 @@ const (
 	EventOffline      DeviceEventKind = "offline"
 	// EventState is a report of where the lock stands with nothing having
 	// happened: the first report after start-up or a reconnect. It updates
-	// the lock's live state and leaves no lock event.
+	// the lock's live state and leaves no lock event, unless it shows a
+	// jam not yet seen: that is recorded as EventJammed.
 	EventState DeviceEventKind = "state"
 	// EventReset is a lock that lost its codes (a factory reset, a new
 	// lock in the old one's place): every slot must be programmed anew.

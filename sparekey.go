@@ -242,6 +242,7 @@ type BackupLink struct {
 	RevokedAt  *time.Time // a newer request ended it
 	RevealedAt *time.Time // first reveal
 	Reveals    int
+	Language   string // the request's: the account is told of reveals in it
 }
 
 // Live reports whether the link can still be used at now.

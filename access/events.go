@@ -39,17 +39,16 @@ func (s *Service) HandleEvent(ctx context.Context, ev sparekey.DeviceEvent) erro
 		}
 		if ev.Kind == sparekey.EventState {
 			// Where the lock stands, not something that happened, unless
-			// it shows a jam that began or ended unseen (while Sparekey
-			// was down, or before the adapter's first report of the lock):
-			// then it is that jam, or that clear.
-			switch {
-			case lock.State == sparekey.LockStateJammed && before != sparekey.LockStateJammed:
-				ev.Kind = sparekey.EventJammed
-			case before == sparekey.LockStateJammed && (lock.State == sparekey.LockStateLocked || lock.State == sparekey.LockStateUnlocked):
-				ev.Kind = sparekey.EventJamCleared
-			default:
+			// it shows a jam that began unseen (while Sparekey was down,
+			// or before the adapter's first report of the lock): then it
+			// is that jam. Not so the other way: Zigbee2MQTT's cache
+			// keeps no jam action, so a jammed lock's first report after
+			// a restart can read "locked"; only the lock working ends a
+			// jam.
+			if lock.State != sparekey.LockStateJammed || before == sparekey.LockStateJammed {
 				return nil
 			}
+			ev.Kind = sparekey.EventJammed
 		}
 		audit := &sparekey.AuditEvent{At: ev.At, Actor: "lock:" + lock.Device, Action: "lock." + string(ev.Kind),
 			Subject: "lock:" + lock.Device, Detail: map[string]string{}}

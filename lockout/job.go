@@ -152,6 +152,7 @@ func (s *Service) createLink(ctx context.Context, tx sparekey.Tx, r *sparekey.Ba
 		RequestID:  r.ID,
 		CreatedAt:  now,
 		ExpiresAt:  r.CreatedAt.Add(sparekey.BackupLinkTTL),
+		Language:   r.Language,
 	}
 	if err := tx.CreateBackupLink(ctx, link); err != nil {
 		return "", err

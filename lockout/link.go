@@ -13,7 +13,6 @@ import (
 type Visit struct {
 	IP        string
 	UserAgent string
-	Language  string // the page's language; a notice it causes is written in it
 }
 
 // LinkView is what a backup link page shows before the code is revealed.
@@ -126,7 +125,7 @@ func (s *Service) RevealLink(ctx context.Context, token string, v Visit) (*Revea
 		// Tell the account whenever a code was shown, for the first few
 		// reveals of a link: enough to notice a stranger, not a flood.
 		if r.Email != "" && link.Reveals <= maxRevealNotices && anyReady(codes) {
-			subject, text := revealEmail(v.Language, placeOf(ctx, tx, r), r, now)
+			subject, text := revealEmail(link.Language, placeOf(ctx, tx, r), r, now)
 			if err := s.queue(ctx, tx, r, &sparekey.Message{Channel: sparekey.ChannelEmail, To: r.Email,
 				Subject: subject, Body: text, Kind: "code_revealed"}); err != nil {
 				return err

@@ -3,6 +3,7 @@ package lockout
 import (
 	"bytes"
 	"context"
+	"fmt"
 	htmltemplate "html/template"
 	"strings"
 	"text/template"
@@ -63,20 +64,20 @@ func (p place) short() string {
 		return "Sparekey"
 	}
 	if r := []rune(name); len(r) > 24 {
-		name = strings.TrimSpace(string(r[:23])) + "…"
+		name = strings.TrimSpace(string(r[:21])) + "..." // not "…": outside the GSM alphabet
 	}
 	return name
 }
 
-// linkSMS fits one SMS segment with a link of up to about 80 characters.
+// linkSMS fits one SMS segment (160 characters) with a 24-character
+// property name and a link of up to about 75 characters.
 // The Spanish one is written without accents: letters outside the GSM 7-bit
-// alphabet would make the text UCS-2, 70 characters a segment, and the
-// link alone would take two.
+// alphabet would make the whole text UCS-2, 70 characters a segment.
 func linkSMS(lang string, p place, link string) string {
 	if lang == sparekey.Spanish {
-		return p.short() + ": enlace a tu codigo de respaldo (30 min): " + link + " ¿No lo pediste? Ignoralo."
+		return p.short() + ": tu codigo de respaldo (30 min): " + link + " ¿No lo pediste? Ignoralo."
 	}
-	return p.short() + ": your backup door code link, valid 30 min: " + link + " Not you? Ignore this."
+	return p.short() + ": your backup code link (30 min): " + link + " Not you? Ignore this."
 }
 
 type linkData struct {
@@ -86,9 +87,6 @@ type linkData struct {
 
 // The link email and the reveal notice, by language.
 var (
-	clockLayout = map[string]string{sparekey.English: "3:04 PM MST", sparekey.Spanish: "15:04 MST"}
-	dateLayout  = map[string]string{sparekey.English: "Jan 2, 3:04 PM MST", sparekey.Spanish: "2/1/2006, 15:04 MST"}
-
 	linkSubject = map[string]string{
 		sparekey.English: "Your backup door code link",
 		sparekey.Spanish: "El enlace a tu código de respaldo",
@@ -116,7 +114,7 @@ Pediste un código de respaldo para tu puerta{{if .Place.Unit}} (unidad {{.Place
 
 {{.Link}}
 
-El enlace funciona hasta las {{.Expires}}, 30 minutos después de tu solicitud. Después, pide uno nuevo en {{.NewRequest}}
+El enlace funciona hasta {{.Expires}}, 30 minutos después de tu solicitud. Después, pide uno nuevo en {{.NewRequest}}
 
 Un código de respaldo funciona una sola vez, durante 24 horas como máximo.
 
@@ -147,7 +145,7 @@ Sparekey{{if .Place.Property}} para {{.Place.Property}}{{end}}
 <p>Pediste un código de respaldo para tu puerta{{if .Place.Unit}} (unidad {{.Place.Unit}}{{if .Place.Property}}, {{.Place.Property}}{{end}}){{end}}. Abre el enlace y toca <strong>Mostrar mi código</strong>.</p>
 <p><a href="{{.Link}}" style="display:inline-block;padding:12px 20px;background:#0b5cad;color:#fff;border-radius:8px;text-decoration:none">Abrir mi código de respaldo</a></p>
 <p>O copia este enlace: {{.Link}}</p>
-<p>El enlace funciona hasta las <strong>{{.Expires}}</strong>, 30 minutos después de tu solicitud. Después, <a href="{{.NewRequest}}">pide uno nuevo</a>.</p>
+<p>El enlace funciona hasta <strong>{{.Expires}}</strong>, 30 minutos después de tu solicitud. Después, <a href="{{.NewRequest}}">pide uno nuevo</a>.</p>
 <p>Un código de respaldo funciona una sola vez, durante 24 horas como máximo.</p>
 <p>Si el teclado parpadea 1 3 5 7 9 en forma de X, la cerradura está atascada y ningún código la abrirá hasta que el cerrojo quede libre: empuja o jala la puerta hacia el marco mientras ingresas el código.{{if .Place.Phone}} ¿Sigues sin poder entrar? Llama a mantenimiento al {{.Place.Phone}}.{{end}}</p>
 <p style="color:#555">¿No lo pediste? Ignora este correo; nada cambia en tu cuenta.</p>
@@ -157,7 +155,7 @@ Sparekey{{if .Place.Property}} para {{.Place.Property}}{{end}}
 	}
 	revealSubject = map[string]string{
 		sparekey.English: "Your backup door code was viewed",
-		sparekey.Spanish: "Alguien vio tu código de respaldo",
+		sparekey.Spanish: "Se mostró tu código de respaldo",
 	}
 	revealEmailText = map[string]*template.Template{
 		sparekey.English: template.Must(template.New("reveal").Parse(`Hi {{.Name}},
@@ -182,7 +180,10 @@ Sparekey{{if .Place.Property}} para {{.Place.Property}}{{end}}
 func linkEmail(lang string, p place, r *sparekey.Resident, link, newRequest string, expires time.Time) (subject, text, html string) {
 	lang = sparekey.LanguageOf(lang)
 	data := linkData{Name: r.FirstName(), Link: link, NewRequest: newRequest,
-		Expires: expires.In(p.loc).Format(clockLayout[lang]), Place: p}
+		Expires: expires.In(p.loc).Format("3:04 PM MST"), Place: p}
+	if lang == sparekey.Spanish {
+		data.Expires = untilES(expires.In(p.loc))
+	}
 	var t, h bytes.Buffer
 	linkEmailText[lang].Execute(&t, data)
 	linkEmailHTML[lang].Execute(&h, data)
@@ -191,10 +192,35 @@ func linkEmail(lang string, p place, r *sparekey.Resident, link, newRequest stri
 
 func revealEmail(lang string, p place, r *sparekey.Resident, when time.Time) (subject, text string) {
 	lang = sparekey.LanguageOf(lang)
+	w := when.In(p.loc)
+	at := w.Format("Jan 2, 3:04 PM MST")
+	if lang == sparekey.Spanish {
+		at = fmt.Sprintf("%d de %s, %s", w.Day(), mesesES[w.Month()-1], clockES(w))
+	}
 	var t bytes.Buffer
 	revealEmailText[lang].Execute(&t, struct {
 		Name, When string
 		Place      place
-	}{r.FirstName(), when.In(p.loc).Format(dateLayout[lang]), p})
+	}{r.FirstName(), at, p})
 	return revealSubject[lang], t.String()
+}
+
+var mesesES = [...]string{"enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto", "septiembre", "octubre", "noviembre", "diciembre"}
+
+// clockES is a time of day in Spanish: "9:30 a. m. EST".
+func clockES(t time.Time) string {
+	half := "a. m."
+	if t.Hour() >= 12 {
+		half = "p. m."
+	}
+	return t.Format("3:04") + " " + half + " " + t.Format("MST")
+}
+
+// untilES is a time of day as Spanish says it after "hasta": "la 1:04
+// p. m. EST", "las 9:30 a. m. EST".
+func untilES(t time.Time) string {
+	if t.Hour()%12 == 1 {
+		return "la " + clockES(t)
+	}
+	return "las " + clockES(t)
 }

@@ -258,7 +258,7 @@ func (s *Service) tellRevealed(ctx context.Context, tx sparekey.Tx, r *sparekey.
 	subject, body := "Your door code was viewed in the app", fmt.Sprintf("Hi %s,\n\nYour door code was just shown in the Sparekey app.\n\nIf that was you, there is nothing to do. If it was not, sign out of the app on your devices and tell the office of %s right away.\n\nSparekey\n",
 		r.FirstName(), prop.Name)
 	if lang == sparekey.Spanish {
-		subject, body = "Alguien vio tu código de acceso en la app", fmt.Sprintf("Hola, %s:\n\nTu código de acceso se acaba de mostrar en la app de Sparekey.\n\nSi fuiste tú, no tienes que hacer nada. Si no, cierra la sesión de la app en tus dispositivos y avísale de inmediato a la oficina de %s.\n\nSparekey\n",
+		subject, body = "Se mostró tu código de acceso en la app", fmt.Sprintf("Hola, %s:\n\nTu código de acceso se acaba de mostrar en la app de Sparekey.\n\nSi fuiste tú, no tienes que hacer nada. Si no, cierra la sesión de la app en tus dispositivos y avísale de inmediato a la oficina de %s.\n\nSparekey\n",
 			r.FirstName(), prop.Name)
 	}
 	err = s.queue(ctx, tx, r, &sparekey.Message{Channel: sparekey.ChannelEmail, To: r.Email,

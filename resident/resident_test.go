@@ -687,20 +687,20 @@ func TestSignInMessagesInSpanish(t *testing.T) {
 		t.Fatalf("%d sign-in messages, want 2", len(ms))
 	}
 	sms, mail := ms[0], ms[1]
-	if !regexp.MustCompile(`^Codigo para entrar a Sparekey: \d{6} \(vale 15 min\)\. O abre ` + regexp.QuoteMeta(baseURL) + `/app/sign-in/link/[A-Za-z0-9_-]+ ¿No lo pediste\? Ignoralo\.$`).MatchString(sms.Body) {
+	if !regexp.MustCompile(`^Codigo para iniciar sesion en Sparekey: \d{6} \(vale 15 min\)\. O abre ` + regexp.QuoteMeta(baseURL) + `/app/sign-in/link/[A-Za-z0-9_-]+ ¿No lo pediste\? Ignoralo\.$`).MatchString(sms.Body) {
 		t.Errorf("Spanish sign-in SMS = %q", sms.Body)
 	}
 	if strings.ContainsAny(sms.Body, "áíóúÁÍÓÚ") {
 		t.Errorf("Spanish sign-in SMS has accents outside the GSM alphabet: %q", sms.Body)
 	}
-	if !strings.HasPrefix(mail.Subject, "Tu código para entrar a Sparekey: ") || !strings.HasPrefix(mail.Body, "Hola, Ana:") {
+	if !strings.HasPrefix(mail.Subject, "Tu código para iniciar sesión en Sparekey: ") || !strings.HasPrefix(mail.Body, "Hola, Ana:") {
 		t.Errorf("Spanish sign-in email: %q\n%s", mail.Subject, mail.Body)
 	}
 	// Her code shown on a Spanish page: the notice is in Spanish too.
 	if _, err := b.svc.AccessCodes(b.ctx, b.resident(t, ana).ID, true, es); err != nil {
 		t.Fatal(err)
 	}
-	if got := b.messages(t, "access_code_revealed"); len(got) != 1 || got[0].Subject != "Alguien vio tu código de acceso en la app" {
+	if got := b.messages(t, "access_code_revealed"); len(got) != 1 || got[0].Subject != "Se mostró tu código de acceso en la app" {
 		t.Errorf("access code notice after a reveal in Spanish: %+v", got)
 	}
 }

@@ -167,15 +167,16 @@ func (s *Service) sendSignIn(ctx context.Context, tx sparekey.Tx, r *sparekey.Re
 	link := s.cfg.BaseURL + "/app/sign-in/link/" + token
 	mins := int(sparekey.SignInTTL / time.Minute)
 	// The Spanish SMS keeps to the GSM 7-bit alphabet (no accents), as
-	// the backup link's does, to stay one segment.
+	// the backup link's does: one accent would make it UCS-2, 70
+	// characters a segment.
 	sms := fmt.Sprintf("Sparekey sign-in code: %s (valid %d min). Or open %s Didn't ask? Ignore this.", code, mins, link)
 	subject := "Your Sparekey sign-in code: " + code
 	body := fmt.Sprintf("Hi %s,\n\nYour Sparekey sign-in code is %s. Type it on the sign-in page, or open this link on your phone:\n\n%s\n\nBoth work once, for %d minutes.\n\nDidn't ask to sign in? Ignore this email; nothing changes on your account.\n\nSparekey\n",
 		r.FirstName(), code, link, mins)
 	if lang == sparekey.Spanish {
-		sms = fmt.Sprintf("Codigo para entrar a Sparekey: %s (vale %d min). O abre %s ¿No lo pediste? Ignoralo.", code, mins, link)
-		subject = "Tu código para entrar a Sparekey: " + code
-		body = fmt.Sprintf("Hola, %s:\n\nTu código para entrar a Sparekey es %s. Escríbelo en la página de inicio de sesión o abre este enlace en tu teléfono:\n\n%s\n\nCada uno funciona una sola vez, durante %d minutos.\n\n¿No lo pediste? Ignora este correo; nada cambia en tu cuenta.\n\nSparekey\n",
+		sms = fmt.Sprintf("Codigo para iniciar sesion en Sparekey: %s (vale %d min). O abre %s ¿No lo pediste? Ignoralo.", code, mins, link)
+		subject = "Tu código para iniciar sesión en Sparekey: " + code
+		body = fmt.Sprintf("Hola, %s:\n\nTu código para iniciar sesión en Sparekey es %s. Escríbelo en la página de inicio de sesión o abre este enlace en tu teléfono:\n\n%s\n\nCada uno funciona una sola vez, durante %d minutos.\n\n¿No lo pediste? Ignora este correo; nada cambia en tu cuenta.\n\nSparekey\n",
 			r.FirstName(), code, link, mins)
 	}
 	if r.Phone != "" {

@@ -114,14 +114,14 @@ func (t *tx) UpdateBackupRequest(ctx context.Context, r *sparekey.BackupRequest)
 }
 
 const backupLinkColumns = `id, token_hash, resident_id, request_id, created_at, expires_at,
-	revoked_at, revealed_at, reveals`
+	revoked_at, revealed_at, reveals, language`
 
 func scanBackupLink(row scanner) (*sparekey.BackupLink, error) {
 	var l sparekey.BackupLink
 	var requestID, revokedAt, revealedAt sql.NullInt64
 	var createdAt, expiresAt int64
 	if err := row.Scan(&l.ID, &l.TokenHash, &l.ResidentID, &requestID, &createdAt, &expiresAt,
-		&revokedAt, &revealedAt, &l.Reveals); err != nil {
+		&revokedAt, &revealedAt, &l.Reveals, &l.Language); err != nil {
 		return nil, err
 	}
 	l.RequestID = requestID.Int64
@@ -135,10 +135,10 @@ func scanBackupLink(row scanner) (*sparekey.BackupLink, error) {
 func (t *tx) CreateBackupLink(ctx context.Context, l *sparekey.BackupLink) error {
 	id, err := t.insert(ctx, "create backup link", "backup link already exists", `
 		INSERT INTO backup_links (token_hash, resident_id, request_id, created_at, expires_at,
-			revoked_at, revealed_at, reveals)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+			revoked_at, revealed_at, reveals, language)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 		l.TokenHash, l.ResidentID, nullID(l.RequestID), micros(l.CreatedAt), micros(l.ExpiresAt),
-		nullMicros(l.RevokedAt), nullMicros(l.RevealedAt), l.Reveals)
+		nullMicros(l.RevokedAt), nullMicros(l.RevealedAt), l.Reveals, l.Language)
 	if err != nil {
 		return err
 	}

@@ -66,7 +66,7 @@ var residentTexts = map[string]struct {
 	sparekey.Spanish: {
 		subject: map[string]string{"received": "Mantenimiento recibió tu reporte", "in_progress": "Mantenimiento ya trabaja en tu puerta", "resolved": "Tu puerta quedó arreglada"},
 		text: map[string]string{
-			"received":    "Le avisamos al equipo de mantenimiento de %[1]s que tu puerta (%[2]s) no abre. Orden de trabajo #%[3]d. Te avisaremos cuando alguien esté trabajando en ella y cuando quede arreglada.",
+			"received":    "Le avisamos al equipo de mantenimiento de %[1]s que tu puerta (%[2]s) está atascada. Orden de trabajo #%[3]d. Te avisaremos cuando alguien esté trabajando en ella y cuando quede arreglada.",
 			"in_progress": "Mantenimiento ya trabaja en tu puerta (%[2]s), orden de trabajo #%[3]d.",
 			"resolved":    "Orden de trabajo #%[3]d resuelta para tu puerta (%[2]s): %[4]s",
 		},
@@ -146,7 +146,7 @@ func (s *Service) queue(ctx context.Context, tx sparekey.Tx, about string, m *sp
 // short is the property's name cut to fit an SMS.
 func short(name string) string {
 	if r := []rune(name); len(r) > 24 {
-		return strings.TrimSpace(string(r[:23])) + "…"
+		return strings.TrimSpace(string(r[:21])) + "..." // not "…": outside the GSM alphabet
 	}
 	return name
 }

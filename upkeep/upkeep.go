@@ -269,14 +269,23 @@ func (s *Service) sweepJam(ctx context.Context, tx sparekey.Tx, lockID int64, no
 	if err != nil {
 		return nil, err
 	}
-	if len(last) == 1 && !last[0].CreatedAt.Before(jam.StartedAt) {
-		return nil, nil // an order already covers this jam, open or resolved
+	summary := fmt.Sprintf("Jammed and not cleared for %s.", sparekey.Span(uncleared))
+	if len(last) == 1 {
+		wo := last[0]
+		// The order saw this jam if it was open at any time since the
+		// jam began. Resolved with the jam still on, it gets the fix one
+		// more window: a lock still jammed after that needs a new order.
+		if saw := !wo.CreatedAt.Before(jam.StartedAt) || wo.ResolvedAt == nil || wo.ResolvedAt.After(jam.StartedAt); saw {
+			if wo.ResolvedAt == nil || now.Sub(*wo.ResolvedAt) < uncleared {
+				return nil, nil
+			}
+			summary = fmt.Sprintf("Still jammed %s after work order #%d was resolved.", sparekey.Span(uncleared), wo.ID)
+		}
 	}
 	jams, err := s.countedJams(ctx, tx, lock, place.property.JamRule, now)
 	if err != nil {
 		return nil, err
 	}
-	summary := fmt.Sprintf("Jammed and not cleared for %s.", sparekey.Span(uncleared))
 	return s.open(ctx, tx, place, sparekey.SourceJamRule, "system", summary, jams)
 }
 

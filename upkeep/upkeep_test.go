@@ -381,27 +381,38 @@ func TestUnclearedJamOpensAnOrder(t *testing.T) {
 		t.Fatalf("sweeps again opened more: %+v", got)
 	}
 
-	// Resolved while the door is still jammed (say, the bolt was freed by
-	// hand and the lock has not said so): the same jam opens nothing more.
+	// Resolved while the door is still jammed: the fix gets one window.
+	// Confirmed by the lock working, the jam ends and nothing more opens.
 	b.resolve(wo.ID)
-	b.report(ana101, sparekey.EventJammed, "keypad")
+	b.clock.Advance(10 * time.Minute)
+	b.report(ana101, sparekey.EventUnlocked, "manual")
 	b.clock.Advance(time.Hour)
 	b.sweep()
 	if got := b.orders(ana101); len(got) != 1 || got[0].Status != sparekey.WorkOrderResolved {
-		t.Fatalf("after the resolution of a jam still open: %+v", got)
+		t.Fatalf("after a resolution the lock confirmed: %+v", got)
 	}
 	if got := len(b.sent("work_order")); got != 2 {
 		t.Errorf("%d work order messages, want 2", got)
 	}
 
 	// A new jam is a new case.
-	b.clear(ana101)
 	b.jam(ana101)
 	b.clock.Advance(30 * time.Minute)
 	b.sweep()
 	orders := b.orders(ana101)
 	if len(orders) != 2 || orders[1].Status != sparekey.WorkOrderOpen || orders[1].Summary != "Jammed and not cleared for 30 minutes." {
 		t.Fatalf("a new jam not cleared: %+v", orders)
+	}
+
+	// Resolved with the keypad still answering jammed a window later:
+	// the fix did not hold, and a new order says so.
+	b.resolve(orders[1].ID)
+	b.report(ana101, sparekey.EventJammed, "keypad")
+	b.clock.Advance(30 * time.Minute)
+	b.sweep()
+	orders = b.orders(ana101)
+	if len(orders) != 3 || orders[2].Summary != fmt.Sprintf("Still jammed 30 minutes after work order #%d was resolved.", orders[1].ID) {
+		t.Fatalf("a jam still on after a resolution: %+v", orders)
 	}
 }
 

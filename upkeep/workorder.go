@@ -301,8 +301,11 @@ func (s *Service) Open(ctx context.Context, r StaffReport) (wo *sparekey.WorkOrd
 
 // StillJammedNote goes on the timeline of an order resolved while its lock
 // still reports the jam: the resolution is kept, and the tech is told the
-// door has not yet shown that it works.
-const StillJammedNote = "The lock still reported jammed when this was resolved. Lock or unlock the door once to confirm the fix: this jam will not open another order."
+// door has not yet shown that it works, and what happens if it does not.
+func StillJammedNote(rule sparekey.JamRule) string {
+	return fmt.Sprintf("The lock still reported jammed when this was resolved. Lock or unlock the door once to confirm the fix: if the lock still reports this jam %s from now, a new work order opens.",
+		sparekey.Span(rule.Uncleared))
+}
 
 // Change is a staff member's change to a work order; nil fields stay.
 type Change struct {
@@ -380,7 +383,11 @@ func (s *Service) Update(ctx context.Context, id int64, c Change) (*sparekey.Wor
 				wo.Resolution, wo.ResolvedAt = resolution, &now
 				add("status", "Resolved: "+resolution)
 				if lock.State == sparekey.LockStateJammed {
-					add("note", StillJammedNote)
+					prop, err := tx.Property(ctx, wo.PropertyID)
+					if err != nil {
+						return err
+					}
+					add("note", StillJammedNote(prop.JamRule))
 				}
 				tell = "resolved"
 			case sparekey.WorkOrderInProgress:

@@ -326,8 +326,27 @@ func TestResolvedWhileStillJammed(t *testing.T) {
 		t.Fatalf("resolving while jammed: %+v, want resolved", got)
 	}
 	got := b.notesOf(wo.ID, "note")
-	if len(got) != 1 || got[0].Text != upkeep.StillJammedNote || got[0].Author != "staff:1" {
+	if len(got) != 1 || got[0].Text != upkeep.StillJammedNote(sparekey.DefaultJamRule) || got[0].Author != "staff:1" ||
+		!strings.Contains(got[0].Text, "30 minutes from now, a new work order opens") {
 		t.Errorf("notes of an order resolved while its lock is jammed = %+v, want the still-jammed note", got)
+	}
+
+	// What the note says holds: the jam opens no order within the window
+	// after the resolution, and a new one once the window has passed.
+	b.clock.Advance(29 * time.Minute)
+	b.sweep()
+	if n := len(b.orders(ana101)); n != 2 {
+		t.Fatalf("%d orders 29 minutes after resolving on a jammed lock, want the 2 there were", n)
+	}
+	b.clock.Advance(time.Minute)
+	b.sweep()
+	orders := b.orders(ana101)
+	if len(orders) != 3 || orders[2].Status != sparekey.WorkOrderOpen || orders[2].Summary != fmt.Sprintf("Still jammed 30 minutes after work order #%d was resolved.", wo.ID) {
+		t.Errorf("orders 30 minutes after resolving on a still-jammed lock = %+v, want a new open one saying why", orders)
+	}
+	b.sweep()
+	if n := len(b.orders(ana101)); n != 3 {
+		t.Errorf("%d orders after sweeping again, want still 3", n)
 	}
 }
 
@@ -558,7 +577,7 @@ func TestResidentUpdatesInTheirLanguage(t *testing.T) {
 		}
 	}
 	for key, want := range map[string]string{
-		"work_order_received email:" + ana:           "Mantenimiento recibió tu reporte|Hola, Ana:\n\nLe avisamos al equipo de mantenimiento de Maple Court Apartments que tu puerta (Front door, unidad 101) no abre.",
+		"work_order_received email:" + ana:           "Mantenimiento recibió tu reporte|Hola, Ana:\n\nLe avisamos al equipo de mantenimiento de Maple Court Apartments que tu puerta (Front door, unidad 101) está atascada.",
 		"work_order_in_progress sms:" + anaPhone:     "|Maple Court Apartments: Mantenimiento ya trabaja en tu puerta (Front door, unidad 101), orden de trabajo #" + strconv.FormatInt(wo.ID, 10) + ".",
 		"work_order_resolved sms:" + anaPhone:        "|Maple Court Apartments: Orden de trabajo #" + strconv.FormatInt(wo.ID, 10) + " resuelta para tu puerta (Front door, unidad 101): Cambiamos la placa.",
 		"work_order_resolved email:" + ana:           "Tu puerta quedó arreglada|Hola, Ana:\n\nOrden de trabajo #" + strconv.FormatInt(wo.ID, 10) + " resuelta",

@@ -234,7 +234,7 @@ type linkData struct {
 }
 
 func visit(r *http.Request) lockout.Visit {
-	return lockout.Visit{IP: clientIP(r), UserAgent: r.UserAgent(), Language: language(r)}
+	return lockout.Visit{IP: clientIP(r), UserAgent: r.UserAgent()}
 }
 
 func handleLinkPage(cfg Config) http.Handler {

@@ -339,7 +339,7 @@ func TestResidentInSpanishInBrowser(t *testing.T) {
 	// Asked in Spanish, the link comes in Spanish.
 	sms := r.s.waitMessages(anaPhone, "backup_link", 1)[0]
 	token := r.s.linkToken(sms)
-	if !strings.HasPrefix(sms.Body, "Maple Court Apartments: enlace a tu codigo de respaldo (30 min): ") {
+	if !strings.HasPrefix(sms.Body, "Maple Court Apartments: tu codigo de respaldo (30 min): ") {
 		t.Errorf("backup link SMS asked for in Spanish = %q", sms.Body)
 	}
 	if mail := r.s.waitMessages(anaEmail, "backup_link", 1)[0]; mail.Subject != "El enlace a tu código de respaldo" ||
@@ -354,7 +354,7 @@ func TestResidentInSpanishInBrowser(t *testing.T) {
 	r.wantCode("section.code-card .code")
 	r.wantText("section.code-card", "Marca los dígitos en el teclado")
 	r.shot("link-revealed-es.png")
-	if notice := r.s.waitMessages(anaEmail, "code_revealed", 1)[0]; notice.Subject != "Alguien vio tu código de respaldo" {
+	if notice := r.s.waitMessages(anaEmail, "code_revealed", 1)[0]; notice.Subject != "Se mostró tu código de respaldo" {
 		t.Errorf("reveal notice after a reveal in Spanish: %q\n%s", notice.Subject, notice.Body)
 	}
 
@@ -363,7 +363,7 @@ func TestResidentInSpanishInBrowser(t *testing.T) {
 	browser.SetValue(t, r.ctx, "#contact", "201-555-0101")
 	r.submit("main form button[type=submit]", http.StatusOK, "/app/sign-in/code", "Ingresa tu código")
 	r.signInWithLink("Iniciar sesión", "")
-	if m := r.s.waitMessages(anaPhone, "sign_in", 1)[0]; !strings.HasPrefix(m.Body, "Codigo para entrar a Sparekey: ") {
+	if m := r.s.waitMessages(anaPhone, "sign_in", 1)[0]; !strings.HasPrefix(m.Body, "Codigo para iniciar sesion en Sparekey: ") {
 		t.Errorf("sign-in SMS asked for in Spanish = %q", m.Body)
 	}
 	r.wantHeading("Hola, Ana")
