@@ -202,6 +202,16 @@ type workOrderPage struct {
 	Loc      *time.Location
 	Statuses []sparekey.WorkOrderStatus
 	Names    map[string]string // note authors ("staff:2") by name
+	Form     workOrderForm     // what the update form shows
+}
+
+// workOrderForm is the update form's values: the order's own, or what was
+// typed when a save was refused, so nothing typed is lost.
+type workOrderForm struct {
+	Status     sparekey.WorkOrderStatus
+	Resolution string
+	Assignee   int64
+	Note       string
 }
 
 func newWorkOrderPage(d *upkeep.Detail) workOrderPage {
@@ -213,7 +223,8 @@ func newWorkOrderPage(d *upkeep.Detail) workOrderPage {
 		names[fmt.Sprintf("resident:%d", r.ID)] = r.Name + " (resident)"
 	}
 	return workOrderPage{Detail: d, Loc: location(d.Property), Names: names,
-		Statuses: []sparekey.WorkOrderStatus{sparekey.WorkOrderOpen, sparekey.WorkOrderInProgress, sparekey.WorkOrderResolved}}
+		Statuses: []sparekey.WorkOrderStatus{sparekey.WorkOrderOpen, sparekey.WorkOrderInProgress, sparekey.WorkOrderResolved},
+		Form:     workOrderForm{Status: d.WorkOrder.Status, Resolution: d.WorkOrder.Resolution, Assignee: d.WorkOrder.AssigneeID}}
 }
 
 func handleConsoleWorkOrder(cfg Config) http.Handler {
@@ -259,6 +270,13 @@ func handleConsoleUpdateWorkOrder(cfg Config) http.Handler {
 				d, derr := cfg.Upkeep.WorkOrder(r.Context(), id, p.allowed)
 				if derr == nil {
 					data := newWorkOrderPage(d)
+					data.Form.Resolution, data.Form.Note = r.PostFormValue("resolution"), r.PostFormValue("note")
+					if c.Status != nil && c.Status.Valid() {
+						data.Form.Status = *c.Status
+					}
+					if c.AssigneeID != nil {
+						data.Form.Assignee = *c.AssigneeID
+					}
 					renderConsole(w, r, cfg, httpStatus(err), "console_workorder", fmt.Sprintf("Work order #%d", id), "work-orders",
 						consolePage{Error: sparekey.ErrorMessage(err), Data: data})
 					return

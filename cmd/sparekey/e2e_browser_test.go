@@ -98,7 +98,7 @@ func TestConsoleInBrowser(t *testing.T) {
 	if status := browser.ClickAndWait(t, ctx, "main form.form button[type=submit]"); status != http.StatusBadRequest {
 		t.Errorf("resolve without a resolution: status %d, want %d", status, http.StatusBadRequest)
 	}
-	if got, want := browser.Text(t, ctx, "#wo-error"), "Say what was done to resolve it (the resolution note)."; got != want {
+	if got, want := browser.Text(t, ctx, "#wo-error"), "Not saved: Say what was done to resolve it (the resolution note). Back to the form"; got != want {
 		t.Errorf("error = %q, want %q", got, want)
 	}
 	c.wantStatus("in progress")

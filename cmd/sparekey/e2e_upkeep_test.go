@@ -259,9 +259,13 @@ func TestUpkeepJamsOpenOneWorkOrder(t *testing.T) {
 	}
 
 	// Resolved through the console form; a resolution note is required.
-	r = maint.submit("/console/work-orders/"+id, "status", "resolved")
-	if r.status != http.StatusBadRequest || !strings.Contains(string(r.body), "Say what was done to resolve it") {
+	r = maint.submit("/console/work-orders/"+id, "status", "resolved", "note", "Parts ordered.")
+	if r.status != http.StatusBadRequest || !strings.Contains(string(r.body), "Not saved: Say what was done to resolve it") {
 		t.Errorf("resolve without a resolution = %d, want 400 and why\n%s", r.status, r.body)
+	}
+	// What was typed is still in the form, to fix and send again.
+	if body := string(r.body); !strings.Contains(body, `value="resolved" checked`) || !strings.Contains(body, `name="note" rows="2" maxlength="2000">Parts ordered.</textarea>`) {
+		t.Errorf("the refused form lost the status or the note:\n%s", body)
 	}
 	const fix = "Planed the door edge and moved the strike plate 2 mm"
 	r = maint.submit("/console/work-orders/"+id, "status", "resolved", "resolution", fix)
