@@ -41,6 +41,30 @@ func (s *Service) notifyTeam(ctx context.Context, tx sparekey.Tx, p *place, wo *
 	return nil
 }
 
+// tellTeamOfReport queues an SMS and an email to the maintenance team: a
+// resident reported a door that already has an open order (which the team
+// heard of when it opened).
+func (s *Service) tellTeamOfReport(ctx context.Context, tx sparekey.Tx, p *place, wo *sparekey.WorkOrder, text string) error {
+	link := strings.TrimSuffix(s.cfg.BaseURL, "/") + fmt.Sprintf("/console/work-orders/%d", wo.ID)
+	if p.property.MaintenancePhone != "" {
+		body := fmt.Sprintf("%s: work order #%d, %s. %s %s", short(p.property.Name), wo.ID, p.door(), text, link)
+		if err := s.queue(ctx, tx, subject(wo), &sparekey.Message{Channel: sparekey.ChannelSMS,
+			To: p.property.MaintenancePhone, Body: body, Kind: "work_order_reported"}); err != nil {
+			return err
+		}
+	}
+	if p.property.MaintenanceEmail != "" {
+		body := fmt.Sprintf("A resident reported %s at %s, which has work order #%d open (%s).\n\n%s\n\nOpen it in the console: %s\n\nSparekey for %s\n",
+			p.door(), p.property.Name, wo.ID, strings.ReplaceAll(string(wo.Status), "_", " "), text, link, p.property.Name)
+		if err := s.queue(ctx, tx, subject(wo), &sparekey.Message{Channel: sparekey.ChannelEmail,
+			To: p.property.MaintenanceEmail, Subject: fmt.Sprintf("Work order #%d: a resident reported %s", wo.ID, p.door()),
+			Body: body, Kind: "work_order_reported"}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // residentTexts are a resident's work order updates, by language: the
 // subject and text of each update, with the email's closing advice. The
 // SMS texts (in_progress, resolved) keep to the GSM alphabet in Spanish,

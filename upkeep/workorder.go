@@ -3,6 +3,7 @@ package upkeep
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -134,6 +135,10 @@ type ResidentReport struct {
 	Language   string // of the page: the resident's updates are written in it
 }
 
+// ReportRepeat is how soon the same resident's report on an open order
+// reaches the maintenance team again.
+const ReportRepeat = 30 * time.Minute
+
 // MaxNoteLength is the longest note a person may add to a work order.
 const MaxNoteLength = 2000
 
@@ -193,8 +198,22 @@ func (s *Service) Report(ctx context.Context, r ResidentReport) (*Reported, erro
 			if err := tx.UpdateWorkOrder(ctx, wo); err != nil {
 				return err
 			}
+			// Someone at the door now: the team hears of it, unless the
+			// same resident reported it in the last half hour.
+			notes, err := tx.WorkOrderNotes(ctx, wo.ID)
+			if err != nil {
+				return err
+			}
+			recent := slices.ContainsFunc(notes, func(n *sparekey.WorkOrderNote) bool {
+				return n.Kind == "report" && n.Author == author && s.now().Sub(n.At) < ReportRepeat
+			})
 			if err := s.note(ctx, tx, wo, author, "report", text); err != nil {
 				return err
+			}
+			if !recent {
+				if err := s.tellTeamOfReport(ctx, tx, p, wo, text); err != nil {
+					return err
+				}
 			}
 		case sparekey.ENOTFOUND:
 			jams, err := s.countedJams(ctx, tx, lock, p.property.JamRule, s.now())

@@ -101,7 +101,8 @@ func TestResidentReportOpensAnOrder(t *testing.T) {
 }
 
 // A report on a lock whose order is open goes onto it: a note, no second
-// order, no second message to the team.
+// order; the team hears of it (someone is at the door now), but of the
+// same resident's reports at most once in half an hour.
 func TestResidentReportGoesOntoTheOpenOrder(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
@@ -137,12 +138,24 @@ func TestResidentReportGoesOntoTheOpenOrder(t *testing.T) {
 	if got := b.watchers(wo.ID); !slices.Equal(got, []int64{a.ID}) {
 		t.Errorf("watchers = %v", got)
 	}
+	b.clock.Advance(upkeep.ReportRepeat - time.Second)
+	b.reportAs(ana, upkeep.ResidentReport{Note: "Third try."})
 	sameList(t, "messages", b.sent("work_order"), []string{
 		"work_order_opened sms:" + maplePhone,
 		"work_order_opened email:" + mapleMail,
+		"work_order_reported sms:" + maplePhone,
+		"work_order_reported email:" + mapleMail,
+		"work_order_received email:" + ana,
+		"work_order_reported sms:" + maplePhone,
+		"work_order_reported email:" + mapleMail,
 		"work_order_received email:" + ana,
 		"work_order_received email:" + ana,
 	})
+	for _, m := range b.messages() {
+		if m.Kind == "work_order_reported" && m.Channel == sparekey.ChannelSMS && !strings.Contains(m.Body, "Ana Ruiz reported the door is stuck (from the link). Note: Still sticks.") && !strings.Contains(m.Body, "Ana Ruiz reported the door is stuck.") {
+			t.Errorf("team's SMS about the report: %q", m.Body)
+		}
+	}
 	sameList(t, "Opened callbacks", b.openedSources(), []string{sparekey.SourceJamRule})
 }
 
