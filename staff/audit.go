@@ -136,3 +136,37 @@ func (w *whose) lookup(subject string) (int64, error) {
 	}
 	return 0, nil
 }
+
+// AuditNames names the actors and subjects of events that are people:
+// staff ("staff:2" → "Maya Patel"), residents ("resident:3" → "Ana Ruiz
+// (resident)"), the admin token and Sparekey itself. Others are left out.
+func (s *Service) AuditNames(ctx context.Context, events []*sparekey.AuditEvent) (map[string]string, error) {
+	names := map[string]string{"system": "Sparekey", "staff:admin": "admin token"}
+	err := s.cfg.Store.Read(ctx, func(tx sparekey.Tx) error {
+		team, err := tx.StaffList(ctx, 0)
+		if err != nil {
+			return err
+		}
+		for _, st := range team {
+			names["staff:"+strconv.FormatInt(st.ID, 10)] = st.Name
+		}
+		for _, e := range events {
+			for _, who := range []string{e.Actor, e.Subject} {
+				ref, ok := strings.CutPrefix(who, "resident:")
+				id, err := strconv.ParseInt(ref, 10, 64)
+				if _, named := names[who]; !ok || named || err != nil {
+					continue
+				}
+				r, err := tx.Resident(ctx, id)
+				if sparekey.ErrorCode(err) == sparekey.ENOTFOUND {
+					continue
+				} else if err != nil {
+					return err
+				}
+				names[who] = r.Name + " (resident)"
+			}
+		}
+		return nil
+	})
+	return names, err
+}

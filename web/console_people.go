@@ -149,7 +149,7 @@ type auditPage struct {
 	Events []*sparekey.AuditEvent
 	Filter auditForm
 	Loc    *time.Location
-	Names  map[string]string // staff actors ("staff:2") by name
+	Names  map[string]string // people among actors and subjects ("staff:2", "resident:3") by name
 }
 
 type auditForm struct {
@@ -181,14 +181,9 @@ func handleConsoleAudit(cfg Config) http.Handler {
 			consoleError(w, r, cfg, err)
 			return
 		}
-		team, err := cfg.Staff.List(r.Context(), 0)
-		if err != nil {
+		if data.Names, err = cfg.Staff.AuditNames(r.Context(), data.Events); err != nil {
 			consoleError(w, r, cfg, err)
 			return
-		}
-		data.Names = map[string]string{"system": "Sparekey", "staff:admin": "admin token"}
-		for _, st := range team {
-			data.Names[fmt.Sprintf("staff:%d", st.ID)] = st.Name
 		}
 		renderConsole(w, r, cfg, http.StatusOK, "console_audit", "Audit log", "audit", consolePage{Data: data})
 	})

@@ -47,6 +47,8 @@ type Staff interface {
 	// Audit searches the audit trail, keeping what concerns the allowed
 	// properties.
 	Audit(ctx context.Context, f sparekey.AuditFilter, allowed func(int64) bool) ([]*sparekey.AuditEvent, error)
+	// AuditNames names the people among the events' actors and subjects.
+	AuditNames(ctx context.Context, events []*sparekey.AuditEvent) (map[string]string, error)
 }
 
 // Upkeep is jams and work orders.

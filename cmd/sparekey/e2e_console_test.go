@@ -783,6 +783,11 @@ func TestConsoleMoveInAndImport(t *testing.T) {
 	if n := strings.Count(audit, ">Maya Patel</a>"); n != 2 {
 		t.Errorf("the manager is named on %d resident rows, want 2 (Eve and Finn)\n%s", n, audit)
 	}
+	for _, name := range []string{">Eve Stone (resident)</a>", ">Finn Hale (resident)</a>", ">Ana Ruiz (resident)</a>"} {
+		if !strings.Contains(audit, name) {
+			t.Errorf("the audit log does not name the resident %s\n%s", name, audit)
+		}
+	}
 	if strings.Contains(audit, "resident.added") {
 		t.Errorf("a console move-in is logged twice (resident.added too)\n%s", audit)
 	}
