@@ -54,11 +54,11 @@ func TestThreeJamsOpenOneWorkOrder(t *testing.T) {
 		"Lock is online, jammed.",
 		"Jams in the last 30 days: 3.",
 		// Jams newest first, in the property's time zone (New York).
-		"- Mar 7, 9:10 AM, reported by the lock, not cleared",
-		"- Mar 4, 9:05 AM, reported by the lock, cleared after 5 minutes",
-		"- Mar 2, 9:00 AM, reported on keypad use, 2 code tries while jammed, cleared after 5 minutes",
+		"- Mar 7, 9:10 AM EST, reported by the lock, not cleared",
+		"- Mar 4, 9:05 AM EST, reported by the lock, cleared after 5 minutes",
+		"- Mar 2, 9:00 AM EST, reported on keypad use, 2 code tries while jammed, cleared after 5 minutes",
 		"Last events:",
-		"- Mar 7, 9:10 AM jammed",
+		"- Mar 7, 9:10 AM EST jammed",
 		"jam cleared",
 	} {
 		if !strings.Contains(text, want) {

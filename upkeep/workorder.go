@@ -91,7 +91,7 @@ func (s *Service) facts(ctx context.Context, tx sparekey.Tx, p *place) (string, 
 	}
 	fmt.Fprintf(&b, "Jams in the last 30 days: %d.", len(jams))
 	for _, j := range jams {
-		fmt.Fprintf(&b, "\n- %s, %s", j.StartedAt.In(p.loc).Format("Jan 2, 3:04 PM"), j.Cause)
+		fmt.Fprintf(&b, "\n- %s, %s", j.StartedAt.In(p.loc).Format("Jan 2, 3:04 PM MST"), j.Cause)
 		switch {
 		case j.Attempts == 1:
 			b.WriteString(", 1 code try while jammed")
@@ -111,7 +111,7 @@ func (s *Service) facts(ctx context.Context, tx sparekey.Tx, p *place) (string, 
 	if len(events) > 0 {
 		b.WriteString("\nLast events:")
 		for _, e := range events {
-			fmt.Fprintf(&b, "\n- %s %s", e.At.In(p.loc).Format("Jan 2, 3:04 PM"), strings.ReplaceAll(string(e.Kind), "_", " "))
+			fmt.Fprintf(&b, "\n- %s %s", e.At.In(p.loc).Format("Jan 2, 3:04 PM MST"), strings.ReplaceAll(string(e.Kind), "_", " "))
 			if e.Detail != "" {
 				b.WriteString(" (" + e.Detail + ")")
 			}

@@ -386,6 +386,7 @@ func printBanner(w io.Writer, c *serveConfig, addr, broker, external string) {
 	fmt.Fprintf(w, `
 Demo mode: Maple Court Apartments, units 101-103, simulated locks, dev outbox.
   Locked-out wizard:  %[1]s/support/locked-out
+  Resident app:       %[1]s/app  (sign in as ana@example.com; the code is in the dev outbox)
   Dev outbox:         %[1]s/dev/outbox
   Staff console:      %[1]s/console
                       manager@example.com or maintenance@example.com, password demo-password
