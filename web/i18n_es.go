@@ -139,8 +139,8 @@ var spanish = map[string]string{
 
 	// link_expired.html, link_unknown.html
 	"This link has expired": "Este enlace ya venció",
-	"Backup code links work for 30 minutes after the request.": "Los enlaces de código de respaldo sirven durante 30 minutos después de la solicitud.",
-	"Need a code? Ask for a new one: it takes a moment.":       "¿Necesitas un código? Pide uno nuevo: solo toma un momento.",
+	"Backup code links work for 30 minutes after the request.":                "Los enlaces de código de respaldo sirven durante 30 minutos después de la solicitud.",
+	"Type your email or phone number and we will send a new link right away.": "Escribe tu correo o tu número de teléfono y te enviaremos un enlace nuevo al instante.",
 	"Link not found": "Enlace no encontrado",
 	"This link isn't valid. Check that you opened the whole link from the message, or ask for a new one.": "Este enlace no es válido. Revisa que hayas abierto el enlace completo del mensaje, o pide uno nuevo.",
 
