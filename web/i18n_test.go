@@ -399,3 +399,21 @@ func TestMinutesLeftInSpanish(t *testing.T) {
 		}
 	}
 }
+
+// Spanish pages write times as Spanish does: "3:04 p. m.", "26 nov, 9:05 a. m.".
+func TestSpanishTimes(t *testing.T) {
+	ny, err := time.LoadLocation("America/New_York")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pm, am := time.Date(2026, 11, 26, 20, 4, 0, 0, time.UTC), time.Date(2026, 11, 26, 14, 5, 0, 0, time.UTC)
+	if got := clockSpanish(ny, &pm); got != "3:04 p. m." {
+		t.Errorf("clockSpanish = %q, want 3:04 p. m.", got)
+	}
+	if got := whenSpanish(ny, am); got != "26 nov, 9:05 a. m." {
+		t.Errorf("whenSpanish = %q, want 26 nov, 9:05 a. m.", got)
+	}
+	if got := clockSpanish(ny, nil); got != "" {
+		t.Errorf("clockSpanish(nil) = %q, want nothing", got)
+	}
+}

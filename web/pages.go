@@ -34,7 +34,7 @@ var pages = func() map[string]map[string]*template.Template {
 			fm[k] = v
 		}
 		if lang == "es" {
-			fm["when"] = whenSpanish
+			fm["when"], fm["clock"] = whenSpanish, clockSpanish
 		}
 		for _, n := range names {
 			base := n[len("templates/") : len(n)-len(".html")]
@@ -170,7 +170,26 @@ func handleHomePage() http.Handler {
 	})
 }
 
-// whenSpanish is the when template function for Spanish pages: "26 nov, 3:04 PM".
+// clockSpanish is the clock template function for Spanish pages: "3:04 p. m.".
+func clockSpanish(loc *time.Location, t *time.Time) string {
+	if t == nil {
+		return ""
+	}
+	if loc == nil {
+		loc = time.UTC
+	}
+	return spanishTime(t.In(loc))
+}
+
+// spanishTime is a time of day as Spanish writes it: "3:04 p. m.".
+func spanishTime(t time.Time) string {
+	if t.Hour() < 12 {
+		return t.Format("3:04") + " a. m."
+	}
+	return t.Format("3:04") + " p. m."
+}
+
+// whenSpanish is the when template function for Spanish pages: "26 nov, 3:04 p. m.".
 func whenSpanish(loc *time.Location, t any) string {
 	var at time.Time
 	switch v := t.(type) {
@@ -186,5 +205,5 @@ func whenSpanish(loc *time.Location, t any) string {
 	}
 	at = at.In(loc)
 	months := [...]string{"ene", "feb", "mar", "abr", "may", "jun", "jul", "ago", "sep", "oct", "nov", "dic"}
-	return fmt.Sprintf("%d %s, %s", at.Day(), months[at.Month()-1], at.Format("3:04 PM"))
+	return fmt.Sprintf("%d %s, %s", at.Day(), months[at.Month()-1], spanishTime(at))
 }
