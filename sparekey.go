@@ -6,6 +6,7 @@ package sparekey
 
 import (
 	"context"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -286,6 +287,19 @@ type Message struct {
 	ProviderID    string
 	CreatedAt     time.Time
 	SentAt        *time.Time
+}
+
+// QueueMessage puts m in the outbox, due at now, with a message.queued
+// line in the audit trail about subject ("resident:3", "work_order:7"). It
+// runs in the caller's transaction, so the message is sent only if what it
+// tells of is committed, and then at least once.
+func QueueMessage(ctx context.Context, tx Tx, now time.Time, subject string, m *Message) error {
+	m.Status, m.CreatedAt, m.NextAttemptAt = MessageQueued, now, now
+	if err := tx.CreateMessage(ctx, m); err != nil {
+		return err
+	}
+	return tx.RecordAudit(ctx, &AuditEvent{At: now, Actor: "system", Action: "message.queued", Subject: subject,
+		Detail: map[string]string{"message": strconv.FormatInt(m.ID, 10), "channel": string(m.Channel), "kind": m.Kind}})
 }
 
 // AuditEvent is one line of the audit trail.

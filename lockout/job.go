@@ -8,7 +8,6 @@ import (
 
 	"sparekey"
 	"sparekey/contact"
-	"sparekey/notify"
 	"sparekey/secret"
 )
 
@@ -222,5 +221,5 @@ func (s *Service) queueLinkMessages(ctx context.Context, tx sparekey.Tx, residen
 }
 
 func (s *Service) queue(ctx context.Context, tx sparekey.Tx, resident *sparekey.Resident, m *sparekey.Message) error {
-	return notify.Queue(ctx, tx, s.now(), fmt.Sprintf("resident:%d", resident.ID), m)
+	return sparekey.QueueMessage(ctx, tx, s.now(), fmt.Sprintf("resident:%d", resident.ID), m)
 }

@@ -16,7 +16,6 @@ import (
 
 	"sparekey"
 	"sparekey/contact"
-	"sparekey/notify"
 	"sparekey/secret"
 )
 
@@ -194,7 +193,7 @@ func (s *Service) sendSignIn(ctx context.Context, tx sparekey.Tx, r *sparekey.Re
 }
 
 func (s *Service) queue(ctx context.Context, tx sparekey.Tx, r *sparekey.Resident, m *sparekey.Message) error {
-	return notify.Queue(ctx, tx, s.now(), fmt.Sprintf("resident:%d", r.ID), m)
+	return sparekey.QueueMessage(ctx, tx, s.now(), fmt.Sprintf("resident:%d", r.ID), m)
 }
 
 var (

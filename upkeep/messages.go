@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"sparekey"
-	"sparekey/notify"
 )
 
 // notifyTeam queues an SMS and an email to the property's maintenance
@@ -164,7 +163,7 @@ func (s *Service) tellWatchers(ctx context.Context, tx sparekey.Tx, wo *sparekey
 }
 
 func (s *Service) queue(ctx context.Context, tx sparekey.Tx, about string, m *sparekey.Message) error {
-	return notify.Queue(ctx, tx, s.now(), about, m)
+	return sparekey.QueueMessage(ctx, tx, s.now(), about, m)
 }
 
 // short is the property's name cut to fit an SMS.
