@@ -21,11 +21,13 @@ type Mover interface {
 // property's units with their residents and locks, and moves residents in
 // (one by one or from a CSV file) and out, for staff of that property.
 type Directory struct {
-	Store  sparekey.Store
-	Codes  Codes
-	Mover  Mover
-	Clock  sparekey.Clock
-	Region string // default region for phone numbers, e.g. US
+	Store   sparekey.Store
+	Codes   Codes
+	Mover   Mover
+	Clock   sparekey.Clock
+	Region  string // default region for phone numbers, e.g. US
+	BaseURL string // for the links in a welcome email
+	Queued  func() // wakes the outbox after a welcome was queued; may be nil
 }
 
 // UnitListing is one unit with its people and doors.
@@ -75,6 +77,7 @@ type Newcomer struct {
 	Name       string
 	Email      string // as typed
 	Phone      string // as typed
+	Welcome    bool   // email them how to see their code and what to do when locked out
 }
 
 // MoveIn adds a resident to an existing unit of the property, with an
@@ -111,10 +114,32 @@ func (d *Directory) MoveIn(ctx context.Context, n Newcomer, actor string) (*spar
 		if err := add(ctx, tx, d.Codes, d.Clock.Now(), actor, e); err != nil {
 			return err
 		}
-		r, err = tx.ResidentByEmail(ctx, email)
-		return err
+		if r, err = tx.ResidentByEmail(ctx, email); err != nil || !n.Welcome {
+			return err
+		}
+		return sparekey.QueueMessage(ctx, tx, d.Clock.Now(), fmt.Sprintf("resident:%d", r.ID), welcome(d.BaseURL, prop, unit, locks[0], r))
 	})
+	if err == nil && n.Welcome && d.Queued != nil {
+		d.Queued()
+	}
 	return r, err
+}
+
+// welcome is the email a new resident gets when staff move them in: where
+// their code is, and the way back in when it fails.
+func welcome(base string, p *sparekey.Property, u *sparekey.Unit, l *sparekey.Lock, r *sparekey.Resident) *sparekey.Message {
+	base = strings.TrimRight(base, "/")
+	body := fmt.Sprintf(`Hi %s,
+
+Welcome to unit %s at %s. Your own door code is being set on the keypad of your door (%s) now.
+
+To see it, open %s/app on your phone and sign in with this email or your phone number: no password, we send you a code. Your door code is under Access.
+
+Locked out one day? Open %s/support/locked-out (or in the app: More, then I'm Locked Out). It helps with a jammed lock, and can send a backup code to your phone and this email.
+
+Sparekey for %s
+`, r.FirstName(), u.Name, p.Name, l.Name, base, base, p.Name)
+	return &sparekey.Message{Channel: sparekey.ChannelEmail, To: r.Email, Subject: "Welcome to " + p.Name + ": your door code", Body: body, Kind: "welcome"}
 }
 
 func (d *Directory) contacts(email, phone string) (string, string, error) {

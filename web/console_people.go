@@ -32,7 +32,7 @@ func (cfg Config) residentsData(r *http.Request) (residentsPage, error) {
 	if err != nil {
 		return residentsPage{}, err
 	}
-	data := residentsPage{Loc: consoleLocation(r, cfg)}
+	data := residentsPage{Loc: consoleLocation(r, cfg), Form: roster.Newcomer{Welcome: true}}
 	for _, prop := range props {
 		units, err := cfg.Directory.Units(r.Context(), prop.ID)
 		if err != nil {
@@ -74,7 +74,7 @@ func handleConsoleMoveIn(cfg Config) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p := principalOf(r)
 		n := roster.Newcomer{Unit: r.PostFormValue("unit"), Name: r.PostFormValue("name"),
-			Email: r.PostFormValue("email"), Phone: r.PostFormValue("phone")}
+			Email: r.PostFormValue("email"), Phone: r.PostFormValue("phone"), Welcome: r.PostFormValue("welcome") == "yes"}
 		id, err := strconv.ParseInt(r.PostFormValue("property"), 10, 64)
 		if err != nil || !p.allowed(id) {
 			residentsError(w, r, cfg, n, sparekey.Errorf(sparekey.EINVALID, "Pick one of your properties."))

@@ -747,7 +747,10 @@ func TestConsoleMoveInAndImport(t *testing.T) {
 	t.Parallel()
 	s := startServer(t)
 	manager := s.signIn("manager@example.com", demoSecret)
-	r := manager.submit("/console/residents", "property", "1", "unit", "101", "name", "Eve Stone", "email", "eve@example.com", "phone", "2015550155")
+	if page := string(manager.get("/console/residents").body); !strings.Contains(page, `name="welcome" value="yes" checked`) {
+		t.Errorf("the move-in form does not offer the welcome email, checked:\n%s", page)
+	}
+	r := manager.submit("/console/residents", "property", "1", "unit", "101", "name", "Eve Stone", "email", "eve@example.com", "phone", "2015550155", "welcome", "yes")
 	if r.status != http.StatusSeeOther || r.header.Get("Location") != "/console/residents?done=moved_in" {
 		t.Fatalf("move in = %d %q\n%s", r.status, r.header.Get("Location"), r.body)
 	}
@@ -763,6 +766,20 @@ func TestConsoleMoveInAndImport(t *testing.T) {
 		if !strings.Contains(page, name) {
 			t.Errorf("residents page lacks %s after moving in\n%s", name, page)
 		}
+	}
+	// Eve, moved in with the box checked, is welcomed by email only; the
+	// roster import sends nothing.
+	welcome := s.waitMessages("eve@example.com", "welcome", 1)[0]
+	if welcome.Channel != "email" || welcome.Subject != "Welcome to Maple Court Apartments: your door code" ||
+		!strings.Contains(welcome.Body, "Hi Eve,\n\nWelcome to unit 101 at Maple Court Apartments.") ||
+		!strings.Contains(welcome.Body, s.base+"/app ") || !strings.Contains(welcome.Body, s.base+"/support/locked-out ") {
+		t.Errorf("Eve's welcome: %+v", welcome)
+	}
+	if got := ofKind(s.outbox("+12015550155"), "welcome"); len(got) != 0 {
+		t.Errorf("the welcome went by SMS too: %+v", got)
+	}
+	if got := ofKind(s.outbox("finn@example.com"), "welcome"); len(got) != 0 {
+		t.Errorf("an imported resident was welcomed: %+v", got)
 	}
 	// Locked out on day one, each gets a backup code that opens their door.
 	for _, c := range []struct{ email, lock string }{{"eve@example.com", "unit-101-front"}, {"finn@example.com", "unit-103-front"}} {

@@ -220,7 +220,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	codes = access.New(access.Config{Store: db, Driver: driver, Clock: clock, Logger: log, PoolSize: c.poolSize,
 		Owns: member.Owns, Observer: jams})
 	team := staff.New(staff.Config{Store: db, Keys: keys, Clock: clock, Logger: log})
-	people := &roster.Directory{Store: db, Codes: codes, Mover: codes, Clock: clock, Region: c.defaultRegion}
+	people := &roster.Directory{Store: db, Codes: codes, Mover: codes, Clock: clock, Region: c.defaultRegion,
+		BaseURL: c.baseURL, Queued: outbox.Notify}
 	app := resident.New(resident.Config{Store: db, Keys: keys, Clock: clock, Logger: log, Doors: codes,
 		BaseURL: c.baseURL, DefaultRegion: c.defaultRegion, Queued: outbox.Notify})
 	flow := lockout.New(lockout.Config{Store: db, Keys: keys, Clock: clock, Issuer: codes, Logger: log, Queued: outbox.Notify, Answered: meters.Answered,
