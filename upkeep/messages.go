@@ -12,56 +12,51 @@ import (
 // notifyTeam queues an SMS and an email to the property's maintenance
 // contacts about a new work order, in the transaction that opened it.
 func (s *Service) notifyTeam(ctx context.Context, tx sparekey.Tx, p *place, wo *sparekey.WorkOrder) error {
-	link := strings.TrimSuffix(s.cfg.BaseURL, "/") + fmt.Sprintf("/console/work-orders/%d", wo.ID)
-	why := firstLine(wo.Summary)
-	if p.property.MaintenancePhone != "" {
-		body := fmt.Sprintf("%s: work order #%d, %s. %s %s", short(p.property.Name), wo.ID, p.door(), why, link)
-		if err := s.queue(ctx, tx, subject(wo), &sparekey.Message{Channel: sparekey.ChannelSMS,
-			To: p.property.MaintenancePhone, Body: body, Kind: "work_order_opened"}); err != nil {
-			return err
-		}
-	}
-	if p.property.MaintenanceEmail != "" {
-		facts, err := s.facts(ctx, tx, p)
-		if err != nil {
-			return err
-		}
-		body := fmt.Sprintf("Work order #%d is open for %s at %s.\n\n%s\n\n%s\n\nOpen it in the console: %s\n\nSparekey for %s\n",
-			wo.ID, p.door(), p.property.Name, wo.Summary, facts, link, p.property.Name)
-		if err := s.queue(ctx, tx, subject(wo), &sparekey.Message{Channel: sparekey.ChannelEmail,
-			To: p.property.MaintenanceEmail, Subject: fmt.Sprintf("Work order #%d: %s jammed", wo.ID, p.door()),
-			Body: body, Kind: "work_order_opened"}); err != nil {
-			return err
-		}
-	}
 	if p.property.MaintenancePhone == "" && p.property.MaintenanceEmail == "" {
 		s.log.Warn("work order opened but the property has no maintenance contacts to tell", "property", p.property.Name, "work_order", wo.ID)
+		return nil
 	}
-	return nil
+	facts, err := s.facts(ctx, tx, p)
+	if err != nil {
+		return err
+	}
+	link := s.orderLink(wo)
+	return s.toTeam(ctx, tx, p, wo, "work_order_opened",
+		fmt.Sprintf("%s: work order #%d, %s. %s %s", short(p.property.Name), wo.ID, p.door(), firstLine(wo.Summary), link),
+		fmt.Sprintf("Work order #%d: %s jammed", wo.ID, p.door()),
+		fmt.Sprintf("Work order #%d is open for %s at %s.\n\n%s\n\n%s\n\nOpen it in the console: %s\n\nSparekey for %s\n",
+			wo.ID, p.door(), p.property.Name, wo.Summary, facts, link, p.property.Name))
 }
 
 // tellTeamOfReport queues an SMS and an email to the maintenance team: a
 // resident reported a door that already has an open order (which the team
 // heard of when it opened).
 func (s *Service) tellTeamOfReport(ctx context.Context, tx sparekey.Tx, p *place, wo *sparekey.WorkOrder, text string) error {
-	link := strings.TrimSuffix(s.cfg.BaseURL, "/") + fmt.Sprintf("/console/work-orders/%d", wo.ID)
-	if p.property.MaintenancePhone != "" {
-		body := fmt.Sprintf("%s: work order #%d, %s. %s %s", short(p.property.Name), wo.ID, p.door(), text, link)
-		if err := s.queue(ctx, tx, subject(wo), &sparekey.Message{Channel: sparekey.ChannelSMS,
-			To: p.property.MaintenancePhone, Body: body, Kind: "work_order_reported"}); err != nil {
+	link := s.orderLink(wo)
+	return s.toTeam(ctx, tx, p, wo, "work_order_reported",
+		fmt.Sprintf("%s: work order #%d, %s. %s %s", short(p.property.Name), wo.ID, p.door(), text, link),
+		fmt.Sprintf("Work order #%d: a resident reported %s", wo.ID, p.door()),
+		fmt.Sprintf("A resident reported %s at %s, which has work order #%d open (%s).\n\n%s\n\nOpen it in the console: %s\n\nSparekey for %s\n",
+			p.door(), p.property.Name, wo.ID, strings.ReplaceAll(string(wo.Status), "_", " "), text, link, p.property.Name))
+}
+
+// toTeam queues an SMS and an email about a work order to the property's
+// maintenance contacts, whichever it has.
+func (s *Service) toTeam(ctx context.Context, tx sparekey.Tx, p *place, wo *sparekey.WorkOrder, kind, sms, subj, email string) error {
+	if to := p.property.MaintenancePhone; to != "" {
+		if err := s.queue(ctx, tx, subject(wo), &sparekey.Message{Channel: sparekey.ChannelSMS, To: to, Body: sms, Kind: kind}); err != nil {
 			return err
 		}
 	}
-	if p.property.MaintenanceEmail != "" {
-		body := fmt.Sprintf("A resident reported %s at %s, which has work order #%d open (%s).\n\n%s\n\nOpen it in the console: %s\n\nSparekey for %s\n",
-			p.door(), p.property.Name, wo.ID, strings.ReplaceAll(string(wo.Status), "_", " "), text, link, p.property.Name)
-		if err := s.queue(ctx, tx, subject(wo), &sparekey.Message{Channel: sparekey.ChannelEmail,
-			To: p.property.MaintenanceEmail, Subject: fmt.Sprintf("Work order #%d: a resident reported %s", wo.ID, p.door()),
-			Body: body, Kind: "work_order_reported"}); err != nil {
-			return err
-		}
+	if to := p.property.MaintenanceEmail; to != "" {
+		return s.queue(ctx, tx, subject(wo), &sparekey.Message{Channel: sparekey.ChannelEmail, To: to, Subject: subj, Body: email, Kind: kind})
 	}
 	return nil
+}
+
+// orderLink is the work order's page in the console.
+func (s *Service) orderLink(wo *sparekey.WorkOrder) string {
+	return strings.TrimSuffix(s.cfg.BaseURL, "/") + fmt.Sprintf("/console/work-orders/%d", wo.ID)
 }
 
 // residentTexts are a resident's work order updates, by language: the
