@@ -68,7 +68,10 @@ var residentTexts = map[string]struct {
 	text    map[string]string // format: the property, door, work order id, resolution as each needs
 	hi      string            // format: first name
 	advice  string
-	by      string // format: property
+	// stillJammed is added to "resolved" while the lock still reports the
+	// jam, for email and for SMS (GSM alphabet).
+	stillJammed, stillJammedSMS string
+	by                          string // format: property
 }{
 	sparekey.English: {
 		subject: map[string]string{"received": "Maintenance has your report", "in_progress": "Maintenance is on it", "resolved": "Your door is fixed"},
@@ -77,9 +80,11 @@ var residentTexts = map[string]struct {
 			"in_progress": "Maintenance is working on your door (%[2]s), work order #%[3]d.",
 			"resolved":    "Maintenance resolved work order #%[3]d for your door (%[2]s): %[4]s",
 		},
-		hi:     "Hi %s,",
-		advice: "If the keypad flashes 1 3 5 7 9 in an X, the lock is jammed: push or pull the door toward the frame while you enter your code.",
-		by:     "Sparekey for %s",
+		hi:             "Hi %s,",
+		stillJammed:    "The lock still reports a jam, though: if the keypad flashes 1 3 5 7 9 in an X, notify maintenance again.",
+		stillJammedSMS: "The lock still reports a jam, though: if the keypad flashes 1 3 5 7 9 in an X, notify maintenance again.",
+		advice:         "If the keypad flashes 1 3 5 7 9 in an X, the lock is jammed: push or pull the door toward the frame while you enter your code.",
+		by:             "Sparekey for %s",
 	},
 	sparekey.Spanish: {
 		subject: map[string]string{"received": "Mantenimiento recibió tu reporte", "in_progress": "Mantenimiento ya trabaja en tu puerta", "resolved": "Tu puerta quedó arreglada"},
@@ -88,9 +93,11 @@ var residentTexts = map[string]struct {
 			"in_progress": "Mantenimiento ya trabaja en tu puerta (%[2]s), orden de trabajo #%[3]d.",
 			"resolved":    "Orden de trabajo #%[3]d resuelta para tu puerta (%[2]s): %[4]s",
 		},
-		hi:     "Hola, %s:",
-		advice: "Si el teclado parpadea 1 3 5 7 9 en forma de X, la cerradura está atascada: empuja o jala la puerta hacia el marco mientras ingresas tu código.",
-		by:     "Sparekey para %s",
+		hi:             "Hola, %s:",
+		stillJammed:    "Pero la cerradura aún reporta un atasco: si el teclado parpadea 1 3 5 7 9 en forma de X, vuelve a avisarle a mantenimiento.",
+		stillJammedSMS: "Pero la cerradura aun reporta un atasco: si el teclado parpadea 1 3 5 7 9 en X, vuelve a avisarle a mantenimiento.",
+		advice:         "Si el teclado parpadea 1 3 5 7 9 en forma de X, la cerradura está atascada: empuja o jala la puerta hacia el marco mientras ingresas tu código.",
+		by:             "Sparekey para %s",
 	},
 }
 
@@ -108,6 +115,10 @@ func (s *Service) tellResident(ctx context.Context, tx sparekey.Tx, r *sparekey.
 		door = fmt.Sprintf("%s, unidad %s", p.lock.Name, p.unit.Name)
 	}
 	subj, text := texts.subject[what], fmt.Sprintf(texts.text[what], p.property.Name, door, wo.ID, wo.Resolution)
+	smsText := text
+	if what == "resolved" && p.lock.State == sparekey.LockStateJammed {
+		text, smsText = text+" "+texts.stillJammed, smsText+" "+texts.stillJammedSMS
+	}
 	who := fmt.Sprintf("resident:%d", r.ID)
 	if r.Email != "" {
 		body := fmt.Sprintf(texts.hi, r.FirstName()) + "\n\n" + text + "\n\n" + texts.advice + "\n\n" + fmt.Sprintf(texts.by, p.property.Name) + "\n"
@@ -118,7 +129,7 @@ func (s *Service) tellResident(ctx context.Context, tx sparekey.Tx, r *sparekey.
 	}
 	if what != "received" && r.Phone != "" {
 		if err := s.queue(ctx, tx, who, &sparekey.Message{Channel: sparekey.ChannelSMS, To: r.Phone,
-			Body: short(p.property.Name) + ": " + text, Kind: "work_order_" + what}); err != nil {
+			Body: short(p.property.Name) + ": " + smsText, Kind: "work_order_" + what}); err != nil {
 			return err
 		}
 	}

@@ -344,6 +344,17 @@ func TestResolvedWhileStillJammed(t *testing.T) {
 		t.Errorf("notes of an order resolved while its lock is jammed = %+v, want the still-jammed note", got)
 	}
 
+	// Ana, who reported it, is told it was resolved, and that the lock
+	// still says jammed.
+	for _, m := range b.messages() {
+		if m.Kind == "work_order_resolved" && m.To != "" && !strings.Contains(m.Body, "The lock still reports a jam, though") {
+			t.Errorf("Ana's %s that the order was resolved does not say the lock still reports the jam: %q", m.Channel, m.Body)
+		}
+	}
+	if n := len(ofKind(b.messages(), "work_order_resolved")); n != 2 {
+		t.Errorf("%d resolved messages, want Ana's SMS and email", n)
+	}
+
 	// What the note says holds: the jam opens no order within the window
 	// after the resolution, and a new one once the window has passed.
 	b.clock.Advance(29 * time.Minute)
@@ -611,4 +622,14 @@ func TestResidentUpdatesInTheirLanguage(t *testing.T) {
 			t.Errorf("%s is badly formatted: %q", key, m)
 		}
 	}
+}
+
+func ofKind(msgs []*sparekey.Message, kind string) []*sparekey.Message {
+	var out []*sparekey.Message
+	for _, m := range msgs {
+		if m.Kind == kind {
+			out = append(out, m)
+		}
+	}
+	return out
 }
