@@ -274,7 +274,7 @@ func handleAppSignOut(cfg Config) http.Handler {
 
 func handleAppHome(cfg Config) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		appHome(w, r, cfg, http.StatusOK, "")
+		appHome(w, r, cfg, http.StatusOK, operateErrors[r.URL.Query().Get("failed")])
 	})
 }
 
@@ -298,11 +298,13 @@ func handleAppOperate(cfg Config, unlock bool) http.Handler {
 			if sparekey.ErrorCode(err) == sparekey.EINTERNAL {
 				cfg.Logger.Error("resident lock operation", "err", err)
 			}
-			msg, ok := operateErrors[sparekey.ErrorCode(err)]
-			if !ok {
-				msg = sparekey.ErrorMessage(err)
+			// A known failure is said on Home's own address, so that
+			// reloading the page does not send the command again.
+			if code := sparekey.ErrorCode(err); operateErrors[code] != "" {
+				http.Redirect(w, r, "/app?failed="+code, http.StatusSeeOther)
+				return
 			}
-			appHome(w, r, cfg, httpStatus(err), msg)
+			appHome(w, r, cfg, httpStatus(err), sparekey.ErrorMessage(err))
 			return
 		}
 		done := "locked"

@@ -141,6 +141,22 @@ func TestAppSessionCSRFAndReach(t *testing.T) {
 	if got := s.lockState("unit-101-front"); got != "unlocked" {
 		t.Errorf("Ana's door after her unlock: %s", got)
 	}
+	// Jammed, Lock fails and says why on Home's own address, so that a
+	// reload does not send it again; Home says nothing for a made-up code.
+	s.setJammed("unit-101-front", true)
+	if r := post("/app/locks/unit-101-front/lock", url.Values{"csrf": {csrf}}); r.status != http.StatusSeeOther || r.header.Get("Location") != "/app?failed=lock_jammed" {
+		t.Errorf("locking a jammed door = %d → %s, want 303 to /app?failed=lock_jammed", r.status, r.header.Get("Location"))
+	}
+	get := func(path string) string {
+		t.Helper()
+		return string(s.send("GET", path, "", "", "Cookie", "sk_res="+cookie).body)
+	}
+	if page := get("/app?failed=lock_jammed"); !strings.Contains(page, "Your door is jammed: no button or code can move the bolt.") {
+		t.Errorf("Home after a failed lock does not say why:\n%s", page)
+	}
+	if page := get("/app?failed=made_up"); strings.Contains(page, `class="error"`) {
+		t.Errorf("Home shows an error for a made-up code:\n%s", page)
+	}
 	// The code and the session token never reach the log.
 	if logs := s.stderr.String(); strings.Contains(logs, cookie) || strings.Contains(logs, code) {
 		t.Error("the server log holds the sign-in code or the session token")
