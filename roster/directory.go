@@ -117,7 +117,7 @@ func (d *Directory) MoveIn(ctx context.Context, n Newcomer, actor string) (*spar
 		if r, err = tx.ResidentByEmail(ctx, email); err != nil || !n.Welcome {
 			return err
 		}
-		return sparekey.QueueMessage(ctx, tx, d.Clock.Now(), fmt.Sprintf("resident:%d", r.ID), welcome(d.BaseURL, prop, unit, locks[0], r))
+		return d.welcome(ctx, tx, email)
 	})
 	if err == nil && n.Welcome && d.Queued != nil {
 		d.Queued()
@@ -125,10 +125,26 @@ func (d *Directory) MoveIn(ctx context.Context, n Newcomer, actor string) (*spar
 	return r, err
 }
 
-// welcome is the email a new resident gets when staff move them in: where
-// their code is, and the way back in when it fails.
-func welcome(base string, p *sparekey.Property, u *sparekey.Unit, l *sparekey.Lock, r *sparekey.Resident) *sparekey.Message {
-	base = strings.TrimRight(base, "/")
+// welcome queues the email a new resident gets when staff move them in:
+// where their code is, and the way back in when it fails.
+func (d *Directory) welcome(ctx context.Context, tx sparekey.Tx, email string) error {
+	r, err := tx.ResidentByEmail(ctx, email)
+	if err != nil {
+		return err
+	}
+	u, err := tx.Unit(ctx, r.UnitID)
+	if err != nil {
+		return err
+	}
+	p, err := tx.Property(ctx, u.PropertyID)
+	if err != nil {
+		return err
+	}
+	locks, err := tx.LocksByUnit(ctx, u.ID)
+	if err != nil || len(locks) == 0 {
+		return err
+	}
+	l, base := locks[0], strings.TrimRight(d.BaseURL, "/")
 	body := fmt.Sprintf(`Hi %s,
 
 Welcome to unit %s at %s. Your own door code is being set on the keypad of your door (%s) now.
@@ -139,7 +155,8 @@ Locked out one day? Open %s/support/locked-out (or in the app: More, then I'm Lo
 
 Sparekey for %s
 `, r.FirstName(), u.Name, p.Name, l.Name, base, base, p.Name)
-	return &sparekey.Message{Channel: sparekey.ChannelEmail, To: r.Email, Subject: "Welcome to " + p.Name + ": your door code", Body: body, Kind: "welcome"}
+	return sparekey.QueueMessage(ctx, tx, d.Clock.Now(), fmt.Sprintf("resident:%d", r.ID),
+		&sparekey.Message{Channel: sparekey.ChannelEmail, To: r.Email, Subject: "Welcome to " + p.Name + ": your door code", Body: body, Kind: "welcome"})
 }
 
 func (d *Directory) contacts(email, phone string) (string, string, error) {
@@ -156,8 +173,9 @@ func (d *Directory) contacts(email, phone string) (string, string, error) {
 
 // Import adds every resident of a roster CSV, or none: each row is checked
 // before anything is written, and every row's property must be one of
-// allowed (the staff member's properties). It returns how many were added.
-func (d *Directory) Import(ctx context.Context, r io.Reader, allowed func(propertyID int64) bool, actor string) (int, error) {
+// allowed (the staff member's properties). With welcome, each new resident
+// is emailed a welcome, as from MoveIn. It returns how many were added.
+func (d *Directory) Import(ctx context.Context, r io.Reader, allowed func(propertyID int64) bool, actor string, welcome bool) (int, error) {
 	entries, err := ParseCSV(r, d.Region)
 	if err != nil {
 		return 0, err
@@ -179,6 +197,14 @@ func (d *Directory) Import(ctx context.Context, r io.Reader, allowed func(proper
 		if err := addAll(ctx, tx, d.Codes, d.Clock.Now(), actor, entries); err != nil {
 			return err
 		}
+		for _, e := range entries {
+			if !welcome {
+				break
+			}
+			if err := d.welcome(ctx, tx, e.Email); err != nil {
+				return err
+			}
+		}
 		// A line per property, so each property's staff see the import.
 		for _, id := range slices.Sorted(maps.Keys(perProperty)) {
 			if err := tx.RecordAudit(ctx, &sparekey.AuditEvent{At: d.Clock.Now(), Actor: actor, Action: "roster.imported",
@@ -190,6 +216,9 @@ func (d *Directory) Import(ctx context.Context, r io.Reader, allowed func(proper
 	})
 	if err != nil {
 		return 0, err
+	}
+	if welcome && d.Queued != nil {
+		d.Queued()
 	}
 	return len(entries), nil
 }

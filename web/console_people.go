@@ -100,16 +100,16 @@ func handleConsoleImport(cfg Config) http.Handler {
 			if errors.As(err, &tooBig) || strings.Contains(err.Error(), "too large") {
 				msg = fmt.Sprintf("The file is larger than %d MiB.", maxUpload>>20)
 			}
-			residentsError(w, r, cfg, roster.Newcomer{}, sparekey.Errorf(sparekey.EINVALID, "%s", msg))
+			residentsError(w, r, cfg, roster.Newcomer{Welcome: true}, sparekey.Errorf(sparekey.EINVALID, "%s", msg))
 			return
 		}
 		defer f.Close()
-		n, err := cfg.Directory.Import(r.Context(), f, p.allowed, p.actor())
+		n, err := cfg.Directory.Import(r.Context(), f, p.allowed, p.actor(), r.FormValue("welcome") == "yes")
 		if err != nil {
 			if code := sparekey.ErrorCode(err); code == sparekey.EINVALID || code == sparekey.ECONFLICT {
 				err = sparekey.Errorf(code, "%s (nothing was imported)", sparekey.ErrorMessage(err))
 			}
-			residentsError(w, r, cfg, roster.Newcomer{}, err)
+			residentsError(w, r, cfg, roster.Newcomer{Welcome: true}, err)
 			return
 		}
 		http.Redirect(w, r, fmt.Sprintf("/console/residents?done=imported&n=%d", n), http.StatusSeeOther)
@@ -131,7 +131,7 @@ func handleConsoleMoveOut(cfg Config) http.Handler {
 			return
 		}
 		if _, _, err := cfg.Directory.MoveOut(r.Context(), id, p.allowed, p.actor()); err != nil {
-			residentsError(w, r, cfg, roster.Newcomer{}, err)
+			residentsError(w, r, cfg, roster.Newcomer{Welcome: true}, err)
 			return
 		}
 		http.Redirect(w, r, "/console/residents?done=moved_out", http.StatusSeeOther)

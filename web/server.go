@@ -67,7 +67,7 @@ type Upkeep interface {
 type Directory interface {
 	Units(ctx context.Context, propertyID int64) ([]roster.UnitListing, error)
 	MoveIn(ctx context.Context, n roster.Newcomer, actor string) (*sparekey.Resident, error)
-	Import(ctx context.Context, r io.Reader, allowed func(int64) bool, actor string) (int, error)
+	Import(ctx context.Context, r io.Reader, allowed func(int64) bool, actor string, welcome bool) (int, error)
 	MoveOut(ctx context.Context, residentID int64, allowed func(int64) bool, actor string) (*sparekey.Resident, int, error)
 }
 

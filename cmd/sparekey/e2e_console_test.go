@@ -779,7 +779,18 @@ func TestConsoleMoveInAndImport(t *testing.T) {
 		t.Errorf("the welcome went by SMS too: %+v", got)
 	}
 	if got := ofKind(s.outbox("finn@example.com"), "welcome"); len(got) != 0 {
-		t.Errorf("an imported resident was welcomed: %+v", got)
+		t.Errorf("a resident imported without the box checked was welcomed: %+v", got)
+	}
+	// An import with the box checked welcomes each new resident.
+	multipart = "--b\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n" + manager.csrf + "\r\n" +
+		"--b\r\nContent-Disposition: form-data; name=\"welcome\"\r\n\r\nyes\r\n" +
+		"--b\r\nContent-Disposition: form-data; name=\"roster\"; filename=\"r.csv\"\r\nContent-Type: text/csv\r\n\r\n" +
+		"property,unit,lock,name,email,phone\nMaple Court Apartments,102,unit-102-front,Gil Moss,gil@example.com,2015550157\n\r\n--b--\r\n"
+	if r := s.send("POST", "/console/residents/import", "multipart/form-data; boundary=b", multipart, "Cookie", "sk_staff="+manager.cookie); r.status != http.StatusSeeOther {
+		t.Fatalf("roster import with welcome = %d\n%s", r.status, r.body)
+	}
+	if got := s.waitMessages("gil@example.com", "welcome", 1)[0]; !strings.Contains(got.Body, "Welcome to unit 102 at Maple Court Apartments.") {
+		t.Errorf("Gil's welcome: %+v", got)
 	}
 	// Locked out on day one, each gets a backup code that opens their door.
 	for _, c := range []struct{ email, lock string }{{"eve@example.com", "unit-101-front"}, {"finn@example.com", "unit-103-front"}} {
@@ -794,11 +805,11 @@ func TestConsoleMoveInAndImport(t *testing.T) {
 	}
 
 	audit := string(manager.get("/console/audit?action=resident.").body)
-	if n := strings.Count(audit, "<td data-label=\"Action\">resident.moved_in</td>"); n != 5 {
-		t.Errorf("%d resident.moved_in rows, want 5 (3 demo residents, Eve, Finn): one line each\n%s", n, audit)
+	if n := strings.Count(audit, "<td data-label=\"Action\">resident.moved_in</td>"); n != 6 {
+		t.Errorf("%d resident.moved_in rows, want 6 (3 demo residents, Eve, Finn, Gil): one line each\n%s", n, audit)
 	}
-	if n := strings.Count(audit, ">Maya Patel</a>"); n != 2 {
-		t.Errorf("the manager is named on %d resident rows, want 2 (Eve and Finn)\n%s", n, audit)
+	if n := strings.Count(audit, ">Maya Patel</a>"); n != 3 {
+		t.Errorf("the manager is named on %d resident rows, want 3 (Eve, Finn and Gil)\n%s", n, audit)
 	}
 	for _, name := range []string{">Eve Stone (resident)</a>", ">Finn Hale (resident)</a>", ">Ana Ruiz (resident)</a>"} {
 		if !strings.Contains(audit, name) {
