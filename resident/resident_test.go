@@ -2,6 +2,7 @@ package resident_test
 
 import (
 	"fmt"
+	"maps"
 	"regexp"
 	"strings"
 	"sync"
@@ -704,3 +705,37 @@ func TestSignInMessagesInSpanish(t *testing.T) {
 		t.Errorf("access code notice after a reveal in Spanish: %+v", got)
 	}
 }
+
+// The hourly sweep deletes day-old sign-in attempts and expired sessions
+// even when nobody signs in; younger ones stay.
+func TestSweep(t *testing.T) {
+	t.Parallel()
+	b := setup(t, func(c *resident.Config) { c.SessionTTL = time.Hour })
+	old := b.requestAna(t)
+	b.clock.Advance(resident.SignInKeep - time.Minute)
+	young := b.requestAna(t)
+	session := b.session(t, young)
+	kept := func(when string, want map[string]bool) {
+		t.Helper()
+		if err := b.svc.Sweep(b.ctx); err != nil {
+			t.Fatal(err)
+		}
+		b.read(t, func(tx sparekey.Tx) error {
+			got := map[string]bool{
+				"day-old sign-in": errOf(tx.SignInByHandleHash(b.ctx, b.keys.Hash(sparekey.HashSignInHandle, old.handle))) == nil,
+				"younger sign-in": errOf(tx.SignInByHandleHash(b.ctx, b.keys.Hash(sparekey.HashSignInHandle, young.handle))) == nil,
+				"session":         errOf(tx.ResidentSessionByTokenHash(b.ctx, b.keys.Hash(sparekey.HashResidentToken, session))) == nil,
+			}
+			if !maps.Equal(got, want) {
+				t.Errorf("%s: kept %v, want %v", when, got, want)
+			}
+			return nil
+		})
+	}
+	b.clock.Advance(2 * time.Minute)
+	kept("a day after the first sign-in", map[string]bool{"day-old sign-in": false, "younger sign-in": true, "session": true})
+	b.clock.Advance(time.Hour)
+	kept("once the session expired", map[string]bool{"day-old sign-in": false, "younger sign-in": true, "session": false})
+}
+
+func errOf[T any](_ T, err error) error { return err }

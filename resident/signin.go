@@ -16,6 +16,7 @@ import (
 
 	"sparekey"
 	"sparekey/contact"
+	"sparekey/loop"
 	"sparekey/secret"
 )
 
@@ -47,8 +48,9 @@ type Config struct {
 
 // Service is the resident app.
 type Service struct {
-	cfg Config
-	log *slog.Logger
+	cfg   Config
+	log   *slog.Logger
+	sweep *loop.Loop
 }
 
 // New returns a Service with defaults filled in.
@@ -69,7 +71,30 @@ func New(cfg Config) *Service {
 		cfg.SignInLimit = 5
 	}
 	cfg.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
-	return &Service{cfg: cfg, log: cfg.Logger}
+	s := &Service{cfg: cfg, log: cfg.Logger}
+	s.sweep = loop.New(time.Hour, func(ctx context.Context) (bool, error) {
+		return false, s.Sweep(ctx)
+	}, func(err error) { s.log.Error("resident sweep", "err", err) })
+	return s
+}
+
+// Start deletes old sign-in attempts and expired sessions every hour (each
+// sign-in request and sign-in does too) until ctx ends or Stop.
+func (s *Service) Start(ctx context.Context) { s.sweep.Start(ctx) }
+
+// Stop stops the hourly sweep and waits for a pass under way.
+func (s *Service) Stop() { s.sweep.Stop() }
+
+// Sweep deletes sign-in attempts older than SignInKeep (they hold the
+// client's IP) and sessions that have expired.
+func (s *Service) Sweep(ctx context.Context) error {
+	now := s.now()
+	return s.cfg.Store.Tx(ctx, func(tx sparekey.Tx) error {
+		if err := tx.DeleteSignInsBefore(ctx, now.Add(-SignInKeep)); err != nil {
+			return err
+		}
+		return tx.DeleteResidentSessions(ctx, 0, 0, now)
+	})
 }
 
 func (s *Service) now() time.Time { return s.cfg.Clock.Now() }

@@ -301,6 +301,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	flow.Start(bg)
 	outbox.Start(bg)
 	jams.Start(bg)
+	app.Start(bg)
+	defer app.Stop()
 	defer outbox.Stop()
 	defer jams.Stop()
 	defer flow.Stop()
