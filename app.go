@@ -19,6 +19,19 @@ type SignIn struct {
 	ExpiresAt  time.Time
 	Attempts   int        // codes typed
 	UsedAt     *time.Time // signed in with it; it works once
+
+	// The request, until a background job answers it (as Get Code's is):
+	// the typed contact's kind and keyed hash, the code and link token
+	// to send (sealed at rest, emptied once answered), the language to
+	// write in, the outcome (OutcomePending until answered) and the
+	// answering worker's lease.
+	UserAgent    string // for the audit line the answer writes
+	ContactKind  ContactKind
+	ContactHash  string
+	Secret       string
+	Language     string
+	Outcome      string
+	ClaimedUntil *time.Time
 }
 
 // SignInTTL is how long a sign-in code and link work.

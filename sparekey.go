@@ -478,6 +478,9 @@ type Tx interface {
 	SignInByHandleHash(ctx context.Context, hash string) (*SignIn, error)
 	SignInByTokenHash(ctx context.Context, hash string) (*SignIn, error)
 	UpdateSignIn(ctx context.Context, s *SignIn) error
+	// ClaimSignIns leases up to limit unanswered sign-in requests until
+	// now+lease, oldest first, skipping those another worker holds.
+	ClaimSignIns(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]*SignIn, error)
 	// CountSignInsSince counts the resident's sign-in attempts created
 	// after t.
 	CountSignInsSince(ctx context.Context, residentID int64, since time.Time) (int, error)

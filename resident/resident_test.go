@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"maps"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -557,6 +558,21 @@ func TestConcurrentRequestsKeepTheLimit(t *testing.T) {
 		})
 	}
 	wg.Wait()
+	// Several workers (instances) answer at once.
+	for range 4 {
+		wg.Go(func() {
+			for {
+				n, err := b.svc.RunOnce(b.ctx)
+				if err != nil {
+					t.Errorf("RunOnce: %v", err)
+				}
+				if n == 0 || err != nil {
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
 	if got := len(b.messages(t, "sign_in")); got != 2*5 {
 		t.Errorf("%d sign-in messages, want %d (the default SignInLimit of 5, twice)", got, 2*5)
 	}
@@ -632,6 +648,7 @@ func TestUserAgentIsTruncated(t *testing.T) {
 	if _, err := b.svc.RequestSignIn(b.ctx, ana, long); err != nil {
 		t.Fatal(err)
 	}
+	b.run(t)
 	s := signIn{}
 	for _, m := range b.messages(t, "sign_in") {
 		s.token = linkPattern.FindStringSubmatch(m.Body)[1]
@@ -683,6 +700,7 @@ func TestSignInMessagesInSpanish(t *testing.T) {
 	if _, err := b.svc.RequestSignIn(b.ctx, ana, es); err != nil {
 		t.Fatal(err)
 	}
+	b.run(t)
 	ms := b.messages(t, "sign_in")
 	if len(ms) != 2 {
 		t.Fatalf("%d sign-in messages, want 2", len(ms))
@@ -739,3 +757,87 @@ func TestSweep(t *testing.T) {
 }
 
 func errOf[T any](_ T, err error) error { return err }
+
+// Like Get Code (SECURITY.md rule 2), a sign-in request only validates and
+// records: its time must not depend on whether the contact is an
+// account's, which it does not look up. Known and unknown medians stay
+// within noise.
+func TestRequestSignInTimeDoesNotDependOnAccount(t *testing.T) {
+	b := setup(t, func(c *resident.Config) { c.SignInLimit = 1 << 30 })
+	const n = 150
+	var known, unknown []time.Duration
+	for i := range 2 * n {
+		typed := "nobody@example.org"
+		if i%2 == 0 {
+			typed = ana
+		}
+		start := time.Now()
+		if _, err := b.svc.RequestSignIn(b.ctx, typed, visit); err != nil {
+			t.Fatal(err)
+		}
+		if d := time.Since(start); i%2 == 0 {
+			known = append(known, d)
+		} else {
+			unknown = append(unknown, d)
+		}
+	}
+	if got := len(b.messages(t, "sign_in")); got != 0 {
+		t.Errorf("the requests queued %d messages themselves, want none before the job runs", got)
+	}
+	mk, mu := medianOf(known), medianOf(unknown)
+	if ratio := float64(max(mk, mu)) / float64(min(mk, mu)); ratio > 1.5 {
+		t.Fatalf("median known %v, unknown %v: one is %.1f× the other", mk, mu, ratio)
+	}
+	t.Logf("median known %v, unknown %v", mk, mu)
+	answered := 0
+	for k := b.run(t); k > 0; k = b.run(t) {
+		answered += k
+	}
+	if answered != 2*n {
+		t.Errorf("the job answered %d requests, want all %d", answered, 2*n)
+	}
+	if got := len(b.messages(t, "sign_in")); got != 2*n {
+		t.Errorf("after the job: %d sign-in messages, want %d (Ana's %d requests, SMS and email)", got, 2*n, n)
+	}
+}
+
+func medianOf(ds []time.Duration) time.Duration {
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	return s[len(s)/2]
+}
+
+// Until the job answers, a sign-in holds no code that works; a job that
+// answers only after the code would have expired sends nothing.
+func TestSignInWaitsForTheJob(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	handle, err := b.svc.RequestSignIn(b.ctx, ana, visit)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, code := range []string{"000000", "123456"} {
+		_, err := b.svc.SignInWithCode(b.ctx, handle, code, visit)
+		wantCode(t, "a code before the job answered", err, sparekey.EINVALID)
+	}
+	if got := b.messages(t, "sign_in"); len(got) != 0 {
+		t.Fatalf("messages before the job ran: %+v", got)
+	}
+	b.run(t)
+	if got := b.messages(t, "sign_in"); len(got) != 2 {
+		t.Fatalf("%d messages after the job ran, want the SMS and the email", len(got))
+	}
+
+	late, err := b.svc.RequestSignIn(b.ctx, ana, visit)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.clock.Advance(sparekey.SignInTTL)
+	b.run(t)
+	if got := b.messages(t, "sign_in"); len(got) != 2 {
+		t.Errorf("a late answer sent messages: %d in all, want the first 2", len(got))
+	}
+	if in := b.signInByHandle(t, late); in.Outcome != sparekey.OutcomeExpired || in.Secret != "" || in.ResidentID != 0 {
+		t.Errorf("late sign-in = %+v, want expired, its secret dropped, nobody's", in)
+	}
+}

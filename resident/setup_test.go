@@ -299,6 +299,7 @@ func (b *testBundle) request(t testing.TB, typed string) string {
 	if err != nil {
 		t.Fatalf("RequestSignIn(%q) = %v", typed, err)
 	}
+	b.run(t)
 	if len(handle) < 22 { // 128 bits in base64
 		t.Fatalf("RequestSignIn(%q) gave the handle %q", typed, handle)
 	}
@@ -415,4 +416,14 @@ func (s *syncBuffer) String() string {
 func (b *testBundle) dump(t testing.TB) string {
 	t.Helper()
 	return pgtest.Dump(t, b.path)
+}
+
+// run answers the pending sign-in requests, as the background job does.
+func (b *testBundle) run(t testing.TB) int {
+	t.Helper()
+	n, err := b.svc.RunOnce(b.ctx)
+	if err != nil {
+		t.Fatalf("RunOnce: %v", err)
+	}
+	return n
 }

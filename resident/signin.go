@@ -8,6 +8,7 @@ package resident
 import (
 	"context"
 	"crypto/rand"
+	"errors"
 	"fmt"
 	"log/slog"
 	"math/big"
@@ -44,6 +45,12 @@ type Config struct {
 	// SignInLimit is how many sign-in messages one account gets an hour;
 	// more requests are answered alike and send nothing. Default 5.
 	SignInLimit int
+	// PollInterval is how often the job looks for sign-in requests to
+	// answer, ±50% (never woken by a request, as Get Code's). Default 1s.
+	PollInterval time.Duration
+	// Lease is how long a worker holds a request before another may take
+	// it over. Default 1 minute.
+	Lease time.Duration
 }
 
 // Service is the resident app.
@@ -51,6 +58,7 @@ type Service struct {
 	cfg   Config
 	log   *slog.Logger
 	sweep *loop.Loop
+	job   *loop.Loop
 }
 
 // New returns a Service with defaults filled in.
@@ -70,20 +78,37 @@ func New(cfg Config) *Service {
 	if cfg.SignInLimit == 0 {
 		cfg.SignInLimit = 5
 	}
+	if cfg.PollInterval == 0 {
+		cfg.PollInterval = time.Second
+	}
+	if cfg.Lease == 0 {
+		cfg.Lease = time.Minute
+	}
 	cfg.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
 	s := &Service{cfg: cfg, log: cfg.Logger}
 	s.sweep = loop.New(time.Hour, func(ctx context.Context) (bool, error) {
 		return false, s.Sweep(ctx)
 	}, func(err error) { s.log.Error("resident sweep", "err", err) })
+	s.job = loop.New(cfg.PollInterval, func(ctx context.Context) (bool, error) {
+		n, err := s.RunOnce(ctx)
+		return n == signInBatch, err
+	}, func(err error) { s.log.Error("sign-in job failed", "err", err) }).WithJitter(0.5)
 	return s
 }
 
-// Start deletes old sign-in attempts and expired sessions every hour (each
-// sign-in request and sign-in does too) until ctx ends or Stop.
-func (s *Service) Start(ctx context.Context) { s.sweep.Start(ctx) }
+// Start runs the sign-in job, and deletes old sign-in attempts and expired
+// sessions every hour (each sign-in request and sign-in does too), until
+// ctx ends or Stop.
+func (s *Service) Start(ctx context.Context) {
+	s.job.Start(ctx)
+	s.sweep.Start(ctx)
+}
 
-// Stop stops the hourly sweep and waits for a pass under way.
-func (s *Service) Stop() { s.sweep.Stop() }
+// Stop stops the job and the sweep and waits for passes under way.
+func (s *Service) Stop() {
+	s.job.Stop()
+	s.sweep.Stop()
+}
 
 // Sweep deletes sign-in attempts older than SignInKeep (they hold the
 // client's IP) and sessions that have expired.
@@ -118,6 +143,9 @@ const SignInKeep = 24 * time.Hour
 // a phone number). If it is an account's, a code and a link go to the
 // phone and the email on that account. The answer is the same either way:
 // a handle that the browser keeps (a cookie) to type the code against.
+// Like Get Code, the request only validates and records: the lookup and
+// the sending happen in the background job (RunOnce), so neither the
+// answer nor its timing tells whether an account exists.
 func (s *Service) RequestSignIn(ctx context.Context, typed string, v Visit) (handle string, err error) {
 	kind, normalized, err := contact.Parse(typed, s.cfg.DefaultRegion)
 	if err != nil {
@@ -126,21 +154,92 @@ func (s *Service) RequestSignIn(ctx context.Context, typed string, v Visit) (han
 	now := s.now()
 	handle, token, code := secret.NewToken(), secret.NewToken(), newCode()
 	in := &sparekey.SignIn{
-		HandleHash: s.cfg.Keys.Hash(sparekey.HashSignInHandle, handle),
-		TokenHash:  s.cfg.Keys.Hash(sparekey.HashSignInToken, token),
-		IP:         v.IP, CreatedAt: now, ExpiresAt: now.Add(sparekey.SignInTTL),
+		HandleHash:  s.cfg.Keys.Hash(sparekey.HashSignInHandle, handle),
+		TokenHash:   s.cfg.Keys.Hash(sparekey.HashSignInToken, token),
+		IP:          v.IP,
+		UserAgent:   truncate(v.UserAgent, 256),
+		CreatedAt:   now,
+		ExpiresAt:   now.Add(sparekey.SignInTTL),
+		ContactKind: kind,
+		ContactHash: s.cfg.Keys.Hash(sparekey.HashContact, normalized),
+		Secret:      token + " " + code,
+		Language:    sparekey.LanguageOf(v.Language),
+		Outcome:     sparekey.OutcomePending,
 	}
-	queued := false
 	err = s.cfg.Store.Tx(ctx, func(tx sparekey.Tx) error {
-		r, err := tx.ResidentByContactHash(ctx, kind, s.cfg.Keys.Hash(sparekey.HashContact, normalized))
-		if err != nil && sparekey.ErrorCode(err) != sparekey.ENOTFOUND {
+		if err := tx.CreateSignIn(ctx, in); err != nil {
 			return err
 		}
+		return tx.DeleteSignInsBefore(ctx, now.Add(-SignInKeep)) // sweep the old
+	})
+	if err != nil {
+		return "", err
+	}
+	return handle, nil
+}
+
+// signInBatch is how many sign-in requests one pass of the job takes.
+const signInBatch = 50
+
+// RunOnce answers the sign-in requests it can claim and returns how many.
+func (s *Service) RunOnce(ctx context.Context) (int, error) {
+	var claimed []*sparekey.SignIn
+	err := s.cfg.Store.Tx(ctx, func(tx sparekey.Tx) (err error) {
+		claimed, err = tx.ClaimSignIns(ctx, s.now(), s.cfg.Lease, signInBatch)
+		return err
+	})
+	if err != nil {
+		return 0, err
+	}
+	queued := false
+	var errs []error
+	lastStart := s.now().Add(s.cfg.Lease / 2) // past it, another worker may take them
+	for _, in := range claimed {
+		if s.now().After(lastStart) {
+			break
+		}
+		sent, err := s.answer(ctx, in)
+		if sparekey.ErrorCode(err) == sparekey.ECONFLICT {
+			continue // taken over by another worker: the answer is theirs
+		} else if err != nil {
+			errs = append(errs, fmt.Errorf("answer sign-in %d: %w", in.ID, err))
+		}
+		queued = queued || sent
+	}
+	if queued {
+		s.cfg.Queued()
+	}
+	return len(claimed), errors.Join(errs...)
+}
+
+// answer looks the typed contact up and, for an account under its hourly
+// limit, sends the code and the link, in one transaction under the claim's
+// lease. It reports whether messages were queued.
+func (s *Service) answer(ctx context.Context, claimed *sparekey.SignIn) (bool, error) {
+	queued := false
+	err := s.cfg.Store.Tx(ctx, func(tx sparekey.Tx) error {
+		// Read again under the row's lock: codes typed meanwhile counted.
+		in, err := tx.SignInByHandleHash(ctx, claimed.HandleHash)
+		if err != nil {
+			return err
+		}
+		if in.Outcome != sparekey.OutcomePending || in.ClaimedUntil == nil || !in.ClaimedUntil.Equal(*claimed.ClaimedUntil) {
+			return sparekey.Errorf(sparekey.ECONFLICT, "sign-in %d was taken over by another worker", in.ID)
+		}
+		now := s.now()
+		token, code, _ := strings.Cut(in.Secret, " ")
+		in.Secret = "" // sent or not, never again
 		audit := &sparekey.AuditEvent{At: now, Actor: "anonymous", Action: "resident.sign_in_requested", Subject: "resident:unknown",
-			IP: v.IP, UserAgent: truncate(v.UserAgent, 256), Detail: map[string]string{"kind": string(kind), "outcome": "no_match"}}
-		if r != nil {
+			IP: in.IP, UserAgent: in.UserAgent, Detail: map[string]string{"kind": string(in.ContactKind), "outcome": sparekey.OutcomeNoMatch}}
+		in.Outcome = sparekey.OutcomeNoMatch
+		r, err := tx.ResidentByContactHash(ctx, in.ContactKind, in.ContactHash)
+		switch {
+		case sparekey.ErrorCode(err) == sparekey.ENOTFOUND:
+		case err != nil:
+			return err
+		default:
 			audit.Subject = fmt.Sprintf("resident:%d", r.ID)
-			// Requests at once for one account take turns, so they
+			// Answers at once for one account take turns, so they
 			// cannot all count below the limit and all send.
 			if err := tx.Serialize(ctx, fmt.Sprintf("sign-ins:%d", r.ID)); err != nil {
 				return err
@@ -149,34 +248,30 @@ func (s *Service) RequestSignIn(ctx context.Context, typed string, v Visit) (han
 			if err != nil {
 				return err
 			}
-			in.ResidentID = r.ID
+			// Bound to the handle, and worth nothing without ResidentID,
+			// which only a sent code gets.
 			in.CodeHash = s.codeHash(in, code)
-			if n >= s.cfg.SignInLimit {
-				audit.Detail["outcome"] = "throttled"
-				in.ResidentID = 0 // no code was sent, so none may work
-			} else {
-				audit.Detail["outcome"] = "sent"
-				if err := s.sendSignIn(ctx, tx, r, token, code, v.Language); err != nil {
+			switch {
+			case n >= s.cfg.SignInLimit:
+				in.Outcome = sparekey.OutcomeThrottled
+			case !now.Before(in.ExpiresAt):
+				in.Outcome = sparekey.OutcomeExpired // answered too late: the job was down
+			default:
+				in.Outcome, in.ResidentID = sparekey.OutcomeSent, r.ID
+				if err := s.sendSignIn(ctx, tx, r, token, code, in.Language); err != nil {
 					return err
 				}
 				queued = true
 			}
 		}
-		if err := tx.CreateSignIn(ctx, in); err != nil {
-			return err
-		}
-		if err := tx.DeleteSignInsBefore(ctx, now.Add(-SignInKeep)); err != nil { // sweep the old
+		audit.Detail["outcome"] = in.Outcome
+		in.ClaimedUntil = claimed.ClaimedUntil // the fence: only under our lease
+		if err := tx.UpdateSignIn(ctx, in); err != nil {
 			return err
 		}
 		return tx.RecordAudit(ctx, audit)
 	})
-	if err != nil {
-		return "", err
-	}
-	if queued {
-		s.cfg.Queued()
-	}
-	return handle, nil
+	return queued && err == nil, err
 }
 
 // codeHash binds a code to its sign-in, so a code is worth nothing for
@@ -278,6 +373,7 @@ func (s *Service) signIn(ctx context.Context, v Visit, find func(sparekey.Tx) (*
 			outcome = errSignInOld
 			return nil
 		}
+		in.ClaimedUntil = nil // not the job's answer: no lease to hold
 		if !ok(in) {
 			outcome = errWrongCode
 			if in.Attempts >= MaxCodeTries {

@@ -1,9 +1,11 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"time"
 
 	"sparekey"
@@ -11,32 +13,67 @@ import (
 
 // The resident app: sign-in attempts and sessions.
 
-const signInColumns = `id, resident_id, handle_hash, token_hash, code_hash, ip, created_at, expires_at, attempts, used_at`
+const signInColumns = `id, resident_id, handle_hash, token_hash, code_hash, ip, created_at, expires_at, attempts, used_at,
+	user_agent, contact_kind, contact_hash, secret_sealed, language, outcome, claimed_until`
 
-func scanSignIn(row scanner) (*sparekey.SignIn, error) {
+func (t *tx) scanSignIn(row scanner) (*sparekey.SignIn, error) {
 	var s sparekey.SignIn
-	var resident, used sql.NullInt64
+	var resident, used, claimed sql.NullInt64
 	var created, expires int64
-	if err := row.Scan(&s.ID, &resident, &s.HandleHash, &s.TokenHash, &s.CodeHash, &s.IP, &created, &expires, &s.Attempts, &used); err != nil {
+	var secret []byte
+	if err := row.Scan(&s.ID, &resident, &s.HandleHash, &s.TokenHash, &s.CodeHash, &s.IP, &created, &expires, &s.Attempts, &used,
+		&s.UserAgent, &s.ContactKind, &s.ContactHash, &secret, &s.Language, &s.Outcome, &claimed); err != nil {
 		return nil, err
+	}
+	var err error
+	if s.Secret, err = t.open(secret); err != nil {
+		return nil, fmt.Errorf("sign-in %d secret: %w", s.ID, err)
 	}
 	s.ResidentID = resident.Int64
 	s.CreatedAt, s.ExpiresAt = fromMicros(created), fromMicros(expires)
-	s.UsedAt = timePtr(used)
+	s.UsedAt, s.ClaimedUntil = timePtr(used), timePtr(claimed)
 	return &s, nil
 }
 
 func (t *tx) CreateSignIn(ctx context.Context, s *sparekey.SignIn) error {
+	secret, err := t.seal(s.Secret)
+	if err != nil {
+		return fmt.Errorf("create sign-in: %w", err)
+	}
 	id, err := t.insert(ctx, "create sign-in", "", `
-		INSERT INTO sign_ins (resident_id, handle_hash, token_hash, code_hash, ip, created_at, expires_at, attempts, used_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		INSERT INTO sign_ins (resident_id, handle_hash, token_hash, code_hash, ip, created_at, expires_at, attempts, used_at,
+			user_agent, contact_kind, contact_hash, secret_sealed, language, outcome)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 		nullID(s.ResidentID), s.HandleHash, s.TokenHash, s.CodeHash, s.IP, micros(s.CreatedAt), micros(s.ExpiresAt),
-		s.Attempts, nullMicros(s.UsedAt))
+		s.Attempts, nullMicros(s.UsedAt), s.UserAgent, string(s.ContactKind), s.ContactHash, secret, s.Language, s.Outcome)
 	if err != nil {
 		return err
 	}
 	s.ID = id
 	return nil
+}
+
+// ClaimSignIns leases due unanswered sign-in requests, as
+// ClaimBackupRequests does Get Code's.
+func (t *tx) ClaimSignIns(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]*sparekey.SignIn, error) {
+	claimed, err := getAll(ctx, t, "claim sign-ins", t.scanSignIn, `
+		WITH due AS MATERIALIZED (
+			SELECT id FROM sign_ins
+			WHERE outcome = ? AND (claimed_until IS NULL OR claimed_until <= ?)
+			ORDER BY created_at, id LIMIT ? `+t.dialect.skipLocked()+`
+		)
+		UPDATE sign_ins SET claimed_until = ?
+		WHERE id IN (SELECT id FROM due) AND outcome = ? AND (claimed_until IS NULL OR claimed_until <= ?)
+		RETURNING `+signInColumns,
+		sparekey.OutcomePending, micros(now), limitOrAll(limit),
+		micros(now.Add(lease)), sparekey.OutcomePending, micros(now))
+	if err != nil {
+		return nil, err
+	}
+	slices.SortFunc(claimed, func(a, b *sparekey.SignIn) int {
+		return cmp.Or(a.CreatedAt.Compare(b.CreatedAt), cmp.Compare(a.ID, b.ID))
+	})
+	return claimed, nil
 }
 
 // The messages name no hash: they may reach an anonymous visitor.
@@ -46,7 +83,7 @@ func (t *tx) SignInByHandleHash(ctx context.Context, hash string) (*sparekey.Sig
 	if hash == "" {
 		return nil, missing
 	}
-	return getOne(ctx, t, "sign-in by handle", missing, scanSignIn,
+	return getOne(ctx, t, "sign-in by handle", missing, t.scanSignIn,
 		`SELECT `+signInColumns+` FROM sign_ins WHERE handle_hash = ? `+t.rowLock(), hash)
 }
 
@@ -55,14 +92,43 @@ func (t *tx) SignInByTokenHash(ctx context.Context, hash string) (*sparekey.Sign
 	if hash == "" {
 		return nil, missing
 	}
-	return getOne(ctx, t, "sign-in by token", missing, scanSignIn,
+	return getOne(ctx, t, "sign-in by token", missing, t.scanSignIn,
 		`SELECT `+signInColumns+` FROM sign_ins WHERE token_hash = ? `+t.rowLock(), hash)
 }
 
+// UpdateSignIn writes a sign-in's answer and use. Answered (no longer
+// pending), its lease is cleared; one the caller claimed (ClaimedUntil set)
+// is updated only while still pending under that very lease, else
+// ECONFLICT: another worker took it over, and the caller's transaction
+// (its messages) rolls back, so a request is answered once.
 func (t *tx) UpdateSignIn(ctx context.Context, s *sparekey.SignIn) error {
-	return t.update(ctx, "update sign-in", notFound("sign-in %d not found", s.ID), "", `
-		UPDATE sign_ins SET attempts = ?, used_at = ?, expires_at = ? WHERE id = ?`,
-		s.Attempts, nullMicros(s.UsedAt), micros(s.ExpiresAt), s.ID)
+	secret, err := t.seal(s.Secret)
+	if err != nil {
+		return fmt.Errorf("update sign-in: %w", err)
+	}
+	clearClaim := ""
+	if s.Outcome != sparekey.OutcomePending {
+		clearClaim = ", claimed_until = NULL"
+	}
+	fence, args := "", []any{nullID(s.ResidentID), s.CodeHash, s.Attempts, nullMicros(s.UsedAt), micros(s.ExpiresAt), secret, s.Outcome, s.ID}
+	if s.ClaimedUntil != nil {
+		fence = ` AND outcome = ? AND claimed_until = ?`
+		args = append(args, sparekey.OutcomePending, micros(*s.ClaimedUntil))
+	}
+	res, err := t.exec(ctx, `
+		UPDATE sign_ins SET resident_id = ?, code_hash = ?, attempts = ?, used_at = ?, expires_at = ?, secret_sealed = ?, outcome = ?`+clearClaim+`
+		WHERE id = ?`+fence, args...)
+	if err != nil {
+		return t.fail(err, "update sign-in", "")
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return fmt.Errorf("update sign-in: %w", err)
+	} else if n == 0 && s.ClaimedUntil != nil {
+		return sparekey.Errorf(sparekey.ECONFLICT, "sign-in %d was taken over by another worker", s.ID)
+	} else if n == 0 {
+		return notFound("sign-in %d not found", s.ID)
+	}
+	return nil
 }
 
 func (t *tx) CountSignInsSince(ctx context.Context, residentID int64, since time.Time) (int, error) {

@@ -45,11 +45,13 @@ func TestSignIns(t *testing.T) {
 			wantCode(t, tx.UpdateSignIn(t.Context(), &sparekey.SignIn{ID: 999, ExpiresAt: t0}), sparekey.ENOTFOUND)
 		})
 
-		// UpdateSignIn writes attempts, use and expiry, and nothing else.
+		// UpdateSignIn writes the answer (resident, code hash, secret,
+		// outcome) and the use (attempts, use, expiry), and nothing else.
 		inTx(t, db, func(tx sparekey.Tx) {
 			in.Attempts, in.UsedAt, in.ExpiresAt = 3, ptr(t0.Add(time.Minute)), t0.Add(time.Minute)
+			in.CodeHash, in.Secret, in.Outcome = "code-2", "token 123456", sparekey.OutcomeSent
 			changed := *in
-			changed.HandleHash, changed.TokenHash, changed.CodeHash, changed.IP = "x", "y", "z", "10.0.0.1"
+			changed.HandleHash, changed.TokenHash, changed.IP, changed.ContactHash, changed.Language = "x", "y", "10.0.0.1", "h", "es"
 			changed.CreatedAt = t0.Add(time.Hour)
 			must(t, tx.UpdateSignIn(t.Context(), &changed))
 		})
@@ -229,6 +231,70 @@ func TestDeleteSignInsBefore(t *testing.T) {
 				if (err == nil) != kept {
 					t.Errorf("sign-in %s: lookup after DeleteSignInsBefore(t0) = %v, want kept %v", h, err, kept)
 				}
+			}
+			return nil
+		}))
+	})
+}
+
+// Pending sign-in requests are claimed oldest first under a lease, once;
+// an answer under a lease that has passed to another worker is refused;
+// the code and token wait sealed, never in plain text.
+func TestClaimSignIns(t *testing.T) {
+	forEachDB(t, func(t *testing.T, db *store.DB) {
+		for i, at := range []time.Time{t0.Add(time.Second), t0} {
+			h := strconv.Itoa(i)
+			inTx(t, db, func(tx sparekey.Tx) {
+				must(t, tx.CreateSignIn(t.Context(), &sparekey.SignIn{HandleHash: "handle-" + h, TokenHash: "token-" + h,
+					CreatedAt: at, ExpiresAt: at.Add(sparekey.SignInTTL), Secret: "secret-token 12345" + h,
+					Outcome: sparekey.OutcomePending, ContactKind: sparekey.ContactEmail, ContactHash: "c"}))
+			})
+		}
+		inTx(t, db, func(tx sparekey.Tx) {
+			must(t, tx.CreateSignIn(t.Context(), &sparekey.SignIn{HandleHash: "handle-done", TokenHash: "token-done",
+				CreatedAt: t0, ExpiresAt: t0.Add(sparekey.SignInTTL), Outcome: sparekey.OutcomeSent}))
+		})
+		dump, err := store.DumpTable(t.Context(), db, "sign_ins")
+		must(t, err)
+		if strings.Contains(dump, "secret-token") {
+			t.Errorf("a sign-in's code and token are stored in plain text:\n%s", dump)
+		}
+		claim := func(now time.Time) (got []*sparekey.SignIn) {
+			t.Helper()
+			inTx(t, db, func(tx sparekey.Tx) {
+				var err error
+				got, err = tx.ClaimSignIns(t.Context(), now, time.Minute, 10)
+				must(t, err)
+			})
+			return got
+		}
+		first := claim(t0)
+		if len(first) != 2 || first[0].HandleHash != "handle-1" || first[1].HandleHash != "handle-0" ||
+			first[0].Secret != "secret-token 123451" || !first[0].ClaimedUntil.Equal(t0.Add(time.Minute)) {
+			t.Fatalf("first claim = %+v, want the two pending, oldest first, with their secrets and lease", first)
+		}
+		if again := claim(t0.Add(30 * time.Second)); len(again) != 0 {
+			t.Errorf("claimed again within the lease: %+v", again)
+		}
+		taken := claim(t0.Add(time.Minute))
+		if len(taken) != 2 {
+			t.Fatalf("after the lease: %+v, want both again", taken)
+		}
+		// The first worker's answer comes too late: refused.
+		stale := first[0]
+		stale.Outcome, stale.Secret = sparekey.OutcomeSent, ""
+		inTx(t, db, func(tx sparekey.Tx) {
+			wantCode(t, tx.UpdateSignIn(t.Context(), stale), sparekey.ECONFLICT)
+		})
+		// The second worker's is written, and ends the lease.
+		fresh := taken[0]
+		fresh.Outcome, fresh.Secret = sparekey.OutcomeNoMatch, ""
+		inTx(t, db, func(tx sparekey.Tx) { must(t, tx.UpdateSignIn(t.Context(), fresh)) })
+		must(t, db.Read(t.Context(), func(tx sparekey.Tx) error {
+			got, err := tx.SignInByHandleHash(t.Context(), fresh.HandleHash)
+			must(t, err)
+			if got.Outcome != sparekey.OutcomeNoMatch || got.Secret != "" || got.ClaimedUntil != nil {
+				t.Errorf("answered sign-in = %+v, want no_match, no secret, no lease", got)
 			}
 			return nil
 		}))
