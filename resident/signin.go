@@ -229,7 +229,7 @@ func (s *Service) answer(ctx context.Context, claimed *sparekey.SignIn) (bool, e
 		now := s.now()
 		token, code, _ := strings.Cut(in.Secret, " ")
 		in.Secret = "" // sent or not, never again
-		audit := &sparekey.AuditEvent{At: now, Actor: "anonymous", Action: "resident.sign_in_requested", Subject: "resident:unknown",
+		audit := &sparekey.AuditEvent{At: in.CreatedAt, Actor: "anonymous", Action: "resident.sign_in_requested", Subject: "resident:unknown",
 			IP: in.IP, UserAgent: in.UserAgent, Detail: map[string]string{"kind": string(in.ContactKind), "outcome": sparekey.OutcomeNoMatch}}
 		in.Outcome = sparekey.OutcomeNoMatch
 		r, err := tx.ResidentByContactHash(ctx, in.ContactKind, in.ContactHash)
