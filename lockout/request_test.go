@@ -3,12 +3,12 @@ package lockout_test
 import (
 	"fmt"
 	"reflect"
-	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"sparekey"
+	"sparekey/internal/testkit"
 	"sparekey/lockout"
 	"sparekey/roster"
 )
@@ -367,8 +367,4 @@ func TestRequestTimeDoesNotDependOnAccount(t *testing.T) {
 	t.Logf("median known %v, unknown %v", mk, mu)
 }
 
-func medianOf(ds []time.Duration) time.Duration {
-	s := slices.Clone(ds)
-	slices.Sort(s)
-	return s[len(s)/2]
-}
+var medianOf = testkit.Median

@@ -1,13 +1,10 @@
 package lockout_test
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"os"
 	"regexp"
-	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -15,6 +12,7 @@ import (
 	"sparekey"
 	"sparekey/access"
 	"sparekey/internal/pgtest"
+	"sparekey/internal/testkit"
 	"sparekey/lockout"
 	"sparekey/roster"
 	"sparekey/secret"
@@ -353,27 +351,7 @@ func wantCode(t *testing.T, what string, err error, code string) {
 	}
 }
 
-func sameList(t *testing.T, what string, got, want []string) {
-	t.Helper()
-	if strings.Join(got, "|") != strings.Join(want, "|") || len(got) != len(want) {
-		t.Errorf("%s:\n got %q\nwant %q", what, got, want)
-	}
-}
+var sameList = testkit.SameList
 
-// syncBuffer is a bytes.Buffer safe for the logger and the test at once.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.buf.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.buf.String()
-}
+// syncBuffer is testkit.SyncBuffer, named as the tests call it.
+type syncBuffer = testkit.SyncBuffer

@@ -1,12 +1,12 @@
 package notify
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 	"runtime"
+	"sparekey/internal/testkit"
 	"strings"
 	"sync"
 	"testing"
@@ -59,23 +59,8 @@ func (tr *scriptTransport) count() int {
 	return len(tr.calls)
 }
 
-// syncBuffer collects log output written from the worker's goroutine.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
+// syncBuffer is testkit.SyncBuffer, named as the tests call it.
+type syncBuffer = testkit.SyncBuffer
 
 type testBundle struct {
 	store *fakeStore

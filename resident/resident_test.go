@@ -4,13 +4,13 @@ import (
 	"fmt"
 	"maps"
 	"regexp"
-	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"sparekey"
+	"sparekey/internal/testkit"
 	"sparekey/resident"
 )
 
@@ -801,11 +801,7 @@ func TestRequestSignInTimeDoesNotDependOnAccount(t *testing.T) {
 	}
 }
 
-func medianOf(ds []time.Duration) time.Duration {
-	s := slices.Clone(ds)
-	slices.Sort(s)
-	return s[len(s)/2]
-}
+var medianOf = testkit.Median
 
 // Until the job answers, a sign-in holds no code that works; a job that
 // answers only after the code would have expired sends nothing.

@@ -1,7 +1,6 @@
 package resident_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"log/slog"
@@ -16,6 +15,7 @@ import (
 	"sparekey"
 	"sparekey/access"
 	"sparekey/internal/pgtest"
+	"sparekey/internal/testkit"
 	"sparekey/resident"
 	"sparekey/roster"
 	"sparekey/secret"
@@ -387,30 +387,10 @@ func wantCode(t testing.TB, what string, err error, code string) {
 	}
 }
 
-func sameList(t testing.TB, what string, got, want []string) {
-	t.Helper()
-	if !slices.Equal(got, want) {
-		t.Errorf("%s:\n got %q\nwant %q", what, got, want)
-	}
-}
+var sameList = testkit.SameList
 
-// syncBuffer is a bytes.Buffer safe for the logger and the test at once.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.buf.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.buf.String()
-}
+// syncBuffer is testkit.SyncBuffer, named as the tests call it.
+type syncBuffer = testkit.SyncBuffer
 
 // dump is every stored value of every table, as text.
 func (b *testBundle) dump(t testing.TB) string {

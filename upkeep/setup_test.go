@@ -12,6 +12,7 @@ import (
 	"sparekey"
 	"sparekey/access"
 	"sparekey/internal/pgtest"
+	"sparekey/internal/testkit"
 	"sparekey/roster"
 	"sparekey/secret"
 	"sparekey/sim"
@@ -388,12 +389,7 @@ func wantCode(t *testing.T, what string, err error, code string) {
 	}
 }
 
-func sameList(t *testing.T, what string, got, want []string) {
-	t.Helper()
-	if !slices.Equal(got, want) {
-		t.Errorf("%s:\n got %q\nwant %q", what, got, want)
-	}
-}
+var sameList = testkit.SameList
 
 func allow(ids ...int64) func(int64) bool {
 	return func(id int64) bool { return slices.Contains(ids, id) }

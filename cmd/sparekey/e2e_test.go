@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -16,25 +15,11 @@ import (
 	"time"
 
 	"sparekey/internal/pgtest"
+	"sparekey/internal/testkit"
 )
 
-// syncBuffer collects the server's output safely while it runs.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
+// syncBuffer is testkit.SyncBuffer, named as the tests call it.
+type syncBuffer = testkit.SyncBuffer
 
 type testServer struct {
 	t      *testing.T
