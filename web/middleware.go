@@ -165,30 +165,46 @@ func crossOrigin(cfg Config, next http.Handler) http.Handler {
 	return p.Handler(next)
 }
 
-// windowLimiter allows n requests a minute per key in fixed one-minute
-// windows, in this process's memory: a brake on hammering, not an account
-// limit (those live in the database).
+// windowLimiter allows n requests per key in any one minute (a sliding
+// window: a burst across a minute's turn gets no second n), in this
+// process's memory: a brake on hammering, not an account limit (those live
+// in the database).
 type windowLimiter struct {
 	n     int
 	clock sparekey.Clock
 
-	mu     sync.Mutex
-	window int64
-	counts map[string]int
+	mu    sync.Mutex
+	hits  map[string][]time.Time // the times of a key's allowed requests in the last minute, oldest first
+	swept time.Time
 }
 
 func newWindowLimiter(n int, clock sparekey.Clock) *windowLimiter {
-	return &windowLimiter{n: n, clock: clock, counts: map[string]int{}}
+	return &windowLimiter{n: n, clock: clock, hits: map[string][]time.Time{}}
 }
 
 func (l *windowLimiter) allow(key string) bool {
+	now := l.clock.Now()
+	since := now.Add(-time.Minute)
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if w := l.clock.Now().Unix() / 60; w != l.window {
-		l.window, l.counts = w, map[string]int{} // a new minute forgets the last
+	if now.Sub(l.swept) > time.Minute { // forget quiet keys, once a minute
+		for k, ts := range l.hits {
+			if len(ts) == 0 || !ts[len(ts)-1].After(since) {
+				delete(l.hits, k)
+			}
+		}
+		l.swept = now
 	}
-	l.counts[key]++
-	return l.counts[key] <= l.n
+	ts := l.hits[key]
+	for len(ts) > 0 && !ts[0].After(since) {
+		ts = ts[1:]
+	}
+	if len(ts) >= l.n {
+		l.hits[key] = ts
+		return false
+	}
+	l.hits[key] = append(ts, now)
+	return true
 }
 
 // limitLinks brakes guessing and hammering of backup links: each look at a
