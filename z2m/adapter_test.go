@@ -151,8 +151,12 @@ func newRig(t *testing.T, broker, base string, devices ...string) *rig {
 	}
 	t.Cleanup(b.Stop)
 	r.bridge = b
+	// The adapter reads its first state message about a lock as the
+	// baseline, not as news; tests change a lock only after it, so a jam
+	// is seen as a jam and not as the state the lock started in.
 	for _, d := range devices {
 		r.events.wait(t, d, sparekey.EventOnline)
+		r.events.wait(t, d, sparekey.EventState)
 	}
 	return r
 }
