@@ -193,6 +193,7 @@ func newProxied(t *testing.T, broker, base string, commandTimeout time.Duration)
 	}
 	t.Cleanup(b.Stop)
 	r.events.wait(t, "front", sparekey.EventOnline)
+	r.events.wait(t, "front", sparekey.EventState) // the baseline; see newRig
 	poll(t, 5*time.Second, "first OnConnect", func() bool { return r.connects.Load() == 1 })
 	return r
 }
