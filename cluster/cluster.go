@@ -51,6 +51,7 @@ type Member struct {
 	joined  time.Time // first heartbeat
 	lastOK  time.Time // last heartbeat that reached the database
 	warm    bool      // the others have had time to see us: we own our share
+	lapses  int       // times a heartbeat got through after more than a TTL of failures
 
 	changeMu      sync.Mutex
 	changeRunning bool
@@ -134,13 +135,24 @@ func (m *Member) beat(ctx context.Context) error {
 	if m.joined.IsZero() {
 		m.joined = now
 	}
+	// Back after a TTL without a heartbeat: Owns said no meanwhile, so
+	// the adapter kept this instance's locks' reports for whoever took
+	// them over. Nobody may have: the owner must look again, as after any
+	// change in the members.
+	lapsed := !m.lastOK.IsZero() && now.Sub(m.lastOK) > m.cfg.TTL
+	if lapsed {
+		m.lapses++
+	}
 	m.lastOK = now
-	changed := !slices.Equal(live, m.members)
+	changed := lapsed || !slices.Equal(live, m.members)
 	m.members = live
 	if !m.warm && now.Sub(m.joined) >= m.cfg.TTL/3+time.Second {
 		m.warm, changed = true, true
 	}
 	m.mu.Unlock()
+	if lapsed {
+		m.log.Warn("heartbeat reached the database again after more than the TTL; taking this instance's locks back", "ttl", m.cfg.TTL)
+	}
 	if changed {
 		m.log.Info("instances sharing the locks", "instances", live, "self", m.cfg.ID)
 		m.changed()
@@ -175,6 +187,16 @@ func (m *Member) changed() {
 			m.changeMu.Unlock()
 		}
 	}()
+}
+
+// Lapses counts the times this instance's heartbeat reached the database
+// again after a TTL without one. While it could not, Owns said no to
+// every lock, so OnChange should take the instance's share over again
+// when the count has grown, as if the locks had just come to it.
+func (m *Member) Lapses() int {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	return m.lapses
 }
 
 // Members returns the live instances, sorted.

@@ -2,8 +2,10 @@ package cluster_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -131,5 +133,58 @@ func waitFor(t *testing.T, what string, ok func() bool) {
 			t.Fatalf("%s: never happened", what)
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// failing is a store whose transactions fail while down is set, as when the
+// database cannot be reached.
+type failing struct {
+	sparekey.Store
+	down atomic.Bool
+}
+
+func (f *failing) Tx(ctx context.Context, fn func(sparekey.Tx) error) error {
+	if f.down.Load() {
+		return errors.New("database unreachable")
+	}
+	return f.Store.Tx(ctx, fn)
+}
+
+// TestLapseGivesTheLocksBack: a member whose heartbeat cannot reach the
+// database for longer than the TTL owns nothing meanwhile (the others may
+// have taken its share). When a heartbeat gets through again it owns its
+// share again, counts the lapse and runs OnChange, so the locks are taken
+// back like new ones even though the members are the same.
+func TestLapseGivesTheLocksBack(t *testing.T) {
+	ctx := context.Background()
+	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "sparekey.db"), secret.ForTest())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	f := &failing{Store: db}
+	changes := make(chan struct{}, 10)
+	m := cluster.New(cluster.Config{Store: f, ID: "a", TTL: 300 * time.Millisecond, OnChange: func() { changes <- struct{}{} }})
+	if err := m.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer m.Stop()
+	if !m.Owns("unit-101-front") || m.Lapses() != 0 {
+		t.Fatalf("alone and heartbeating: owns %v, lapses %d", m.Owns("unit-101-front"), m.Lapses())
+	}
+	f.down.Store(true)
+	waitFor(t, "owning nothing once the heartbeat is a TTL old", func() bool { return !m.Owns("unit-101-front") })
+	for len(changes) > 0 {
+		<-changes
+	}
+	f.down.Store(false)
+	waitFor(t, "owning the lock again", func() bool { return m.Owns("unit-101-front") })
+	if m.Lapses() != 1 {
+		t.Fatalf("lapses = %d after one, want 1", m.Lapses())
+	}
+	select {
+	case <-changes:
+	case <-time.After(time.Second):
+		t.Fatal("OnChange did not run after the lapse, though the members are the same")
 	}
 }

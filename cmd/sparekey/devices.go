@@ -30,6 +30,7 @@ type devices struct {
 	mu       sync.Mutex
 	owned    map[string]bool // the locks this instance owned at the last rebalance
 	balanced bool            // rebalance ran once: owned is known
+	lapses   int             // member.Lapses at the last rebalance
 }
 
 // newDevices prepares the adapter (not connected yet) and, for the demo
@@ -150,9 +151,10 @@ func (d *devices) refreshAll(ctx context.Context, codes *access.Service) {
 	}
 }
 
-// rebalance follows a change in the instances sharing the locks: locks this
-// instance now owns get the reports it kept while another owned them, a
-// state read, and their pending codes retried.
+// rebalance follows a change in the instances sharing the locks, or this
+// instance's return after a lapse in its heartbeat: locks it now owns get
+// the reports it kept while another owned them, a state read, and their
+// pending codes retried.
 func (d *devices) rebalance(ctx context.Context, codes *access.Service) {
 	var locks []*sparekey.Lock
 	err := d.db.Read(ctx, func(tx sparekey.Tx) (err error) {
@@ -167,9 +169,14 @@ func (d *devices) rebalance(ctx context.Context, codes *access.Service) {
 	d.mu.Lock()
 	first := !d.balanced
 	d.balanced = true
+	// After a lapse in the heartbeat every lock was someone else's for a
+	// while: the ones still ours are taken back like new ones.
+	lapses := d.member.Lapses()
+	lapsed := lapses != d.lapses
+	d.lapses = lapses
 	for _, l := range locks {
 		now := d.member.Owns(l.Device)
-		if now && !d.owned[l.Device] && !first {
+		if now && (!d.owned[l.Device] || lapsed) && !first {
 			gained = append(gained, l.Device)
 		}
 		d.owned[l.Device] = now

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -198,6 +199,46 @@ func TestTwoInstancesOnePostgresOneBroker(t *testing.T) {
 		if strings.Contains(s.stderr.String(), "panic") {
 			t.Errorf("%s logged a panic:\n%s", s.base, s.stderr)
 		}
+	}
+}
+
+// TestLocksTakenBackAfterAHeartbeatLapse: an instance whose heartbeat is
+// held up for longer than the TTL owns no lock meanwhile (another instance
+// may have taken them over), so the adapter keeps the locks' reports for
+// whoever did. Nobody did: once its heartbeat gets through again, the
+// instance takes its locks back and records what they reported meanwhile.
+func TestLocksTakenBackAfterAHeartbeatLapse(t *testing.T) {
+	dsn := pgtest.Schema(t)
+	s := startServerOn(t, dsn, "--secret-key", strings.Repeat("ab", 32), "--instance-ttl", "1s")
+	s.waitLock("unit-103-front", "first sync", inSync)
+
+	db, err := sql.Open("pgx", dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	ctx := context.Background()
+	hold, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer hold.Rollback()
+	// Every heartbeat now waits on this lock, as on a database that does
+	// not answer.
+	if _, err := hold.ExecContext(ctx, `LOCK TABLE instances IN ACCESS EXCLUSIVE MODE`); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(1500 * time.Millisecond) // past the TTL: the instance owns nothing
+	before := s.keypadEvents("unit-103-front")
+	if got := s.keypad("unit-103-front", "590273"); got != string(sparekey.KeypadUnlocked) {
+		t.Fatalf("Chen's code during the lapse: %s", got)
+	}
+	if err := hold.Rollback(); err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, "the keypad use during the lapse recorded", func() bool { return s.keypadEvents("unit-103-front") > before })
+	if !strings.Contains(s.stderr.String(), "taking this instance's locks back") {
+		t.Errorf("no log line says the instance took its locks back:\n%s", s.stderr)
 	}
 }
 
