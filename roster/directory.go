@@ -194,16 +194,8 @@ func (d *Directory) Import(ctx context.Context, r io.Reader, allowed func(proper
 			}
 			perProperty[prop.ID]++
 		}
-		if err := addAll(ctx, tx, d.Codes, d.Clock.Now(), actor, entries); err != nil {
+		if err := d.addAll(ctx, tx, entries, actor, welcome); err != nil {
 			return err
-		}
-		for _, e := range entries {
-			if !welcome {
-				break
-			}
-			if err := d.welcome(ctx, tx, e.Email); err != nil {
-				return err
-			}
 		}
 		// A line per property, so each property's staff see the import.
 		for _, id := range slices.Sorted(maps.Keys(perProperty)) {
@@ -221,6 +213,32 @@ func (d *Directory) Import(ctx context.Context, r io.Reader, allowed func(proper
 		d.Queued()
 	}
 	return len(entries), nil
+}
+
+// Add writes every entry in one transaction, as the package's Add does,
+// on behalf of actor; with welcome, each new resident is emailed a
+// welcome (BaseURL must be set), sent when the outbox next runs.
+func (d *Directory) Add(ctx context.Context, entries []Entry, actor string, welcome bool) error {
+	err := d.Store.Tx(ctx, func(tx sparekey.Tx) error { return d.addAll(ctx, tx, entries, actor, welcome) })
+	if err == nil && welcome && d.Queued != nil {
+		d.Queued()
+	}
+	return err
+}
+
+func (d *Directory) addAll(ctx context.Context, tx sparekey.Tx, entries []Entry, actor string, welcome bool) error {
+	if err := addAll(ctx, tx, d.Codes, d.Clock.Now(), actor, entries); err != nil {
+		return err
+	}
+	for _, e := range entries {
+		if !welcome {
+			break
+		}
+		if err := d.welcome(ctx, tx, e.Email); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // MoveOut moves a resident of one of the allowed properties out.

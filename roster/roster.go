@@ -45,9 +45,8 @@ type Entry struct {
 // lock of their unit, and every new lock gets its backup pool. If any entry
 // fails, nothing is written and the error names its line.
 func Add(ctx context.Context, store sparekey.Store, codes Codes, clock sparekey.Clock, entries []Entry) error {
-	return store.Tx(ctx, func(tx sparekey.Tx) error {
-		return addAll(ctx, tx, codes, clock.Now(), "system", entries)
-	})
+	d := &Directory{Store: store, Codes: codes, Clock: clock}
+	return d.Add(ctx, entries, "system", false)
 }
 
 // addAll adds entries on behalf of actor ("system", "staff:3"), who is

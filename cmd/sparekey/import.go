@@ -21,12 +21,24 @@ func importRoster(ctx context.Context, args []string, getenv func(string) string
 	region := fs.String("default-region", "US", "region for phone numbers written without a country code")
 	secretKey := fs.String("secret-key", "", "32-byte master key, hex or base64 (default: the key file next to the SQLite file)")
 	poolSize := fs.Int("pool-size", 3, "backup codes kept programmed on every new lock")
+	welcome := fs.Bool("welcome", false, "email each new resident how to see their door code and what to do when locked out (needs --base-url); sent when sparekey serve runs")
+	baseURL := fs.String("base-url", "", "public URL of the server, for the links in the welcome emails")
 	rest, err := envFlags(fs, args, getenv)
 	if err != nil {
 		return err
 	}
 	if len(rest) != 1 {
-		return fmt.Errorf("usage: sparekey import roster --db DB FILE.csv (one file)")
+		return fmt.Errorf("usage: sparekey import roster --db DB [--welcome --base-url URL] FILE.csv (one file)")
+	}
+	if *welcome {
+		// No default from an address here: the import runs without the
+		// server, and a welcome must link to where residents reach it.
+		if *baseURL == "" {
+			return fmt.Errorf("--welcome needs --base-url, the public URL residents open (e.g. https://keys.example.com)")
+		}
+		if *baseURL, err = checkBaseURL(*baseURL); err != nil {
+			return err
+		}
 	}
 	f, err := os.Open(rest[0])
 	if err != nil {
@@ -48,13 +60,15 @@ func importRoster(ctx context.Context, args []string, getenv func(string) string
 	defer st.Close()
 	clock := sparekey.SystemClock{}
 	codes := access.New(access.Config{Store: st, Clock: clock, PoolSize: *poolSize})
-	if err := roster.Add(ctx, st, codes, clock, entries); err != nil {
+	people := &roster.Directory{Store: st, Codes: codes, Clock: clock, BaseURL: *baseURL}
+	if err := people.Add(ctx, entries, "system", *welcome); err != nil {
 		return fmt.Errorf("%s: %w (nothing was imported)", rest[0], err)
 	}
-	noun := "residents"
-	if len(entries) == 1 {
-		noun = "resident"
+	fmt.Fprintf(stdout, "Imported %d %s from %s into %s. Their access codes go onto the locks when sparekey serve runs.\n",
+		len(entries), plural(len(entries), "resident", "residents"), rest[0], *db)
+	if *welcome {
+		fmt.Fprintf(stdout, "%d welcome %s queued, with links to %s; they are sent when sparekey serve runs.\n",
+			len(entries), plural(len(entries), "email", "emails"), *baseURL)
 	}
-	fmt.Fprintf(stdout, "Imported %d %s from %s into %s. Their access codes go onto the locks when sparekey serve runs.\n", len(entries), noun, rest[0], *db)
 	return nil
 }

@@ -193,6 +193,8 @@ func TestImportRosterArguments(t *testing.T) {
 		{"two files", []string{"--db", filepath.Join(dir, "x.db"), good, good}, "usage"},
 		{"missing file", []string{"--db", filepath.Join(dir, "x.db"), filepath.Join(dir, "nope.csv")}, "nope.csv"},
 		{"unknown flag", []string{"--dbb", filepath.Join(dir, "x.db"), good}, "dbb"},
+		{"welcome without a URL", []string{"--db", filepath.Join(dir, "x.db"), "--welcome", good}, "--welcome needs --base-url"},
+		{"welcome with a bad URL", []string{"--db", filepath.Join(dir, "x.db"), "--welcome", "--base-url", "keys.example", good}, "--base-url must be"},
 	} {
 		if _, _, err := importRun(t, nil, tc.args...); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: error %v, want one mentioning %q", tc.name, err, tc.want)
@@ -291,8 +293,12 @@ func TestImportThenServeDemo(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	if _, _, err := importRun(t, nil, "--db", db, writeRoster(t, birchRoster)); err != nil {
+	stdout, _, err := importRun(t, nil, "--db", db, "--welcome", "--base-url", "https://keys.example/", writeRoster(t, birchRoster))
+	if err != nil {
 		t.Fatalf("import into the demo database: %v", err)
+	}
+	if !strings.Contains(stdout, "3 welcome emails queued, with links to https://keys.example;") {
+		t.Errorf("output %q does not say the welcomes wait for the server", stdout)
 	}
 	ann := residentCodes(t, db, "ann@example.com")["birch-1a-front"]
 
@@ -307,6 +313,22 @@ func TestImportThenServeDemo(t *testing.T) {
 	var ok map[string]string
 	if status := s.call("POST", "/api/v1/locks/birch-1b-front/lock", "", &ok); status != http.StatusAccepted {
 		t.Errorf("remote lock of an imported lock = %d", status)
+	}
+	// The welcomes queued by the import go out once the server runs, each
+	// to its resident only, linking to the public URL given.
+	for _, to := range []string{"ann@example.com", "bob@example.com", "cy@example.com"} {
+		w := s.waitMessages(to, "welcome", 1)
+		if len(w) != 1 || w[0].Channel != "email" || !strings.Contains(w[0].Body, "https://keys.example/app") ||
+			!strings.Contains(w[0].Body, "https://keys.example/support/locked-out") || !strings.Contains(w[0].Subject, "Birch Hall") {
+			t.Errorf("%s's welcome: %+v", to, w)
+		}
+		if strings.Contains(w[0].Body, ann) {
+			t.Errorf("%s's welcome holds a door code", to)
+		}
+		waitUntil(t, to+"'s welcome sent", func() bool { return s.waitMessages(to, "welcome", 1)[0].Status == "sent" })
+	}
+	if n := len(s.outbox("ana@example.com")); n != 0 {
+		t.Errorf("the demo's Ana got %d messages from an import that did not include her", n)
 	}
 }
 
