@@ -8,11 +8,9 @@ import (
 
 	"sparekey"
 	"sparekey/access"
-	"sparekey/internal/pgtest"
+	"sparekey/internal/testkit"
 	"sparekey/roster"
-	"sparekey/secret"
 	"sparekey/sim"
-	"sparekey/store"
 )
 
 // t0 is when every test starts; the clock stands still until a test moves it.
@@ -36,8 +34,7 @@ const (
 type testBundle struct {
 	t     *testing.T
 	ctx   context.Context
-	db    *store.DB
-	path  string
+	db    *testkit.DB
 	clock *sparekey.OffsetClock
 	fleet *sim.Fleet
 	svc   *access.Service
@@ -74,16 +71,7 @@ func setup(t *testing.T, opts ...option) *testBundle {
 func bare(t *testing.T, opts ...option) *testBundle {
 	t.Helper()
 	ctx := t.Context()
-	path := pgtest.DSN(t)
-	db, err := store.Open(ctx, path, secret.ForTest())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := db.Close(); err != nil {
-			t.Error(err)
-		}
-	})
+	db := testkit.OpenDB(t)
 	clock := sparekey.NewFixedClock(t0)
 	fleet := sim.New(clock)
 	cfg := access.Config{Store: db, Driver: fleet, Clock: clock}
@@ -96,7 +84,7 @@ func bare(t *testing.T, opts ...option) *testBundle {
 			t.Errorf("HandleEvent(%+v): %v", ev, err)
 		}
 	})
-	return &testBundle{t: t, ctx: ctx, db: db, path: path, clock: clock, fleet: fleet, svc: svc, cfg: cfg}
+	return &testBundle{t: t, ctx: ctx, db: db, clock: clock, fleet: fleet, svc: svc, cfg: cfg}
 }
 
 // addSimLocks adds a virtual lock for every lock in the database and
@@ -116,19 +104,8 @@ func (b *testBundle) addSimLocks() {
 	}
 }
 
-func (b *testBundle) read(fn func(tx sparekey.Tx) error) {
-	b.t.Helper()
-	if err := b.db.Read(b.ctx, fn); err != nil {
-		b.t.Fatal(err)
-	}
-}
-
-func (b *testBundle) write(fn func(tx sparekey.Tx) error) {
-	b.t.Helper()
-	if err := b.db.Tx(b.ctx, fn); err != nil {
-		b.t.Fatal(err)
-	}
-}
+func (b *testBundle) read(fn func(tx sparekey.Tx) error)  { b.t.Helper(); b.db.MustRead(b.t, fn) }
+func (b *testBundle) write(fn func(tx sparekey.Tx) error) { b.t.Helper(); b.db.MustWrite(b.t, fn) }
 
 func (b *testBundle) locks() []*sparekey.Lock {
 	b.t.Helper()
@@ -140,29 +117,10 @@ func (b *testBundle) locks() []*sparekey.Lock {
 	return locks
 }
 
-func (b *testBundle) lock(device string) *sparekey.Lock {
-	b.t.Helper()
-	var l *sparekey.Lock
-	b.read(func(tx sparekey.Tx) (err error) {
-		l, err = tx.LockByDevice(b.ctx, device)
-		return err
-	})
-	return l
-}
-
-// slots returns the lock's slots by number.
+func (b *testBundle) lock(device string) *sparekey.Lock { b.t.Helper(); return b.db.Lock(b.t, device) }
 func (b *testBundle) slots(device string) []*sparekey.Slot {
 	b.t.Helper()
-	var slots []*sparekey.Slot
-	b.read(func(tx sparekey.Tx) error {
-		l, err := tx.LockByDevice(b.ctx, device)
-		if err != nil {
-			return err
-		}
-		slots, err = tx.SlotsByLock(b.ctx, l.ID)
-		return err
-	})
-	return slots
+	return b.db.Slots(b.t, device)
 }
 
 func (b *testBundle) slot(device string, number int) *sparekey.Slot {
@@ -190,12 +148,7 @@ func (b *testBundle) pool(device string) []*sparekey.Slot {
 
 func (b *testBundle) resident(email string) *sparekey.Resident {
 	b.t.Helper()
-	var r *sparekey.Resident
-	b.read(func(tx sparekey.Tx) (err error) {
-		r, err = tx.ResidentByEmail(b.ctx, email)
-		return err
-	})
-	return r
+	return b.db.Resident(b.t, email)
 }
 
 // issue gives the resident backup codes, as the lockout flow does.
@@ -219,28 +172,12 @@ func (b *testBundle) runOnce() int {
 	return n
 }
 
-// audits returns the audit trail, oldest first.
-func (b *testBundle) audits() []*sparekey.AuditEvent {
-	b.t.Helper()
-	var events []*sparekey.AuditEvent
-	b.read(func(tx sparekey.Tx) (err error) {
-		events, err = tx.AuditEvents(b.ctx, 0)
-		return err
-	})
-	slices.Reverse(events)
-	return events
-}
-
-// auditsOf returns the audit lines with the given action, oldest first.
+// audits returns the audit trail, oldest first; auditsOf the lines with
+// the given action.
+func (b *testBundle) audits() []*sparekey.AuditEvent { b.t.Helper(); return b.db.Audit(b.t) }
 func (b *testBundle) auditsOf(action string) []*sparekey.AuditEvent {
 	b.t.Helper()
-	var out []*sparekey.AuditEvent
-	for _, e := range b.audits() {
-		if e.Action == action {
-			out = append(out, e)
-		}
-	}
-	return out
+	return b.db.AuditOf(b.t, action)
 }
 
 // lockEvents returns what the lock reported, oldest first.
@@ -305,7 +242,5 @@ var (
 
 func wantCode(t *testing.T, err error, code string) {
 	t.Helper()
-	if got := sparekey.ErrorCode(err); got != code {
-		t.Fatalf("error code = %q, want %q (err: %v)", got, code, err)
-	}
+	testkit.WantCode(t, "error", err, code)
 }

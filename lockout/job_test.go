@@ -30,11 +30,11 @@ func TestRequestIsAudited(t *testing.T) {
 	b.advance(3 * time.Minute) // the job runs late; the audit keeps the request's time
 	b.run(t)
 
-	evs := b.events(t, "backup.requested")
+	evs := b.db.AuditOf(t, "backup.requested")
 	if len(evs) != 2 {
 		t.Fatalf("%d backup.requested events, want 2", len(evs))
 	}
-	r := b.resident(t, ana)
+	r := b.db.Resident(t, ana)
 	want := []struct {
 		subject, ip, ua, kind, hash, outcome string
 	}{
@@ -55,7 +55,7 @@ func TestRequestIsAudited(t *testing.T) {
 		}
 	}
 	// The contact itself appears nowhere in the audit trail.
-	for _, e := range b.audit(t) {
+	for _, e := range b.db.Audit(t) {
 		line := fmt.Sprintf("%+v %v", *e, e.Detail)
 		for _, c := range []string{"ANA@EXAMPLE.COM", ana, "555-0177", strangerPhone} {
 			if strings.Contains(line, c) {
@@ -64,8 +64,8 @@ func TestRequestIsAudited(t *testing.T) {
 		}
 	}
 	// One message.queued per message, naming it.
-	queued := b.events(t, "message.queued")
-	ms := b.messages(t)
+	queued := b.db.AuditOf(t, "message.queued")
+	ms := b.db.Messages(t)
 	if len(queued) != len(ms) || len(ms) != 2 {
 		t.Fatalf("%d message.queued events for %d messages, want 2 of each", len(queued), len(ms))
 	}
@@ -108,7 +108,7 @@ func TestRequestSurvivesARestart(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	db, err := store.Open(b.ctx, b.path, b.keys)
+	db, err := store.Open(b.ctx, b.db.DSN, b.keys)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -144,7 +144,7 @@ func TestNewServiceAnswersAnUnprocessedRequest(t *testing.T) {
 	if n, err := svc.RunOnce(b.ctx); err != nil || n != 1 {
 		t.Fatalf("new service RunOnce = %d, %v; want 1", n, err)
 	}
-	sameList(t, "messages", sent(b.messages(t), "backup_link"), []string{"email:" + ana, "sms:" + anaPhone})
+	sameList(t, "messages", sent(b.db.Messages(t), "backup_link"), []string{"email:" + ana, "sms:" + anaPhone})
 	if n := b.run(t); n != 0 {
 		t.Errorf("the old service answered the request again (%d)", n)
 	}
@@ -156,7 +156,7 @@ func TestRequestOfADeadWorkerIsAnsweredAfterTheLease(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	b.request(t, ana)
-	b.write(t, func(tx sparekey.Tx) error { // a worker claims the request and dies
+	b.db.MustWrite(t, func(tx sparekey.Tx) error { // a worker claims the request and dies
 		claimed, err := tx.ClaimBackupRequests(b.ctx, b.clock.Now(), lease, 20)
 		if err == nil && len(claimed) != 1 {
 			err = fmt.Errorf("claimed %d requests, want 1", len(claimed))
@@ -170,14 +170,14 @@ func TestRequestOfADeadWorkerIsAnsweredAfterTheLease(t *testing.T) {
 	if n := b.run(t); n != 0 {
 		t.Fatalf("RunOnce took a request a second before the lease ended (%d)", n)
 	}
-	if ms := b.messages(t); len(ms) != 0 {
+	if ms := b.db.Messages(t); len(ms) != 0 {
 		t.Fatalf("messages queued before the lease ended: %v", sent(ms, "backup_link"))
 	}
 	b.advance(time.Second)
 	if n := b.run(t); n != 1 {
 		t.Fatalf("RunOnce answered %d requests once the lease ended, want 1", n)
 	}
-	sameList(t, "messages", sent(b.messages(t), "backup_link"), []string{"email:" + ana, "sms:" + anaPhone})
+	sameList(t, "messages", sent(b.db.Messages(t), "backup_link"), []string{"email:" + ana, "sms:" + anaPhone})
 	// The link still runs from the request, not from the late answer.
 	if l := b.link(t, b.token(t, ana)); !l.ExpiresAt.Equal(t0.Add(sparekey.BackupLinkTTL)) {
 		t.Errorf("link expires at %v, want %v", l.ExpiresAt, t0.Add(sparekey.BackupLinkTTL))
@@ -218,14 +218,14 @@ func TestFailedAnswerWritesNothingAndIsRetried(t *testing.T) {
 	if n, err := b.svc.RunOnce(b.ctx); err == nil || n != 1 {
 		t.Fatalf("RunOnce with a broken issuer = %d, %v; want 1 claimed and an error", n, err)
 	}
-	if ms := b.messages(t); len(ms) != 0 {
+	if ms := b.db.Messages(t); len(ms) != 0 {
 		t.Errorf("a failed answer queued %v", sent(ms, "backup_link"))
 	}
-	if evs := b.events(t, "backup.requested"); len(evs) != 0 {
+	if evs := b.db.AuditOf(t, "backup.requested"); len(evs) != 0 {
 		t.Errorf("a failed answer was audited as %v", evs[0].Detail)
 	}
-	benID := b.resident(t, ben).ID
-	b.read(t, func(tx sparekey.Tx) error {
+	benID := b.db.Resident(t, ben).ID
+	b.db.MustRead(t, func(tx sparekey.Tx) error {
 		n, err := tx.CountBackupLinksSince(b.ctx, benID, t0.Add(-time.Hour))
 		if err == nil && n != 0 {
 			t.Errorf("a failed answer left %d links", n)
@@ -240,7 +240,7 @@ func TestFailedAnswerWritesNothingAndIsRetried(t *testing.T) {
 	if n := b.run(t); n != 1 {
 		t.Fatalf("RunOnce answered %d requests after the lease, want 1", n)
 	}
-	sameList(t, "messages", sent(b.messages(t), "backup_link"), []string{"email:" + ben, "sms:" + benPhone})
+	sameList(t, "messages", sent(b.db.Messages(t), "backup_link"), []string{"email:" + ben, "sms:" + benPhone})
 }
 
 // When one request of a pass fails, the messages queued (and committed) for
@@ -253,7 +253,7 @@ func TestRunOnceWakesTheOutboxEvenWhenALaterRequestFails(t *testing.T) {
 	if _, err := b.svc.RunOnce(b.ctx); err == nil {
 		t.Fatal("RunOnce with a broken issuer did not fail")
 	}
-	sameList(t, "messages", sent(b.messages(t), "backup_link"), []string{"email:" + ana, "sms:" + anaPhone})
+	sameList(t, "messages", sent(b.db.Messages(t), "backup_link"), []string{"email:" + ana, "sms:" + anaPhone})
 	if n := b.queued.Load(); n != 1 {
 		t.Errorf("Queued called %d times, want 1: Ana's messages were committed", n)
 	}
@@ -290,7 +290,7 @@ func TestConcurrentWorkersAnswerEachRequestOnce(t *testing.T) {
 	if n := answered.Load(); n != requests {
 		t.Errorf("workers answered %d requests, want %d", n, requests)
 	}
-	if evs := b.events(t, "backup.requested"); len(evs) != requests {
+	if evs := b.db.AuditOf(t, "backup.requested"); len(evs) != requests {
 		t.Errorf("%d requests audited, want %d", len(evs), requests)
 	}
 }
@@ -304,7 +304,7 @@ func TestStartAnswersRequestsAndStopEndsIt(t *testing.T) {
 	waitFor := func(messages int) {
 		t.Helper()
 		deadline := time.Now().Add(10 * time.Second)
-		for len(b.messages(t)) < messages {
+		for len(b.db.Messages(t)) < messages {
 			if time.Now().After(deadline) {
 				t.Fatalf("the worker did not answer the request within 10 s")
 			}
@@ -365,14 +365,14 @@ func TestFailingRequestDoesNotHoldUpOthers(t *testing.T) {
 	b.advance(time.Second)
 	b.request(t, ana)
 	b.svc.RunOnce(b.ctx)
-	if got := sent(b.messages(t), "backup_link"); len(got) == 0 {
+	if got := sent(b.db.Messages(t), "backup_link"); len(got) == 0 {
 		t.Errorf("Ana's request was not answered in the pass where Ben's failed")
 	}
 	for range 12 {
 		b.advance(lease)
 		b.svc.RunOnce(b.ctx)
 	}
-	sameList(t, "messages after Ben's request was given up", sent(b.messages(t), "backup_link"),
+	sameList(t, "messages after Ben's request was given up", sent(b.db.Messages(t), "backup_link"),
 		[]string{"email:" + ana, "sms:" + anaPhone})
 	if got := b.outcomes(t); !strings.Contains(strings.Join(got, " "), sparekey.OutcomeSent) {
 		t.Errorf("outcomes %q: Ana's request was never sent", got)
@@ -452,12 +452,12 @@ func TestRequestDoesNotWakeTheJob(t *testing.T) {
 	time.Sleep(50 * time.Millisecond) // the first pass, at once, finds nothing
 	b.request(t, ana)
 	time.Sleep(200 * time.Millisecond)
-	if ms := b.messages(t); len(ms) != 0 {
+	if ms := b.db.Messages(t); len(ms) != 0 {
 		t.Fatalf("the request was answered at once (%d messages): RequestCode woke the job", len(ms))
 	}
 	b.svc.Wake()
 	deadline := time.Now().Add(10 * time.Second)
-	for len(b.messages(t)) < 2 {
+	for len(b.db.Messages(t)) < 2 {
 		if time.Now().After(deadline) {
 			t.Fatal("Wake did not make the job answer")
 		}

@@ -30,7 +30,7 @@ func TestLinkTokenIsNeverStored(t *testing.T) {
 	token := b.token(t, ana)
 	urlSafe := regexp.MustCompile(`^[A-Za-z0-9_-]{43,}$`)
 	tokens := map[string]bool{}
-	for _, m := range b.messages(t) {
+	for _, m := range b.db.Messages(t) {
 		found := linkPattern.FindStringSubmatch(m.Body)
 		if found == nil || !urlSafe.MatchString(found[1]) {
 			t.Errorf("%s to %s: no link with a token of at least 43 URL-safe characters (256 bits):\n%s", m.Channel, m.To, m.Body)
@@ -93,7 +93,7 @@ func TestLinkExpiresThirtyMinutesAfterTheRequest(t *testing.T) {
 		t.Errorf("ViewLink expires at %v, want %v", view.ExpiresAt, expires)
 	}
 	// 14:30 UTC is 9:30 AM in Maple Court's time zone (America/New_York).
-	for _, m := range b.messages(t) {
+	for _, m := range b.db.Messages(t) {
 		if m.Channel == sparekey.ChannelEmail && !strings.Contains(m.Body, "9:30 AM EST") {
 			t.Errorf("email does not give the expiry time 9:30 AM EST:\n%s", m.Body)
 		}
@@ -172,7 +172,7 @@ func TestLinkOfAMovedOutResidentEnds(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	token := b.requestLink(t, ana, ana)
-	b.write(t, func(tx sparekey.Tx) error {
+	b.db.MustWrite(t, func(tx sparekey.Tx) error {
 		r, err := tx.ResidentByEmail(b.ctx, ana)
 		if err != nil {
 			return err
@@ -193,8 +193,8 @@ func TestViewLinkChangesNothing(t *testing.T) {
 	b := setup(t)
 	token := b.requestLink(t, ana, ana)
 	linkBefore := b.link(t, token)
-	slotsBefore := b.slots(t, ana101)
-	messagesBefore := b.messages(t)
+	slotsBefore := b.db.Slots(t, ana101)
+	messagesBefore := b.db.Messages(t)
 	queuedBefore := b.queued.Load()
 
 	b.advance(time.Minute)
@@ -211,10 +211,10 @@ func TestViewLinkChangesNothing(t *testing.T) {
 	if l := b.link(t, token); !reflect.DeepEqual(l, linkBefore) || l.RevealedAt != nil || l.Reveals != 0 {
 		t.Errorf("ViewLink changed the link:\nbefore %+v\nafter  %+v", linkBefore, l)
 	}
-	if s := b.slots(t, ana101); !reflect.DeepEqual(s, slotsBefore) {
+	if s := b.db.Slots(t, ana101); !reflect.DeepEqual(s, slotsBefore) {
 		t.Error("ViewLink changed the lock's slots")
 	}
-	if ms := b.messages(t); len(ms) != len(messagesBefore) {
+	if ms := b.db.Messages(t); len(ms) != len(messagesBefore) {
 		t.Errorf("ViewLink queued %v", sent(ms[len(messagesBefore):], "code_revealed"))
 	}
 	if b.queued.Load() != queuedBefore {
@@ -246,9 +246,9 @@ func TestRevealLinkGivesTheIssuedCode(t *testing.T) {
 		t.Fatalf("revealed %+v, want a ready code for %s", c, ana101)
 	}
 	// It is the backup code issued to Ana, confirmed on the lock.
-	anaID := b.resident(t, ana).ID
+	anaID := b.db.Resident(t, ana).ID
 	var issued []*sparekey.Slot
-	for _, sl := range b.slots(t, ana101) {
+	for _, sl := range b.db.Slots(t, ana101) {
 		if sl.Purpose == sparekey.SlotBackup && sl.Backup == sparekey.BackupIssued {
 			issued = append(issued, sl)
 		}
@@ -277,7 +277,7 @@ func TestRevealLinkGivesTheIssuedCode(t *testing.T) {
 	}
 	// Each reveal emails the account, never texts, and the email holds no code.
 	var revealed []string
-	for _, m := range b.messages(t) {
+	for _, m := range b.db.Messages(t) {
 		if m.Kind == "code_revealed" {
 			revealed = append(revealed, string(m.Channel)+":"+m.To)
 			if strings.Contains(m.Body, c.Code) || strings.Contains(m.Subject, c.Code) {
@@ -294,7 +294,7 @@ func TestLinkAccessIsAudited(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	token := b.requestLink(t, ana, ana)
-	anaID := b.resident(t, ana).ID
+	anaID := b.db.Resident(t, ana).ID
 	linkID := b.link(t, token).ID
 	if _, err := b.svc.ViewLink(b.ctx, token, visit); err != nil {
 		t.Fatal(err)
@@ -312,7 +312,7 @@ func TestLinkAccessIsAudited(t *testing.T) {
 		{"link.unknown", "anonymous", "link:unknown"},
 		{"link.expired", "anonymous", subject},
 	} {
-		evs := b.events(t, w.action)
+		evs := b.db.AuditOf(t, w.action)
 		if len(evs) != 1 {
 			t.Errorf("%d %s events, want 1", len(evs), w.action)
 			continue
@@ -323,12 +323,12 @@ func TestLinkAccessIsAudited(t *testing.T) {
 				w.action, e.Actor, e.Subject, e.IP, e.UserAgent, w.actor, w.subject, visit.IP, visit.UserAgent)
 		}
 	}
-	queued := b.events(t, "message.queued")
+	queued := b.db.AuditOf(t, "message.queued")
 	if len(queued) == 0 || queued[len(queued)-1].Detail["kind"] != "code_revealed" {
 		t.Error("the code_revealed email was not audited as queued")
 	}
 	// Rule 12: no token or door code in the audit trail or the log.
-	for _, e := range b.audit(t) {
+	for _, e := range b.db.Audit(t) {
 		line := fmt.Sprintf("%+v %v", *e, e.Detail)
 		if strings.Contains(line, token) || strings.Contains(line, unknown) || strings.Contains(line, code) {
 			t.Errorf("audit event holds a token or the code: %s", line)
@@ -350,7 +350,7 @@ func TestSecondRequestRevealsTheSameCode(t *testing.T) {
 		t.Errorf("second link reveals %+v, first %+v; want the same ready code", second, first)
 	}
 	issued := 0
-	for _, sl := range b.slots(t, ana101) {
+	for _, sl := range b.db.Slots(t, ana101) {
 		if sl.Purpose == sparekey.SlotBackup && sl.Backup == sparekey.BackupIssued {
 			issued++
 		}
@@ -394,7 +394,7 @@ func TestIssuedCodeIsRotatedAfter24Hours(t *testing.T) {
 	b := setup(t)
 	code := b.reveal(t, b.requestLink(t, ana, ana)).Code
 	slotOf := func() *sparekey.Slot {
-		for _, sl := range b.slots(t, ana101) {
+		for _, sl := range b.db.Slots(t, ana101) {
 			if sl.Purpose == sparekey.SlotBackup && sl.Code == code {
 				return sl
 			}
@@ -415,7 +415,7 @@ func TestIssuedCodeIsRotatedAfter24Hours(t *testing.T) {
 		t.Errorf("the expired code still opens the door: %+v", res)
 	}
 	rotated := false
-	for _, e := range b.events(t, "backup_code.rotated") {
+	for _, e := range b.db.AuditOf(t, "backup_code.rotated") {
 		rotated = rotated || e.Detail["reason"] == "expired"
 	}
 	if !rotated {
@@ -487,11 +487,11 @@ func TestRevealAfterUseIssuesNothingNew(t *testing.T) {
 	if res, err := b.fleet.Keypad(ana101, code.Code); err != nil || res.Result != sparekey.KeypadUnlocked {
 		t.Fatalf("keypad: %+v, %v", res, err)
 	}
-	issued := len(b.events(t, "backup_code.issued"))
+	issued := len(b.db.AuditOf(t, "backup_code.issued"))
 	if got := b.reveal(t, token); got.Status != lockout.CodeUsed || got.Code != "" {
 		t.Fatalf("reveal after use = %+v, want used without a code", got)
 	}
-	if n := len(b.events(t, "backup_code.issued")); n != issued {
+	if n := len(b.db.AuditOf(t, "backup_code.issued")); n != issued {
 		t.Errorf("revealing a used link issued %d more codes", n-issued)
 	}
 }

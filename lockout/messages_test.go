@@ -16,7 +16,7 @@ func TestLinkMessagesSayWhereAndWhatNext(t *testing.T) {
 	b := setup(t)
 	b.requestLink(t, ana, ana)
 	var sms, email *sparekey.Message
-	for _, m := range b.messages(t) {
+	for _, m := range b.db.Messages(t) {
 		switch m.Channel {
 		case sparekey.ChannelSMS:
 			sms = m
@@ -62,11 +62,11 @@ func TestRevealNoticesAreCapped(t *testing.T) {
 	for range 5 {
 		b.reveal(t, token)
 	}
-	notices := sent(b.messages(t), "code_revealed")
+	notices := sent(b.db.Messages(t), "code_revealed")
 	if len(notices) != 3 {
 		t.Errorf("%d reveal notices for 5 reveals, want 3: %v", len(notices), notices)
 	}
-	if n := len(b.events(t, "link.revealed")); n != 5 {
+	if n := len(b.db.AuditOf(t, "link.revealed")); n != 5 {
 		t.Errorf("%d reveals audited, want 5", n)
 	}
 }
@@ -78,7 +78,7 @@ func TestLateAnswerSendsNothing(t *testing.T) {
 	b.request(t, ana)
 	b.advance(31 * time.Minute)
 	b.run(t)
-	if ms := b.messages(t); len(ms) != 0 {
+	if ms := b.db.Messages(t); len(ms) != 0 {
 		t.Errorf("a late answer sent %v", sent(ms, "backup_link"))
 	}
 	if got := b.outcomes(t); len(got) != 1 || got[0] != sparekey.OutcomeExpired {
@@ -112,7 +112,7 @@ func TestLinkMessagesInTheLanguageAsked(t *testing.T) {
 		if _, err := b.svc.RevealLink(b.ctx, token, lockout.Visit{}); err != nil { // whoever reveals: told in the request's language
 			t.Fatal(err)
 		}
-		msgs := b.messages(t)
+		msgs := b.db.Messages(t)
 		if len(msgs) != 3 {
 			t.Fatalf("%s: %d messages, want the link by SMS and email, and the reveal notice", c.lang, len(msgs))
 		}

@@ -23,7 +23,7 @@ func TestRequestCodeAnswersTheSameForEveryAccount(t *testing.T) {
 		b.requestLink(t, chen, chen)
 	}
 	// Ben moved out.
-	b.write(t, func(tx sparekey.Tx) error {
+	b.db.MustWrite(t, func(tx sparekey.Tx) error {
 		r, err := tx.ResidentByEmail(b.ctx, ben)
 		if err != nil {
 			return err
@@ -32,7 +32,7 @@ func TestRequestCodeAnswersTheSameForEveryAccount(t *testing.T) {
 		r.MovedOutAt = &out
 		return tx.UpdateResident(b.ctx, r)
 	})
-	before := len(b.messages(t))
+	before := len(b.db.Messages(t))
 
 	cases := []struct {
 		name, contact, outcome string
@@ -57,7 +57,7 @@ func TestRequestCodeAnswersTheSameForEveryAccount(t *testing.T) {
 	}
 	got := b.outcomes(t)
 	sameList(t, "outcomes of the requests", got[len(got)-len(cases):], want)
-	sameList(t, "messages queued by the requests", sent(b.messages(t)[before:], "backup_link"),
+	sameList(t, "messages queued by the requests", sent(b.db.Messages(t)[before:], "backup_link"),
 		[]string{"email:" + ana, "sms:" + anaPhone})
 }
 
@@ -73,8 +73,8 @@ func TestRequestChangesNothingElseOnTheAccount(t *testing.T) {
 	take := func() snapshot {
 		var s snapshot
 		for _, e := range roster.Demo {
-			s.residents = append(s.residents, b.resident(t, e.Email))
-			for _, sl := range b.slots(t, e.Lock) {
+			s.residents = append(s.residents, b.db.Resident(t, e.Email))
+			for _, sl := range b.db.Slots(t, e.Lock) {
 				if sl.Purpose != sparekey.SlotBackup {
 					s.slots = append(s.slots, sl)
 				}
@@ -108,7 +108,7 @@ func TestRequestChangesNothingElseOnTheAccount(t *testing.T) {
 	}
 	// Only one backup slot per answered account is issued; Chen's pool,
 	// never asked for, is untouched.
-	for _, sl := range b.slots(t, "unit-103-front") {
+	for _, sl := range b.db.Slots(t, "unit-103-front") {
 		if sl.Purpose == sparekey.SlotBackup && sl.Backup != sparekey.BackupAvailable {
 			t.Errorf("Chen's backup slot %d is %s, want available", sl.Number, sl.Backup)
 		}
@@ -136,7 +136,7 @@ func TestMessagesGoOnlyToTheAccountsContacts(t *testing.T) {
 			b := setup(t)
 			b.request(t, tc.typed)
 			b.run(t)
-			ms := b.messages(t)
+			ms := b.db.Messages(t)
 			sameList(t, "backup link messages", sent(ms, "backup_link"), tc.want)
 			for _, m := range ms {
 				if m.To == strings.TrimSpace(tc.typed) && m.To != ana {
@@ -187,7 +187,7 @@ func TestSMSOnlyToAllowedNumbers(t *testing.T) {
 			if tc.sms {
 				want = append(want, "sms:"+tc.phone)
 			}
-			sameList(t, "backup link messages", sent(b.messages(t), "backup_link"), want)
+			sameList(t, "backup link messages", sent(b.db.Messages(t), "backup_link"), want)
 			if !tc.sms && !strings.Contains(b.logs.String(), "SMS skipped") {
 				t.Errorf("skipped SMS not logged; log:\n%s", b.logs.String())
 			}
@@ -267,13 +267,13 @@ func TestAccountLimit(t *testing.T) {
 		last = b.requestLink(t, ana, ana)
 		b.advance(10 * time.Minute)
 	}
-	before := len(b.messages(t))
+	before := len(b.db.Messages(t))
 	b.request(t, ana) // RequestCode itself checks the answer is nil
 	b.run(t)
 	if got := b.outcomes(t); got[len(got)-1] != sparekey.OutcomeThrottled {
 		t.Fatalf("4th link in an hour: outcomes %q, want the last throttled", got)
 	}
-	if ms := b.messages(t); len(ms) != before {
+	if ms := b.db.Messages(t); len(ms) != before {
 		t.Errorf("throttled request queued %v", sent(ms[before:], "backup_link"))
 	}
 	if _, err := b.svc.ViewLink(b.ctx, last, lockout.Visit{}); err != nil {
@@ -295,15 +295,15 @@ func TestPhoneDailyLimit(t *testing.T) {
 		b.requestLink(t, ana, ana)
 		b.advance(time.Minute)
 	}
-	sameList(t, "messages of three requests", sent(b.messages(t), "backup_link"),
+	sameList(t, "messages of three requests", sent(b.db.Messages(t), "backup_link"),
 		[]string{"email:" + ana, "sms:" + anaPhone, "email:" + ana, "sms:" + anaPhone, "email:" + ana})
 	if !strings.Contains(b.logs.String(), "daily limit") {
 		t.Errorf("skipped SMS not logged; log:\n%s", b.logs.String())
 	}
 	b.at(t, t0.Add(24*time.Hour+time.Minute))
-	before := len(b.messages(t))
+	before := len(b.db.Messages(t))
 	b.requestLink(t, ana, ana)
-	sameList(t, "messages a day later", sent(b.messages(t)[before:], "backup_link"),
+	sameList(t, "messages a day later", sent(b.db.Messages(t)[before:], "backup_link"),
 		[]string{"email:" + ana, "sms:" + anaPhone})
 }
 
@@ -313,15 +313,15 @@ func TestSMSHourlyBudget(t *testing.T) {
 	b := setup(t, func(c *lockout.Config) { c.SMSHourlyBudget = 1 })
 	b.requestLink(t, ana, ana)
 	b.requestLink(t, ben, ben)
-	sameList(t, "messages", sent(b.messages(t), "backup_link"),
+	sameList(t, "messages", sent(b.db.Messages(t), "backup_link"),
 		[]string{"email:" + ana, "sms:" + anaPhone, "email:" + ben})
 	if !strings.Contains(b.logs.String(), "ALERT") {
 		t.Errorf("exhausted SMS budget not alerted; log:\n%s", b.logs.String())
 	}
 	b.at(t, t0.Add(time.Hour+time.Second))
-	before := len(b.messages(t))
+	before := len(b.db.Messages(t))
 	b.requestLink(t, chen, chen)
-	sameList(t, "messages an hour later", sent(b.messages(t)[before:], "backup_link"),
+	sameList(t, "messages an hour later", sent(b.db.Messages(t)[before:], "backup_link"),
 		[]string{"email:" + chen, "sms:" + chenPhone})
 }
 

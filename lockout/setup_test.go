@@ -15,9 +15,7 @@ import (
 	"sparekey/internal/testkit"
 	"sparekey/lockout"
 	"sparekey/roster"
-	"sparekey/secret"
 	"sparekey/sim"
-	"sparekey/store"
 )
 
 // t0 is when every test starts; the clock stands still until a test moves it.
@@ -47,8 +45,7 @@ const (
 // on a clock that moves only when told.
 type testBundle struct {
 	ctx    context.Context
-	path   string // the SQLite file
-	db     *store.DB
+	db     *testkit.DB
 	keys   sparekey.Keyring
 	clock  *sparekey.OffsetClock
 	fleet  *sim.Fleet
@@ -68,29 +65,12 @@ func setup(t testing.TB, opts ...func(*lockout.Config)) *testBundle {
 	// ended) into a failure instead of a hung test binary.
 	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
 	t.Cleanup(cancel)
-	path := pgtest.DSN(t)
-	keys := secret.ForTest()
-	db, err := store.Open(ctx, path, keys)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db := testkit.OpenDB(t)
+	keys := db.Keys
 	clock := sparekey.NewFixedClock(t0)
-	fleet := sim.New(clock)
-	acc := access.New(access.Config{Store: db, Driver: fleet, Clock: clock, PoolSize: 3})
-	b := &testBundle{ctx: ctx, path: path, db: db, keys: keys, clock: clock, fleet: fleet, access: acc,
+	fleet, acc := testkit.Demo(t, db, clock, access.Config{PoolSize: 3})
+	b := &testBundle{ctx: ctx, db: db, keys: keys, clock: clock, fleet: fleet, access: acc,
 		queued: &atomic.Int64{}, logs: &syncBuffer{}}
-	fleet.Subscribe(func(ev sparekey.DeviceEvent) {
-		if err := acc.HandleEvent(ctx, ev); err != nil {
-			t.Errorf("HandleEvent(%+v): %v", ev, err)
-		}
-	})
-	if seeded, err := roster.SeedDemo(ctx, db, acc, clock); err != nil || !seeded {
-		t.Fatalf("SeedDemo = %v, %v", seeded, err)
-	}
-	for _, e := range roster.Demo {
-		fleet.Add(e.Lock, roster.DefaultSlotCount)
-	}
 	b.sync(t)
 	b.cfg = lockout.Config{
 		Store:   db,
@@ -131,7 +111,7 @@ func (b *testBundle) addResident(t *testing.T, e roster.Entry) *sparekey.Residen
 	}
 	b.fleet.Add(e.Lock, roster.DefaultSlotCount)
 	b.sync(t)
-	return b.resident(t, e.Email)
+	return b.db.Resident(t, e.Email)
 }
 
 // request asks for a code from testIP and fails the test unless the answer
@@ -177,36 +157,6 @@ func (b *testBundle) at(t *testing.T, when time.Time) {
 	b.clock.Advance(d)
 }
 
-// read runs fn in a read transaction, failing the test on error.
-func (b *testBundle) read(t *testing.T, fn func(tx sparekey.Tx) error) {
-	t.Helper()
-	if err := b.db.Read(b.ctx, fn); err != nil {
-		t.Fatal(err)
-	}
-}
-
-// write runs fn in a committed transaction, failing the test on error.
-func (b *testBundle) write(t *testing.T, fn func(tx sparekey.Tx) error) {
-	t.Helper()
-	if err := b.db.Tx(b.ctx, fn); err != nil {
-		t.Fatal(err)
-	}
-}
-
-// messages returns every message in the outbox, oldest first.
-func (b *testBundle) messages(t *testing.T) []*sparekey.Message {
-	t.Helper()
-	var ms []*sparekey.Message
-	b.read(t, func(tx sparekey.Tx) (err error) {
-		ms, err = tx.Messages(b.ctx, "", 0)
-		return err
-	})
-	for i, j := 0, len(ms)-1; i < j; i, j = i+1, j-1 {
-		ms[i], ms[j] = ms[j], ms[i]
-	}
-	return ms
-}
-
 // sent summarizes messages of a kind as "channel:recipient", oldest first.
 func sent(ms []*sparekey.Message, kind string) []string {
 	out := []string{}
@@ -224,7 +174,7 @@ var linkPattern = regexp.MustCompile(regexp.QuoteMeta(baseURL) + `/b/([A-Za-z0-9
 // to the address, after checking the SMS of the same link carries it too.
 func (b *testBundle) token(t *testing.T, email string) string {
 	t.Helper()
-	ms := b.messages(t)
+	ms := b.db.Messages(t)
 	for i := len(ms) - 1; i >= 0; i-- {
 		m := ms[i]
 		if m.Kind != "backup_link" || m.Channel != sparekey.ChannelEmail || m.To != email {
@@ -240,73 +190,21 @@ func (b *testBundle) token(t *testing.T, email string) string {
 	return ""
 }
 
-// audit returns the audit trail, oldest first.
-func (b *testBundle) audit(t *testing.T) []*sparekey.AuditEvent {
-	t.Helper()
-	var evs []*sparekey.AuditEvent
-	b.read(t, func(tx sparekey.Tx) (err error) {
-		evs, err = tx.AuditEvents(b.ctx, 0)
-		return err
-	})
-	for i, j := 0, len(evs)-1; i < j; i, j = i+1, j-1 {
-		evs[i], evs[j] = evs[j], evs[i]
-	}
-	return evs
-}
-
-// events returns the audit events with the action, oldest first.
-func (b *testBundle) events(t *testing.T, action string) []*sparekey.AuditEvent {
-	t.Helper()
-	var out []*sparekey.AuditEvent
-	for _, e := range b.audit(t) {
-		if e.Action == action {
-			out = append(out, e)
-		}
-	}
-	return out
-}
-
 // outcomes lists the outcomes of the answered requests, oldest first.
 func (b *testBundle) outcomes(t *testing.T) []string {
 	t.Helper()
 	out := []string{}
-	for _, e := range b.events(t, "backup.requested") {
+	for _, e := range b.db.AuditOf(t, "backup.requested") {
 		out = append(out, e.Detail["outcome"])
 	}
 	return out
-}
-
-// resident finds a resident by email, active or not.
-func (b *testBundle) resident(t *testing.T, email string) *sparekey.Resident {
-	t.Helper()
-	var r *sparekey.Resident
-	b.read(t, func(tx sparekey.Tx) (err error) {
-		r, err = tx.ResidentByEmail(b.ctx, email)
-		return err
-	})
-	return r
-}
-
-// slots returns the slots of the lock with the device name.
-func (b *testBundle) slots(t *testing.T, device string) []*sparekey.Slot {
-	t.Helper()
-	var slots []*sparekey.Slot
-	b.read(t, func(tx sparekey.Tx) error {
-		lock, err := tx.LockByDevice(b.ctx, device)
-		if err != nil {
-			return err
-		}
-		slots, err = tx.SlotsByLock(b.ctx, lock.ID)
-		return err
-	})
-	return slots
 }
 
 // link returns the stored link for token.
 func (b *testBundle) link(t *testing.T, token string) *sparekey.BackupLink {
 	t.Helper()
 	var l *sparekey.BackupLink
-	b.read(t, func(tx sparekey.Tx) (err error) {
+	b.db.MustRead(t, func(tx sparekey.Tx) (err error) {
 		l, err = tx.BackupLinkByTokenHash(b.ctx, b.keys.Hash(sparekey.HashLinkToken, token))
 		return err
 	})
@@ -331,10 +229,10 @@ func (b *testBundle) reveal(t *testing.T, token string) lockout.BackupCode {
 func (b *testBundle) fileBytes(t *testing.T) []byte {
 	t.Helper()
 	if pgtest.OnPostgres() {
-		return []byte(pgtest.Dump(t, b.path)) // no files: every stored value
+		return []byte(pgtest.Dump(t, b.db.DSN)) // no files: every stored value
 	}
 	var all []byte
-	for _, p := range []string{b.path, b.path + "-wal"} {
+	for _, p := range []string{b.db.DSN, b.db.DSN + "-wal"} {
 		data, err := os.ReadFile(p)
 		if err != nil && !os.IsNotExist(err) {
 			t.Fatal(err)
@@ -344,14 +242,10 @@ func (b *testBundle) fileBytes(t *testing.T) []byte {
 	return all
 }
 
-func wantCode(t *testing.T, what string, err error, code string) {
-	t.Helper()
-	if got := sparekey.ErrorCode(err); got != code {
-		t.Fatalf("%s: error code %q, want %q (err: %v)", what, got, code, err)
-	}
-}
-
-var sameList = testkit.SameList
+var (
+	wantCode = testkit.WantCode
+	sameList = testkit.SameList
+)
 
 // syncBuffer is testkit.SyncBuffer, named as the tests call it.
 type syncBuffer = testkit.SyncBuffer

@@ -18,7 +18,7 @@ func ptr[T any](v T) *T { return &v }
 // home returns the resident's home, failing the test on error.
 func (b *testBundle) home(t *testing.T, email string) *resident.Home {
 	t.Helper()
-	h, err := b.svc.Home(b.ctx, b.resident(t, email).ID)
+	h, err := b.svc.Home(b.ctx, b.db.Resident(t, email).ID)
 	if err != nil {
 		t.Fatalf("Home(%s): %v", email, err)
 	}
@@ -91,9 +91,9 @@ func TestHomeShowsAJam(t *testing.T) {
 		t.Errorf("door not jammed after a jam report: %+v", d)
 	}
 	// The jam rule (upkeep) records the episode; here the test does.
-	l := b.lock(t, ana101)
+	l := b.db.Lock(t, ana101)
 	jam := &sparekey.Jam{LockID: l.ID, StartedAt: jamAt, Cause: "keypad"}
-	b.write(t, func(tx sparekey.Tx) error { return tx.CreateJam(b.ctx, jam) })
+	b.db.MustWrite(t, func(tx sparekey.Tx) error { return tx.CreateJam(b.ctx, jam) })
 	b.clock.Advance(10 * time.Minute)
 	d := b.door(t, ana)
 	if !d.Jammed || d.JamAt == nil || !d.JamAt.Equal(jamAt) {
@@ -107,7 +107,7 @@ func TestHomeShowsAJam(t *testing.T) {
 	b.setState(t, ana101, sim.StateChange{Jammed: ptr(false)})
 	cleared := b.clock.Now()
 	jam.ClearedAt, jam.ClearedBy = &cleared, "jam_cleared"
-	b.write(t, func(tx sparekey.Tx) error { return tx.UpdateJam(b.ctx, jam) })
+	b.db.MustWrite(t, func(tx sparekey.Tx) error { return tx.UpdateJam(b.ctx, jam) })
 	d = b.door(t, ana)
 	if d.Jammed || d.JamAt == nil || !d.JamAt.Equal(jamAt) {
 		t.Errorf("cleared jam: door %+v, want not jammed with JamAt %v", d, jamAt)
@@ -119,7 +119,7 @@ func TestHomeShowsAJam(t *testing.T) {
 
 	// A jam not cleared is shown however old.
 	old := &sparekey.Jam{LockID: l.ID, StartedAt: t0.Add(-24 * time.Hour), Cause: "door_state"}
-	b.write(t, func(tx sparekey.Tx) error { return tx.CreateJam(b.ctx, old) })
+	b.db.MustWrite(t, func(tx sparekey.Tx) error { return tx.CreateJam(b.ctx, old) })
 	if d := b.door(t, ana); d.JamAt == nil || !d.JamAt.Equal(old.StartedAt) {
 		t.Errorf("open jam: JamAt %v, want %v", d.JamAt, old.StartedAt)
 	}
@@ -182,7 +182,7 @@ func TestHomeShowsLowBattery(t *testing.T) {
 func TestOperateOnlyTheResidentsDoors(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	r := b.resident(t, ana)
+	r := b.db.Resident(t, ana)
 	for _, device := range []string{ben102, "unit-103-front", "no-such-lock", ""} {
 		for _, unlock := range []bool{true, false} {
 			err := b.svc.Operate(b.ctx, r.ID, device, unlock)
@@ -212,7 +212,7 @@ func TestOperateOnlyTheResidentsDoors(t *testing.T) {
 func TestAccessCodes(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	r := b.resident(t, ana)
+	r := b.db.Resident(t, ana)
 	a, err := b.svc.AccessCodes(b.ctx, r.ID, false, visit)
 	if err != nil {
 		t.Fatal(err)
@@ -221,7 +221,7 @@ func TestAccessCodes(t *testing.T) {
 	if !slices.Equal(a.Codes, want) || a.Location.String() != "America/New_York" {
 		t.Errorf("AccessCodes without reveal = %+v in %v, want %+v", a.Codes, a.Location, want)
 	}
-	if n := len(b.events(t, "resident.code_revealed")); n != 0 {
+	if n := len(b.db.AuditOf(t, "resident.code_revealed")); n != 0 {
 		t.Errorf("%d code_revealed lines without a reveal", n)
 	}
 
@@ -233,14 +233,14 @@ func TestAccessCodes(t *testing.T) {
 	if !slices.Equal(a.Codes, want) {
 		t.Errorf("AccessCodes with reveal = %+v, want %+v", a.Codes, want)
 	}
-	evs := b.events(t, "resident.code_revealed")
+	evs := b.db.AuditOf(t, "resident.code_revealed")
 	who := fmt.Sprintf("resident:%d", r.ID)
 	if len(evs) != 1 || evs[0].Actor != who || evs[0].Subject != who || evs[0].IP != testIP || evs[0].UserAgent != testUA {
 		t.Errorf("code_revealed lines %+v", evs)
 	}
 
 	// Ben sees his own code, not Ana's.
-	a, err = b.svc.AccessCodes(b.ctx, b.resident(t, ben).ID, true, visit)
+	a, err = b.svc.AccessCodes(b.ctx, b.db.Resident(t, ben).ID, true, visit)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -254,8 +254,8 @@ func TestAccessCodes(t *testing.T) {
 // anaSlot is the number of Ana's access-code slot on her door.
 func (b *testBundle) anaSlot(t *testing.T) int {
 	t.Helper()
-	r := b.resident(t, ana)
-	for _, sl := range b.slots(t, ana101) {
+	r := b.db.Resident(t, ana)
+	for _, sl := range b.db.Slots(t, ana101) {
 		if sl.Purpose == sparekey.SlotResident && sl.ResidentID == r.ID {
 			return sl.Number
 		}
@@ -267,7 +267,7 @@ func (b *testBundle) anaSlot(t *testing.T) int {
 // uses summarizes the resident's code uses as "minutes after t0 how".
 func (b *testBundle) uses(t *testing.T, email string) []string {
 	t.Helper()
-	a, err := b.svc.AccessCodes(b.ctx, b.resident(t, email).ID, false, visit)
+	a, err := b.svc.AccessCodes(b.ctx, b.db.Resident(t, email).ID, false, visit)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -281,13 +281,13 @@ func (b *testBundle) uses(t *testing.T, email string) []string {
 func TestAccessCodeUses(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	r := b.resident(t, ana)
+	r := b.db.Resident(t, ana)
 	slot := b.anaSlot(t)
 	sameList(t, "uses before any", b.uses(t, ana), []string{})
 
 	// Before Ana moved in, her slot was someone else's.
-	l := b.lock(t, ana101)
-	b.write(t, func(tx sparekey.Tx) error {
+	l := b.db.Lock(t, ana101)
+	b.db.MustWrite(t, func(tx sparekey.Tx) error {
 		return tx.RecordLockEvent(b.ctx, &sparekey.LockEvent{LockID: l.ID, At: r.CreatedAt.Add(-time.Hour),
 			Kind: sparekey.EventKeypadUnlock, Slot: slot, Detail: "keypad"})
 	})
@@ -361,9 +361,9 @@ func (b *testBundle) sync(t *testing.T) {
 // flow does.
 func (b *testBundle) issue(t *testing.T, email string) *sparekey.Slot {
 	t.Helper()
-	r := b.resident(t, email)
+	r := b.db.Resident(t, email)
 	var issued []*sparekey.Slot
-	b.write(t, func(tx sparekey.Tx) (err error) {
+	b.db.MustWrite(t, func(tx sparekey.Tx) (err error) {
 		issued, err = b.access.IssueBackupCodes(b.ctx, tx, r)
 		return err
 	})
@@ -376,7 +376,7 @@ func (b *testBundle) issue(t *testing.T, email string) *sparekey.Slot {
 func TestAccessCodeRevealEmailsTheAccount(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	r := b.resident(t, ana)
+	r := b.db.Resident(t, ana)
 	for range 3 { // tapping again within ten minutes sends no second email
 		if _, err := b.svc.AccessCodes(b.ctx, r.ID, true, visit); err != nil {
 			t.Fatal(err)

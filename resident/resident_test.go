@@ -17,7 +17,7 @@ import (
 func TestRequestSignInByEmailSendsCodeAndLinkToTheAccount(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	r := b.resident(t, ana)
+	r := b.db.Resident(t, ana)
 	s := b.requestSent(t, "  Ana@Example.COM ", anaPhone, ana)
 	if !regexp.MustCompile(`^\d{6}$`).MatchString(s.code) {
 		t.Errorf("code %q is not six digits", s.code)
@@ -36,7 +36,7 @@ func TestRequestSignInByEmailSendsCodeAndLinkToTheAccount(t *testing.T) {
 	if in.TokenHash != b.keys.Hash(sparekey.HashSignInToken, s.token) {
 		t.Error("the stored token hash is not the keyed hash of the link's token")
 	}
-	evs := b.events(t, "resident.sign_in_requested")
+	evs := b.db.AuditOf(t, "resident.sign_in_requested")
 	if len(evs) != 1 {
 		t.Fatalf("%d sign_in_requested lines, want 1", len(evs))
 	}
@@ -45,7 +45,7 @@ func TestRequestSignInByEmailSendsCodeAndLinkToTheAccount(t *testing.T) {
 		e.Detail["kind"] != "email" || e.Detail["outcome"] != "sent" {
 		t.Errorf("audit line %+v", e)
 	}
-	if n := len(b.events(t, "message.queued")); n != 2 {
+	if n := len(b.db.AuditOf(t, "message.queued")); n != 2 {
 		t.Errorf("%d message.queued lines, want 2", n)
 	}
 }
@@ -56,7 +56,7 @@ func TestRequestSignInByPhoneSendsToTheAccount(t *testing.T) {
 	for _, typed := range []string{"(201) 555-0101", "+1 201 555 0101", anaPhone} {
 		b.requestSent(t, typed, anaPhone, ana)
 	}
-	for _, e := range b.events(t, "resident.sign_in_requested") {
+	for _, e := range b.db.AuditOf(t, "resident.sign_in_requested") {
 		if e.Detail["kind"] != "phone" || e.Detail["outcome"] != "sent" {
 			t.Errorf("audit detail %v", e.Detail)
 		}
@@ -82,7 +82,7 @@ func TestRequestSignInForNobodySendsNothing(t *testing.T) {
 		t.Errorf("Queued called %d times, want 0", n)
 	}
 	sameList(t, "outcomes", b.outcomes(t), []string{"no_match", "no_match", "no_match"})
-	for _, e := range b.events(t, "resident.sign_in_requested") {
+	for _, e := range b.db.AuditOf(t, "resident.sign_in_requested") {
 		if e.Subject != "resident:unknown" || e.Actor != "anonymous" || e.IP != testIP {
 			t.Errorf("audit line %+v", e)
 		}
@@ -126,7 +126,7 @@ func TestRequestSignInRejectsMalformedInput(t *testing.T) {
 			t.Errorf("RequestSignIn(%q) gave a handle", typed)
 		}
 	}
-	if n := len(b.events(t, "resident.sign_in_requested")); n != 0 {
+	if n := len(b.db.AuditOf(t, "resident.sign_in_requested")); n != 0 {
 		t.Errorf("%d requests recorded, want none", n)
 	}
 	sameList(t, "sent", b.sent(t), []string{})
@@ -160,7 +160,7 @@ func TestRequestSignInForAMovedOutResidentSendsNothing(t *testing.T) {
 func TestRequestSignInThrottled(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	r := b.resident(t, ana)
+	r := b.db.Resident(t, ana)
 	limit := 5 // the default SignInLimit
 	for range limit {
 		b.requestAna(t)
@@ -198,7 +198,7 @@ func TestRequestSignInThrottled(t *testing.T) {
 	s := b.requestAna(t)
 	b.session(t, s)
 	sameList(t, "outcomes", b.outcomes(t), []string{"sent", "sent", "sent", "sent", "sent", "throttled", "sent"})
-	for _, e := range b.events(t, "resident.sign_in_requested") {
+	for _, e := range b.db.AuditOf(t, "resident.sign_in_requested") {
 		if e.Subject != fmt.Sprintf("resident:%d", r.ID) {
 			t.Errorf("audit subject %q", e.Subject)
 		}
@@ -216,7 +216,7 @@ func TestSignInLimitIsConfigurable(t *testing.T) {
 func TestSignInWithCode(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	r := b.resident(t, ana)
+	r := b.db.Resident(t, ana)
 	s := b.requestAna(t)
 	b.clock.Advance(time.Minute)
 	token := b.session(t, s)
@@ -231,7 +231,7 @@ func TestSignInWithCode(t *testing.T) {
 	if in.UsedAt == nil || !in.UsedAt.Equal(t0.Add(time.Minute)) || in.Attempts != 1 {
 		t.Errorf("stored sign-in %+v, want used at %v after 1 attempt", in, t0.Add(time.Minute))
 	}
-	evs := b.events(t, "resident.signed_in")
+	evs := b.db.AuditOf(t, "resident.signed_in")
 	who := fmt.Sprintf("resident:%d", r.ID)
 	if len(evs) != 1 || evs[0].Actor != who || evs[0].Subject != who || evs[0].IP != testIP || evs[0].UserAgent != testUA {
 		t.Errorf("signed_in lines %+v", evs)
@@ -243,7 +243,7 @@ func TestSignInWithCode(t *testing.T) {
 	_, err = b.svc.SignInWithLink(b.ctx, s.token, visit)
 	wantCode(t, "the link after the code", err, sparekey.ELINKEXPIRED)
 	wantCode(t, "CheckLink after the code", b.svc.CheckLink(b.ctx, s.token), sparekey.ELINKEXPIRED)
-	if n := len(b.events(t, "resident.signed_in")); n != 1 {
+	if n := len(b.db.AuditOf(t, "resident.signed_in")); n != 1 {
 		t.Errorf("%d signed_in lines, want 1", n)
 	}
 }
@@ -298,7 +298,7 @@ func TestWrongCodesCount(t *testing.T) {
 	if in := b.signInByHandle(t, s.handle); in.Attempts != resident.MaxCodeTries || in.UsedAt != nil {
 		t.Errorf("stored sign-in %+v", in)
 	}
-	if n := len(b.events(t, "resident.signed_in")); n != 0 {
+	if n := len(b.db.AuditOf(t, "resident.signed_in")); n != 0 {
 		t.Errorf("%d signed_in lines, want 0", n)
 	}
 }
@@ -333,7 +333,7 @@ func TestSignInExpires(t *testing.T) {
 func TestSignInWithLink(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	r := b.resident(t, ana)
+	r := b.db.Resident(t, ana)
 	s := b.requestAna(t)
 	// Checking the link uses nothing up.
 	for range 3 {
@@ -362,7 +362,7 @@ func TestSignInWithLink(t *testing.T) {
 		_, err := b.svc.SignInWithLink(b.ctx, bad, visit)
 		wantCode(t, fmt.Sprintf("SignInWithLink(%q)", bad), err, sparekey.ELINKEXPIRED)
 	}
-	evs := b.events(t, "resident.signed_in")
+	evs := b.db.AuditOf(t, "resident.signed_in")
 	if len(evs) != 1 || evs[0].IP != "198.51.100.9" || evs[0].UserAgent != "other phone" {
 		t.Errorf("signed_in lines %+v", evs)
 	}
@@ -410,7 +410,7 @@ func TestSessionExpires(t *testing.T) {
 
 	// The next sign-in sweeps the expired session away.
 	b.session(t, b.requestAna(t))
-	b.read(t, func(tx sparekey.Tx) error {
+	b.db.MustRead(t, func(tx sparekey.Tx) error {
 		_, err := tx.ResidentSessionByTokenHash(b.ctx, b.keys.Hash(sparekey.HashResidentToken, token))
 		wantCode(t, "the expired session after a sweep", err, sparekey.ENOTFOUND)
 		return nil
@@ -444,7 +444,7 @@ func TestSessionEndsWhenTheResidentMovesOut(t *testing.T) {
 	if in := b.signInByHandle(t, pending.handle); in.UsedAt == nil {
 		t.Error("the sign-in is still usable")
 	}
-	if n := len(b.events(t, "resident.signed_in")); n != 1 {
+	if n := len(b.db.AuditOf(t, "resident.signed_in")); n != 1 {
 		t.Errorf("%d signed_in lines, want 1", n)
 	}
 }
@@ -452,7 +452,7 @@ func TestSessionEndsWhenTheResidentMovesOut(t *testing.T) {
 func TestSignOut(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	r := b.resident(t, ana)
+	r := b.db.Resident(t, ana)
 	laptop := b.session(t, b.requestAna(t))
 	phone := b.session(t, b.requestAna(t))
 	if err := b.svc.SignOut(b.ctx, laptop); err != nil {
@@ -468,7 +468,7 @@ func TestSignOut(t *testing.T) {
 			t.Errorf("SignOut(%q) = %v, want nil", again, err)
 		}
 	}
-	evs := b.events(t, "resident.signed_out")
+	evs := b.db.AuditOf(t, "resident.signed_out")
 	who := fmt.Sprintf("resident:%d", r.ID)
 	if len(evs) != 1 || evs[0].Actor != who || evs[0].Subject != who {
 		t.Errorf("signed_out lines %+v", evs)
@@ -481,7 +481,7 @@ func TestSignOut(t *testing.T) {
 func TestSecretsStayOutOfAuditAndLogs(t *testing.T) {
 	t.Parallel()
 	b := setup(t, func(c *resident.Config) { c.SignInLimit = 3 })
-	r := b.resident(t, ana)
+	r := b.db.Resident(t, ana)
 	var secrets []string
 	keep := func(s signIn) signIn {
 		secrets = append(secrets, s.handle, s.token)
@@ -519,7 +519,7 @@ func TestSecretsStayOutOfAuditAndLogs(t *testing.T) {
 	wantCode(t, "expired link", err, sparekey.ELINKEXPIRED)
 
 	sameList(t, "outcomes", b.outcomes(t), []string{"sent", "sent", "sent", "throttled", "no_match", "no_match"})
-	if n := len(b.events(t, "resident.signed_in")); n != 2 {
+	if n := len(b.db.AuditOf(t, "resident.signed_in")); n != 2 {
 		t.Errorf("%d signed_in lines, want 2", n)
 	}
 	trail, logs := b.auditText(t), b.logs.String()
@@ -657,7 +657,7 @@ func TestUserAgentIsTruncated(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, action := range []string{"resident.sign_in_requested", "resident.signed_in"} {
-		for _, e := range b.events(t, action) {
+		for _, e := range b.db.AuditOf(t, action) {
 			if len(e.UserAgent) != 256 {
 				t.Errorf("%s: user agent of %d bytes, want 256", action, len(e.UserAgent))
 			}
@@ -680,7 +680,7 @@ func TestOldSignInsAreDeleted(t *testing.T) {
 		kept         bool
 	}{{"Ana's day-old sign-in", old, false}, {"a day-old sign-in for nobody", nobody, false}, {"a younger sign-in", young, true}} {
 		var err error
-		b.read(t, func(tx sparekey.Tx) error {
+		b.db.MustRead(t, func(tx sparekey.Tx) error {
 			_, err = tx.SignInByHandleHash(b.ctx, b.keys.Hash(sparekey.HashSignInHandle, c.handle))
 			return nil
 		})
@@ -716,7 +716,7 @@ func TestSignInMessagesInSpanish(t *testing.T) {
 		t.Errorf("Spanish sign-in email: %q\n%s", mail.Subject, mail.Body)
 	}
 	// Her code shown on a Spanish page: the notice is in Spanish too.
-	if _, err := b.svc.AccessCodes(b.ctx, b.resident(t, ana).ID, true, es); err != nil {
+	if _, err := b.svc.AccessCodes(b.ctx, b.db.Resident(t, ana).ID, true, es); err != nil {
 		t.Fatal(err)
 	}
 	if got := b.messages(t, "access_code_revealed"); len(got) != 1 || got[0].Subject != "Se mostró tu código de acceso en la app" {
@@ -738,7 +738,7 @@ func TestSweep(t *testing.T) {
 		if err := b.svc.Sweep(b.ctx); err != nil {
 			t.Fatal(err)
 		}
-		b.read(t, func(tx sparekey.Tx) error {
+		b.db.MustRead(t, func(tx sparekey.Tx) error {
 			got := map[string]bool{
 				"day-old sign-in": errOf(tx.SignInByHandleHash(b.ctx, b.keys.Hash(sparekey.HashSignInHandle, old.handle))) == nil,
 				"younger sign-in": errOf(tx.SignInByHandleHash(b.ctx, b.keys.Hash(sparekey.HashSignInHandle, young.handle))) == nil,

@@ -17,10 +17,7 @@ import (
 	"sparekey/internal/pgtest"
 	"sparekey/internal/testkit"
 	"sparekey/resident"
-	"sparekey/roster"
-	"sparekey/secret"
 	"sparekey/sim"
-	"sparekey/store"
 )
 
 // t0 is when every test starts; the clock stands still until a test moves it.
@@ -53,8 +50,7 @@ var visit = resident.Visit{IP: testIP, UserAgent: testUA}
 // records remote lock and unlock calls instead of driving the locks.
 type testBundle struct {
 	ctx    context.Context
-	path   string // the database (SQLite file or PostgreSQL DSN)
-	db     *store.DB
+	db     *testkit.DB
 	keys   sparekey.Keyring
 	clock  *sparekey.OffsetClock
 	fleet  *sim.Fleet
@@ -74,35 +70,14 @@ func setup(t testing.TB, opts ...func(*resident.Config)) *testBundle {
 	// A deadline turns a stuck store into a failure instead of a hang.
 	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
 	t.Cleanup(cancel)
-	path := pgtest.DSN(t)
-	keys := secret.ForTest()
-	db, err := store.Open(ctx, path, keys)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := db.Close(); err != nil {
-			t.Error(err)
-		}
-	})
+	db := testkit.OpenDB(t)
+	keys := db.Keys
 	clock := sparekey.NewFixedClock(t0)
-	fleet := sim.New(clock)
-	acc := access.New(access.Config{Store: db, Driver: fleet, Clock: clock})
-	fleet.Subscribe(func(ev sparekey.DeviceEvent) {
-		if err := acc.HandleEvent(ctx, ev); err != nil {
-			t.Errorf("HandleEvent(%+v): %v", ev, err)
-		}
-	})
-	if seeded, err := roster.SeedDemo(ctx, db, acc, clock); err != nil || !seeded {
-		t.Fatalf("SeedDemo = %v, %v", seeded, err)
-	}
-	for _, e := range roster.Demo {
-		fleet.Add(e.Lock, roster.DefaultSlotCount)
-	}
+	fleet, acc := testkit.Demo(t, db, clock, access.Config{})
 	if _, err := acc.RunOnce(ctx); err != nil {
 		t.Fatalf("access RunOnce: %v", err)
 	}
-	b := &testBundle{ctx: ctx, path: path, db: db, keys: keys, clock: clock, fleet: fleet, access: acc,
+	b := &testBundle{ctx: ctx, db: db, keys: keys, clock: clock, fleet: fleet, access: acc,
 		doors: &fakeDoors{}, queued: &atomic.Int64{}, logs: &syncBuffer{}}
 	b.cfg = resident.Config{
 		Store:   db,
@@ -140,61 +115,13 @@ func (d *fakeDoors) Calls() []string {
 	return slices.Clone(d.calls)
 }
 
-// read runs fn in a read transaction, failing the test on error.
-func (b *testBundle) read(t testing.TB, fn func(tx sparekey.Tx) error) {
-	t.Helper()
-	if err := b.db.Read(b.ctx, fn); err != nil {
-		t.Fatal(err)
-	}
-}
-
-// write runs fn in a committed transaction, failing the test on error.
-func (b *testBundle) write(t testing.TB, fn func(tx sparekey.Tx) error) {
-	t.Helper()
-	if err := b.db.Tx(b.ctx, fn); err != nil {
-		t.Fatal(err)
-	}
-}
-
-// resident finds a resident by email, active or not.
-func (b *testBundle) resident(t testing.TB, email string) *sparekey.Resident {
-	t.Helper()
-	var r *sparekey.Resident
-	b.read(t, func(tx sparekey.Tx) (err error) {
-		r, err = tx.ResidentByEmail(b.ctx, email)
-		return err
-	})
-	return r
-}
-
 // moveOut marks the resident moved out now.
 func (b *testBundle) moveOut(t testing.TB, email string) {
 	t.Helper()
-	r := b.resident(t, email)
+	r := b.db.Resident(t, email)
 	now := b.clock.Now()
 	r.MovedOutAt = &now
-	b.write(t, func(tx sparekey.Tx) error { return tx.UpdateResident(b.ctx, r) })
-}
-
-func (b *testBundle) lock(t testing.TB, device string) *sparekey.Lock {
-	t.Helper()
-	var l *sparekey.Lock
-	b.read(t, func(tx sparekey.Tx) (err error) {
-		l, err = tx.LockByDevice(b.ctx, device)
-		return err
-	})
-	return l
-}
-
-// slots returns the slots of the lock with the device name.
-func (b *testBundle) slots(t testing.TB, device string) []*sparekey.Slot {
-	t.Helper()
-	var slots []*sparekey.Slot
-	b.read(t, func(tx sparekey.Tx) (err error) {
-		slots, err = tx.SlotsByLock(b.ctx, b.lock(t, device).ID)
-		return err
-	})
-	return slots
+	b.db.MustWrite(t, func(tx sparekey.Tx) error { return tx.UpdateResident(b.ctx, r) })
 }
 
 // handleEvent reports ev as the lock's hub would.
@@ -212,7 +139,7 @@ func (b *testBundle) handleEvent(t testing.TB, ev sparekey.DeviceEvent) {
 func (b *testBundle) messages(t testing.TB, kind string) []*sparekey.Message {
 	t.Helper()
 	var ms []*sparekey.Message
-	b.read(t, func(tx sparekey.Tx) (err error) {
+	b.db.MustRead(t, func(tx sparekey.Tx) (err error) {
 		ms, err = tx.Messages(b.ctx, "", 0)
 		return err
 	})
@@ -236,35 +163,11 @@ func (b *testBundle) sent(t testing.TB) []string {
 	return out
 }
 
-// audit returns the audit trail, oldest first.
-func (b *testBundle) audit(t testing.TB) []*sparekey.AuditEvent {
-	t.Helper()
-	var evs []*sparekey.AuditEvent
-	b.read(t, func(tx sparekey.Tx) (err error) {
-		evs, err = tx.AuditEvents(b.ctx, 0)
-		return err
-	})
-	slices.Reverse(evs)
-	return evs
-}
-
-// events returns the audit events with the action, oldest first.
-func (b *testBundle) events(t testing.TB, action string) []*sparekey.AuditEvent {
-	t.Helper()
-	var out []*sparekey.AuditEvent
-	for _, e := range b.audit(t) {
-		if e.Action == action {
-			out = append(out, e)
-		}
-	}
-	return out
-}
-
 // outcomes lists the outcomes of the sign-in requests, oldest first.
 func (b *testBundle) outcomes(t testing.TB) []string {
 	t.Helper()
 	out := []string{}
-	for _, e := range b.events(t, "resident.sign_in_requested") {
+	for _, e := range b.db.AuditOf(t, "resident.sign_in_requested") {
 		out = append(out, e.Detail["outcome"])
 	}
 	return out
@@ -274,7 +177,7 @@ func (b *testBundle) outcomes(t testing.TB) []string {
 func (b *testBundle) auditText(t testing.TB) string {
 	t.Helper()
 	var sb strings.Builder
-	for _, e := range b.audit(t) {
+	for _, e := range b.db.Audit(t) {
 		fmt.Fprintf(&sb, "%+v\n", *e)
 	}
 	return sb.String()
@@ -352,7 +255,7 @@ func (b *testBundle) requestAna(t testing.TB) signIn {
 func (b *testBundle) signInByHandle(t testing.TB, handle string) *sparekey.SignIn {
 	t.Helper()
 	var in *sparekey.SignIn
-	b.read(t, func(tx sparekey.Tx) (err error) {
+	b.db.MustRead(t, func(tx sparekey.Tx) (err error) {
 		in, err = tx.SignInByHandleHash(b.ctx, b.keys.Hash(sparekey.HashSignInHandle, handle))
 		return err
 	})
@@ -380,14 +283,10 @@ func wrongCode(code string) string {
 	return "000000"
 }
 
-func wantCode(t testing.TB, what string, err error, code string) {
-	t.Helper()
-	if got := sparekey.ErrorCode(err); got != code {
-		t.Fatalf("%s: error code %q, want %q (err: %v)", what, got, code, err)
-	}
-}
-
-var sameList = testkit.SameList
+var (
+	wantCode = testkit.WantCode
+	sameList = testkit.SameList
+)
 
 // syncBuffer is testkit.SyncBuffer, named as the tests call it.
 type syncBuffer = testkit.SyncBuffer
@@ -395,7 +294,7 @@ type syncBuffer = testkit.SyncBuffer
 // dump is every stored value of every table, as text.
 func (b *testBundle) dump(t testing.TB) string {
 	t.Helper()
-	return pgtest.Dump(t, b.path)
+	return pgtest.Dump(t, b.db.DSN)
 }
 
 // run answers the pending sign-in requests, as the background job does.

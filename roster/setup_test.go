@@ -9,9 +9,8 @@ import (
 	"sparekey"
 	"sparekey/access"
 	"sparekey/internal/pgtest"
+	"sparekey/internal/testkit"
 	"sparekey/roster"
-	"sparekey/secret"
-	"sparekey/store"
 )
 
 var t0 = time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
@@ -21,8 +20,7 @@ var t0 = time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
 type testBundle struct {
 	t     *testing.T
 	ctx   context.Context
-	db    *store.DB
-	path  string
+	db    *testkit.DB
 	clock *sparekey.OffsetClock
 	codes *access.Service
 }
@@ -30,19 +28,10 @@ type testBundle struct {
 func setup(t *testing.T) *testBundle {
 	t.Helper()
 	ctx := t.Context()
-	path := pgtest.DSN(t)
-	db, err := store.Open(ctx, path, secret.ForTest())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := db.Close(); err != nil {
-			t.Error(err)
-		}
-	})
+	db := testkit.OpenDB(t)
 	clock := sparekey.NewFixedClock(t0)
 	codes := access.New(access.Config{Store: db, Clock: clock})
-	return &testBundle{t: t, ctx: ctx, db: db, path: path, clock: clock, codes: codes}
+	return &testBundle{t: t, ctx: ctx, db: db, clock: clock, codes: codes}
 }
 
 // add imports a CSV file's text; it gives up after 10 s so that a store
@@ -65,25 +54,10 @@ func (b *testBundle) mustAdd(file string) {
 	}
 }
 
-func (b *testBundle) read(fn func(tx sparekey.Tx) error) {
-	b.t.Helper()
-	if err := b.db.Read(b.ctx, fn); err != nil {
-		b.t.Fatal(err)
-	}
-}
-
+func (b *testBundle) read(fn func(tx sparekey.Tx) error) { b.t.Helper(); b.db.MustRead(b.t, fn) }
 func (b *testBundle) slots(device string) []*sparekey.Slot {
 	b.t.Helper()
-	var slots []*sparekey.Slot
-	b.read(func(tx sparekey.Tx) error {
-		l, err := tx.LockByDevice(b.ctx, device)
-		if err != nil {
-			return err
-		}
-		slots, err = tx.SlotsByLock(b.ctx, l.ID)
-		return err
-	})
-	return slots
+	return b.db.Slots(b.t, device)
 }
 
 // residentSlots returns the resident's access code slots by lock device.
@@ -116,19 +90,14 @@ func (b *testBundle) residentSlots(r *sparekey.Resident) map[string]*sparekey.Sl
 
 func (b *testBundle) resident(email string) *sparekey.Resident {
 	b.t.Helper()
-	var r *sparekey.Resident
-	b.read(func(tx sparekey.Tx) (err error) {
-		r, err = tx.ResidentByEmail(b.ctx, email)
-		return err
-	})
-	return r
+	return b.db.Resident(b.t, email)
 }
 
 // dump returns every row of every table, read straight from the SQLite
 // file, so tests can tell whether anything at all was written.
 func (b *testBundle) dump() string {
 	b.t.Helper()
-	return dumpDB(b.t, b.path)
+	return dumpDB(b.t, b.db.DSN)
 }
 
 func dumpDB(t *testing.T, dsn string) string { return pgtest.Dump(t, dsn) }

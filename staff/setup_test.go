@@ -2,19 +2,16 @@ package staff_test
 
 import (
 	"context"
-	"slices"
 	"sync"
 	"testing"
 	"time"
 
 	"sparekey"
 	"sparekey/access"
-	"sparekey/internal/pgtest"
+	"sparekey/internal/testkit"
 	"sparekey/roster"
-	"sparekey/secret"
 	"sparekey/sim"
 	"sparekey/staff"
-	"sparekey/store"
 )
 
 // t0 is when every test starts; the clock stands still until a test moves it.
@@ -44,8 +41,7 @@ var passwordHash = sync.OnceValue(func() string {
 // the demo's Maple Court and Birch Hall.
 type testBundle struct {
 	ctx   context.Context
-	dsn   string
-	db    *store.DB
+	db    *testkit.DB
 	keys  sparekey.Keyring
 	clock *sparekey.OffsetClock
 	cfg   staff.Config
@@ -66,7 +62,7 @@ func setup(t *testing.T, opts ...func(*staff.Config)) *testBundle {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b.read(t, func(tx sparekey.Tx) (err error) {
+	b.db.MustRead(t, func(tx sparekey.Tx) (err error) {
 		if b.maple, err = tx.PropertyByName(b.ctx, maple); err != nil {
 			return err
 		}
@@ -81,19 +77,10 @@ func bare(t *testing.T, opts ...func(*staff.Config)) *testBundle {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
 	t.Cleanup(cancel)
-	dsn := pgtest.DSN(t)
-	keys := secret.ForTest()
-	db, err := store.Open(ctx, dsn, keys)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := db.Close(); err != nil {
-			t.Error(err)
-		}
-	})
+	db := testkit.OpenDB(t)
+	keys := db.Keys
 	clock := sparekey.NewFixedClock(t0)
-	b := &testBundle{ctx: ctx, dsn: dsn, db: db, keys: keys, clock: clock}
+	b := &testBundle{ctx: ctx, db: db, keys: keys, clock: clock}
 	b.cfg = staff.Config{Store: db, Keys: keys, Clock: clock}
 	for _, o := range opts {
 		o(&b.cfg)
@@ -108,56 +95,18 @@ func (b *testBundle) account(t *testing.T, email string, role sparekey.StaffRole
 	t.Helper()
 	st := &sparekey.Staff{Email: email, Name: email, Role: role, PasswordHash: passwordHash(),
 		Properties: properties, CreatedAt: b.clock.Now()}
-	b.write(t, func(tx sparekey.Tx) error { return tx.CreateStaff(b.ctx, st) })
+	b.db.MustWrite(t, func(tx sparekey.Tx) error { return tx.CreateStaff(b.ctx, st) })
 	return st
 }
 
 func (b *testBundle) staff(t *testing.T, id int64) *sparekey.Staff {
 	t.Helper()
 	var st *sparekey.Staff
-	b.read(t, func(tx sparekey.Tx) (err error) {
+	b.db.MustRead(t, func(tx sparekey.Tx) (err error) {
 		st, err = tx.Staff(b.ctx, id)
 		return err
 	})
 	return st
-}
-
-func (b *testBundle) read(t *testing.T, fn func(tx sparekey.Tx) error) {
-	t.Helper()
-	if err := b.db.Read(b.ctx, fn); err != nil {
-		t.Fatal(err)
-	}
-}
-
-func (b *testBundle) write(t *testing.T, fn func(tx sparekey.Tx) error) {
-	t.Helper()
-	if err := b.db.Tx(b.ctx, fn); err != nil {
-		t.Fatal(err)
-	}
-}
-
-// audit returns the audit trail, oldest first.
-func (b *testBundle) audit(t *testing.T) []*sparekey.AuditEvent {
-	t.Helper()
-	var evs []*sparekey.AuditEvent
-	b.read(t, func(tx sparekey.Tx) (err error) {
-		evs, err = tx.AuditEvents(b.ctx, 0)
-		return err
-	})
-	slices.Reverse(evs)
-	return evs
-}
-
-// events returns the audit lines with the action, oldest first.
-func (b *testBundle) events(t *testing.T, action string) []*sparekey.AuditEvent {
-	t.Helper()
-	var out []*sparekey.AuditEvent
-	for _, e := range b.audit(t) {
-		if e.Action == action {
-			out = append(out, e)
-		}
-	}
-	return out
 }
 
 func (b *testBundle) signIn(t *testing.T, email, pw string) (string, *sparekey.Staff) {
@@ -169,13 +118,7 @@ func (b *testBundle) signIn(t *testing.T, email, pw string) (string, *sparekey.S
 	return token, st
 }
 
-func wantCode(t *testing.T, what string, err error, code string) {
-	t.Helper()
-	if got := sparekey.ErrorCode(err); got != code {
-		t.Fatalf("%s: error code %q, want %q (err: %v)", what, got, code, err)
-	}
-}
-
-func allow(ids ...int64) func(int64) bool {
-	return func(id int64) bool { return slices.Contains(ids, id) }
-}
+var (
+	wantCode = testkit.WantCode
+	allow    = testkit.Allow
+)

@@ -33,7 +33,7 @@ func TestAdd(t *testing.T) {
 	if ok, err := staff.CheckPassword(stored.PasswordHash, password); !ok || err != nil {
 		t.Errorf("the stored hash does not check the password: %v, %v", ok, err)
 	}
-	created := b.events(t, "staff.created")
+	created := b.db.AuditOf(t, "staff.created")
 	if len(created) != 1 || created[0].Subject != fmt.Sprintf("staff:%d", st.ID) || created[0].Detail["role"] != "maintenance" {
 		t.Errorf("audit = %+v", created)
 	}
@@ -135,7 +135,7 @@ func TestSignInSessionSignOut(t *testing.T) {
 		t.Fatalf("Session = %+v, %v", got, err)
 	}
 	var sess *sparekey.StaffSession
-	b.read(t, func(tx sparekey.Tx) (err error) {
+	b.db.MustRead(t, func(tx sparekey.Tx) (err error) {
 		sess, err = tx.StaffSessionByTokenHash(b.ctx, b.keys.Hash(staff.HashSession, token))
 		return err
 	})
@@ -143,7 +143,7 @@ func TestSignInSessionSignOut(t *testing.T) {
 		sess.IP != visit.IP || sess.UserAgent != visit.UserAgent || sess.TokenHash == token {
 		t.Errorf("session = %+v", sess)
 	}
-	in := b.events(t, "staff.signed_in")
+	in := b.db.AuditOf(t, "staff.signed_in")
 	if len(in) != 1 || in[0].Actor != fmt.Sprintf("staff:%d", mia.ID) || in[0].Subject != in[0].Actor ||
 		in[0].IP != visit.IP || in[0].UserAgent != visit.UserAgent {
 		t.Errorf("audit = %+v", in)
@@ -166,7 +166,7 @@ func TestSignInSessionSignOut(t *testing.T) {
 	}
 	_, err = b.svc.Session(b.ctx, second)
 	wantCode(t, "Session after signing out", err, sparekey.EUNAUTHORIZED)
-	if out := b.events(t, "staff.signed_out"); len(out) != 1 || out[0].Subject != fmt.Sprintf("staff:%d", mia.ID) {
+	if out := b.db.AuditOf(t, "staff.signed_out"); len(out) != 1 || out[0].Subject != fmt.Sprintf("staff:%d", mia.ID) {
 		t.Errorf("audit = %+v", out)
 	}
 	for _, tok := range []string{second, "no-such-token", ""} {
@@ -174,7 +174,7 @@ func TestSignInSessionSignOut(t *testing.T) {
 			t.Errorf("SignOut(%q) = %v", tok, err)
 		}
 	}
-	if out := b.events(t, "staff.signed_out"); len(out) != 1 {
+	if out := b.db.AuditOf(t, "staff.signed_out"); len(out) != 1 {
 		t.Errorf("%d signed_out lines, want 1", len(out))
 	}
 	for _, tok := range []string{"", "no-such-token", strings.Repeat("a", 101), token + "x"} {
@@ -216,7 +216,7 @@ func TestWrongPasswordAndUnknownEmailLookAlike(t *testing.T) {
 	}
 	wantCode(t, "a wrong password", wrong, sparekey.EUNAUTHORIZED)
 
-	failed := b.events(t, "staff.sign_in_failed")
+	failed := b.db.AuditOf(t, "staff.sign_in_failed")
 	if len(failed) != 2 {
 		t.Fatalf("sign_in_failed = %+v, want 2", failed)
 	}
@@ -231,7 +231,7 @@ func TestWrongPasswordAndUnknownEmailLookAlike(t *testing.T) {
 	if st := b.staff(t, mia.ID); st.FailedLogins != 1 {
 		t.Errorf("FailedLogins = %d, want 1", st.FailedLogins)
 	}
-	if got := b.events(t, "staff.signed_in"); len(got) != 0 {
+	if got := b.db.AuditOf(t, "staff.signed_in"); len(got) != 0 {
 		t.Errorf("signed_in = %+v", got)
 	}
 
@@ -275,7 +275,7 @@ func TestLockout(t *testing.T) {
 	if got := b.staff(t, mia.ID); !got.LockedUntil.Equal(*st.LockedUntil) {
 		t.Errorf("tries while locked moved LockedUntil to %v", got.LockedUntil)
 	}
-	if got := b.events(t, "staff.sign_in_refused"); len(got) != 2 || got[0].Subject != fmt.Sprintf("staff:%d", mia.ID) {
+	if got := b.db.AuditOf(t, "staff.sign_in_refused"); len(got) != 2 || got[0].Subject != fmt.Sprintf("staff:%d", mia.ID) {
 		t.Errorf("sign_in_refused = %+v", got)
 	}
 
@@ -290,7 +290,7 @@ func TestLockout(t *testing.T) {
 	if st := b.staff(t, mia.ID); st.FailedLogins != 0 || st.LockedUntil != nil {
 		t.Errorf("after the lock: %+v", st)
 	}
-	if got := len(b.events(t, "staff.sign_in_failed")); got != 4 { // Mia's three, and nobody's
+	if got := len(b.db.AuditOf(t, "staff.sign_in_failed")); got != 4 { // Mia's three, and nobody's
 		t.Errorf("%d sign_in_failed lines, want 4", got)
 	}
 }
@@ -320,10 +320,10 @@ func TestConcurrentGuessesCannotOutrunTheLockout(t *testing.T) {
 			t.Errorf("a guess got %q", c)
 		}
 	}
-	if got := len(b.events(t, "staff.sign_in_refused")); got != guesses-3 {
+	if got := len(b.db.AuditOf(t, "staff.sign_in_refused")); got != guesses-3 {
 		t.Errorf("%d guesses refused unchecked, want %d", got, guesses-3)
 	}
-	if got := len(b.events(t, "staff.sign_in_failed")); got != 3 {
+	if got := len(b.db.AuditOf(t, "staff.sign_in_failed")); got != 3 {
 		t.Errorf("%d sign_in_failed lines, want 3", got)
 	}
 	if st := b.staff(t, mia.ID); st.LockedUntil == nil {
@@ -348,7 +348,7 @@ func TestTokensStayOutOfTheRecords(t *testing.T) {
 	if err := b.svc.SignOut(b.ctx, tokens[1], visit); err != nil {
 		t.Fatal(err)
 	}
-	for _, e := range b.audit(t) {
+	for _, e := range b.db.Audit(t) {
 		line := fmt.Sprintf("%+v %v", *e, e.Detail)
 		for _, secret := range append(tokens, password, "wrong password") {
 			if strings.Contains(line, secret) {
@@ -356,7 +356,7 @@ func TestTokensStayOutOfTheRecords(t *testing.T) {
 			}
 		}
 	}
-	dump := pgtest.Dump(t, b.dsn)
+	dump := pgtest.Dump(t, b.db.DSN)
 	for _, secret := range append(tokens, password, "wrong password") {
 		if strings.Contains(dump, secret) {
 			t.Errorf("the database holds %q", secret)
@@ -373,7 +373,7 @@ func TestAuditScopedToProperties(t *testing.T) {
 	olaf := b.account(t, "olaf@example.com", sparekey.RoleManager, b.birch.ID)
 	var ana, dee *sparekey.Resident
 	var wo *sparekey.WorkOrder
-	b.write(t, func(tx sparekey.Tx) (err error) {
+	b.db.MustWrite(t, func(tx sparekey.Tx) (err error) {
 		if ana, err = tx.ResidentByEmail(b.ctx, "ana@example.com"); err != nil {
 			return err
 		}
@@ -413,7 +413,7 @@ func TestAuditScopedToProperties(t *testing.T) {
 		{"resident:9999", nil, 0},
 		{"roster", nil, 0},
 	}
-	b.write(t, func(tx sparekey.Tx) error {
+	b.db.MustWrite(t, func(tx sparekey.Tx) error {
 		for i, l := range lines {
 			e := &sparekey.AuditEvent{At: t0.Add(time.Duration(i) * time.Second), Actor: "system", Action: "test.event",
 				Subject: l.subject, Detail: map[string]string{"n": fmt.Sprint(i)}}

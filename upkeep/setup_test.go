@@ -11,12 +11,9 @@ import (
 
 	"sparekey"
 	"sparekey/access"
-	"sparekey/internal/pgtest"
 	"sparekey/internal/testkit"
 	"sparekey/roster"
-	"sparekey/secret"
 	"sparekey/sim"
-	"sparekey/store"
 	"sparekey/upkeep"
 )
 
@@ -52,7 +49,7 @@ const (
 type testBundle struct {
 	t      *testing.T
 	ctx    context.Context
-	db     *store.DB
+	db     *testkit.DB
 	clock  *sparekey.OffsetClock
 	access *access.Service
 	svc    *upkeep.Service
@@ -68,15 +65,7 @@ func setup(t *testing.T) *testBundle {
 	// A deadline turns a stuck store into a failure instead of a hung test.
 	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
 	t.Cleanup(cancel)
-	db, err := store.Open(ctx, pgtest.DSN(t), secret.ForTest())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := db.Close(); err != nil {
-			t.Error(err)
-		}
-	})
+	db := testkit.OpenDB(t)
 	clock := sparekey.NewFixedClock(t0)
 	b := &testBundle{t: t, ctx: ctx, db: db, clock: clock, queued: &atomic.Int64{}}
 	b.cfg = upkeep.Config{
@@ -165,29 +154,9 @@ func (b *testBundle) jamCleared(device string, gap time.Duration) {
 	b.clock.Advance(gap)
 }
 
-func (b *testBundle) read(fn func(tx sparekey.Tx) error) {
-	b.t.Helper()
-	if err := b.db.Read(b.ctx, fn); err != nil {
-		b.t.Fatal(err)
-	}
-}
-
-func (b *testBundle) write(fn func(tx sparekey.Tx) error) {
-	b.t.Helper()
-	if err := b.db.Tx(b.ctx, fn); err != nil {
-		b.t.Fatal(err)
-	}
-}
-
-func (b *testBundle) lock(device string) *sparekey.Lock {
-	b.t.Helper()
-	var l *sparekey.Lock
-	b.read(func(tx sparekey.Tx) (err error) {
-		l, err = tx.LockByDevice(b.ctx, device)
-		return err
-	})
-	return l
-}
+func (b *testBundle) read(fn func(tx sparekey.Tx) error)  { b.t.Helper(); b.db.MustRead(b.t, fn) }
+func (b *testBundle) write(fn func(tx sparekey.Tx) error) { b.t.Helper(); b.db.MustWrite(b.t, fn) }
+func (b *testBundle) lock(device string) *sparekey.Lock   { b.t.Helper(); return b.db.Lock(b.t, device) }
 
 func (b *testBundle) property(name string) *sparekey.Property {
 	b.t.Helper()
@@ -206,12 +175,7 @@ func (b *testBundle) maple() *sparekey.Property {
 
 func (b *testBundle) resident(email string) *sparekey.Resident {
 	b.t.Helper()
-	var r *sparekey.Resident
-	b.read(func(tx sparekey.Tx) (err error) {
-		r, err = tx.ResidentByEmail(b.ctx, email)
-		return err
-	})
-	return r
+	return b.db.Resident(b.t, email)
 }
 
 // orders returns the lock's work orders, oldest first.
@@ -294,16 +258,7 @@ func (b *testBundle) jams(device string) []*sparekey.Jam {
 }
 
 // messages returns the outbox, oldest first.
-func (b *testBundle) messages() []*sparekey.Message {
-	b.t.Helper()
-	var ms []*sparekey.Message
-	b.read(func(tx sparekey.Tx) (err error) {
-		ms, err = tx.Messages(b.ctx, "", 0)
-		return err
-	})
-	slices.Reverse(ms)
-	return ms
-}
+func (b *testBundle) messages() []*sparekey.Message { b.t.Helper(); return b.db.Messages(b.t) }
 
 // sent summarizes the outbox's messages whose kind starts with prefix as
 // "kind channel:recipient", oldest first.
@@ -321,19 +276,7 @@ func (b *testBundle) sent(prefix string) []string {
 // audits returns the audit lines with the action, oldest first.
 func (b *testBundle) audits(action string) []*sparekey.AuditEvent {
 	b.t.Helper()
-	var all []*sparekey.AuditEvent
-	b.read(func(tx sparekey.Tx) (err error) {
-		all, err = tx.AuditEvents(b.ctx, 0)
-		return err
-	})
-	slices.Reverse(all)
-	var out []*sparekey.AuditEvent
-	for _, e := range all {
-		if e.Action == action {
-			out = append(out, e)
-		}
-	}
-	return out
+	return b.db.AuditOf(b.t, action)
 }
 
 // addStaff creates an account of the team directly in the store (no
@@ -382,18 +325,11 @@ func (b *testBundle) openedSources() []string {
 
 func ptr[T any](v T) *T { return &v }
 
-func wantCode(t *testing.T, what string, err error, code string) {
-	t.Helper()
-	if got := sparekey.ErrorCode(err); got != code {
-		t.Fatalf("%s: error code %q, want %q (err: %v)", what, got, code, err)
-	}
-}
-
-var sameList = testkit.SameList
-
-func allow(ids ...int64) func(int64) bool {
-	return func(id int64) bool { return slices.Contains(ids, id) }
-}
+var (
+	wantCode = testkit.WantCode
+	sameList = testkit.SameList
+	allow    = testkit.Allow
+)
 
 func deny(int64) bool { return false }
 
