@@ -168,6 +168,9 @@ func (d *Directory) contacts(email, phone string) (string, string, error) {
 	if err != nil || pk != sparekey.ContactPhone {
 		return "", "", sparekey.Errorf(sparekey.EINVALID, "%q is not a valid phone number.", phone)
 	}
+	if contact.Costly(p) {
+		return "", "", sparekey.Errorf(sparekey.EINVALID, "%q is a premium-rate or shared-cost number: never a resident's phone. Give their own mobile number.", phone)
+	}
 	return e, p, nil
 }
 

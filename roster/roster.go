@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sparekey/contact"
 	"time"
 
 	"sparekey"
@@ -100,6 +101,9 @@ func add(ctx context.Context, tx sparekey.Tx, codes Codes, now time.Time, actor 
 	}
 	if err != nil {
 		return err
+	}
+	if contact.Costly(e.Phone) { // every way in checks it first; this is the last guard
+		return fieldError("phone", fmt.Sprintf("%s is a premium-rate or shared-cost number, never a resident's phone", e.Phone))
 	}
 	if old, err := tx.ResidentByEmail(ctx, e.Email); err == nil && old.Active() {
 		return fieldError("email", fmt.Sprintf("%s is already on the roster", e.Email))
