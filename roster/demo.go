@@ -24,7 +24,21 @@ func SeedDemo(ctx context.Context, store sparekey.Store, codes Codes, clock spar
 		if err := tx.Serialize(ctx, "seed-demo"); err != nil {
 			return err
 		}
-		if _, err := tx.PropertyByName(ctx, Demo[0].Property); err == nil {
+		// The demo made this database when its property holds its first
+		// lock; a property of that name without it is someone else's.
+		refuse := errors.New("--demo needs an empty database (or one the demo made), and this one holds other data: use another --db")
+		if p, err := tx.PropertyByName(ctx, Demo[0].Property); err == nil {
+			l, err := tx.LockByDevice(ctx, Demo[0].Lock)
+			if sparekey.ErrorCode(err) == sparekey.ENOTFOUND {
+				return refuse
+			} else if err != nil {
+				return err
+			}
+			if u, err := tx.Unit(ctx, l.UnitID); err != nil {
+				return err
+			} else if u.PropertyID != p.ID {
+				return refuse
+			}
 			return nil
 		} else if sparekey.ErrorCode(err) != sparekey.ENOTFOUND {
 			return err
@@ -32,7 +46,7 @@ func SeedDemo(ctx context.Context, store sparekey.Store, codes Codes, clock spar
 		if locks, err := tx.Locks(ctx); err != nil {
 			return err
 		} else if len(locks) > 0 {
-			return errors.New("--demo needs an empty database (or one the demo made), and this one holds other data: use another --db")
+			return refuse
 		}
 		if err := addAll(ctx, tx, codes, clock.Now(), "system", Demo); err != nil {
 			return err

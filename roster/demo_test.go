@@ -118,8 +118,17 @@ func TestSeedDemo(t *testing.T) {
 
 func TestSeedDemoRefusesOtherData(t *testing.T) {
 	t.Parallel()
+	t.Run("other property", func(t *testing.T) { seedDemoRefuses(t, birch) })
+	// A property named like the demo's is not the demo without its locks.
+	t.Run("a property of the demo's name", func(t *testing.T) {
+		seedDemoRefuses(t, header+"Maple Court Apartments,201,unit-201-front,Ivy Chan,ivy@example.com,(201) 555-0131\n")
+	})
+}
+
+func seedDemoRefuses(t *testing.T, file string) {
+	t.Helper()
 	b := setup(t)
-	b.mustAdd(birch)
+	b.mustAdd(file)
 	before := b.dump()
 	seeded, err := b.seedDemo()
 	if err == nil || seeded {
