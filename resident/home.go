@@ -22,10 +22,12 @@ const RecentJam = time.Hour
 // Door is one of the resident's locks as the app shows it.
 type Door struct {
 	Lock *sparekey.Lock
-	// Jammed: the lock reports jammed now. JamAt is when the jam under
-	// way (or the last one within RecentJam) began.
-	Jammed bool
-	JamAt  *time.Time
+	// Jammed: the lock reports jammed now, or a jam is under way. JamAt
+	// is when the jam under way (or the last one within RecentJam) began,
+	// JamClearedAt when that last one ended (nil while one is under way).
+	Jammed       bool
+	JamAt        *time.Time
+	JamClearedAt *time.Time
 	// KeypadDisabledUntil is set while the keypad ignores codes after too
 	// many wrong ones.
 	KeypadDisabledUntil *time.Time
@@ -87,11 +89,13 @@ func (s *Service) door(ctx context.Context, tx sparekey.Tx, l *sparekey.Lock) (D
 		return d, err
 	}
 	if open, err := tx.OpenJam(ctx, l.ID); err == nil {
-		d.JamAt = &open.StartedAt
+		// Jammed until a clear or a healthy operation is seen, whatever
+		// a state report since says (Zigbee2MQTT's cache keeps no jam).
+		d.Jammed, d.JamAt = true, &open.StartedAt
 	} else if sparekey.ErrorCode(err) != sparekey.ENOTFOUND {
 		return d, err
 	} else if len(jams) > 0 {
-		d.JamAt = &jams[0].StartedAt
+		d.JamAt, d.JamClearedAt = &jams[0].StartedAt, jams[0].ClearedAt
 	}
 	events, err := tx.LockEvents(ctx, l.ID, 20)
 	if err != nil {

@@ -109,8 +109,8 @@ func TestHomeShowsAJam(t *testing.T) {
 	jam.ClearedAt, jam.ClearedBy = &cleared, "jam_cleared"
 	b.db.MustWrite(t, func(tx sparekey.Tx) error { return tx.UpdateJam(b.ctx, jam) })
 	d = b.door(t, ana)
-	if d.Jammed || d.JamAt == nil || !d.JamAt.Equal(jamAt) {
-		t.Errorf("cleared jam: door %+v, want not jammed with JamAt %v", d, jamAt)
+	if d.Jammed || d.JamAt == nil || !d.JamAt.Equal(jamAt) || d.JamClearedAt == nil || !d.JamClearedAt.Equal(cleared) {
+		t.Errorf("cleared jam: door %+v, want not jammed with JamAt %v, cleared %v", d, jamAt, cleared)
 	}
 	b.clock.Advance(resident.RecentJam - 10*time.Minute)
 	if d := b.door(t, ana); d.JamAt != nil {
@@ -120,8 +120,10 @@ func TestHomeShowsAJam(t *testing.T) {
 	// A jam not cleared is shown however old.
 	old := &sparekey.Jam{LockID: l.ID, StartedAt: t0.Add(-24 * time.Hour), Cause: "door_state"}
 	b.db.MustWrite(t, func(tx sparekey.Tx) error { return tx.CreateJam(b.ctx, old) })
-	if d := b.door(t, ana); d.JamAt == nil || !d.JamAt.Equal(old.StartedAt) {
-		t.Errorf("open jam: JamAt %v, want %v", d.JamAt, old.StartedAt)
+	// It counts as jammed though the lock's state says otherwise: after a
+	// restart Zigbee2MQTT's cache keeps no jam.
+	if d := b.door(t, ana); d.JamAt == nil || !d.JamAt.Equal(old.StartedAt) || !d.Jammed || d.JamClearedAt != nil {
+		t.Errorf("open jam: %+v, want jammed since %v", d, old.StartedAt)
 	}
 }
 

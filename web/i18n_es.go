@@ -63,8 +63,10 @@ var spanish = map[string]string{
 	"The app doesn't unlock":                              "La app no abre la puerta",
 
 	// wizard_jammed.html
-	"Your lock is jammed":           "Tu cerradura está atascada",
-	"Your %s reported a jam at %s.": "La cerradura %s reportó un atasco a las %s.",
+	"Your lock is jammed":                "Tu cerradura está atascada",
+	"Your %s reported a jam %s.":         "La cerradura %s reportó un atasco %s",
+	"Your lock jammed a short while ago": "Tu cerradura se atascó hace poco",
+	"Your %s jammed %s and was freed %s; if the keypad shows the X again, the bolt is stuck again.":                         "La cerradura %s se atascó %s y se liberó %s; si el teclado vuelve a mostrar la X, el cerrojo está atascado otra vez.",
 	"The X of 1 3 5 7 9 means the bolt can't move. It's the door, not your code: no code will work until the bolt is free.": "La X de 1 3 5 7 9 significa que el cerrojo no se puede mover. Es la puerta, no tu código: ningún código funcionará hasta que el cerrojo quede libre.",
 	"Push or pull the door": "Empuja o jala la puerta",
 	"firmly toward the frame, so the bolt lines up with its hole, and enter your code while you hold it.": "con firmeza hacia el marco, para que el cerrojo quede alineado con su orificio, e ingresa tu código mientras la sostienes.",
@@ -76,8 +78,8 @@ var spanish = map[string]string{
 
 	// wizard_code.html
 	"Your code or the app doesn't work": "Tu código o la app no funcionan",
-	"Your keypad is resting after too many wrong codes. It works again at %s: wait until then, then enter your code slowly.": "Tu teclado está en pausa por demasiados códigos incorrectos. Vuelve a funcionar a las %s: espera hasta entonces y luego ingresa tu código despacio.",
-	"The app can't reach your %s right now, but the keypad still works: a backup code is already stored on the lock.":        "La app no puede conectarse ahora con la cerradura %s, pero el teclado sigue funcionando: ya hay un código de respaldo guardado en la cerradura.",
+	"Your keypad is resting after too many wrong codes. It works again %s: wait until then, then enter your code slowly.": "Tu teclado está en pausa por demasiados códigos incorrectos. Vuelve a funcionar %s: espera hasta entonces y luego ingresa tu código despacio.",
+	"The app can't reach your %s right now, but the keypad still works: a backup code is already stored on the lock.":     "La app no puede conectarse ahora con la cerradura %s, pero el teclado sigue funcionando: ya hay un código de respaldo guardado en la cerradura.",
 	"A few quick checks:":      "Unas revisiones rápidas:",
 	"Keypad dark or very dim?": "¿El teclado está apagado o se ve muy tenue?",
 	"The battery may be flat. A backup code won't help either; call your property's office.":                 "Puede que la batería esté agotada. Un código de respaldo tampoco servirá; llama a la oficina de tu edificio.",

@@ -116,12 +116,14 @@ func handleWizardPage(cfg Config) http.Handler {
 		data := wizardData{Step: step}
 		situation(w, r, cfg, &data)
 		// What the lock says leads the way: a jam straight to the jam
-		// steps, a disabled keypad or an offline hub to the code checks.
+		// steps, a disabled keypad or an offline hub to the code checks,
+		// and a jam freed within the hour back to the jam steps (the X
+		// may be back).
 		if d := data.Door; d != nil && step == "" {
-			switch {
-			case d.Jammed || d.JamAt != nil:
+			switch rank(d) {
+			case rankJammed, rankJamFreed:
 				name = "wizard_jammed"
-			case d.KeypadDisabledUntil != nil || d.Offline():
+			case rankKeypadResting, rankOffline:
 				name = "wizard_code"
 			}
 		}
@@ -174,19 +176,29 @@ func situation(w http.ResponseWriter, r *http.Request, cfg Config, data *wizardD
 	}
 }
 
-// rank orders what a door says about a lock-out: a jam explains most.
+// What a door says about a lock-out, from what explains it least to most.
+const (
+	rankNothing = iota
+	rankJamFreed
+	rankOffline
+	rankKeypadResting
+	rankJammed
+)
+
+// rank orders what a door says about a lock-out: a jam under way explains
+// most; a jam already freed least, as what the lock says now comes first.
 func rank(d *resident.Door) int {
 	switch {
 	case d.Jammed:
-		return 4
-	case d.JamAt != nil:
-		return 3
+		return rankJammed
 	case d.KeypadDisabledUntil != nil:
-		return 2
+		return rankKeypadResting
 	case d.Offline():
-		return 1
+		return rankOffline
+	case d.JamAt != nil:
+		return rankJamFreed
 	}
-	return 0
+	return rankNothing
 }
 
 type getCodeData struct {

@@ -34,7 +34,7 @@ var pages = func() map[string]map[string]*template.Template {
 			fm[k] = v
 		}
 		if lang == "es" {
-			fm["when"], fm["clock"] = whenSpanish, clockSpanish
+			fm["when"], fm["clock"], fm["at"] = whenSpanish, clockSpanish, atSpanish
 		}
 		for _, n := range names {
 			base := n[len("templates/") : len(n)-len(".html")]
@@ -71,6 +71,16 @@ var funcs = template.FuncMap{
 			loc = time.UTC
 		}
 		return t.In(loc).Format("3:04 PM")
+	},
+	// at writes a time of day as the end of a sentence says it: "at 3:04 PM".
+	"at": func(loc *time.Location, t *time.Time) string {
+		if t == nil {
+			return ""
+		}
+		if loc == nil {
+			loc = time.UTC
+		}
+		return "at " + t.In(loc).Format("3:04 PM")
 	},
 	"words":     func(s any) string { return strings.ReplaceAll(fmt.Sprint(s), "_", " ") },
 	"lines":     func(s string) []string { return strings.Split(s, "\n") },
@@ -179,6 +189,23 @@ func clockSpanish(loc *time.Location, t *time.Time) string {
 		loc = time.UTC
 	}
 	return spanishTime(t.In(loc))
+}
+
+// atSpanish is the at template function for Spanish pages: "a la 1:04
+// a. m.", "a las 3:04 p. m.". The abbreviation's period ends the sentence
+// too, so Spanish texts put no period after it.
+func atSpanish(loc *time.Location, t *time.Time) string {
+	if t == nil {
+		return ""
+	}
+	if loc == nil {
+		loc = time.UTC
+	}
+	at, article := t.In(loc), "a las "
+	if at.Hour()%12 == 1 {
+		article = "a la "
+	}
+	return article + spanishTime(at)
 }
 
 // spanishTime is a time of day as Spanish writes it: "3:04 p. m.".

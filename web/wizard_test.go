@@ -1,0 +1,80 @@
+package web
+
+import (
+	"context"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"sparekey"
+	"sparekey/resident"
+)
+
+// doorResidents has Ana signed in with one door in the state a test sets.
+type doorResidents struct {
+	budgetResidents
+	door resident.Door
+	loc  *time.Location
+}
+
+func (f doorResidents) Home(ctx context.Context, residentID int64) (*resident.Home, error) {
+	return &resident.Home{Resident: budgetAna, Unit: &sparekey.Unit{ID: 1, Name: "101"}, Location: f.loc,
+		Property: &sparekey.Property{Name: "Maple Court Apartments"}, Doors: []resident.Door{f.door}}, nil
+}
+
+// TestWizardFollowsTheDoor: for a signed-in resident the wizard starts
+// from what the lock says now. A jam under way leads to the jam steps; a
+// resting keypad or an offline hub to the code checks, even when a jam was
+// freed within the hour; a freed jam alone to the jam steps, saying it was
+// freed. Times read as each language says them.
+func TestWizardFollowsTheDoor(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 11, 26, 13, 40, 0, 0, time.UTC)
+	at := func(d time.Duration) *time.Time { t := now.Add(d); return &t }
+	lock := func(online bool) *sparekey.Lock {
+		return &sparekey.Lock{Device: "unit-101-front", Name: "Front door", State: sparekey.LockStateLocked, Online: online, Battery: 80}
+	}
+	for _, tc := range []struct {
+		name, lang string
+		door       resident.Door
+		want       []string
+		not        []string
+	}{
+		{"jammed", "en", resident.Door{Lock: lock(true), Jammed: true, JamAt: at(-13 * time.Minute)},
+			[]string{"<h1>Your lock is jammed</h1>", "Your Front door reported a jam at 1:27 PM."}, nil},
+		{"jammed, in Spanish", "es", resident.Door{Lock: lock(true), Jammed: true, JamAt: at(-13 * time.Minute)},
+			[]string{"<h1>Tu cerradura está atascada</h1>", "La cerradura Front door reportó un atasco a la 1:27 p. m.</p>"}, []string{"m.."}},
+		{"freed", "en", resident.Door{Lock: lock(true), JamAt: at(-40 * time.Minute), JamClearedAt: at(-38 * time.Minute)},
+			[]string{"<h1>Your lock jammed a short while ago</h1>",
+				"Your Front door jammed at 1:00 PM and was freed at 1:02 PM; if the keypad shows the X again, the bolt is stuck again."},
+			[]string{"Your lock is jammed"}},
+		{"freed, in Spanish", "es", resident.Door{Lock: lock(true), JamAt: at(-40 * time.Minute), JamClearedAt: at(-38 * time.Minute)},
+			[]string{"La cerradura Front door se atascó a la 1:00 p. m. y se liberó a la 1:02 p. m.; si el teclado"}, nil},
+		{"freed, then offline", "en", resident.Door{Lock: lock(false), JamAt: at(-40 * time.Minute), JamClearedAt: at(-38 * time.Minute)},
+			[]string{"<h1>Your code or the app doesn&#39;t work</h1>", "your Front door right now, but the keypad still works"}, []string{"<h1>Your lock"}},
+		{"freed, keypad resting", "es", resident.Door{Lock: lock(true), JamAt: at(-40 * time.Minute), JamClearedAt: at(-38 * time.Minute),
+			KeypadDisabledUntil: at(40 * time.Second)},
+			[]string{"Vuelve a funcionar a la 1:40 p. m.: espera hasta entonces"}, []string{"<h1>Tu cerradura"}},
+	} {
+		f := doorResidents{budgetResidents: budgetResidents{now: now}, door: tc.door, loc: time.UTC}
+		srv := httptest.NewServer(NewServer(Config{Clock: sparekey.NewFixedClock(now), Lockout: &fakeLockout{now: now}, Locks: fakeLocks{},
+			Upkeep: budgetUpkeep{}, Residents: f}))
+		_, body := send(t, srv, "GET", "/support/locked-out?lang="+tc.lang, "", "", "Cookie", residentCookie+"=ana")
+		srv.Close()
+		for _, w := range tc.want {
+			if !strings.Contains(body, w) {
+				t.Errorf("%s: page lacks %q", tc.name, w)
+			}
+		}
+		for _, n := range tc.not {
+			if strings.Contains(body, n) {
+				t.Errorf("%s: page says %q", tc.name, n)
+			}
+		}
+		if t.Failed() {
+			t.Logf("%s:\n%s", tc.name, body)
+			return
+		}
+	}
+}
