@@ -1,9 +1,11 @@
 package web
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"net/url"
+	"path"
 	"slices"
 	"strconv"
 	"strings"
@@ -77,17 +79,25 @@ func acceptLanguage(header string) string {
 }
 
 // rememberLanguage keeps a language picked with ?lang= in a cookie, so the
-// next pages (and forms) stay in it.
-func rememberLanguage(cfg Config, next http.Handler) http.Handler {
+// next pages (and forms) stay in it. It also tells the switcher which
+// addresses mux has a page for.
+func rememberLanguage(cfg Config, mux *http.ServeMux, next http.Handler) http.Handler {
+	hasPage := func(path string) bool {
+		_, pattern := mux.Handler(&http.Request{Method: http.MethodGet, URL: &url.URL{Path: path}})
+		return pattern != "" && pattern != "/" // "/" is the not-found page
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if l := r.URL.Query().Get("lang"); slices.Contains(languages, l) {
 			http.SetCookie(w, &http.Cookie{Name: langCookie, Value: l, Path: "/", MaxAge: 365 * 24 * 3600,
 				HttpOnly: true, Secure: secureCookies(cfg), SameSite: http.SameSiteLaxMode})
 		}
 		w.Header().Add("Vary", "Accept-Language")
-		next.ServeHTTP(w, r)
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), pagesKey{}, hasPage)))
 	})
 }
+
+// pagesKey holds, in a request's context, whether a path has a page.
+type pagesKey struct{}
 
 // switchTo is the link that shows the same page in the other language.
 func switchTo(r *http.Request, lang string) (href, name string) {
@@ -105,5 +115,16 @@ func switchTo(r *http.Request, lang string) (href, name string) {
 		}
 	}
 	q.Set("lang", other)
-	return r.URL.Path + "?" + q.Encode(), languageNames[other]
+	to := r.URL.Path
+	// A page shown in answer to a form (say a refused unlock) may have no
+	// page to GET at its address: switch on the nearest one above it.
+	if hasPage, ok := r.Context().Value(pagesKey{}).(func(string) bool); ok && r.Method != http.MethodGet && r.Method != http.MethodHead {
+		for to != "/" && !hasPage(to) {
+			to = path.Dir(to)
+		}
+		if to != r.URL.Path {
+			q = url.Values{"lang": {other}}
+		}
+	}
+	return to + "?" + q.Encode(), languageNames[other]
 }

@@ -130,7 +130,7 @@ func NewServer(cfg Config) http.Handler {
 	mux := http.NewServeMux()
 	addRoutes(mux, cfg)
 	var h http.Handler = mux
-	h = rememberLanguage(cfg, h)
+	h = rememberLanguage(cfg, mux, h)
 	h = crossOrigin(cfg, h)
 	h = securityHeaders(cfg, h)
 	h = recoverPanics(cfg.Logger, h)

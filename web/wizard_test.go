@@ -9,6 +9,7 @@ import (
 
 	"sparekey"
 	"sparekey/resident"
+	"sparekey/secret"
 )
 
 // doorResidents has Ana signed in with one door in the state a test sets.
@@ -76,5 +77,36 @@ func TestWizardFollowsTheDoor(t *testing.T) {
 			t.Logf("%s:\n%s", tc.name, body)
 			return
 		}
+	}
+}
+
+func (f doorResidents) Operate(ctx context.Context, residentID int64, device string, unlock bool) error {
+	return sparekey.Errorf(sparekey.ENOTFOUND, "That door is not one of yours.")
+}
+
+// TestLanguageSwitchAfterAForm: a page shown in answer to a form whose
+// address has no page of its own (a refused unlock) switches language on
+// the nearest page above it, not on an address that would be a 404; a form
+// whose address has a page keeps it.
+func TestLanguageSwitchAfterAForm(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 11, 26, 13, 40, 0, 0, time.UTC)
+	f := doorResidents{budgetResidents: budgetResidents{now: now}, loc: time.UTC,
+		door: resident.Door{Lock: &sparekey.Lock{Device: "unit-101-front", Name: "Front door", Online: true}}}
+	cfg := Config{Clock: sparekey.NewFixedClock(now), Lockout: &fakeLockout{now: now}, Locks: fakeLocks{},
+		Upkeep: budgetUpkeep{}, Residents: f, Keys: secret.ForTest()}
+	srv := httptest.NewServer(NewServer(cfg))
+	defer srv.Close()
+	form := "application/x-www-form-urlencoded"
+	resp, body := send(t, srv, "POST", "/app/locks/unit-102-front/unlock", form, csrfField+"="+csrfToken(cfg, "ana"), "Cookie", residentCookie+"=ana")
+	if resp.StatusCode != 404 || !strings.Contains(body, `href="/app?lang=es"`) {
+		t.Errorf("refused unlock: %d, want 404 with a switch to /app?lang=es:\n%s", resp.StatusCode, body)
+	}
+	if resp, _ := send(t, srv, "GET", "/app?lang=es", "", "", "Cookie", residentCookie+"=ana"); resp.StatusCode != 200 {
+		t.Errorf("the switch's page = %d", resp.StatusCode)
+	}
+	_, body = send(t, srv, "POST", "/support/locked-out/code?step=x", form, "contact="+"ana%40example.com")
+	if !strings.Contains(body, `href="/support/locked-out/code?lang=es&amp;step=x"`) {
+		t.Errorf("Get Code's answer does not switch on its own page:\n%s", body)
 	}
 }
