@@ -74,11 +74,13 @@ var residentTexts = map[string]struct {
 	by                          string // format: property
 }{
 	sparekey.English: {
-		subject: map[string]string{"received": "Maintenance has your report", "in_progress": "Maintenance is on it", "resolved": "Your door is fixed"},
+		subject: map[string]string{"received": "Maintenance has your report", "received_working": "Maintenance has your report",
+			"in_progress": "Maintenance is on it", "resolved": "Your door is fixed"},
 		text: map[string]string{
-			"received":    "We told the maintenance team at %[1]s that your door (%[2]s) is stuck. Work order #%[3]d. We will let you know when someone is on it and when it is fixed.",
-			"in_progress": "Maintenance is working on your door (%[2]s), work order #%[3]d.",
-			"resolved":    "Maintenance resolved work order #%[3]d for your door (%[2]s): %[4]s",
+			"received":         "We told the maintenance team at %[1]s that your door (%[2]s) is stuck. Work order #%[3]d. We will let you know when someone is on it and when it is fixed.",
+			"received_working": "We told the maintenance team at %[1]s that your door (%[2]s) is stuck. Someone is already working on it, work order #%[3]d. We will let you know when it is fixed.",
+			"in_progress":      "Maintenance is working on your door (%[2]s), work order #%[3]d.",
+			"resolved":         "Maintenance resolved work order #%[3]d for your door (%[2]s): %[4]s",
 		},
 		hi:             "Hi %s,",
 		stillJammed:    "The lock still reports a jam, though: if the keypad flashes 1 3 5 7 9 in an X, notify maintenance again.",
@@ -87,11 +89,13 @@ var residentTexts = map[string]struct {
 		by:             "Sparekey for %s",
 	},
 	sparekey.Spanish: {
-		subject: map[string]string{"received": "Mantenimiento recibió tu reporte", "in_progress": "Mantenimiento ya trabaja en tu puerta", "resolved": "Tu puerta quedó arreglada"},
+		subject: map[string]string{"received": "Mantenimiento recibió tu reporte", "received_working": "Mantenimiento recibió tu reporte",
+			"in_progress": "Mantenimiento ya trabaja en tu puerta", "resolved": "Tu puerta quedó arreglada"},
 		text: map[string]string{
-			"received":    "Le avisamos al equipo de mantenimiento de %[1]s que tu puerta (%[2]s) está atascada. Orden de trabajo #%[3]d. Te avisaremos cuando alguien esté trabajando en ella y cuando quede arreglada.",
-			"in_progress": "Mantenimiento ya trabaja en tu puerta (%[2]s), orden de trabajo #%[3]d.",
-			"resolved":    "Orden de trabajo #%[3]d resuelta para tu puerta (%[2]s): %[4]s",
+			"received":         "Le avisamos al equipo de mantenimiento de %[1]s que tu puerta (%[2]s) está atascada. Orden de trabajo #%[3]d. Te avisaremos cuando alguien esté trabajando en ella y cuando quede arreglada.",
+			"received_working": "Le avisamos al equipo de mantenimiento de %[1]s que tu puerta (%[2]s) está atascada. Alguien ya está trabajando en ella, orden de trabajo #%[3]d. Te avisaremos cuando quede arreglada.",
+			"in_progress":      "Mantenimiento ya trabaja en tu puerta (%[2]s), orden de trabajo #%[3]d.",
+			"resolved":         "Orden de trabajo #%[3]d resuelta para tu puerta (%[2]s): %[4]s",
 		},
 		hi:             "Hola, %s:",
 		stillJammed:    "Pero la cerradura aún reporta un atasco: si el teclado parpadea 1 3 5 7 9 en forma de X, vuelve a avisarle a mantenimiento.",
@@ -114,7 +118,11 @@ func (s *Service) tellResident(ctx context.Context, tx sparekey.Tx, r *sparekey.
 	if lang == sparekey.Spanish {
 		door = fmt.Sprintf("%s, unidad %s", p.lock.Name, p.unit.Name)
 	}
-	subj, text := texts.subject[what], fmt.Sprintf(texts.text[what], p.property.Name, door, wo.ID, wo.Resolution)
+	key := what
+	if what == "received" && wo.Status == sparekey.WorkOrderInProgress {
+		key = "received_working" // no "in progress" update will come
+	}
+	subj, text := texts.subject[key], fmt.Sprintf(texts.text[key], p.property.Name, door, wo.ID, wo.Resolution)
 	smsText := text
 	if what == "resolved" && p.lock.State == sparekey.LockStateJammed {
 		text, smsText = text+" "+texts.stillJammed, smsText+" "+texts.stillJammedSMS

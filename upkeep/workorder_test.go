@@ -159,6 +159,39 @@ func TestResidentReportGoesOntoTheOpenOrder(t *testing.T) {
 	sameList(t, "Opened callbacks", b.openedSources(), []string{sparekey.SourceJamRule})
 }
 
+// A report onto an order someone is already working on says so: the
+// resident will hear when it is fixed, not when someone is on it (that
+// update went out before they asked).
+func TestReportOntoAnOrderInProgress(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	wo := b.reportAs(ben, upkeep.ResidentReport{}).WorkOrder
+	b.update(wo.ID, upkeep.Change{Status: ptr(sparekey.WorkOrderInProgress)})
+	for _, lang := range []string{sparekey.English, sparekey.Spanish} {
+		b.clock.Advance(upkeep.ReportRepeat)
+		rep := b.reportAs(ben, upkeep.ResidentReport{Language: lang})
+		if rep.Opened || rep.WorkOrder.ID != wo.ID || rep.WorkOrder.Status != sparekey.WorkOrderInProgress {
+			t.Fatalf("report onto the order in progress: %+v", rep)
+		}
+	}
+	var bodies []string
+	for _, m := range b.messages() {
+		if m.Kind == "work_order_received" {
+			bodies = append(bodies, m.Body)
+		}
+	}
+	if len(bodies) != 3 {
+		t.Fatalf("%d received emails, want 3", len(bodies))
+	}
+	for i, want := range []string{"We will let you know when someone is on it and when it is fixed.",
+		"Someone is already working on it, work order #1. We will let you know when it is fixed.",
+		"Alguien ya está trabajando en ella, orden de trabajo #1. Te avisaremos cuando quede arreglada."} {
+		if !strings.Contains(bodies[i], want) {
+			t.Errorf("received email %d lacks %q:\n%s", i, want, bodies[i])
+		}
+	}
+}
+
 func TestResidentReportRefusals(t *testing.T) {
 	t.Parallel()
 	b := setup(t)

@@ -381,6 +381,7 @@ func handleAppReport(cfg Config) http.Handler {
 			return
 		}
 		renderApp(w, r, cfg, http.StatusOK, "app_report", "Maintenance notified", "more",
-			appReport{Sent: &reportedView{Door: rep.LockName, Unit: rep.Unit, ID: rep.WorkOrder.ID, Opened: rep.Opened}})
+			appReport{Sent: &reportedView{Door: rep.LockName, Unit: rep.Unit, ID: rep.WorkOrder.ID, Opened: rep.Opened,
+				Working: rep.WorkOrder.Status == sparekey.WorkOrderInProgress}})
 	})
 }

@@ -46,6 +46,7 @@ var spanish = map[string]string{
 	"Maintenance has been told":                      "Ya le avisamos a mantenimiento",
 	"We opened work order #%d for your %s, unit %s.": "Abrimos la orden de trabajo #%d (%s, unidad %s).",
 	"Maintenance already has work order #%d open for your %s, unit %s; we added your report to it.":                                                                     "Mantenimiento ya tenía abierta la orden de trabajo #%d (%s, unidad %s); le agregamos tu reporte.",
+	"Someone is already working on it. You'll get a text and an email when it's fixed.":                                                                                 "Alguien ya está trabajando en ello. Te enviaremos un mensaje de texto y un correo cuando quede arreglado.",
 	"You'll get a text and an email when someone is working on it and when it's fixed.":                                                                                 "Te enviaremos un mensaje de texto y un correo cuando alguien esté trabajando en ello y cuando quede arreglado.",
 	"Meanwhile: if the keypad flashes 1 3 5 7 9 in an X, push or pull the door toward the frame while you enter your code. Once the bolt moves, your codes work again.": "Mientras tanto: si el teclado parpadea 1 3 5 7 9 en forma de X, empuja o jala la puerta hacia el marco mientras ingresas tu código. En cuanto el cerrojo se mueva, tus códigos vuelven a funcionar.",
 

@@ -10,6 +10,7 @@ import (
 	"sparekey"
 	"sparekey/resident"
 	"sparekey/secret"
+	"sparekey/upkeep"
 )
 
 // doorResidents has Ana signed in with one door in the state a test sets.
@@ -108,5 +109,31 @@ func TestLanguageSwitchAfterAForm(t *testing.T) {
 	_, body = send(t, srv, "POST", "/support/locked-out/code?step=x", form, "contact="+"ana%40example.com")
 	if !strings.Contains(body, `href="/support/locked-out/code?lang=es&amp;step=x"`) {
 		t.Errorf("Get Code's answer does not switch on its own page:\n%s", body)
+	}
+}
+
+// workingUpkeep adds every report to work order 7, already in progress.
+type workingUpkeep struct{ fakeUpkeep }
+
+func (workingUpkeep) Report(ctx context.Context, r upkeep.ResidentReport) (*upkeep.Reported, error) {
+	return &upkeep.Reported{WorkOrder: &sparekey.WorkOrder{ID: 7, Status: sparekey.WorkOrderInProgress}, Door: "Front door, unit 101",
+		LockName: "Front door", Unit: "101"}, nil
+}
+
+// TestReportOntoAnOrderInProgress: the page after Notify maintenance does
+// not promise an "in progress" update that has already gone out.
+func TestReportOntoAnOrderInProgress(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 11, 26, 13, 40, 0, 0, time.UTC)
+	for upk, want := range map[Upkeep]string{
+		budgetUpkeep{}:  "You&#39;ll get a text and an email when someone is working on it and when it&#39;s fixed.",
+		workingUpkeep{}: "Someone is already working on it. You&#39;ll get a text and an email when it&#39;s fixed.",
+	} {
+		srv := httptest.NewServer(NewServer(Config{Clock: sparekey.NewFixedClock(now), Lockout: &fakeLockout{now: now}, Locks: fakeLocks{}, Upkeep: upk}))
+		_, body := send(t, srv, "POST", "/b/good/maintenance", "application/x-www-form-urlencoded", "note=stuck")
+		srv.Close()
+		if !strings.Contains(body, want) {
+			t.Errorf("%T: the page lacks %q:\n%s", upk, want, body)
+		}
 	}
 }

@@ -171,6 +171,7 @@ type reportedView struct {
 	Unit    string
 	ID      int64
 	Opened  bool
+	Working bool // someone is on it already: the order is in progress
 	Token   string
 	Contact []lockout.Help
 }
@@ -206,7 +207,8 @@ func handleLinkReport(cfg Config) http.Handler {
 			return
 		}
 		render(w, r, cfg.Logger, http.StatusOK, "report_sent", "Maintenance notified",
-			reportedView{Door: rep.LockName, Unit: rep.Unit, ID: rep.WorkOrder.ID, Opened: rep.Opened, Token: token})
+			reportedView{Door: rep.LockName, Unit: rep.Unit, ID: rep.WorkOrder.ID, Opened: rep.Opened, Token: token,
+				Working: rep.WorkOrder.Status == sparekey.WorkOrderInProgress})
 	})
 }
 
