@@ -195,19 +195,19 @@ func (s *Service) Operate(ctx context.Context, device string, unlock bool, actor
 	if err != nil {
 		return err
 	}
-	if !lock.Online {
-		return sparekey.Errorf(sparekey.ELOCKOFFLINE, "%s is offline: it cannot be reached to %s. Backup codes on the keypad still work.", lock.Name, verb(unlock))
-	}
-	if lock.State == sparekey.LockStateJammed {
-		return sparekey.Errorf(sparekey.ELOCKJAMMED, "%s is jammed: realign the door (push or pull it) and try again, or call maintenance.", lock.Name)
-	}
 	// The command may reach the lock even if the caller gives up waiting:
-	// the staff action is audited whatever happens to the request.
+	// the action is audited whatever happens to the request, refused
+	// ones too (who tried to open which door, and why it did not).
 	bg := context.WithoutCancel(ctx)
 	action := "lock.remote_" + verb(unlock)
-	if unlock {
+	switch {
+	case !lock.Online:
+		err = sparekey.Errorf(sparekey.ELOCKOFFLINE, "%s is offline: it cannot be reached to %s. Backup codes on the keypad still work.", lock.Name, verb(unlock))
+	case lock.State == sparekey.LockStateJammed:
+		err = sparekey.Errorf(sparekey.ELOCKJAMMED, "%s is jammed: realign the door (push or pull it) and try again, or call maintenance.", lock.Name)
+	case unlock:
 		err = s.cfg.Driver.Unlock(ctx, device)
-	} else {
+	default:
 		err = s.cfg.Driver.Lock(ctx, device)
 	}
 	detail := map[string]string{"result": "ok"}

@@ -55,6 +55,10 @@ func (s *Service) HandleEvent(ctx context.Context, ev sparekey.DeviceEvent) erro
 		if ev.Source != "" {
 			audit.Detail["source"] = ev.Source
 		}
+		if ev.Kind == sparekey.EventJammed && before == sparekey.LockStateJammed && ev.Source == "keypad" {
+			// The keypad's X answering a code: the same jam, not a new one.
+			audit.Action, audit.Detail["jam"] = "lock.code_tried_while_jammed", "under way"
+		}
 		switch ev.Kind {
 		case sparekey.EventKeypadUnlock:
 			if err := s.keypadUsed(ctx, tx, lock, ev, audit); err != nil {
@@ -138,6 +142,9 @@ func eventDetail(ctx context.Context, tx sparekey.Tx, ev sparekey.DeviceEvent, a
 	var parts []string
 	if ev.Source != "" {
 		parts = append(parts, ev.Source)
+	}
+	if audit["jam"] == "under way" {
+		parts = append(parts, "a code typed while jammed")
 	}
 	if ev.Kind == sparekey.EventBattery {
 		parts = append(parts, fmt.Sprintf("%d%%", ev.Battery))

@@ -187,9 +187,20 @@ func TestJamAndClear(t *testing.T) {
 	if l := b.lock(ben102); l.State != sparekey.LockStateLocked {
 		t.Errorf("state after the jam cleared = %s, want locked again", l.State)
 	}
-	if n := len(b.auditsOf("lock.jammed")); n != 2 {
-		t.Errorf("%d lock.jammed audits, want 2 (the jam and the keypad try)", n)
+	if n := len(b.auditsOf("lock.jammed")); n != 1 {
+		t.Errorf("%d lock.jammed audits, want 1: the code typed while jammed is no second jam", n)
 	}
+	if a := b.auditsOf("lock.code_tried_while_jammed"); len(a) != 1 || a[0].Detail["source"] != "keypad" {
+		t.Errorf("audit of the code typed while jammed = %+v", a)
+	}
+	evs := b.lockEvents(ben102)
+	var kinds []string
+	for _, e := range evs {
+		if e.Kind == sparekey.EventJammed {
+			kinds = append(kinds, e.Detail)
+		}
+	}
+	sameList(t, "jammed lock events' details", kinds, []string{"", "keypad, a code typed while jammed"})
 	if n := len(b.auditsOf("lock.jam_cleared")); n != 1 {
 		t.Errorf("%d lock.jam_cleared audits, want 1", n)
 	}

@@ -51,6 +51,18 @@ func TestOperate(t *testing.T) {
 	}
 
 	wantCode(t, b.svc.Operate(b.ctx, "unit-999-front", true, "staff:admin"), sparekey.ENOTFOUND)
+
+	// Refused attempts are audited too: who tried which door, and why not.
+	var refused []string
+	for _, a := range b.auditsOf("lock.remote_unlock") {
+		if a.Detail["result"] != "ok" {
+			refused = append(refused, a.Subject+" "+a.Actor+" "+a.Detail["result"])
+		}
+	}
+	sameList(t, "refused unlocks audited", refused, []string{
+		"lock:" + ben102 + " staff:admin " + sparekey.ELOCKOFFLINE,
+		"lock:" + chen103 + " staff:admin " + sparekey.ELOCKJAMMED,
+	})
 }
 
 // unreachable fails every command to one lock as offline, as a hub does when

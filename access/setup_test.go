@@ -244,3 +244,5 @@ func wantCode(t *testing.T, err error, code string) {
 	t.Helper()
 	testkit.WantCode(t, "error", err, code)
 }
+
+var sameList = testkit.SameList
