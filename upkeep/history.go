@@ -15,7 +15,7 @@ type History struct {
 	Unit       *sparekey.Unit
 	Property   *sparekey.Property
 	Jams       []*sparekey.Jam // the last 90 days, newest first
-	Jams30     int             // jams in the last 30 days
+	Jams30     JamCount        // jams in the last 30 days
 	Weeks      []Week          // oldest first, ending with this week
 	Events     []*sparekey.LockEvent
 	WorkOrders []Listed
@@ -54,17 +54,13 @@ func (s *Service) DoorHistory(ctx context.Context, device string, allowed func(i
 		if h.Events, err = tx.LockEvents(ctx, h.Lock.ID, 50); err != nil {
 			return err
 		}
-		return nil
+		h.Jams30, err = jamCount(ctx, tx, h.Lock.ID, now)
+		return err
 	})
 	if err != nil {
 		return nil, err
 	}
 	h.Weeks = weeks(h.Jams, now, h.Location)
-	for _, j := range h.Jams {
-		if j.StartedAt.After(now.Add(-30 * 24 * time.Hour)) {
-			h.Jams30++
-		}
-	}
 	if h.WorkOrders, err = s.WorkOrders(ctx, sparekey.WorkOrderFilter{LockID: h.Lock.ID, Limit: 20}); err != nil {
 		return nil, err
 	}

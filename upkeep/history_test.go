@@ -67,8 +67,8 @@ func TestDoorHistory(t *testing.T) {
 			t.Errorf("jams not newest first: %v after %v", h.Jams[i].StartedAt, h.Jams[i-1].StartedAt)
 		}
 	}
-	if h.Jams30 != 5 {
-		t.Errorf("Jams30 = %d, want 5", h.Jams30)
+	if h.Jams30 != (upkeep.JamCount{Days30: 5, SinceFix: 5}) {
+		t.Errorf("Jams30 = %+v, want 5, none fixed", h.Jams30)
 	}
 	if len(h.Weeks) != upkeep.HistoryWeeks {
 		t.Fatalf("%d weeks, want %d", len(h.Weeks), upkeep.HistoryWeeks)
@@ -138,11 +138,29 @@ func TestJamCounts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(got) != 1 || got[ids[0]] != 2 {
-		t.Errorf("JamCounts = %v, want only Ana's lock with 2", got)
+	if len(got) != 1 || got[ids[0]] != (upkeep.JamCount{Days30: 2, SinceFix: 2}) {
+		t.Errorf("JamCounts = %+v, want only Ana's lock with 2", got)
 	}
 	h, err := b.svc.DoorHistory(b.ctx, ana101, nil)
 	if err != nil || h.Jams30 != got[ids[0]] {
-		t.Errorf("DoorHistory Jams30 = %d, JamCounts %d (%v)", h.Jams30, got[ids[0]], err)
+		t.Errorf("DoorHistory Jams30 = %+v, JamCounts %+v (%v)", h.Jams30, got[ids[0]], err)
+	}
+
+	// A resolved work order answers the jams before it: only those after
+	// count as not yet fixed.
+	wo, _, err := b.svc.Open(b.ctx, upkeep.StaffReport{Lock: ana101, Note: "Check it.", Actor: "staff:1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.clock.Advance(time.Minute)
+	b.resolve(wo.ID)
+	b.clock.Advance(time.Minute)
+	b.addJam(ana101, b.clock.Now())
+	got, err = b.svc.JamCounts(b.ctx, ids)
+	if want := (upkeep.JamCount{Days30: 3, SinceFix: 1, FixedBy: wo.ID}); err != nil || got[ids[0]] != want {
+		t.Errorf("after a fix: JamCounts = %+v, %v; want %+v", got, err, want)
+	}
+	if h, err = b.svc.DoorHistory(b.ctx, ana101, nil); err != nil || h.Jams30 != got[ids[0]] {
+		t.Errorf("after a fix: DoorHistory Jams30 = %+v, JamCounts %+v (%v)", h.Jams30, got[ids[0]], err)
 	}
 }

@@ -13,9 +13,9 @@ import (
 // lockHealth is one row of the lock health page.
 type lockHealth struct {
 	*access.LockInfo
-	Jams30 int      // jams in the last 30 days
-	Issues []string // what needs attention, worst first; empty when healthy
-	Bad    bool     // jammed, offline or failing slots
+	Jams30 upkeep.JamCount // jams in the last 30 days
+	Issues []string        // what needs attention, worst first; empty when healthy
+	Bad    bool            // jammed, offline or failing slots
 }
 
 // lowBattery is the battery percentage under which a lock needs new
@@ -41,6 +41,19 @@ func healthOf(info *access.LockInfo) lockHealth {
 		h.Issues = append(h.Issues, "no backup code ready")
 	}
 	return h
+}
+
+// jamIssues says a door jams often: 3 jams or more in 30 days that no
+// resolved work order has answered yet (a fix starts the count anew, as it
+// does for the jam rule).
+func jamIssues(c upkeep.JamCount) []string {
+	switch {
+	case c.SinceFix < 3:
+		return nil
+	case c.FixedBy != 0:
+		return []string{fmt.Sprintf("%d jams since work order #%d was resolved", c.SinceFix, c.FixedBy)}
+	}
+	return []string{fmt.Sprintf("%d jams in 30 days", c.SinceFix)}
 }
 
 type lockHealthPage struct {
@@ -75,9 +88,8 @@ func handleConsoleLocks(cfg Config) http.Handler {
 				continue
 			}
 			h := healthOf(info)
-			if h.Jams30 = jams[info.Lock.ID]; h.Jams30 >= 3 {
-				h.Issues = append(h.Issues, fmt.Sprintf("%d jams in 30 days", h.Jams30))
-			}
+			h.Jams30 = jams[info.Lock.ID]
+			h.Issues = append(h.Issues, jamIssues(h.Jams30)...)
 			if len(h.Issues) > 0 {
 				data.Locks = append(data.Locks, h)
 				data.Attention++
@@ -111,9 +123,8 @@ func handleConsoleDoor(cfg Config) http.Handler {
 			return
 		}
 		data := doorPage{History: h, Health: healthOf(info), Chart: jamChart(h.Weeks, h.Location)}
-		if h.Jams30 >= 3 {
-			data.Health.Issues = append(data.Health.Issues, fmt.Sprintf("%d jams in 30 days", h.Jams30))
-		}
+		data.Health.Jams30 = h.Jams30
+		data.Health.Issues = append(data.Health.Issues, jamIssues(h.Jams30)...)
 		for i := range h.WorkOrders {
 			if h.WorkOrders[i].Status != sparekey.WorkOrderResolved {
 				data.Active = &h.WorkOrders[i]

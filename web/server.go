@@ -59,7 +59,7 @@ type Upkeep interface {
 	Update(ctx context.Context, id int64, c upkeep.Change) (*sparekey.WorkOrder, error)
 	Report(ctx context.Context, r upkeep.ResidentReport) (*upkeep.Reported, error)
 	DoorHistory(ctx context.Context, device string, allowed func(int64) bool) (*upkeep.History, error)
-	JamCounts(ctx context.Context, lockIDs []int64) (map[int64]int, error)
+	JamCounts(ctx context.Context, lockIDs []int64) (map[int64]upkeep.JamCount, error)
 	SetJamRule(ctx context.Context, propertyID int64, rule sparekey.JamRule, actor string) error
 }
 
