@@ -2,9 +2,11 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"sparekey"
 	"sparekey/access"
@@ -49,6 +51,13 @@ func importRoster(ctx context.Context, args []string, getenv func(string) string
 	if err != nil {
 		return fmt.Errorf("%s: %w (nothing was imported)", rest[0], err)
 	}
+	// Importing into a new database is how a deployment starts (and the
+	// load check does it), but a mistyped --db should not pass unnoticed.
+	created := false
+	if !isPostgres(*db) {
+		_, err := os.Stat(strings.TrimSuffix(keyFilePath(*db), ".key"))
+		created = errors.Is(err, os.ErrNotExist)
+	}
 	keys, _, err := loadKeys(*secretKey, *db)
 	if err != nil {
 		return err
@@ -63,6 +72,9 @@ func importRoster(ctx context.Context, args []string, getenv func(string) string
 	people := &roster.Directory{Store: st, Codes: codes, Clock: clock, BaseURL: *baseURL}
 	if err := people.Add(ctx, entries, "system", *welcome); err != nil {
 		return fmt.Errorf("%s: %w (nothing was imported)", rest[0], err)
+	}
+	if created {
+		fmt.Fprintf(stdout, "%s did not exist: created a new database there (its key is in %s; back both up).\n", *db, keyFilePath(*db))
 	}
 	fmt.Fprintf(stdout, "Imported %d %s from %s into %s. Their access codes go onto the locks when sparekey serve runs.\n",
 		len(entries), plural(len(entries), "resident", "residents"), rest[0], *db)

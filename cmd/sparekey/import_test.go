@@ -105,6 +105,12 @@ func TestImportRoster(t *testing.T) {
 	if !strings.Contains(stdout, "Imported 3 residents") {
 		t.Errorf("output %q does not say how many residents were imported", stdout)
 	}
+	if !strings.Contains(stdout, db+" did not exist: created a new database there") {
+		t.Errorf("output %q does not say the database was created", stdout)
+	}
+	if stdout, _, _ := importRun(t, nil, "--db", db, writeRoster(t, rosterHeader+"Birch Hall,3A,birch-3a-front,Flo Ng,flo@example.com,(201) 555-0117\n")); strings.Contains(stdout, "did not exist") {
+		t.Errorf("a second import says it created the database: %q", stdout)
+	}
 	if fi, err := os.Stat(db + ".key"); err != nil || fi.Mode().Perm() != 0o600 {
 		t.Errorf("key file: %v, %v", fi, err)
 	}
