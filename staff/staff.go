@@ -109,28 +109,8 @@ func (s *Service) Add(ctx context.Context, a NewAccount) (*sparekey.Staff, error
 	}
 	st := &sparekey.Staff{Email: email, Name: name, Role: a.Role, PasswordHash: hash, CreatedAt: s.cfg.Clock.Now()}
 	err = s.cfg.Store.Tx(ctx, func(tx sparekey.Tx) error {
-		props, err := tx.Properties(ctx)
-		if err != nil {
+		if st.Properties, err = propertiesOf(ctx, tx, a); err != nil {
 			return err
-		}
-		byName := map[string]int64{}
-		for _, p := range props {
-			byName[p.Name] = p.ID
-		}
-		if len(a.Properties) == 0 {
-			if len(props) == 0 {
-				return sparekey.Errorf(sparekey.EINVALID, "There is no property yet: import a roster or start the demo first.")
-			}
-			for _, p := range props {
-				st.Properties = append(st.Properties, p.ID)
-			}
-		}
-		for _, n := range a.Properties {
-			id, ok := byName[strings.TrimSpace(n)]
-			if !ok {
-				return sparekey.Errorf(sparekey.EINVALID, "There is no property named %q.", n)
-			}
-			st.Properties = append(st.Properties, id)
 		}
 		if err := tx.CreateStaff(ctx, st); err != nil {
 			if sparekey.ErrorCode(err) == sparekey.ECONFLICT {
@@ -145,6 +125,57 @@ func (s *Service) Add(ctx context.Context, a NewAccount) (*sparekey.Staff, error
 		return nil, err
 	}
 	return st, nil
+}
+
+// CheckNew says what would stop Add creating the account, but for the
+// password: a bad email or role, an email that has an account, a property
+// that does not exist. The command line checks before asking for the
+// password.
+func (s *Service) CheckNew(ctx context.Context, a NewAccount) error {
+	if err := a.Check(); err != nil {
+		return err
+	}
+	email, _ := a.email()
+	return s.cfg.Store.Read(ctx, func(tx sparekey.Tx) error {
+		if _, err := tx.StaffByEmail(ctx, email); err == nil {
+			return sparekey.Errorf(sparekey.ECONFLICT, "There is already an account for %s.", email)
+		} else if sparekey.ErrorCode(err) != sparekey.ENOTFOUND {
+			return err
+		}
+		_, err := propertiesOf(ctx, tx, a)
+		return err
+	})
+}
+
+// propertiesOf resolves the account's properties by name: every property
+// there is when it names none.
+func propertiesOf(ctx context.Context, tx sparekey.Tx, a NewAccount) ([]int64, error) {
+	props, err := tx.Properties(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var ids []int64
+	if len(a.Properties) == 0 {
+		if len(props) == 0 {
+			return nil, sparekey.Errorf(sparekey.EINVALID, "There is no property yet: import a roster or start the demo first.")
+		}
+		for _, p := range props {
+			ids = append(ids, p.ID)
+		}
+		return ids, nil
+	}
+	byName := map[string]int64{}
+	for _, p := range props {
+		byName[p.Name] = p.ID
+	}
+	for _, n := range a.Properties {
+		id, ok := byName[strings.TrimSpace(n)]
+		if !ok {
+			return nil, sparekey.Errorf(sparekey.EINVALID, "There is no property named %q.", n)
+		}
+		ids = append(ids, id)
+	}
+	return ids, nil
 }
 
 // Visit is who signs in from where, for the audit trail.

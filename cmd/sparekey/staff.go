@@ -66,13 +66,6 @@ func staffCommand(ctx context.Context, args []string, getenv func(string) string
 			return fmt.Errorf("staff add: there is no database at %s: check --db (sparekey serve or sparekey import roster creates one)", *db)
 		}
 	}
-	fmt.Fprintf(stderr, "Password for %s (at least %d characters, then Enter): ", *email, staff.MinPasswordLength)
-	line, err := bufio.NewReader(io.LimitReader(stdin, 4096)).ReadString('\n')
-	if err != nil && !errors.Is(err, io.EOF) {
-		return fmt.Errorf("read the password: %w", err)
-	}
-	fmt.Fprintln(stderr)
-	password := strings.TrimRight(line, "\r\n")
 	keys, _, err := loadKeys(*secretKey, *db)
 	if err != nil {
 		return err
@@ -83,12 +76,27 @@ func staffCommand(ctx context.Context, args []string, getenv func(string) string
 	}
 	defer st.Close()
 	team := staff.New(staff.Config{Store: st, Keys: keys, Clock: sparekey.SystemClock{}})
-	acct, err := team.Add(ctx, staff.NewAccount{Email: *email, Name: *name, Role: sparekey.StaffRole(*role), Password: password, Properties: props})
+	acct := staff.NewAccount{Email: *email, Name: *name, Role: sparekey.StaffRole(*role), Properties: props}
+	// Everything but the password first: nobody types one for nothing.
+	if err := team.CheckNew(ctx, acct); err != nil {
+		return fmt.Errorf("staff add: %w", err)
+	}
+	fmt.Fprintf(stderr, "Password for %s (at least %d characters, then Enter): ", *email, staff.MinPasswordLength)
+	line, err := bufio.NewReader(io.LimitReader(stdin, 4096)).ReadString('\n')
+	if err != nil && !errors.Is(err, io.EOF) {
+		return fmt.Errorf("read the password: %w", err)
+	}
+	fmt.Fprintln(stderr)
+	acct.Password = strings.TrimRight(line, "\r\n")
+	if acct.Password == "" {
+		return fmt.Errorf("staff add: no password on standard input (type it, or pipe it in: printf '%%s\\n' \"$PASSWORD\" | sparekey staff add ...)")
+	}
+	created, err := team.Add(ctx, acct)
 	if err != nil {
 		return fmt.Errorf("staff add: %w", err)
 	}
 	fmt.Fprintf(stdout, "Added %s (%s), %s, for %d %s. Sign in at /console/sign-in.\n",
-		acct.Name, acct.Email, acct.Role, len(acct.Properties), plural(len(acct.Properties), "property", "properties"))
+		created.Name, created.Email, created.Role, len(created.Properties), plural(len(created.Properties), "property", "properties"))
 	return nil
 }
 

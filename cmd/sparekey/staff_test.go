@@ -65,7 +65,7 @@ func TestStaffAdd(t *testing.T) {
 		{"short password", "short-pw\n", "short@example.com",
 			[]string{"--email", "short@example.com", "--role", "maintenance"}, "at least 10 characters"},
 		{"empty password", "", "empty@example.com",
-			[]string{"--email", "empty@example.com", "--role", "maintenance"}, "at least 10 characters"},
+			[]string{"--email", "empty@example.com", "--role", "maintenance"}, "no password on standard input"},
 		{"bad role", password + "\n", "janitor@example.com",
 			[]string{"--email", "janitor@example.com", "--role", "janitor"}, `The role must be manager or maintenance, not "janitor"`},
 		{"duplicate email", password + "\n", "",
@@ -147,5 +147,40 @@ func TestStaffAddChecksBeforeAsking(t *testing.T) {
 		if _, err := os.Stat(p); !errors.Is(err, os.ErrNotExist) {
 			t.Errorf("a refused staff add left %s behind (%v)", p, err)
 		}
+	}
+
+	// What only the database can tell is checked before the password too:
+	// an email that has an account, a property that does not exist.
+	db := filepath.Join(t.TempDir(), "sparekey.db")
+	if _, _, err := importRun(t, nil, "--db", db, writeRoster(t, birchRoster)); err != nil {
+		t.Fatal(err)
+	}
+	add := func(stdin string, args ...string) (error, string) {
+		out, errOut := &syncBuffer{}, &syncBuffer{}
+		err := run(t.Context(), append([]string{"sparekey", "staff", "add", "--db", db}, args...), func(string) string { return "" },
+			strings.NewReader(stdin), out, errOut)
+		return err, errOut.String()
+	}
+	if err, _ := add("a-long-enough-password\n", "--email", "lee@example.com", "--role", "manager"); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"email taken", []string{"--email", "Lee@Example.com", "--role", "maintenance"}, "There is already an account for lee@example.com."},
+		{"no such property", []string{"--email", "kim@example.com", "--role", "maintenance", "--property", "Brich Hall"}, `There is no property named "Brich Hall".`},
+	} {
+		err, errOut := add("a-long-enough-password\n", c.args...)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: staff add = %v, want an error saying %q", c.name, err, c.want)
+		}
+		if strings.Contains(errOut, "Password for") {
+			t.Errorf("%s: staff add asked for the password before refusing: %q", c.name, errOut)
+		}
+	}
+	if err, _ := add("", "--email", "kim@example.com", "--role", "maintenance"); err == nil || !strings.Contains(err.Error(), "no password on standard input") {
+		t.Errorf("staff add with nothing on standard input = %v", err)
 	}
 }
