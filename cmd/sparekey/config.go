@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"sparekey/secret"
@@ -49,10 +50,38 @@ func envFlags(fs *flag.FlagSet, args []string, getenv func(string) string) ([]st
 // errHelp ends a command after -h printed its flags: not a failure.
 var errHelp = errors.New("help shown")
 
-func newFlagSet(name string, stderr io.Writer) *flag.FlagSet {
+// newFlagSet is a subcommand's flag set; its usage text shows the flags
+// as the docs write them (--db) and says each can be set from the
+// environment. operands names what follows the flags.
+func newFlagSet(name, operands string, stderr io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		w := fs.Output()
+		fmt.Fprintf(w, "Usage: %s\n\nFlags (each can also be set in the environment as SPAREKEY_<NAME>, e.g. SPAREKEY_DB):\n", strings.TrimSpace("sparekey "+name+" [flags] "+operands))
+		fs.VisitAll(func(f *flag.Flag) {
+			arg, usage := flag.UnquoteUsage(f)
+			line := "  --" + f.Name
+			if arg != "" {
+				line += " " + arg
+			}
+			line += "\n    \t" + strings.ReplaceAll(usage, "\n", "\n    \t")
+			if f.DefValue != "" && f.DefValue != "false" && f.DefValue != "0" && f.DefValue != "[]" {
+				def := f.DefValue
+				if arg == "string" {
+					def = strconv.Quote(def)
+				}
+				line += " (default " + def + ")"
+			}
+			fmt.Fprintln(w, line)
+		})
+	}
 	return fs
+}
+
+// isHelp reports whether a command-line word asks for help.
+func isHelp(arg string) bool {
+	return arg == "-h" || arg == "--help" || arg == "-help" || arg == "help"
 }
 
 // isPostgres reports whether --db names a PostgreSQL database.

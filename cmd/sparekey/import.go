@@ -18,7 +18,7 @@ import (
 // nothing. Each resident gets a fresh access code on their unit's locks,
 // programmed by the server's reconciler.
 func importRoster(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("import roster", stderr)
+	fs := newFlagSet("import roster", "FILE.csv", stderr)
 	db := fs.String("db", "sparekey.db", "SQLite file, or a postgres:// URL")
 	region := fs.String("default-region", "US", "region for phone numbers written without a country code")
 	secretKey := fs.String("secret-key", "", "32-byte master key, hex or base64 (default: the key file next to the SQLite file)")

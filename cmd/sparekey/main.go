@@ -45,6 +45,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	case "serve":
 		return serve(ctx, args[2:], getenv, stdout, stderr)
 	case "import":
+		if len(args) > 2 && isHelp(args[2]) {
+			return importRoster(ctx, []string{"-h"}, getenv, stdout, stderr)
+		}
 		if len(args) < 3 || args[2] != "roster" {
 			return fmt.Errorf("usage: sparekey import roster --db DB FILE.csv")
 		}

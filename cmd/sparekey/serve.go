@@ -48,7 +48,7 @@ type serveConfig struct {
 
 func parseServe(args []string, getenv func(string) string, stderr io.Writer) (*serveConfig, error) {
 	c := &serveConfig{}
-	fs := newFlagSet("serve", stderr)
+	fs := newFlagSet("serve", "", stderr)
 	fs.StringVar(&c.addr, "addr", "127.0.0.1:8080", "address to listen on")
 	fs.StringVar(&c.db, "db", "sparekey.db", "SQLite file, or a postgres:// URL")
 	fs.StringVar(&c.baseURL, "base-url", "", "public URL that links are built from (default http://<addr>)")

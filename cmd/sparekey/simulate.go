@@ -27,7 +27,7 @@ var simAreaCodes = []string{"201", "202", "203", "205", "206", "207", "208", "20
 
 // simulate runs virtual Zigbee2MQTT locks against a broker until ctx ends.
 func simulate(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("simulate", stderr)
+	fs := newFlagSet("simulate", "", stderr)
 	broker := fs.String("mqtt", "", "MQTT broker URL, e.g. mqtt://127.0.0.1:1883 (required)")
 	topic := fs.String("mqtt-topic", "zigbee2mqtt", "Zigbee2MQTT base topic to publish under")
 	count := fs.Int("locks", 0, "number of virtual locks, named <prefix>0001, <prefix>0002, …")

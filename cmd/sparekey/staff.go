@@ -36,17 +36,20 @@ func seedDemoStaff(ctx context.Context, team *staff.Service) error {
 // password is read from standard input (one line), never from a flag that
 // would show in ps.
 func staffCommand(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
+	if len(args) > 0 && isHelp(args[0]) {
+		args = []string{"add", "-h"}
+	}
 	if len(args) == 0 || args[0] != "add" {
 		return fmt.Errorf("usage: sparekey staff add --db DB --email EMAIL --role manager|maintenance [--name NAME] [--property NAME]... (password on standard input)")
 	}
-	fs := newFlagSet("staff add", stderr)
+	fs := newFlagSet("staff add", "(the password is read from standard input)", stderr)
 	db := fs.String("db", "sparekey.db", "database: a SQLite file or a postgres:// URL")
 	secretKey := fs.String("secret-key", "", "the server's secret key (default: the key file next to a SQLite database)")
 	email := fs.String("email", "", "the account's email (its sign-in name)")
 	name := fs.String("name", "", "the person's name as the console shows it (default: the email)")
 	role := fs.String("role", "", "manager (everything) or maintenance (work orders and locks)")
 	var props multiFlag
-	fs.Var(&props, "property", "a property the account works for, by name; repeat for several (default: every property there is now)")
+	fs.Var(&props, "property", "a property the account works for, by `NAME`; repeat for several (default: every property there is now)")
 	rest, err := envFlags(fs, args[1:], getenv)
 	if err != nil {
 		return err

@@ -184,3 +184,22 @@ func TestStaffAddChecksBeforeAsking(t *testing.T) {
 		t.Errorf("staff add with nothing on standard input = %v", err)
 	}
 }
+
+// TestHelp: every command's -h shows its usage with the flags written as
+// the docs write them and says the environment can set them, and is not
+// an error (main exits 0 on errHelp).
+func TestHelp(t *testing.T) {
+	t.Parallel()
+	for _, args := range [][]string{{"serve", "-h"}, {"import", "-h"}, {"import", "roster", "--help"}, {"staff", "-h"}, {"staff", "add", "-h"}, {"simulate", "-h"}} {
+		out, errOut := &syncBuffer{}, &syncBuffer{}
+		err := run(t.Context(), append([]string{"sparekey"}, args...), func(string) string { return "" }, strings.NewReader(""), out, errOut)
+		if err != nil && !errors.Is(err, errHelp) {
+			t.Errorf("%v: %v, want help", args, err)
+		}
+		text := out.String() + errOut.String()
+		if !strings.Contains(text, "Usage: sparekey "+args[0]) || !strings.Contains(text, "\n  --db ") && args[0] != "simulate" ||
+			!strings.Contains(text, "SPAREKEY_<NAME>") || strings.Contains(text, "\n  -db") {
+			t.Errorf("%v printed:\n%s", args, text)
+		}
+	}
+}
