@@ -115,6 +115,34 @@ func trimJSONErr(err error) string {
 	return strings.TrimPrefix(fmt.Sprint(err), "json: ")
 }
 
+// handleUnrouted answers what no route took: 405 for an API route called
+// with a method it does not have (the catch-all hides ServeMux's own),
+// else 404.
+func handleUnrouted(cfg Config, mux *http.ServeMux) http.Handler {
+	notFound := handleNotFound()
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !strings.HasPrefix(r.URL.Path, "/api/") || (cfg.Dev == nil && strings.HasPrefix(r.URL.Path, "/api/v1/dev/")) {
+			notFound.ServeHTTP(w, r)
+			return
+		}
+		var allow []string
+		for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
+			if _, pattern := mux.Handler(&http.Request{Method: m, URL: r.URL}); pattern != "" && pattern != "/" {
+				allow = append(allow, m)
+			}
+		}
+		if len(allow) == 0 {
+			notFound.ServeHTTP(w, r)
+			return
+		}
+		w.Header().Set("Allow", strings.Join(allow, ", "))
+		var body errorBody
+		body.Error.Code = "method_not_allowed"
+		body.Error.Message = fmt.Sprintf("This API route does not take %s; use %s.", r.Method, strings.Join(allow, " or ")) // no path: it may hold a token
+		encode(w, http.StatusMethodNotAllowed, body)
+	})
+}
+
 // handleNotFound answers an unknown path: the JSON error under /api/, a
 // page elsewhere. The path is not echoed: it may hold a link token.
 func handleNotFound() http.Handler {

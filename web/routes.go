@@ -85,5 +85,5 @@ func addRoutes(mux *http.ServeMux, cfg Config) {
 	mux.Handle("GET /console/settings", requireConsole(cfg, requireManager(cfg, handleConsoleSettings(cfg))))
 	mux.Handle("POST /console/settings/properties/{id}/jam-rule", requireConsole(cfg, requireManager(cfg, handleConsoleJamRule(cfg))))
 
-	mux.Handle("/", handleNotFound())
+	mux.Handle("/", handleUnrouted(cfg, mux))
 }

@@ -462,8 +462,27 @@ func TestAPINotFoundDoesNotEchoThePath(t *testing.T) {
 	t.Parallel()
 	srv, _ := newTestServer(t, nil)
 	resp, body := send(t, srv, "GET", "/api/v1/backup-links/SECRETTOKENVALUE/reveal", "", "")
-	if resp.StatusCode != 405 && resp.StatusCode != 404 || strings.Contains(body, "SECRETTOKENVALUE") {
+	if resp.StatusCode != 405 || strings.Contains(body, "SECRETTOKENVALUE") {
 		t.Fatalf("%d %s", resp.StatusCode, body)
+	}
+}
+
+// TestAPIWrongMethod: an API route called with a method it does not take
+// is 405 with Allow, not 404; a path no route has stays 404, and so do the
+// dev routes without --demo.
+func TestAPIWrongMethod(t *testing.T) {
+	t.Parallel()
+	srv, _ := newTestServer(t, nil)
+	resp, body := send(t, srv, "GET", "/api/v1/backup-code-requests", "", "")
+	if resp.StatusCode != 405 || resp.Header.Get("Allow") != "POST" ||
+		!strings.Contains(body, `{"error":{"code":"method_not_allowed","message":"This API route does not take GET; use POST."}}`) {
+		t.Errorf("GET of a POST route = %d, Allow %q: %s", resp.StatusCode, resp.Header.Get("Allow"), body)
+	}
+	if resp, body := send(t, srv, "DELETE", "/api/v1/nothing-here", "", ""); resp.StatusCode != 404 || !strings.Contains(body, `"not_found"`) {
+		t.Errorf("unknown API path = %d %s", resp.StatusCode, body)
+	}
+	if resp, _ := send(t, srv, "GET", "/api/v1/dev/clock", "", ""); resp.StatusCode != 404 {
+		t.Errorf("GET of a dev route without --demo = %d, want 404", resp.StatusCode)
 	}
 }
 
