@@ -22,12 +22,18 @@ const MaxLength = 254
 // libphonenumber in the default region. Anything else is invalid_contact.
 func Parse(typed, defaultRegion string) (sparekey.ContactKind, string, error) {
 	invalid := sparekey.Errorf(sparekey.EINVALIDCONTACT, "Enter the email address or phone number on your account.")
-	if len(typed) > MaxLength || !utf8.ValidString(typed) {
+	if len(typed) > MaxLength {
+		return "", "", sparekey.Errorf(sparekey.EINVALIDCONTACT, "That is too long for an email address or a phone number. Enter the one on your account.")
+	}
+	if !utf8.ValidString(typed) {
 		return "", "", invalid
 	}
 	s := strings.TrimSpace(typed)
 	if s == "" {
 		return "", "", invalid
+	}
+	if !strings.Contains(s, "@") && !strings.ContainsAny(s, "0123456789") {
+		return "", "", sparekey.Errorf(sparekey.EINVALIDCONTACT, "That is neither an email address nor a phone number. Enter the one on your account.")
 	}
 	if strings.Contains(s, "@") {
 		email, ok := normalizeEmail(s)

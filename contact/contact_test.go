@@ -71,3 +71,20 @@ func TestSMSAllowed(t *testing.T) {
 		t.Error("Costly wrong")
 	}
 }
+
+// TestParseSaysWhatIsWrong: the message fits the mistake.
+func TestParseSaysWhatIsWrong(t *testing.T) {
+	for in, want := range map[string]string{
+		"":                               "Enter the email address or phone number on your account.",
+		"hello":                          "That is neither an email address nor a phone number.",
+		"ana at example dot com":         "That is neither an email address nor a phone number.",
+		"555-0101":                       "That phone number doesn't look right.",
+		"ana@localhost":                  "That email address doesn't look right.",
+		strings.Repeat("a", MaxLength+1): "That is too long for an email address or a phone number.",
+	} {
+		_, _, err := Parse(in, "US")
+		if sparekey.ErrorCode(err) != sparekey.EINVALIDCONTACT || !strings.HasPrefix(sparekey.ErrorMessage(err), want) {
+			t.Errorf("Parse(%.20q) = %v, want %q", in, err, want)
+		}
+	}
+}

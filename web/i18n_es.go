@@ -230,6 +230,8 @@ var spanish = map[string]string{
 	// gives them (contact, lockout, resident, upkeep.Report).
 	"Internal error.": "Error interno.",
 	"Enter the email address or phone number on your account.":                                                       "Ingresa el correo electrónico o el número de teléfono de tu cuenta.",
+	"That is too long for an email address or a phone number. Enter the one on your account.":                        "Es demasiado largo para un correo electrónico o un número de teléfono. Ingresa el de tu cuenta.",
+	"That is neither an email address nor a phone number. Enter the one on your account.":                            "Eso no es un correo electrónico ni un número de teléfono. Ingresa el de tu cuenta.",
 	"That email address doesn't look right. Check it and try again.":                                                 "Ese correo electrónico no parece correcto. Revísalo e inténtalo de nuevo.",
 	"That phone number doesn't look right. Include the area code, like (201) 555-0101, or enter your email instead.": "Ese número de teléfono no parece correcto. Incluye el código de área, como (201) 555-0101, o ingresa tu correo electrónico.",
 	"Too many requests from your network. Wait a minute and try again.":                                              "Demasiadas solicitudes desde tu red. Espera un minuto e inténtalo de nuevo.",
