@@ -79,19 +79,27 @@ func acceptLanguage(header string) string {
 }
 
 // rememberLanguage keeps a language picked with ?lang= in a cookie, so the
-// next pages (and forms) stay in it. It also tells the switcher which
-// addresses mux has a page for.
-func rememberLanguage(cfg Config, mux *http.ServeMux, next http.Handler) http.Handler {
-	hasPage := func(path string) bool {
-		_, pattern := mux.Handler(&http.Request{Method: http.MethodGet, URL: &url.URL{Path: path}})
-		return pattern != "" && pattern != "/" // "/" is the not-found page
-	}
+// next pages (and forms) stay in it.
+func rememberLanguage(cfg Config, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if l := r.URL.Query().Get("lang"); slices.Contains(languages, l) {
 			http.SetCookie(w, &http.Cookie{Name: langCookie, Value: l, Path: "/", MaxAge: 365 * 24 * 3600,
 				HttpOnly: true, Secure: secureCookies(cfg), SameSite: http.SameSiteLaxMode})
 		}
 		w.Header().Add("Vary", "Accept-Language")
+		next.ServeHTTP(w, r)
+	})
+}
+
+// knowPages tells the language switcher which addresses mux has a page
+// for. It must wrap every other layer: a request copied below the access
+// log would hide from it the route the router found.
+func knowPages(mux *http.ServeMux, next http.Handler) http.Handler {
+	hasPage := func(path string) bool {
+		_, pattern := mux.Handler(&http.Request{Method: http.MethodGet, URL: &url.URL{Path: path}})
+		return pattern != "" && pattern != "/" // "/" is the not-found page
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), pagesKey{}, hasPage)))
 	})
 }

@@ -130,7 +130,7 @@ func NewServer(cfg Config) http.Handler {
 	mux := http.NewServeMux()
 	addRoutes(mux, cfg)
 	var h http.Handler = mux
-	h = rememberLanguage(cfg, mux, h)
+	h = rememberLanguage(cfg, h)
 	h = crossOrigin(cfg, h)
 	h = securityHeaders(cfg, h)
 	h = recoverPanics(cfg.Logger, h)
@@ -138,6 +138,7 @@ func NewServer(cfg Config) http.Handler {
 	// Outermost: the request the others see (and the route the log
 	// records) is the one with the client's address.
 	h = fromProxy(cfg.TrustedProxies, h)
+	h = knowPages(mux, h)
 	return h
 }
 
