@@ -37,7 +37,14 @@ func renderConsole(w http.ResponseWriter, r *http.Request, cfg Config, status in
 		bar.Name, bar.Role = p.staff.Name, string(p.staff.Role)
 	}
 	if data.Flash == "" {
-		data.Flash = flashes[r.URL.Query().Get("done")]
+		q := r.URL.Query()
+		data.Flash = flashes[q.Get("done")]
+		if n, err := strconv.Atoi(q.Get("n")); err == nil && n > 0 && q.Get("done") == "imported" {
+			data.Flash = fmt.Sprintf("Roster imported: %d residents added. Their access codes are on their way to the locks.", n)
+			if n == 1 {
+				data.Flash = "Roster imported: 1 resident added. Their access code is on its way to the lock."
+			}
+		}
 	}
 	renderPage(w, r, cfg.Logger, status, name, page{Title: title, Console: bar, Data: data})
 }

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 
 	"sparekey"
@@ -276,7 +277,13 @@ func handleRevealPage(cfg Config) http.Handler {
 func linkErrorPage(w http.ResponseWriter, r *http.Request, cfg Config, err error) {
 	switch sparekey.ErrorCode(err) {
 	case sparekey.ELINKEXPIRED:
-		render(w, r, cfg.Logger, http.StatusGone, "link_expired", "This link has expired", getCodeData{Error: sparekey.ErrorMessage(err)})
+		// The heading says it expired; the lead says why, unless the
+		// message only says the same (then the page's own lead does).
+		msg := sparekey.ErrorMessage(err)
+		if strings.HasPrefix(msg, "This link has expired") {
+			msg = ""
+		}
+		render(w, r, cfg.Logger, http.StatusGone, "link_expired", "This link has expired", getCodeData{Error: msg})
 	case sparekey.ELINKNOTFOUND:
 		render(w, r, cfg.Logger, http.StatusNotFound, "link_unknown", "Link not found", getCodeData{})
 	case sparekey.EFORBIDDEN, sparekey.ENOTFOUND:

@@ -124,6 +124,9 @@ type page struct {
 	// Staff marks a staff page without the console's header (sign-in):
 	// English, no resident footer.
 	Staff bool
+	// OnSignIn: the page is resident sign-in, which the footer need not
+	// link to.
+	OnSignIn bool
 }
 
 // render writes a page with status; it renders into a buffer first so a
@@ -140,6 +143,7 @@ func renderPage(w http.ResponseWriter, r *http.Request, log *slog.Logger, status
 	} else {
 		p.Title = translate(p.Lang, p.Title)
 		p.SwitchHref, p.SwitchName = switchTo(r, p.Lang)
+		p.OnSignIn = r != nil && strings.HasPrefix(r.URL.Path, "/app/sign-in")
 	}
 	var buf bytes.Buffer
 	if err := pages[p.Lang][name].Execute(&buf, p); err != nil {

@@ -49,7 +49,7 @@ func (f *fakeLockout) ViewLink(ctx context.Context, token string, v lockout.Visi
 	case "good":
 		return &lockout.LinkView{ExpiresAt: f.now.Add(20 * time.Minute), Locks: []string{"Front door"}, FirstName: "Ana"}, nil
 	case "old":
-		return nil, sparekey.Errorf(sparekey.ELINKEXPIRED, "expired")
+		return nil, sparekey.Errorf(sparekey.ELINKEXPIRED, "This link has expired. Ask for a new backup code.") // as lockout says it
 	}
 	return nil, sparekey.Errorf(sparekey.ELINKNOTFOUND, "unknown")
 }

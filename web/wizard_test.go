@@ -137,3 +137,26 @@ func TestReportOntoAnOrderInProgress(t *testing.T) {
 		}
 	}
 }
+
+// TestPageDetails: the home page's title is not "Sparekey · Sparekey";
+// the sign-in page's footer does not link to itself; the expired link's
+// page does not repeat its heading as its first sentence.
+func TestPageDetails(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(newBudgetServer())
+	defer srv.Close()
+	if _, body := send(t, srv, "GET", "/", "", ""); !strings.Contains(body, "<title>Sparekey</title>") {
+		t.Errorf("home title:\n%s", body)
+	}
+	if _, body := send(t, srv, "GET", "/app/sign-in", "", ""); strings.Contains(body, `href="/app/sign-in"`) {
+		t.Errorf("the sign-in page links to itself:\n%s", body)
+	}
+	if _, body := send(t, srv, "GET", "/support/locked-out", "", ""); !strings.Contains(body, `href="/app/sign-in"`) {
+		t.Errorf("the wizard's footer lacks resident sign-in:\n%s", body)
+	}
+	resp, body := send(t, srv, "GET", "/b/old", "", "")
+	if resp.StatusCode != 410 || strings.Count(body, "This link has expired") != 2 || // the title and the heading
+		!strings.Contains(body, "Backup code links work for 30 minutes after the request.") {
+		t.Errorf("expired link page = %d:\n%s", resp.StatusCode, body)
+	}
+}

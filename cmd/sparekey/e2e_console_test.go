@@ -761,6 +761,9 @@ func TestConsoleMoveInAndImport(t *testing.T) {
 	if r.status != http.StatusSeeOther || r.header.Get("Location") != "/console/residents?done=imported&n=1" {
 		t.Fatalf("roster import = %d %q\n%s", r.status, r.header.Get("Location"), r.body)
 	}
+	if done := string(manager.get("/console/residents?done=imported&n=1").body); !strings.Contains(done, "Roster imported: 1 resident added.") {
+		t.Errorf("the page after the import does not say how many were added:\n%s", done)
+	}
 	page := string(manager.get("/console/residents").body)
 	for _, name := range []string{"Eve Stone", "Finn Hale"} {
 		if !strings.Contains(page, name) {
