@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/netip"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -250,7 +251,22 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	defer member.Stop()
 	if c.demo && c.mqtt == "" && len(member.Members()) > 1 {
-		return fmt.Errorf("--demo runs its own MQTT broker and virtual locks, which other instances on this database cannot reach; run several instances with --mqtt (and sparekey simulate for virtual locks)")
+		// Perhaps an earlier demo on this database died without signing
+		// off: it counts as alive for one TTL after its last heartbeat.
+		log.Warn("another instance is registered on this database; waiting for it to expire, in case it is a demo that stopped without signing off",
+			"instances", member.Members(), "wait_up_to", c.instanceTTL+c.instanceTTL/3+time.Second)
+		deadline := time.Now().Add(c.instanceTTL + c.instanceTTL/3 + time.Second)
+		for len(member.Members()) > 1 && time.Now().Before(deadline) {
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(200 * time.Millisecond):
+			}
+		}
+		if len(member.Members()) > 1 {
+			return fmt.Errorf("another Sparekey instance is running on this database (%s); --demo runs its own MQTT broker and virtual locks, which other instances cannot reach: stop the other one, use another --db, or run several instances with --mqtt (and sparekey simulate for virtual locks)",
+				strings.Join(slices.DeleteFunc(member.Members(), func(id string) bool { return id == member.ID() }), ", "))
+		}
 	}
 	if devs != nil {
 		devs.rebalance(bg, codes) // note which locks are ours

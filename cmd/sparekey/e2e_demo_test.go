@@ -1,0 +1,69 @@
+package main
+
+import (
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"sparekey"
+	"sparekey/cluster"
+	"sparekey/store"
+)
+
+// openDemoDB makes an empty database with its key file, as a first serve
+// would, and returns it open.
+func openDemoDB(t *testing.T) (string, *store.DB) {
+	t.Helper()
+	db := filepath.Join(t.TempDir(), "sparekey.db")
+	keys, _, err := loadKeys("", db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := store.Open(t.Context(), db, keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return db, st
+}
+
+// TestDemoRestartsAfterACrash: a demo that died without signing off stays
+// registered for one TTL; a demo started on its database within that time
+// waits for it to expire instead of refusing, as if two instances ran.
+func TestDemoRestartsAfterACrash(t *testing.T) {
+	t.Parallel()
+	db, st := openDemoDB(t)
+	err := st.Tx(t.Context(), func(tx sparekey.Tx) error {
+		return tx.Heartbeat(t.Context(), "crashed-demo", "gone", time.Second)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := startServerOn(t, db, "--instance-ttl", "1s")
+	if !strings.Contains(s.stderr.String(), "waiting for it to expire") {
+		t.Errorf("the demo did not say why it waited:\n%s", s.stderr)
+	}
+}
+
+// TestDemoRefusesAnotherLiveInstance: a live instance on the database is
+// another server the demo's own broker cannot share with; the demo says so
+// and names it.
+func TestDemoRefusesAnotherLiveInstance(t *testing.T) {
+	t.Parallel()
+	db, st := openDemoDB(t)
+	other := cluster.New(cluster.Config{Store: st, ID: "other-server", TTL: time.Second})
+	if err := other.Start(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	defer other.Stop()
+	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
+	defer cancel()
+	stderr := &syncBuffer{}
+	err := run(ctx, []string{"sparekey", "serve", "--demo", "--addr", freeAddr(t), "--db", db, "--instance-ttl", "1s"},
+		func(string) string { return "" }, strings.NewReader(""), &syncBuffer{}, stderr)
+	if err == nil || !strings.Contains(err.Error(), "another Sparekey instance is running on this database (other-server)") {
+		t.Errorf("demo next to a live instance = %v\n%s", err, stderr)
+	}
+}
