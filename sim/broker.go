@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"strings"
 	"time"
 
 	mqtt "github.com/mochi-mqtt/server/v2"
@@ -73,6 +74,24 @@ type warnOnly struct{ slog.Handler }
 
 func (h warnOnly) Enabled(ctx context.Context, l slog.Level) bool {
 	return l >= slog.LevelWarn && h.Handler.Enabled(ctx, l)
+}
+
+// Handle drops the line the broker logs, without a message, for each
+// listener it closes on the way down, and names any other line it gives
+// no message.
+func (h warnOnly) Handle(ctx context.Context, r slog.Record) error {
+	if r.Message == "" {
+		closing := false
+		r.Attrs(func(a slog.Attr) bool {
+			closing = closing || strings.Contains(a.Value.String(), "use of closed network connection")
+			return !closing
+		})
+		if closing {
+			return nil
+		}
+		r.Message = "embedded MQTT broker"
+	}
+	return h.Handler.Handle(ctx, r)
 }
 
 func (h warnOnly) WithAttrs(attrs []slog.Attr) slog.Handler {
