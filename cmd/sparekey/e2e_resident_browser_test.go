@@ -155,7 +155,7 @@ func TestResidentWizardInBrowser(t *testing.T) {
 	// 31 minutes on, the link is the expired page, with a new request.
 	r.s.json("POST", "/api/v1/dev/clock", `{"advance":"31m"}`, http.StatusOK, nil)
 	r.open("/b/"+token, "This link has expired")
-	r.wantText("main .lead", "Backup code links last 30 minutes")
+	r.wantText("main .lead", "Backup code links work for 30 minutes after the request.")
 	r.wantText("main form label[for=contact]", "Email or phone number")
 	r.wantNoText("main", code)
 	r.shot("link-expired.png")
