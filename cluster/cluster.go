@@ -137,11 +137,16 @@ func (m *Member) beat(ctx context.Context) error {
 	}
 	// Back after a TTL without a heartbeat: Owns said no meanwhile, so
 	// the adapter kept this instance's locks' reports for whoever took
-	// them over. Nobody may have: the owner must look again, as after any
-	// change in the members.
+	// them over. Alone, nobody did: the owner must look again, as after
+	// any change in the members. With others alive, they took the locks
+	// and keep them until their next heartbeat sees this one again: it
+	// waits as one joining does, lest two record one report.
 	lapsed := !m.lastOK.IsZero() && now.Sub(m.lastOK) > m.cfg.TTL
 	if lapsed {
 		m.lapses++
+		if len(live) > 1 {
+			m.warm, m.joined = false, now
+		}
 	}
 	m.lastOK = now
 	changed := lapsed || !slices.Equal(live, m.members)
@@ -192,7 +197,9 @@ func (m *Member) changed() {
 // Lapses counts the times this instance's heartbeat reached the database
 // again after a TTL without one. While it could not, Owns said no to
 // every lock, so OnChange should take the instance's share over again
-// when the count has grown, as if the locks had just come to it.
+// when the count has grown, as if the locks had just come to it. (With
+// other instances alive, Owns says no a while longer, as for a member
+// joining.)
 func (m *Member) Lapses() int {
 	m.mu.RLock()
 	defer m.mu.RUnlock()

@@ -188,3 +188,47 @@ func TestLapseGivesTheLocksBack(t *testing.T) {
 		t.Fatal("OnChange did not run after the lapse, though the members are the same")
 	}
 }
+
+// TestLapseAmongOthersWaitsLikeAJoin: when others are alive they take a
+// lapsed member's locks, and keep them until their next heartbeat sees it
+// again. Back, the member owns nothing until then, as a joining member
+// does, so no lock has two owners; then it takes its share again.
+func TestLapseAmongOthersWaitsLikeAJoin(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "sparekey.db"), secret.ForTest())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	f := &failing{Store: db}
+	a := cluster.New(cluster.Config{Store: db, ID: "a", TTL: 300 * time.Millisecond})
+	b := cluster.New(cluster.Config{Store: f, ID: "b", TTL: 300 * time.Millisecond})
+	for _, m := range []*cluster.Member{a, b} {
+		if err := m.Start(ctx); err != nil {
+			t.Fatal(err)
+		}
+		defer m.Stop()
+	}
+	locks := make([]string, 200)
+	for i := range locks {
+		locks[i] = fmt.Sprintf("lock-%d", i)
+	}
+	owns := func(m *cluster.Member) (n int) {
+		for _, d := range locks {
+			if m.Owns(d) {
+				n++
+			}
+		}
+		return n
+	}
+	waitFor(t, "b owning its share", func() bool { return owns(b) > 0 && owns(a)+owns(b) == len(locks) })
+	f.down.Store(true)
+	waitFor(t, "a owning every lock while b is away", func() bool { return owns(a) == len(locks) })
+	f.down.Store(false)
+	waitFor(t, "b back", func() bool { return b.Lapses() == 1 })
+	if n := owns(b); n != 0 {
+		t.Fatalf("b owns %d locks the moment it is back, while a may still own them all", n)
+	}
+	waitFor(t, "b owning its share again", func() bool { return owns(b) > 0 && owns(a)+owns(b) == len(locks) })
+}

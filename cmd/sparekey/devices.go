@@ -156,14 +156,25 @@ func (d *devices) refreshAll(ctx context.Context, codes *access.Service) {
 // the reports it kept while another owned them, a state read, and their
 // pending codes retried.
 func (d *devices) rebalance(ctx context.Context, codes *access.Service) {
+	// Nothing calls again until the instances change: a database still
+	// slow after a lapse must not make the locks' kept reports wait that
+	// long, so the list is asked for until it comes.
 	var locks []*sparekey.Lock
-	err := d.db.Read(ctx, func(tx sparekey.Tx) (err error) {
-		locks, err = tx.Locks(ctx)
-		return err
-	})
-	if err != nil {
-		d.log.Error("list locks after the instances changed", "err", err)
-		return
+	for attempt := 0; ; attempt++ {
+		err := d.db.Read(ctx, func(tx sparekey.Tx) (err error) {
+			locks, err = tx.Locks(ctx)
+			return err
+		})
+		if err == nil {
+			break
+		}
+		wait := min(time.Second<<min(attempt, 5), 30*time.Second)
+		d.log.Error("list locks after the instances changed; retrying", "err", err, "retry_in", wait)
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(wait):
+		}
 	}
 	var gained []string
 	d.mu.Lock()
