@@ -213,8 +213,8 @@ func (s *Service) Operate(ctx context.Context, device string, unlock bool, actor
 	detail := map[string]string{"result": "ok"}
 	if err != nil {
 		detail["result"] = sparekey.ErrorCode(err)
-		if ctx.Err() != nil {
-			detail["result"] = "not_awaited" // the caller left; the lock may have moved
+		if ctx.Err() != nil && lock.Online && lock.State != sparekey.LockStateJammed {
+			detail["result"] = "not_awaited" // sent, but the caller left; the lock may have moved
 		}
 	}
 	auditErr := s.cfg.Store.Tx(bg, func(tx sparekey.Tx) error {

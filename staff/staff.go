@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/mail"
+	"slices"
 	"strings"
 	"time"
 
@@ -173,7 +174,9 @@ func propertiesOf(ctx context.Context, tx sparekey.Tx, a NewAccount) ([]int64, e
 		if !ok {
 			return nil, sparekey.Errorf(sparekey.EINVALID, "There is no property named %q.", n)
 		}
-		ids = append(ids, id)
+		if !slices.Contains(ids, id) { // named twice is once
+			ids = append(ids, id)
+		}
 	}
 	return ids, nil
 }

@@ -18,7 +18,7 @@ func TestAdd(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	st, err := b.svc.Add(b.ctx, staff.NewAccount{Email: "  Mia.Lopez@Example.COM ", Name: " Mia Lopez ",
-		Role: sparekey.RoleMaintenance, Password: password, Properties: []string{" " + maple + " "}})
+		Role: sparekey.RoleMaintenance, Password: password, Properties: []string{" " + maple + " ", maple}}) // named twice: once
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -51,7 +51,7 @@ func jamCount(ctx context.Context, tx sparekey.Tx, lockID int64, now time.Time) 
 	if len(last) == 1 && last[0].ResolvedAt != nil && last[0].ResolvedAt.After(since) {
 		c.SinceFix, c.FixedBy = 0, last[0].ID
 		for _, j := range jams {
-			if j.StartedAt.After(*last[0].ResolvedAt) {
+			if !j.StartedAt.Before(*last[0].ResolvedAt) { // as the jam rule counts them
 				c.SinceFix++
 			}
 		}

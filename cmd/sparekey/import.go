@@ -53,10 +53,13 @@ func importRoster(ctx context.Context, args []string, getenv func(string) string
 	}
 	// Importing into a new database is how a deployment starts (and the
 	// load check does it), but a mistyped --db should not pass unnoticed.
-	created := false
+	file, keyFile := strings.TrimSuffix(keyFilePath(*db), ".key"), keyFilePath(*db)
+	created, keyCreated := false, false
 	if !isPostgres(*db) {
-		_, err := os.Stat(strings.TrimSuffix(keyFilePath(*db), ".key"))
+		_, err := os.Stat(file)
 		created = errors.Is(err, os.ErrNotExist)
+		_, err = os.Stat(keyFile)
+		keyCreated = errors.Is(err, os.ErrNotExist) && *secretKey == ""
 	}
 	keys, _, err := loadKeys(*secretKey, *db)
 	if err != nil {
@@ -71,6 +74,15 @@ func importRoster(ctx context.Context, args []string, getenv func(string) string
 	codes := access.New(access.Config{Store: st, Clock: clock, PoolSize: *poolSize})
 	people := &roster.Directory{Store: st, Codes: codes, Clock: clock, BaseURL: *baseURL}
 	if err := people.Add(ctx, entries, "system", *welcome); err != nil {
+		if created { // leave no empty database behind, nor its key
+			st.Close()
+			for _, p := range []string{file, file + "-wal", file + "-shm"} {
+				os.Remove(p)
+			}
+			if keyCreated {
+				os.Remove(keyFile)
+			}
+		}
 		return fmt.Errorf("%s: %w (nothing was imported)", rest[0], err)
 	}
 	if created {

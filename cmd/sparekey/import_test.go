@@ -209,6 +209,19 @@ func TestImportRosterArguments(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, "x.db")); err == nil {
 		t.Error("a failed import created a database")
 	}
+	// A roster only the database can refuse (one lock in two units) into a
+	// database that did not exist leaves no empty database or key behind.
+	newDB := filepath.Join(dir, "new.db")
+	twoUnits := writeRoster(t, rosterHeader+"Birch Hall,2A,birch-x,Dee Roy,dee@example.com,2015550114\n"+
+		"Birch Hall,2B,birch-x,Eve Roy,eve@example.com,2015550115\n")
+	if _, _, err := importRun(t, nil, "--db", newDB, twoUnits); err == nil || !strings.Contains(err.Error(), "line 3: lock: ") {
+		t.Errorf("one lock in two units: %v", err)
+	}
+	for _, p := range []string{newDB, newDB + ".key", newDB + "-wal", newDB + "-shm"} {
+		if _, err := os.Stat(p); err == nil {
+			t.Errorf("a failed import into a new database left %s behind", p)
+		}
+	}
 	var out, errOut bytes.Buffer
 	if err := run(t.Context(), []string{"sparekey", "import", "residents"}, func(string) string { return "" }, strings.NewReader(""), &out, &errOut); err == nil {
 		t.Error("import residents accepted")
