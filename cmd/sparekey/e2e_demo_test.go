@@ -4,6 +4,7 @@ import (
 	"context"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -60,10 +61,28 @@ func TestDemoRefusesAnotherLiveInstance(t *testing.T) {
 	defer other.Stop()
 	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
 	defer cancel()
+	// While the demo waits it must not register: it would take a share of
+	// the live instance's locks.
+	var crowded atomic.Bool
+	stopWatch := make(chan struct{})
+	go func() {
+		for {
+			select {
+			case <-stopWatch:
+				return
+			case <-time.After(20 * time.Millisecond):
+				crowded.Store(crowded.Load() || len(other.Members()) > 1)
+			}
+		}
+	}()
 	stderr := &syncBuffer{}
 	err := run(ctx, []string{"sparekey", "serve", "--demo", "--addr", freeAddr(t), "--db", db, "--instance-ttl", "1s"},
 		func(string) string { return "" }, strings.NewReader(""), &syncBuffer{}, stderr)
+	close(stopWatch)
 	if err == nil || !strings.Contains(err.Error(), "another Sparekey instance is running on this database (other-server)") {
 		t.Errorf("demo next to a live instance = %v\n%s", err, stderr)
+	}
+	if crowded.Load() {
+		t.Error("the demo registered on the database while it waited for the other instance")
 	}
 }

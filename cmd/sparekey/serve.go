@@ -246,27 +246,17 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		}
 	}
 
+	if c.demo && c.mqtt == "" {
+		if err := waitAlone(ctx, db, c.instanceTTL, log); err != nil {
+			return err
+		}
+	}
 	if err := member.Start(ctx); err != nil {
 		return fmt.Errorf("join the instances on this database: %w", err)
 	}
 	defer member.Stop()
 	if c.demo && c.mqtt == "" && len(member.Members()) > 1 {
-		// Perhaps an earlier demo on this database died without signing
-		// off: it counts as alive for one TTL after its last heartbeat.
-		log.Warn("another instance is registered on this database; waiting for it to expire, in case it is a demo that stopped without signing off",
-			"instances", member.Members(), "wait_up_to", c.instanceTTL+c.instanceTTL/3+time.Second)
-		deadline := time.Now().Add(c.instanceTTL + c.instanceTTL/3 + time.Second)
-		for len(member.Members()) > 1 && time.Now().Before(deadline) {
-			select {
-			case <-ctx.Done():
-				return ctx.Err()
-			case <-time.After(200 * time.Millisecond):
-			}
-		}
-		if len(member.Members()) > 1 {
-			return fmt.Errorf("another Sparekey instance is running on this database (%s); --demo runs its own MQTT broker and virtual locks, which other instances cannot reach: stop the other one, use another --db, or run several instances with --mqtt (and sparekey simulate for virtual locks)",
-				strings.Join(slices.DeleteFunc(member.Members(), func(id string) bool { return id == member.ID() }), ", "))
-		}
+		return demoNotAlone(slices.DeleteFunc(member.Members(), func(id string) bool { return id == member.ID() }))
 	}
 	if devs != nil {
 		devs.rebalance(bg, codes) // note which locks are ours
@@ -494,3 +484,42 @@ func (d noDriver) SetPIN(_ context.Context, device string, _ int, _ string) erro
 func (d noDriver) ClearPIN(_ context.Context, device string, _ int) error { return d.err(device) }
 func (d noDriver) Lock(_ context.Context, device string) error            { return d.err(device) }
 func (d noDriver) Unlock(_ context.Context, device string) error          { return d.err(device) }
+
+// waitAlone waits, before the demo registers itself, until no other
+// instance is registered on the database: a demo that died without signing
+// off stays registered for one TTL. It fails naming those still alive
+// after that (and a heartbeat). The demo does not register first: it would
+// take a share of a live instance's locks while it waited.
+func waitAlone(ctx context.Context, db sparekey.Store, ttl time.Duration, log *slog.Logger) error {
+	deadline := time.Now().Add(ttl + ttl/3 + time.Second)
+	for said := false; ; said = true {
+		var live []string
+		err := db.Read(ctx, func(tx sparekey.Tx) (err error) {
+			live, err = tx.Instances(ctx, ttl)
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("list the instances on this database: %w", err)
+		}
+		if len(live) == 0 {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return demoNotAlone(live)
+		}
+		if !said {
+			log.Warn("another instance is registered on this database; waiting for it to expire, in case it is a demo that stopped without signing off",
+				"instances", live, "wait_up_to", time.Until(deadline).Round(time.Second))
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+func demoNotAlone(others []string) error {
+	return fmt.Errorf("another Sparekey instance is running on this database (%s); --demo runs its own MQTT broker and virtual locks, which other instances cannot reach: stop the other one, use another --db, or run several instances with --mqtt (and sparekey simulate for virtual locks)",
+		strings.Join(others, ", "))
+}
