@@ -56,7 +56,8 @@ type Bridge struct {
 	stopOnce sync.Once
 
 	mu        sync.Mutex
-	published map[string]uint64 // state messages per device, for Published
+	published map[string]uint64      // state messages per device, for Published
+	reporting map[string]*sync.Mutex // one report of a lock at a time, for publishState
 
 	announced     chan struct{} // closed once every lock was announced
 	announcedOnce sync.Once
@@ -397,6 +398,21 @@ func (b *Bridge) report(e sparekey.DeviceEvent) {
 // publishState publishes the lock's whole state, as Zigbee2MQTT does on
 // every report, plus the keys of the event.
 func (b *Bridge) publishState(ctx context.Context, device string, extra map[string]any) {
+	// Read and sent under the lock's own mutex: an answer to /get read
+	// before a keypad use must not reach the broker after that use's
+	// report, or it would say the lock went back to its old state.
+	b.mu.Lock()
+	if b.reporting == nil {
+		b.reporting = map[string]*sync.Mutex{}
+	}
+	one := b.reporting[device]
+	if one == nil {
+		one = &sync.Mutex{}
+		b.reporting[device] = one
+	}
+	b.mu.Unlock()
+	one.Lock()
+	defer one.Unlock()
 	st, err := b.fleet.Status(device)
 	if err != nil {
 		return
