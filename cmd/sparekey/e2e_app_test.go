@@ -103,7 +103,9 @@ func TestAppSessionCSRFAndReach(t *testing.T) {
 	t.Parallel()
 	s := startServer(t)
 	// The door's first report, so "still locked" below means something.
-	s.waitLock("unit-101-front", "first report", func(l lockJSON) bool { return l.State == "locked" })
+	for _, d := range []string{"unit-101-front", "unit-102-front"} {
+		s.waitLock(d, "first report", func(l lockJSON) bool { return l.State == "locked" })
+	}
 	// Without a session every app page sends the visitor to sign in, and
 	// every form changes nothing.
 	for _, path := range []string{"/app", "/app/access", "/app/more", "/app/maintenance"} {
