@@ -12,6 +12,7 @@ import (
 	"sparekey"
 	"sparekey/cluster"
 	"sparekey/internal/pgtest"
+	"sparekey/internal/testkit"
 	"sparekey/secret"
 	"sparekey/store"
 )
@@ -157,11 +158,7 @@ func (f *failing) Tx(ctx context.Context, fn func(sparekey.Tx) error) error {
 // back like new ones even though the members are the same.
 func TestLapseGivesTheLocksBack(t *testing.T) {
 	ctx := context.Background()
-	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "sparekey.db"), secret.ForTest())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db := testkit.OpenDB(t)
 	f := &failing{Store: db}
 	changes := make(chan struct{}, 10)
 	m := cluster.New(cluster.Config{Store: f, ID: "a", TTL: 300 * time.Millisecond, OnChange: func() { changes <- struct{}{} }})
@@ -196,11 +193,7 @@ func TestLapseGivesTheLocksBack(t *testing.T) {
 func TestLapseAmongOthersWaitsLikeAJoin(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "sparekey.db"), secret.ForTest())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db := testkit.OpenDB(t)
 	f := &failing{Store: db}
 	a := cluster.New(cluster.Config{Store: db, ID: "a", TTL: 300 * time.Millisecond})
 	b := cluster.New(cluster.Config{Store: f, ID: "b", TTL: 300 * time.Millisecond})

@@ -18,16 +18,7 @@ import (
 func openDemoDB(t *testing.T) (string, *store.DB) {
 	t.Helper()
 	db := filepath.Join(t.TempDir(), "sparekey.db")
-	keys, _, err := loadKeys("", db)
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := store.Open(t.Context(), db, keys)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	return db, st
+	return db, openWithKeyFile(t, db)
 }
 
 // TestDemoRestartsAfterACrash: a demo that died without signing off stays

@@ -48,12 +48,10 @@ func importRun(t *testing.T, env map[string]string, args ...string) (stdout, std
 	return out.String(), errOut.String(), err
 }
 
-// rosterDump returns every row of every table of the database.
-func rosterDump(t *testing.T, path string) string { return pgtest.Dump(t, path) }
-
-// residentCodes reads the access codes of the resident with email from the
-// database, by lock device, with the key file the import created.
-func residentCodes(t *testing.T, db, email string) map[string]string {
+// openWithKeyFile opens a SQLite database with the key file next to it
+// (made if missing, as a first serve or import would), closed when the
+// test ends.
+func openWithKeyFile(t *testing.T, db string) *store.DB {
 	t.Helper()
 	keys, _, err := loadKeys("", db)
 	if err != nil {
@@ -63,9 +61,21 @@ func residentCodes(t *testing.T, db, email string) map[string]string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer st.Close()
+	t.Cleanup(func() { st.Close() })
+	return st
+}
+
+// rosterDump returns every row of every table of the database.
+func rosterDump(t *testing.T, path string) string { return pgtest.Dump(t, path) }
+
+// residentCodes reads the access codes of the resident with email from the
+// database, by lock device, with the key file the import created.
+func residentCodes(t *testing.T, db, email string) map[string]string {
+	t.Helper()
+	st := openWithKeyFile(t, db)
+	defer st.Close() // now: a server may use the file next
 	codes := map[string]string{}
-	err = st.Read(t.Context(), func(tx sparekey.Tx) error {
+	err := st.Read(t.Context(), func(tx sparekey.Tx) error {
 		r, err := tx.ResidentByEmail(t.Context(), email)
 		if err != nil {
 			return err
