@@ -44,3 +44,25 @@ func Median(ds []time.Duration) time.Duration {
 	slices.Sort(s)
 	return s[len(s)/2]
 }
+
+// SameTime calls fn n times with true (a known account) and n times with
+// false, alternating, and fails the test when the median time of one side
+// is more than 1.5 times the other's (SECURITY.md rule 2).
+func SameTime(t testing.TB, n int, fn func(known bool)) {
+	t.Helper()
+	var known, unknown []time.Duration
+	for i := range 2 * n {
+		start := time.Now()
+		fn(i%2 == 0)
+		if d := time.Since(start); i%2 == 0 {
+			known = append(known, d)
+		} else {
+			unknown = append(unknown, d)
+		}
+	}
+	mk, mu := Median(known), Median(unknown)
+	if ratio := float64(max(mk, mu)) / float64(min(mk, mu)); ratio > 1.5 {
+		t.Fatalf("median known %v, unknown %v: one is %.1f× the other", mk, mu, ratio)
+	}
+	t.Logf("median known %v, unknown %v", mk, mu)
+}
