@@ -33,7 +33,9 @@ func TestDemoRestartsAfterACrash(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := startServerOn(t, db, "--instance-ttl", "1s")
+	// A TTL long enough that the dead demo is still registered when this
+	// one starts, however slow the machine (under -race it takes a while).
+	s := startServerOn(t, db, "--instance-ttl", "4s")
 	if !strings.Contains(s.stderr.String(), "waiting for it to expire") {
 		t.Errorf("the demo did not say why it waited:\n%s", s.stderr)
 	}
