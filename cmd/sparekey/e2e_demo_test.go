@@ -47,7 +47,7 @@ func TestDemoRestartsAfterACrash(t *testing.T) {
 func TestDemoRefusesAnotherLiveInstance(t *testing.T) {
 	t.Parallel()
 	db, st := openDemoDB(t)
-	other := cluster.New(cluster.Config{Store: st, ID: "other-server", TTL: time.Second})
+	other := cluster.New(cluster.Config{Store: st, ID: "other-server", TTL: 3 * time.Second}) // beats every second: alive to a slow machine too
 	if err := other.Start(t.Context()); err != nil {
 		t.Fatal(err)
 	}
@@ -69,7 +69,7 @@ func TestDemoRefusesAnotherLiveInstance(t *testing.T) {
 		}
 	}()
 	stderr := &syncBuffer{}
-	err := run(ctx, []string{"sparekey", "serve", "--demo", "--addr", freeAddr(t), "--db", db, "--instance-ttl", "1s"},
+	err := run(ctx, []string{"sparekey", "serve", "--demo", "--addr", freeAddr(t), "--db", db, "--instance-ttl", "3s"},
 		func(string) string { return "" }, strings.NewReader(""), &syncBuffer{}, stderr)
 	close(stopWatch)
 	if err == nil || !strings.Contains(err.Error(), "another Sparekey instance is running on this database (other-server)") {
