@@ -48,13 +48,6 @@ func StartBroker(addr string, log *slog.Logger) (*Broker, error) {
 	return &Broker{srv: srv, addr: ln.Addr().String()}, nil
 }
 
-// Connected reports whether the broker counts the client as connected
-// now; a client that has just disconnected may still count for a moment.
-func (b *Broker) Connected(clientID string) bool {
-	cl, ok := b.srv.Clients.Get(clientID)
-	return ok && !cl.Closed()
-}
-
 // Addr is the host:port the broker listens on.
 func (b *Broker) Addr() string { return b.addr }
 
