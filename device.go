@@ -18,6 +18,14 @@ type LockDriver interface {
 	Unlock(ctx context.Context, device string) error
 }
 
+// LockObserver is told of every event a lock reported, inside the
+// transaction that records it, with the lock's state before the event: the
+// jam rule watches locks this way without the lock code knowing about
+// work orders.
+type LockObserver interface {
+	ObserveLockEvent(ctx context.Context, tx Tx, lock *Lock, before LockState, ev DeviceEvent) error
+}
+
 // DeviceEventKind is the kind of something a lock reported.
 type DeviceEventKind string
 

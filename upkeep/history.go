@@ -115,6 +115,6 @@ func (s *Service) SetJamRule(ctx context.Context, propertyID int64, rule spareke
 			return err
 		}
 		return tx.RecordAudit(ctx, &sparekey.AuditEvent{At: s.now(), Actor: actor, Action: "property.jam_rule_changed",
-			Subject: fmt.Sprintf("property:%d", p.ID), Detail: map[string]string{"from": old.String(), "to": rule.String()}})
+			Subject: fmt.Sprintf("property:%d", p.ID), Detail: map[string]string{"from": DescribeRule(old), "to": DescribeRule(rule)}})
 	})
 }

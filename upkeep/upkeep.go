@@ -136,7 +136,7 @@ func (s *Service) jammed(ctx context.Context, tx sparekey.Tx, lock *sparekey.Loc
 	if jams < rule.Jams {
 		return nil
 	}
-	summary := fmt.Sprintf("Jammed %s within %s.", plural(jams, "time"), sparekey.Span(rule.Window))
+	summary := fmt.Sprintf("Jammed %s within %s.", plural(jams, "time"), Span(rule.Window))
 	if rule.Jams == 1 {
 		summary = "Jammed."
 	}
@@ -269,7 +269,7 @@ func (s *Service) sweepJam(ctx context.Context, tx sparekey.Tx, lockID int64, no
 	if err != nil {
 		return nil, err
 	}
-	summary := fmt.Sprintf("Jammed and not cleared for %s.", sparekey.Span(uncleared))
+	summary := fmt.Sprintf("Jammed and not cleared for %s.", Span(uncleared))
 	if len(last) == 1 {
 		wo := last[0]
 		// The order saw this jam if it was open at any time since the
@@ -279,7 +279,7 @@ func (s *Service) sweepJam(ctx context.Context, tx sparekey.Tx, lockID int64, no
 			if wo.ResolvedAt == nil || now.Sub(*wo.ResolvedAt) < uncleared {
 				return nil, nil
 			}
-			summary = fmt.Sprintf("Still jammed %s after work order #%d was resolved.", sparekey.Span(uncleared), wo.ID)
+			summary = fmt.Sprintf("Still jammed %s after work order #%d was resolved.", Span(uncleared), wo.ID)
 		}
 	}
 	jams, err := s.countedJams(ctx, tx, lock, place.property.JamRule, now)
@@ -314,7 +314,7 @@ func took(d time.Duration) string {
 	if d < time.Minute {
 		return "less than a minute"
 	}
-	return sparekey.Span(d.Round(time.Minute))
+	return Span(d.Round(time.Minute))
 }
 
 func plural(n int, one string) string {

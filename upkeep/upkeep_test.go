@@ -459,7 +459,7 @@ func TestPerPropertyJamRule(t *testing.T) {
 	changed := b.audits("property.jam_rule_changed")
 	if len(changed) != 1 || changed[0].Actor != "staff:1" || changed[0].Subject != fmt.Sprintf("property:%d", birchHall.ID) ||
 		changed[0].Detail["from"] != "3 jams within 14 days, or one jam not cleared within 30 minutes" ||
-		changed[0].Detail["to"] != strict.String() {
+		changed[0].Detail["to"] != upkeep.DescribeRule(strict) {
 		t.Errorf("audit = %+v", changed)
 	}
 

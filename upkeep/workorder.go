@@ -323,7 +323,7 @@ func (s *Service) Open(ctx context.Context, r StaffReport) (wo *sparekey.WorkOrd
 // door has not yet shown that it works, and what happens if it does not.
 func StillJammedNote(rule sparekey.JamRule) string {
 	return fmt.Sprintf("The lock still reported jammed when this was resolved. Lock or unlock the door once to confirm the fix: if the lock still reports this jam %s from now, a new work order opens.",
-		sparekey.Span(rule.Uncleared))
+		Span(rule.Uncleared))
 }
 
 // Change is a staff member's change to a work order; nil fields stay.

@@ -10,6 +10,7 @@ import (
 
 	"sparekey"
 	"sparekey/roster"
+	"sparekey/upkeep"
 )
 
 // maxUpload is the largest roster file the console takes.
@@ -204,7 +205,22 @@ func day(s string, loc *time.Location, plus int) (time.Time, error) {
 // Settings: each property's jam rule.
 
 type settingsPage struct {
-	Properties []*sparekey.Property
+	Properties []settingsProperty
+}
+
+// settingsProperty is a property with its jam rule in the words the audit
+// log uses for it.
+type settingsProperty struct {
+	*sparekey.Property
+	Rule string
+}
+
+func newSettingsPage(props []*sparekey.Property) settingsPage {
+	var page settingsPage
+	for _, p := range props {
+		page.Properties = append(page.Properties, settingsProperty{Property: p, Rule: upkeep.DescribeRule(p.JamRule)})
+	}
+	return page
 }
 
 func handleConsoleSettings(cfg Config) http.Handler {
@@ -214,7 +230,7 @@ func handleConsoleSettings(cfg Config) http.Handler {
 			consoleError(w, r, cfg, err)
 			return
 		}
-		renderConsole(w, r, cfg, http.StatusOK, "console_settings", "Settings", "settings", consolePage{Data: settingsPage{Properties: props}})
+		renderConsole(w, r, cfg, http.StatusOK, "console_settings", "Settings", "settings", consolePage{Data: newSettingsPage(props)})
 	})
 }
 
@@ -246,7 +262,7 @@ func handleConsoleJamRule(cfg Config) http.Handler {
 				return
 			}
 			renderConsole(w, r, cfg, http.StatusBadRequest, "console_settings", "Settings", "settings",
-				consolePage{Error: sparekey.ErrorMessage(err), Data: settingsPage{Properties: props}})
+				consolePage{Error: sparekey.ErrorMessage(err), Data: newSettingsPage(props)})
 			return
 		}
 		http.Redirect(w, r, "/console/settings?done=rule_saved", http.StatusSeeOther)
