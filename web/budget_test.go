@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"sparekey"
+	"sparekey/locale"
 	"sparekey/resident"
 	"sparekey/upkeep"
 )
@@ -77,7 +78,7 @@ func TestResidentPagesBudget(t *testing.T) {
 		assets += gzipSize(t, b)
 		rawAssets += len(b)
 	}
-	for _, lang := range languages {
+	for _, lang := range locale.Tags() {
 		for _, p := range budgetPages {
 			req := httptest.NewRequest(p.method, p.path, strings.NewReader(p.form))
 			req.Header.Set("Accept-Language", lang)

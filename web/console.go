@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"sparekey"
+	"sparekey/locale"
 	"sparekey/staff"
 	"sparekey/upkeep"
 )
@@ -315,12 +316,10 @@ func handleConsoleOpenWorkOrder(cfg Config) http.Handler {
 
 // location is a property's time zone, UTC if it has none that loads.
 func location(p *sparekey.Property) *time.Location {
-	if p != nil {
-		if loc, err := time.LoadLocation(p.Timezone); err == nil {
-			return loc
-		}
+	if p == nil {
+		return time.UTC
 	}
-	return time.UTC
+	return locale.Location(p.Timezone)
 }
 
 // consoleLocation is the time zone of the principal's first property: the

@@ -2,28 +2,20 @@ package web
 
 import (
 	"context"
-	"fmt"
 	"net/http"
 	"net/url"
 	"path"
 	"slices"
 	"strconv"
 	"strings"
+
+	"sparekey/locale"
 )
 
-// The resident pages speak English and Spanish. Templates write English
-// and pass it through t; the Spanish catalog (i18n_es.go) maps each English
-// text to its translation, and a test makes sure every text a template
-// uses has one. The staff console is in English only.
-
-// languages the pages are written in; the first is the default.
-var languages = []string{"en", "es"}
-
-// languageNames name each language in itself, for the switcher.
-var languageNames = map[string]string{"en": "English", "es": "Español"}
-
-// catalogs maps a language to its translations of English texts.
-var catalogs = map[string]map[string]string{"es": spanish}
+// The resident pages speak every language of the locale package:
+// templates write English and pass it through t, and the catalog
+// translates it (web/i18n_test.go makes sure every text a template uses
+// has a translation). The staff console is in English only.
 
 // langCookie remembers a language picked with the switcher.
 const langCookie = "sk_lang"
@@ -31,25 +23,19 @@ const langCookie = "sk_lang"
 // translate returns the text in lang, the English text when the catalog
 // has none, formatted with args when there are any.
 func translate(lang, text string, args ...any) string {
-	if tr, ok := catalogs[lang][text]; ok {
-		text = tr
-	}
-	if len(args) > 0 {
-		return fmt.Sprintf(text, args...)
-	}
-	return text
+	return locale.Text(lang, text, args...)
 }
 
 // language picks the page's language: ?lang= (the switcher), then the
 // cookie it set, then the browser's Accept-Language, then English.
 func language(r *http.Request) string {
 	if r == nil {
-		return languages[0]
+		return locale.English
 	}
-	if l := r.URL.Query().Get("lang"); slices.Contains(languages, l) {
+	if l := r.URL.Query().Get("lang"); locale.Supported(l) {
 		return l
 	}
-	if c, err := r.Cookie(langCookie); err == nil && slices.Contains(languages, c.Value) {
+	if c, err := r.Cookie(langCookie); err == nil && locale.Supported(c.Value) {
 		return c.Value
 	}
 	return acceptLanguage(r.Header.Get("Accept-Language"))
@@ -58,7 +44,7 @@ func language(r *http.Request) string {
 // acceptLanguage returns the supported language the header prefers most
 // (es-MX counts as es), or English.
 func acceptLanguage(header string) string {
-	best, bestQ := languages[0], 0.0
+	best, bestQ := locale.English, 0.0
 	for i, part := range strings.Split(header, ",") {
 		if i > 20 {
 			break
@@ -71,7 +57,7 @@ func acceptLanguage(header string) string {
 				q = f
 			}
 		}
-		if slices.Contains(languages, base) && q > bestQ {
+		if locale.Supported(base) && q > bestQ {
 			best, bestQ = base, q
 		}
 	}
@@ -82,7 +68,7 @@ func acceptLanguage(header string) string {
 // next pages (and forms) stay in it.
 func rememberLanguage(cfg Config, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if l := r.URL.Query().Get("lang"); slices.Contains(languages, l) {
+		if l := r.URL.Query().Get("lang"); locale.Supported(l) {
 			http.SetCookie(w, &http.Cookie{Name: langCookie, Value: l, Path: "/", MaxAge: 365 * 24 * 3600,
 				HttpOnly: true, Secure: secureCookies(cfg), SameSite: http.SameSiteLaxMode})
 		}
@@ -107,14 +93,13 @@ func knowPages(mux *http.ServeMux, next http.Handler) http.Handler {
 // pagesKey holds, in a request's context, whether a path has a page.
 type pagesKey struct{}
 
-// switchTo is the link that shows the same page in the other language.
-func switchTo(r *http.Request, lang string) (href, name string) {
-	other := languages[0]
-	if lang == languages[0] {
-		other = languages[1]
-	}
+// switchTo is the link that shows the same page in the next language
+// (with two, the other one), and that language's tag.
+func switchTo(r *http.Request, lang string) (href, other string) {
+	tags := locale.Tags()
+	other = tags[(slices.Index(tags, lang)+1)%len(tags)]
 	if r == nil {
-		return "/?lang=" + other, languageNames[other]
+		return "/?lang=" + other, other
 	}
 	q := url.Values{}
 	for k, v := range r.URL.Query() {
@@ -134,5 +119,5 @@ func switchTo(r *http.Request, lang string) (href, name string) {
 			q = url.Values{"lang": {other}}
 		}
 	}
-	return to + "?" + q.Encode(), languageNames[other]
+	return to + "?" + q.Encode(), other
 }

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"sparekey/locale"
 	"sparekey/upkeep"
 )
 
@@ -32,29 +33,46 @@ func englishOnly(page string) bool {
 // untranslated are texts that stay the same in every language.
 var untranslated = map[string]bool{"Sparekey": true}
 
-// missing collects English texts the Spanish catalog lacks, each once,
-// with where it was first seen.
+// missing collects English texts a language's catalog lacks, each once
+// per language, with where it was first seen.
 type missing struct {
 	seen  map[string]bool
 	where []string
 }
 
+// check looks text up in the catalog of every language but English.
 func (m *missing) check(text, where string) {
-	if _, ok := spanish[text]; ok || untranslated[text] || m.seen[text] {
+	if untranslated[text] {
 		return
 	}
-	if m.seen == nil {
-		m.seen = map[string]bool{}
+	for _, lang := range locale.Tags()[1:] {
+		if _, ok := locale.Translation(lang, text); ok || m.seen[lang+"\x00"+text] {
+			continue
+		}
+		if m.seen == nil {
+			m.seen = map[string]bool{}
+		}
+		m.seen[lang+"\x00"+text] = true
+		m.where = append(m.where, fmt.Sprintf("%s: %s: %q", lang, where, text))
 	}
-	m.seen[text] = true
-	m.where = append(m.where, fmt.Sprintf("%s: %q", where, text))
 }
 
 func (m *missing) report(t *testing.T, what string) {
 	t.Helper()
 	if len(m.where) > 0 {
-		t.Errorf("%d %s missing from the Spanish catalog (i18n_es.go):\n%s", len(m.where), what, strings.Join(m.where, "\n"))
+		t.Errorf("%d %s missing from the catalog (locale/<language>.go):\n%s", len(m.where), what, strings.Join(m.where, "\n"))
 	}
+}
+
+// es is a page's English text in Spanish; the test fails on a text the
+// Spanish catalog lacks.
+func es(t *testing.T, english string) string {
+	t.Helper()
+	tr, ok := locale.Translation(locale.Spanish, english)
+	if !ok {
+		t.Fatalf("no Spanish for %q", english)
+	}
+	return tr
 }
 
 func TestSpanishCatalogCoversTemplates(t *testing.T) {
@@ -238,18 +256,6 @@ func verbs(format string) []string {
 	return verbRE.FindAllString(format, -1)
 }
 
-func TestSpanishCatalogFormatVerbs(t *testing.T) {
-	t.Parallel()
-	for en, es := range spanish {
-		if got, want := verbs(es), verbs(en); !slices.Equal(got, want) {
-			t.Errorf("%q → %q: verbs %q, want %q", en, es, got, want)
-		}
-		if strings.TrimSpace(es) == "" {
-			t.Errorf("%q has an empty translation", en)
-		}
-	}
-}
-
 func TestAcceptLanguage(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct{ header, want string }{
@@ -287,9 +293,9 @@ func TestPagesInSpanish(t *testing.T) {
 	}
 	spanishPage(t, body)
 	for _, want := range []string{
-		"<h1>" + spanish["I'm locked out"] + "</h1>",
-		"<title>" + spanish["I'm locked out"] + " · Sparekey</title>",
-		spanish["The keypad flashes 1 3 5 7 9 in an X"],
+		"<h1>" + es(t, "I'm locked out") + "</h1>",
+		"<title>" + es(t, "I'm locked out") + " · Sparekey</title>",
+		es(t, "The keypad flashes 1 3 5 7 9 in an X"),
 		`href="/support/locked-out?lang=en"`,
 		`hreflang="en">English</a>`,
 	} {
@@ -317,7 +323,7 @@ func TestPagesInSpanish(t *testing.T) {
 	if cookie == nil || cookie.Value != "es" || cookie.Path != "/" || !cookie.HttpOnly {
 		t.Fatalf("?lang=es set cookie %v, want %s=es", cookie, langCookie)
 	}
-	if !strings.Contains(body, "<h1>"+spanish["Your lock is jammed"]+"</h1>") {
+	if !strings.Contains(body, "<h1>"+es(t, "Your lock is jammed")+"</h1>") {
 		t.Errorf("jammed step not in Spanish:\n%s", body)
 	}
 	// The switcher keeps the step and offers English.
@@ -328,7 +334,7 @@ func TestPagesInSpanish(t *testing.T) {
 	// The cookie wins over the browser's English.
 	_, body = send(t, srv, "GET", "/support/locked-out", "", "", "Accept-Language", "en", "Cookie", langCookie+"=es")
 	spanishPage(t, body)
-	if !strings.Contains(body, "<h1>"+spanish["I'm locked out"]+"</h1>") || !strings.Contains(body, `href="/support/locked-out?lang=en"`) {
+	if !strings.Contains(body, "<h1>"+es(t, "I'm locked out")+"</h1>") || !strings.Contains(body, `href="/support/locked-out?lang=en"`) {
 		t.Errorf("cookie sk_lang=es did not give the Spanish page:\n%s", body)
 	}
 
@@ -345,25 +351,25 @@ func TestPagesInSpanish(t *testing.T) {
 	// Get Code in Spanish: the form, its error and its confirmation.
 	_, body = send(t, srv, "GET", "/support/locked-out/code", "", "", "Accept-Language", "es")
 	spanishPage(t, body)
-	if !strings.Contains(body, spanish["Get Code"]) || !strings.Contains(body, spanish["Email or phone number"]) {
+	if !strings.Contains(body, es(t, "Get Code")) || !strings.Contains(body, es(t, "Email or phone number")) {
 		t.Errorf("Get Code form not in Spanish:\n%s", body)
 	}
 	form := "application/x-www-form-urlencoded"
 	resp, body = send(t, srv, "POST", "/support/locked-out/code", form, "contact="+url.QueryEscape("ana@"), "Accept-Language", "es")
 	spanishPage(t, body)
-	if resp.StatusCode != 400 || !strings.Contains(body, spanish["That email address doesn't look right. Check it and try again."]) {
+	if resp.StatusCode != 400 || !strings.Contains(body, es(t, "That email address doesn't look right. Check it and try again.")) {
 		t.Errorf("bad contact: %d, want the Spanish error:\n%s", resp.StatusCode, body)
 	}
 	resp, body = send(t, srv, "POST", "/support/locked-out/code", form, "contact=a%40example.com&contact=b%40example.com", "Cookie", langCookie+"=es")
-	if resp.StatusCode != 400 || !strings.Contains(body, spanish["Enter one email address or phone number."]) {
+	if resp.StatusCode != 400 || !strings.Contains(body, es(t, "Enter one email address or phone number.")) {
 		t.Errorf("repeated field: %d, want the Spanish error:\n%s", resp.StatusCode, body)
 	}
 	resp, body = send(t, srv, "POST", "/support/locked-out/code", form, "contact="+url.QueryEscape("(201) 555-0101"), "Accept-Language", "es-MX")
 	spanishPage(t, body)
 	for _, want := range []string{
-		"<h1>" + spanish["Check your phone and email"] + "</h1>",
-		spanish["If that matches an account, we just sent a link by text message to the phone on the account and by email to its email address."],
-		spanish["The link works for 30 minutes after your request. After that, ask again."],
+		"<h1>" + es(t, "Check your phone and email") + "</h1>",
+		es(t, "If that matches an account, we just sent a link by text message to the phone on the account and by email to its email address."),
+		es(t, "The link works for 30 minutes after your request. After that, ask again."),
 	} {
 		if resp.StatusCode != 202 || !strings.Contains(body, want) {
 			t.Errorf("Get Code confirmation: %d, lacks %q:\n%s", resp.StatusCode, want, body)
@@ -377,7 +383,7 @@ func TestPagesInSpanish(t *testing.T) {
 	// (the minutes may sit in a span for app.js's countdown).
 	_, body = send(t, srv, "GET", "/b/good", "", "", "Accept-Language", "es")
 	text := regexp.MustCompile(`<[^>]*>`).ReplaceAllString(body, "")
-	if want := fmt.Sprintf(spanish["This link expires in %s."], fmt.Sprintf(spanish["%d minutes"], 20)); !strings.Contains(text, want) {
+	if want := fmt.Sprintf(es(t, "This link expires in %s."), fmt.Sprintf(es(t, "%d minutes"), 20)); !strings.Contains(text, want) {
 		t.Errorf("link page lacks %q:\n%s", want, body)
 	}
 }
@@ -406,14 +412,23 @@ func TestSpanishTimes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	fm := timeFuncs(locale.Spanish)
+	clock, when, at := fm["clock"].(func(*time.Location, *time.Time) string), fm["when"].(func(*time.Location, any) string), fm["at"].(func(*time.Location, *time.Time) string)
 	pm, am := time.Date(2026, 11, 26, 20, 4, 0, 0, time.UTC), time.Date(2026, 11, 26, 14, 5, 0, 0, time.UTC)
-	if got := clockSpanish(ny, &pm); got != "3:04 p. m." {
-		t.Errorf("clockSpanish = %q, want 3:04 p. m.", got)
+	one := time.Date(2026, 11, 26, 18, 27, 0, 0, time.UTC)
+	if got := clock(ny, &pm); got != "3:04 p. m." {
+		t.Errorf("clock = %q, want 3:04 p. m.", got)
 	}
-	if got := whenSpanish(ny, am); got != "26 nov, 9:05 a. m." {
-		t.Errorf("whenSpanish = %q, want 26 nov, 9:05 a. m.", got)
+	if got := when(ny, am); got != "26 nov, 9:05 a. m." {
+		t.Errorf("when = %q, want 26 nov, 9:05 a. m.", got)
 	}
-	if got := clockSpanish(ny, nil); got != "" {
-		t.Errorf("clockSpanish(nil) = %q, want nothing", got)
+	if got := clock(ny, nil); got != "" {
+		t.Errorf("clock(nil) = %q, want nothing", got)
+	}
+	if got := at(ny, &one); got != "a la 1:27 p. m." {
+		t.Errorf("at = %q, want a la 1:27 p. m.", got)
+	}
+	if got := at(ny, &pm); got != "a las 3:04 p. m." {
+		t.Errorf("at = %q, want a las 3:04 p. m.", got)
 	}
 }

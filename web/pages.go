@@ -11,6 +11,8 @@ import (
 	"regexp"
 	"strings"
 	"time"
+
+	"sparekey/locale"
 )
 
 //go:embed templates/*.html
@@ -27,14 +29,14 @@ var pages = func() map[string]map[string]*template.Template {
 		panic(err)
 	}
 	out := map[string]map[string]*template.Template{}
-	for _, lang := range languages {
+	for _, lang := range locale.Tags() {
 		out[lang] = map[string]*template.Template{}
 		fm := template.FuncMap{"t": func(text string, args ...any) string { return translate(lang, text, args...) }}
 		for k, v := range funcs {
 			fm[k] = v
 		}
-		if lang == "es" {
-			fm["when"], fm["clock"], fm["at"] = whenSpanish, clockSpanish, atSpanish
+		for k, v := range timeFuncs(lang) {
+			fm[k] = v
 		}
 		for _, n := range names {
 			base := n[len("templates/") : len(n)-len(".html")]
@@ -49,39 +51,7 @@ var pages = func() map[string]map[string]*template.Template {
 }()
 
 var funcs = template.FuncMap{
-	"linkify": linkify,
-	// when writes a time in a location as the console shows it.
-	"when": func(loc *time.Location, t any) string {
-		switch v := t.(type) {
-		case time.Time:
-			return v.In(loc).Format("Jan 2, 3:04 PM")
-		case *time.Time:
-			if v != nil {
-				return v.In(loc).Format("Jan 2, 3:04 PM")
-			}
-		}
-		return ""
-	},
-	// clock writes a time of day in a location: "3:04 PM".
-	"clock": func(loc *time.Location, t *time.Time) string {
-		if t == nil {
-			return ""
-		}
-		if loc == nil {
-			loc = time.UTC
-		}
-		return t.In(loc).Format("3:04 PM")
-	},
-	// at writes a time of day as the end of a sentence says it: "at 3:04 PM".
-	"at": func(loc *time.Location, t *time.Time) string {
-		if t == nil {
-			return ""
-		}
-		if loc == nil {
-			loc = time.UTC
-		}
-		return "at " + t.In(loc).Format("3:04 PM")
-	},
+	"linkify":   linkify,
 	"words":     func(s any) string { return strings.ReplaceAll(fmt.Sprint(s), "_", " ") },
 	"lines":     func(s string) []string { return strings.Split(s, "\n") },
 	"firstline": func(s string) string { line, _, _ := strings.Cut(s, "\n"); return line },
@@ -115,8 +85,9 @@ type page struct {
 	Console *consoleBar // the staff console's header; nil on residents' pages
 	Data    any
 
-	// Set by renderPage: the page's language and the link to the other.
-	Lang, SwitchHref, SwitchName string
+	// Set by renderPage: the page's language, and the link to the next
+	// language with that language's tag and name.
+	Lang, SwitchHref, SwitchLang, SwitchName string
 	// Resident is the signed-in resident's first name, "" when nobody is.
 	Resident string
 	// Tab is the resident app's bottom bar tab: home, access or more.
@@ -139,10 +110,11 @@ func render(w http.ResponseWriter, r *http.Request, log *slog.Logger, status int
 func renderPage(w http.ResponseWriter, r *http.Request, log *slog.Logger, status int, name string, p page) {
 	p.Lang = language(r)
 	if p.Console != nil || p.Staff {
-		p.Lang = languages[0]
+		p.Lang = locale.English
 	} else {
 		p.Title = translate(p.Lang, p.Title)
-		p.SwitchHref, p.SwitchName = switchTo(r, p.Lang)
+		p.SwitchHref, p.SwitchLang = switchTo(r, p.Lang)
+		p.SwitchName = locale.Name(p.SwitchLang)
 		p.OnSignIn = r != nil && strings.HasPrefix(r.URL.Path, "/app/sign-in")
 	}
 	var buf bytes.Buffer
@@ -184,57 +156,39 @@ func handleHomePage() http.Handler {
 	})
 }
 
-// clockSpanish is the clock template function for Spanish pages: "3:04 p. m.".
-func clockSpanish(loc *time.Location, t *time.Time) string {
-	if t == nil {
-		return ""
-	}
-	if loc == nil {
-		loc = time.UTC
-	}
-	return spanishTime(t.In(loc))
-}
-
-// atSpanish is the at template function for Spanish pages: "a la 1:04
-// a. m.", "a las 3:04 p. m.". The abbreviation's period ends the sentence
-// too, so Spanish texts put no period after it.
-func atSpanish(loc *time.Location, t *time.Time) string {
-	if t == nil {
-		return ""
-	}
-	if loc == nil {
-		loc = time.UTC
-	}
-	at, article := t.In(loc), "a las "
-	if at.Hour()%12 == 1 {
-		article = "a la "
-	}
-	return article + spanishTime(at)
-}
-
-// spanishTime is a time of day as Spanish writes it: "3:04 p. m.".
-func spanishTime(t time.Time) string {
-	if t.Hour() < 12 {
-		return t.Format("3:04") + " a. m."
-	}
-	return t.Format("3:04") + " p. m."
-}
-
-// whenSpanish is the when template function for Spanish pages: "26 nov, 3:04 p. m.".
-func whenSpanish(loc *time.Location, t any) string {
-	var at time.Time
-	switch v := t.(type) {
-	case time.Time:
-		at = v
-	case *time.Time:
-		if v == nil {
-			return ""
+// timeFuncs are the template functions that write times in a location
+// (UTC when nil) in lang: when ("Jan 2, 3:04 PM"), clock ("3:04 PM") and
+// at ("at 3:04 PM"). A nil time writes nothing.
+func timeFuncs(lang string) template.FuncMap {
+	in := func(loc *time.Location, t time.Time) time.Time {
+		if loc == nil {
+			loc = time.UTC
 		}
-		at = *v
-	default:
-		return ""
+		return t.In(loc)
 	}
-	at = at.In(loc)
-	months := [...]string{"ene", "feb", "mar", "abr", "may", "jun", "jul", "ago", "sep", "oct", "nov", "dic"}
-	return fmt.Sprintf("%d %s, %s", at.Day(), months[at.Month()-1], spanishTime(at))
+	return template.FuncMap{
+		"when": func(loc *time.Location, t any) string {
+			switch v := t.(type) {
+			case time.Time:
+				return locale.When(lang, in(loc, v))
+			case *time.Time:
+				if v != nil {
+					return locale.When(lang, in(loc, *v))
+				}
+			}
+			return ""
+		},
+		"clock": func(loc *time.Location, t *time.Time) string {
+			if t == nil {
+				return ""
+			}
+			return locale.Clock(lang, in(loc, *t))
+		},
+		"at": func(loc *time.Location, t *time.Time) string {
+			if t == nil {
+				return ""
+			}
+			return locale.At(lang, in(loc, *t))
+		},
+	}
 }
