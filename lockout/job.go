@@ -8,6 +8,7 @@ import (
 
 	"sparekey"
 	"sparekey/contact"
+	"sparekey/locale"
 	"sparekey/secret"
 )
 
@@ -180,9 +181,15 @@ func (s *Service) createLink(ctx context.Context, tx sparekey.Tx, r *sparekey.Ba
 func (s *Service) queueLinkMessages(ctx context.Context, tx sparekey.Tx, resident *sparekey.Resident, lang, token string, expires time.Time) error {
 	now := s.now()
 	link := s.cfg.BaseURL + "/b/" + token
-	where := placeOf(ctx, tx, resident)
+	where, err := locale.PlaceOf(ctx, tx, resident.UnitID)
+	if err != nil {
+		return err
+	}
 	if resident.Email != "" {
-		subject, text, html := linkEmail(lang, where, resident, link, s.cfg.BaseURL+"/support/locked-out", expires)
+		subject, text, html, err := linkEmail(lang, where, resident, link, s.cfg.BaseURL+"/support/locked-out", expires)
+		if err != nil {
+			return err
+		}
 		if err := s.queue(ctx, tx, resident, &sparekey.Message{Channel: sparekey.ChannelEmail, To: resident.Email,
 			Subject: subject, Body: text, HTML: html, Kind: "backup_link"}); err != nil {
 			return err
@@ -216,8 +223,12 @@ func (s *Service) queueLinkMessages(ctx context.Context, tx sparekey.Tx, residen
 		s.log.Error("ALERT: hourly SMS budget exhausted; sending email only (possible SMS pumping)", "budget", s.cfg.SMSHourlyBudget)
 		return nil
 	}
+	sms, err := linkSMS(lang, where, link)
+	if err != nil {
+		return err
+	}
 	return s.queue(ctx, tx, resident, &sparekey.Message{Channel: sparekey.ChannelSMS, To: resident.Phone,
-		Body: linkSMS(lang, where, link), Kind: "backup_link"})
+		Body: sms, Kind: "backup_link"})
 }
 
 func (s *Service) queue(ctx context.Context, tx sparekey.Tx, resident *sparekey.Resident, m *sparekey.Message) error {

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"sparekey"
+	"sparekey/locale"
 	"sparekey/secret"
 )
 
@@ -65,7 +66,7 @@ func (s *Service) Contacts(ctx context.Context) ([]Help, error) {
 	err := s.cfg.Store.Read(ctx, func(tx sparekey.Tx) error {
 		props, err := tx.Properties(ctx)
 		for _, p := range props {
-			if h := placeOfProperty(p).help(); h.Phone != "" {
+			if h := helpOf(p); h.Phone != "" {
 				out = append(out, h)
 			}
 		}
@@ -96,7 +97,11 @@ func (s *Service) ViewLink(ctx context.Context, token string, v Visit) (*LinkVie
 		if err != nil {
 			return err
 		}
-		view = &LinkView{ExpiresAt: link.ExpiresAt, FirstName: r.FirstName(), Help: placeOf(ctx, tx, r).help()}
+		where, err := locale.PlaceOf(ctx, tx, r.UnitID)
+		if err != nil {
+			return err
+		}
+		view = &LinkView{ExpiresAt: link.ExpiresAt, FirstName: r.FirstName(), Help: helpOf(where.Property)}
 		for _, l := range locks {
 			view.Locks = append(view.Locks, l.Name)
 		}
@@ -122,16 +127,23 @@ func (s *Service) RevealLink(ctx context.Context, token string, v Visit) (*Revea
 		if err := tx.UpdateBackupLink(ctx, link); err != nil {
 			return err
 		}
+		where, err := locale.PlaceOf(ctx, tx, r.UnitID)
+		if err != nil {
+			return err
+		}
 		// Tell the account whenever a code was shown, for the first few
 		// reveals of a link: enough to notice a stranger, not a flood.
 		if r.Email != "" && link.Reveals <= maxRevealNotices && anyReady(codes) {
-			subject, text := revealEmail(link.Language, placeOf(ctx, tx, r), r, now)
+			subject, text, err := revealEmail(link.Language, where, r, now)
+			if err != nil {
+				return err
+			}
 			if err := s.queue(ctx, tx, r, &sparekey.Message{Channel: sparekey.ChannelEmail, To: r.Email,
 				Subject: subject, Body: text, Kind: "code_revealed"}); err != nil {
 				return err
 			}
 		}
-		out = &Reveal{ExpiresAt: link.ExpiresAt, Codes: codes, FirstName: r.FirstName(), Help: placeOf(ctx, tx, r).help()}
+		out = &Reveal{ExpiresAt: link.ExpiresAt, Codes: codes, FirstName: r.FirstName(), Help: helpOf(where.Property)}
 		return nil
 	})
 	if err == nil {

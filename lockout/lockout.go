@@ -11,6 +11,7 @@ import (
 
 	"sparekey"
 	"sparekey/contact"
+	"sparekey/locale"
 	"sparekey/loop"
 )
 
@@ -141,7 +142,7 @@ func (s *Service) RequestCode(ctx context.Context, req CodeRequest) error {
 		UserAgent:   truncate(req.UserAgent, 256),
 		Outcome:     sparekey.OutcomePending,
 		CreatedAt:   now,
-		Language:    sparekey.LanguageOf(req.Language),
+		Language:    locale.Of(req.Language),
 	}
 	err = s.cfg.Store.Tx(ctx, func(tx sparekey.Tx) error {
 		if s.cfg.IPLimit > 0 {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"sparekey"
+	"sparekey/locale"
 )
 
 // KeypadLockout is how long a keypad ignores codes after too many wrong
@@ -53,12 +54,11 @@ func (s *Service) Home(ctx context.Context, residentID int64) (*Home, error) {
 		if h.Resident, err = tx.Resident(ctx, residentID); err != nil {
 			return err
 		}
-		if h.Unit, err = tx.Unit(ctx, h.Resident.UnitID); err != nil {
+		where, err := locale.PlaceOf(ctx, tx, h.Resident.UnitID)
+		if err != nil {
 			return err
 		}
-		if h.Property, err = tx.Property(ctx, h.Unit.PropertyID); err != nil {
-			return err
-		}
+		h.Unit, h.Property, h.Location = where.Unit, where.Property, where.Location
 		locks, err := tx.LocksByUnit(ctx, h.Unit.ID)
 		if err != nil {
 			return err
@@ -74,9 +74,6 @@ func (s *Service) Home(ctx context.Context, residentID int64) (*Home, error) {
 	})
 	if err != nil {
 		return nil, err
-	}
-	if h.Location, err = time.LoadLocation(h.Property.Timezone); err != nil {
-		h.Location = time.UTC
 	}
 	return &h, nil
 }
@@ -168,17 +165,11 @@ func (s *Service) AccessCodes(ctx context.Context, residentID int64, reveal bool
 		if err != nil {
 			return err
 		}
-		unit, err := tx.Unit(ctx, r.UnitID)
+		where, err := locale.PlaceOf(ctx, tx, r.UnitID)
 		if err != nil {
 			return err
 		}
-		prop, err := tx.Property(ctx, unit.PropertyID)
-		if err != nil {
-			return err
-		}
-		if a.Location, err = time.LoadLocation(prop.Timezone); err != nil {
-			a.Location = time.UTC
-		}
+		a.Location = where.Location
 		locks, err := tx.LocksByUnit(ctx, r.UnitID)
 		if err != nil {
 			return err
@@ -221,7 +212,7 @@ func (s *Service) AccessCodes(ctx context.Context, residentID int64, reveal bool
 				Subject: who, IP: v.IP, UserAgent: truncate(v.UserAgent, 256)}); err != nil {
 				return err
 			}
-			told, err = s.tellRevealed(ctx, tx, r, prop, v.Language)
+			told, err = s.tellRevealed(ctx, tx, r, where.Property, v.Language)
 			return err
 		}
 		return nil
@@ -259,11 +250,14 @@ func (s *Service) tellRevealed(ctx context.Context, tx sparekey.Tx, r *sparekey.
 			return false, nil
 		}
 	}
-	subject, body := "Your door code was viewed in the app", fmt.Sprintf("Hi %s,\n\nYour door code was just shown in the Sparekey app.\n\nIf that was you, there is nothing to do. If it was not, sign out of the app on your devices and tell the office of %s right away.\n\nSparekey\n",
-		r.FirstName(), prop.Name)
-	if lang == sparekey.Spanish {
-		subject, body = "Se mostró tu código de acceso en la app", fmt.Sprintf("Hola, %s:\n\nTu código de acceso se acaba de mostrar en la app de Sparekey.\n\nSi fuiste tú, no tienes que hacer nada. Si no, cierra la sesión de la app en tus dispositivos y avísale de inmediato a la oficina de %s.\n\nSparekey\n",
-			r.FirstName(), prop.Name)
+	data := map[string]any{"Name": r.FirstName(), "Property": prop.Name}
+	subject, err := locale.Message(lang, "access_code_revealed.subject", data)
+	if err != nil {
+		return false, err
+	}
+	body, err := locale.Message(lang, "access_code_revealed.text", data)
+	if err != nil {
+		return false, err
 	}
 	err = s.queue(ctx, tx, r, &sparekey.Message{Channel: sparekey.ChannelEmail, To: r.Email,
 		Subject: subject, Body: body, Kind: "access_code_revealed"})

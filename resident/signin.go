@@ -17,6 +17,7 @@ import (
 
 	"sparekey"
 	"sparekey/contact"
+	"sparekey/locale"
 	"sparekey/loop"
 	"sparekey/secret"
 )
@@ -163,7 +164,7 @@ func (s *Service) RequestSignIn(ctx context.Context, typed string, v Visit) (han
 		ContactKind: kind,
 		ContactHash: s.cfg.Keys.Hash(sparekey.HashContact, normalized),
 		Secret:      token + " " + code,
-		Language:    sparekey.LanguageOf(v.Language),
+		Language:    locale.Of(v.Language),
 		Outcome:     sparekey.OutcomePending,
 	}
 	err = s.cfg.Store.Tx(ctx, func(tx sparekey.Tx) error {
@@ -283,20 +284,19 @@ func (s *Service) codeHash(in *sparekey.SignIn, code string) string {
 // sendSignIn queues the code and the link to the account's own phone and
 // email, never to what was typed.
 func (s *Service) sendSignIn(ctx context.Context, tx sparekey.Tx, r *sparekey.Resident, token, code, lang string) error {
-	link := s.cfg.BaseURL + "/app/sign-in/link/" + token
-	mins := int(sparekey.SignInTTL / time.Minute)
-	// The Spanish SMS keeps to the GSM 7-bit alphabet (no accents), as
-	// the backup link's does: one accent would make it UCS-2, 70
-	// characters a segment.
-	sms := fmt.Sprintf("Sparekey sign-in code: %s (valid %d min). Or open %s Didn't ask? Ignore this.", code, mins, link)
-	subject := "Your Sparekey sign-in code: " + code
-	body := fmt.Sprintf("Hi %s,\n\nYour Sparekey sign-in code is %s. Type it on the sign-in page, or open this link on your phone:\n\n%s\n\nBoth work once, for %d minutes.\n\nDidn't ask to sign in? Ignore this email; nothing changes on your account.\n\nSparekey\n",
-		r.FirstName(), code, link, mins)
-	if lang == sparekey.Spanish {
-		sms = fmt.Sprintf("Codigo para iniciar sesion en Sparekey: %s (vale %d min). O abre %s ¿No lo pediste? Ignoralo.", code, mins, link)
-		subject = "Tu código para iniciar sesión en Sparekey: " + code
-		body = fmt.Sprintf("Hola, %s:\n\nTu código para iniciar sesión en Sparekey es %s. Escríbelo en la página de inicio de sesión o abre este enlace en tu teléfono:\n\n%s\n\nCada uno funciona una sola vez, durante %d minutos.\n\n¿No lo pediste? Ignora este correo; nada cambia en tu cuenta.\n\nSparekey\n",
-			r.FirstName(), code, link, mins)
+	data := map[string]any{"Name": r.FirstName(), "Code": code, "Link": s.cfg.BaseURL + "/app/sign-in/link/" + token,
+		"Minutes": int(sparekey.SignInTTL / time.Minute)}
+	sms, err := locale.Message(lang, "sign_in.sms", data)
+	if err != nil {
+		return err
+	}
+	subject, err := locale.Message(lang, "sign_in.subject", data)
+	if err != nil {
+		return err
+	}
+	body, err := locale.Message(lang, "sign_in.text", data)
+	if err != nil {
+		return err
 	}
 	if r.Phone != "" {
 		if err := s.queue(ctx, tx, r, &sparekey.Message{Channel: sparekey.ChannelSMS, To: r.Phone, Body: sms, Kind: "sign_in"}); err != nil {

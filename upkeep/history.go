@@ -40,14 +40,14 @@ func (s *Service) DoorHistory(ctx context.Context, device string, allowed func(i
 		if h.Lock, err = tx.LockByDevice(ctx, device); err != nil {
 			return err
 		}
-		p, err := placeOf(ctx, tx, h.Lock)
+		p, err := placeOfLock(ctx, tx, h.Lock)
 		if err != nil {
 			return err
 		}
-		if allowed != nil && !allowed(p.property.ID) {
+		if allowed != nil && !allowed(p.Property.ID) {
 			return sparekey.Errorf(sparekey.ENOTFOUND, "lock %s not found", device)
 		}
-		h.Unit, h.Property, h.Location = p.unit, p.property, p.loc
+		h.Unit, h.Property, h.Location = p.Unit, p.Property, p.Location
 		if h.Jams, err = tx.JamsSince(ctx, h.Lock.ID, now.AddDate(0, 0, -7*HistoryWeeks-7), 0); err != nil {
 			return err
 		}

@@ -124,11 +124,11 @@ func (s *Service) jammed(ctx context.Context, tx sparekey.Tx, lock *sparekey.Loc
 	default:
 		return err
 	}
-	place, err := placeOf(ctx, tx, lock)
+	place, err := placeOfLock(ctx, tx, lock)
 	if err != nil {
 		return err
 	}
-	rule := place.property.JamRule
+	rule := place.Property.JamRule
 	jams, err := s.countedJams(ctx, tx, lock, rule, ev.At)
 	if err != nil {
 		return err
@@ -257,11 +257,11 @@ func (s *Service) sweepJam(ctx context.Context, tx sparekey.Tx, lockID int64, no
 	} else if err != nil {
 		return nil, err
 	}
-	place, err := placeOf(ctx, tx, lock)
+	place, err := placeOfLock(ctx, tx, lock)
 	if err != nil {
 		return nil, err
 	}
-	uncleared := place.property.JamRule.Uncleared
+	uncleared := place.Property.JamRule.Uncleared
 	if now.Sub(jam.StartedAt) < uncleared {
 		return nil, nil
 	}
@@ -282,7 +282,7 @@ func (s *Service) sweepJam(ctx context.Context, tx sparekey.Tx, lockID int64, no
 			summary = fmt.Sprintf("Still jammed %s after work order #%d was resolved.", Span(uncleared), wo.ID)
 		}
 	}
-	jams, err := s.countedJams(ctx, tx, lock, place.property.JamRule, now)
+	jams, err := s.countedJams(ctx, tx, lock, place.Property.JamRule, now)
 	if err != nil {
 		return nil, err
 	}

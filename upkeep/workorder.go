@@ -8,35 +8,26 @@ import (
 	"time"
 
 	"sparekey"
+	"sparekey/locale"
 )
 
 // place is where a lock is: its unit and property.
 type place struct {
-	lock     *sparekey.Lock
-	unit     *sparekey.Unit
-	property *sparekey.Property
-	loc      *time.Location
+	lock *sparekey.Lock
+	*locale.Place
 }
 
-func placeOf(ctx context.Context, tx sparekey.Tx, lock *sparekey.Lock) (*place, error) {
-	unit, err := tx.Unit(ctx, lock.UnitID)
+func placeOfLock(ctx context.Context, tx sparekey.Tx, lock *sparekey.Lock) (*place, error) {
+	where, err := locale.PlaceOf(ctx, tx, lock.UnitID)
 	if err != nil {
 		return nil, err
 	}
-	prop, err := tx.Property(ctx, unit.PropertyID)
-	if err != nil {
-		return nil, err
-	}
-	loc, err := time.LoadLocation(prop.Timezone)
-	if err != nil {
-		loc = time.UTC
-	}
-	return &place{lock: lock, unit: unit, property: prop, loc: loc}, nil
+	return &place{lock: lock, Place: where}, nil
 }
 
 // door names the lock as people do: "Front door, unit 101".
 func (p *place) door() string {
-	return fmt.Sprintf("%s, unit %s", p.lock.Name, p.unit.Name)
+	return fmt.Sprintf("%s, unit %s", p.lock.Name, p.Unit.Name)
 }
 
 // open creates the lock's work order, fills its first note with what
@@ -45,7 +36,7 @@ func (p *place) door() string {
 func (s *Service) open(ctx context.Context, tx sparekey.Tx, p *place, source, author, summary string, jams int) (*sparekey.WorkOrder, error) {
 	now := s.now()
 	wo := &sparekey.WorkOrder{
-		PropertyID: p.property.ID, UnitID: p.unit.ID, LockID: p.lock.ID,
+		PropertyID: p.Property.ID, UnitID: p.Unit.ID, LockID: p.lock.ID,
 		Kind: sparekey.WorkOrderLockJam, Status: sparekey.WorkOrderOpen, Source: source,
 		Summary: summary, JamCount: jams, CreatedAt: now, UpdatedAt: now,
 	}
@@ -76,7 +67,7 @@ func (s *Service) open(ctx context.Context, tx sparekey.Tx, p *place, source, au
 // facts is the snapshot a new work order starts with.
 func (s *Service) facts(ctx context.Context, tx sparekey.Tx, p *place) (string, error) {
 	var b strings.Builder
-	fmt.Fprintf(&b, "Door: %s (%s), %s.\n", p.door(), p.lock.Device, p.property.Name)
+	fmt.Fprintf(&b, "Door: %s (%s), %s.\n", p.door(), p.lock.Device, p.Property.Name)
 	if p.lock.Battery >= 0 {
 		fmt.Fprintf(&b, "Battery: %d%%. ", p.lock.Battery)
 	}
@@ -91,7 +82,7 @@ func (s *Service) facts(ctx context.Context, tx sparekey.Tx, p *place) (string, 
 	}
 	fmt.Fprintf(&b, "Jams in the last 30 days: %d.", len(jams))
 	for _, j := range jams {
-		fmt.Fprintf(&b, "\n- %s, %s", j.StartedAt.In(p.loc).Format("Jan 2, 3:04 PM MST"), j.Cause)
+		fmt.Fprintf(&b, "\n- %s, %s", j.StartedAt.In(p.Location).Format("Jan 2, 3:04 PM MST"), j.Cause)
 		switch {
 		case j.Attempts == 1:
 			b.WriteString(", 1 code try while jammed")
@@ -111,7 +102,7 @@ func (s *Service) facts(ctx context.Context, tx sparekey.Tx, p *place) (string, 
 	if len(events) > 0 {
 		b.WriteString("\nLast events:")
 		for _, e := range events {
-			fmt.Fprintf(&b, "\n- %s %s", e.At.In(p.loc).Format("Jan 2, 3:04 PM MST"), strings.ReplaceAll(string(e.Kind), "_", " "))
+			fmt.Fprintf(&b, "\n- %s %s", e.At.In(p.Location).Format("Jan 2, 3:04 PM MST"), strings.ReplaceAll(string(e.Kind), "_", " "))
 			if e.Detail != "" {
 				b.WriteString(" (" + e.Detail + ")")
 			}
@@ -178,7 +169,7 @@ func (s *Service) Report(ctx context.Context, r ResidentReport) (*Reported, erro
 		if lock, err = tx.Lock(ctx, lock.ID); err != nil {
 			return err
 		}
-		p, err := placeOf(ctx, tx, lock)
+		p, err := placeOfLock(ctx, tx, lock)
 		if err != nil {
 			return err
 		}
@@ -216,7 +207,7 @@ func (s *Service) Report(ctx context.Context, r ResidentReport) (*Reported, erro
 				}
 			}
 		case sparekey.ENOTFOUND:
-			jams, err := s.countedJams(ctx, tx, lock, p.property.JamRule, s.now())
+			jams, err := s.countedJams(ctx, tx, lock, p.Property.JamRule, s.now())
 			if err != nil {
 				return err
 			}
@@ -227,7 +218,7 @@ func (s *Service) Report(ctx context.Context, r ResidentReport) (*Reported, erro
 		default:
 			return err
 		}
-		lang := sparekey.LanguageOf(r.Language)
+		lang := locale.Of(r.Language)
 		if err := tx.AddWorkOrderWatcher(ctx, wo.ID, sparekey.WorkOrderWatcher{ResidentID: resident.ID, Language: lang}); err != nil {
 			return err
 		}
@@ -235,7 +226,7 @@ func (s *Service) Report(ctx context.Context, r ResidentReport) (*Reported, erro
 			Subject: subject(wo), Detail: map[string]string{"lock": lock.Device, "opened": fmt.Sprint(out.Opened)}}); err != nil {
 			return err
 		}
-		out.WorkOrder, out.Door, out.LockName, out.Unit = wo, p.door(), lock.Name, p.unit.Name
+		out.WorkOrder, out.Door, out.LockName, out.Unit = wo, p.door(), lock.Name, p.Unit.Name
 		return s.tellResident(ctx, tx, resident, lang, p, wo, "received")
 	})
 	if err != nil {
@@ -282,11 +273,11 @@ func (s *Service) Open(ctx context.Context, r StaffReport) (wo *sparekey.WorkOrd
 		if err != nil {
 			return err
 		}
-		p, err := placeOf(ctx, tx, lock)
+		p, err := placeOfLock(ctx, tx, lock)
 		if err != nil {
 			return err
 		}
-		if r.Allowed != nil && !r.Allowed(p.property.ID) {
+		if r.Allowed != nil && !r.Allowed(p.Property.ID) {
 			return sparekey.Errorf(sparekey.ENOTFOUND, "lock %s not found", r.Lock)
 		}
 		wo, err = tx.ActiveWorkOrder(ctx, lock.ID)
@@ -298,7 +289,7 @@ func (s *Service) Open(ctx context.Context, r StaffReport) (wo *sparekey.WorkOrd
 			}
 			return s.note(ctx, tx, wo, r.Actor, "note", note)
 		case sparekey.ENOTFOUND:
-			jams, err := s.countedJams(ctx, tx, lock, p.property.JamRule, s.now())
+			jams, err := s.countedJams(ctx, tx, lock, p.Property.JamRule, s.now())
 			if err != nil {
 				return err
 			}
