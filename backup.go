@@ -56,7 +56,7 @@ type BackupRequest struct {
 	// update made under a lease that has since passed to another worker
 	// is refused (ECONFLICT), so a request is answered once.
 	ClaimedUntil *time.Time
-	// Language is the one the resident asked in (English or Spanish);
+	// Language is the one the resident asked in (a tag of the locale package);
 	// the link's SMS and email are written in it.
 	Language string
 }

@@ -11,6 +11,7 @@ import (
 
 	"sparekey"
 	"sparekey/internal/testkit"
+	"sparekey/locale"
 	"sparekey/resident"
 )
 
@@ -696,7 +697,7 @@ func TestSignInMessagesInSpanish(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	es := visit
-	es.Language = sparekey.Spanish
+	es.Language = locale.Spanish
 	if _, err := b.svc.RequestSignIn(b.ctx, ana, es); err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"sparekey"
+	"sparekey/locale"
 	"sparekey/roster"
 	"sparekey/upkeep"
 )
@@ -167,7 +168,7 @@ func TestReportOntoAnOrderInProgress(t *testing.T) {
 	b := setup(t)
 	wo := b.reportAs(ben, upkeep.ResidentReport{}).WorkOrder
 	b.update(wo.ID, upkeep.Change{Status: ptr(sparekey.WorkOrderInProgress)})
-	for _, lang := range []string{sparekey.English, sparekey.Spanish} {
+	for _, lang := range []string{locale.English, locale.Spanish} {
 		b.clock.Advance(upkeep.ReportRepeat)
 		rep := b.reportAs(ben, upkeep.ResidentReport{Language: lang})
 		if rep.Opened || rep.WorkOrder.ID != wo.ID || rep.WorkOrder.Status != sparekey.WorkOrderInProgress {
@@ -622,7 +623,7 @@ func TestResidentUpdatesInTheirLanguage(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	rosa := b.addRoommate()
-	wo := b.reportAs(ana, upkeep.ResidentReport{Via: "app", Language: sparekey.Spanish}).WorkOrder
+	wo := b.reportAs(ana, upkeep.ResidentReport{Via: "app", Language: locale.Spanish}).WorkOrder
 	b.reportAs(rosa.Email, upkeep.ResidentReport{Via: "app", Language: "fr"})
 	b.update(wo.ID, upkeep.Change{Status: ptr(sparekey.WorkOrderInProgress)})
 	b.update(wo.ID, upkeep.Change{Status: ptr(sparekey.WorkOrderResolved), Resolution: "Cambiamos la placa."})
