@@ -14,11 +14,12 @@ import (
 )
 
 // AxeEnv is the variable that holds the path of axe-core's axe.min.js, the
-// accessibility checker the browser tests run on every page. .ci/run
-// installs it from the npm registry and sets it; by hand:
+// accessibility checker the browser tests run on every page. The version
+// is pinned by testdata/package-lock.json; .ci/run installs it and sets the
+// variable; by hand, from the repository's root:
 //
-//	npm install --prefix ~/.cache/sparekey-axe axe-core
-//	export SPAREKEY_TEST_AXE=~/.cache/sparekey-axe/node_modules/axe-core/axe.min.js
+//	npm ci --prefix internal/browser/testdata
+//	export SPAREKEY_TEST_AXE=$PWD/internal/browser/testdata/node_modules/axe-core/axe.min.js
 const AxeEnv = "SPAREKEY_TEST_AXE"
 
 // AxeTags are the rule sets checked: WCAG 2.0, 2.1 and 2.2 at levels A and
@@ -61,7 +62,7 @@ func axeScript() (string, error) {
 	path := os.Getenv(AxeEnv)
 	if path == "" {
 		return "", fmt.Errorf("%s is not set: install axe-core from the npm registry "+
-			"(npm install --prefix ~/.cache/sparekey-axe axe-core) and set %s to its node_modules/axe-core/axe.min.js, as .ci/run does",
+			"(npm ci --prefix internal/browser/testdata) and set %s to its node_modules/axe-core/axe.min.js, as .ci/run does",
 			AxeEnv, AxeEnv)
 	}
 	if s, ok := axeScripts.Load(path); ok {
