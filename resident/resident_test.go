@@ -764,6 +764,7 @@ func errOf[T any](_ T, err error) error { return err }
 // account's, which it does not look up. Known and unknown medians stay
 // within noise.
 func TestRequestSignInTimeDoesNotDependOnAccount(t *testing.T) {
+	testkit.SkipShort(t, "the timing test (known vs unknown medians)")
 	b := setup(t, func(c *resident.Config) { c.SignInLimit = 1 << 30 })
 	const n = 150
 	testkit.SameTime(t, n, func(known bool) {

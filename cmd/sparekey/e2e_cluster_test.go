@@ -16,6 +16,7 @@ import (
 	"sparekey"
 	"sparekey/cluster"
 	"sparekey/internal/pgtest"
+	"sparekey/internal/testkit"
 	"sparekey/sim"
 )
 
@@ -95,6 +96,7 @@ func instanceIDs(devices []string, want string) (string, string) {
 // checks the other finishes its work: the request it had accepted and a
 // keypad use on a lock it owned.
 func TestTwoInstancesOnePostgresOneBroker(t *testing.T) {
+	testkit.SkipShort(t, "the end-to-end test (the real server)")
 	dsn := pgtest.Schema(t)
 	bin := buildBinary(t)
 	broker, err := sim.StartBroker("127.0.0.1:0", nil)

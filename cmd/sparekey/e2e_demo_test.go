@@ -10,6 +10,7 @@ import (
 
 	"sparekey"
 	"sparekey/cluster"
+	"sparekey/internal/testkit"
 	"sparekey/store"
 )
 
@@ -25,6 +26,7 @@ func openDemoDB(t *testing.T) (string, *store.DB) {
 // registered for one TTL; a demo started on its database within that time
 // waits for it to expire instead of refusing, as if two instances ran.
 func TestDemoRestartsAfterACrash(t *testing.T) {
+	testkit.SkipShort(t, "the end-to-end test (the real server)")
 	t.Parallel()
 	db, st := openDemoDB(t)
 	err := st.Tx(t.Context(), func(tx sparekey.Tx) error {
@@ -45,6 +47,7 @@ func TestDemoRestartsAfterACrash(t *testing.T) {
 // another server the demo's own broker cannot share with; the demo says so
 // and names it.
 func TestDemoRefusesAnotherLiveInstance(t *testing.T) {
+	testkit.SkipShort(t, "the end-to-end test (the real server)")
 	t.Parallel()
 	db, st := openDemoDB(t)
 	other := cluster.New(cluster.Config{Store: st, ID: "other-server", TTL: 3 * time.Second}) // beats every second: alive to a slow machine too

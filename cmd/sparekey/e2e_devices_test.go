@@ -17,6 +17,7 @@ import (
 	"github.com/eclipse/paho.golang/autopaho"
 	"github.com/eclipse/paho.golang/paho"
 
+	"sparekey/internal/testkit"
 	"sparekey/sim"
 )
 
@@ -343,6 +344,7 @@ func (z *fakeZ2M) waitFor(what string, ok func() bool) {
 // keypad use, jams and availability, and that it resubscribes and resyncs
 // after losing its broker.
 func TestServeAgainstZigbee2MQTT(t *testing.T) {
+	testkit.SkipShort(t, "the end-to-end test (the real server)")
 	brokers := map[string]string{}
 	b, err := sim.StartBroker("127.0.0.1:0", nil)
 	if err != nil {

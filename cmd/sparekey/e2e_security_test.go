@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"sparekey/internal/testkit"
 )
 
 // comparable drops the Date header, the one header that must differ.
@@ -88,6 +90,7 @@ func TestGetCodePerIPLimit(t *testing.T) {
 
 // Dev endpoints exist only with --demo.
 func TestNoDevEndpointsWithoutDemo(t *testing.T) {
+	testkit.SkipShort(t, "the end-to-end test (the real server)")
 	t.Parallel()
 	addr := freeAddr(t)
 	db := t.TempDir() + "/s.db"

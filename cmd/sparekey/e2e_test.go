@@ -52,6 +52,7 @@ func startServer(t *testing.T, extra ...string) *testServer {
 // startServerOn is startServer on a given database file.
 func startServerOn(t *testing.T, db string, extra ...string) *testServer {
 	t.Helper()
+	testkit.SkipShort(t, "the end-to-end test (the real server over HTTP)")
 	addr := freeAddr(t)
 	args := append([]string{"sparekey", "serve", "--demo", "--addr", addr, "--db", db, "--admin-token", "test-admin-token"}, extra...)
 	ctx, cancel := context.WithCancel(context.Background())

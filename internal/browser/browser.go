@@ -79,9 +79,13 @@ func Timeout(d time.Duration) Option {
 
 // New starts a headless Chromium with a fresh profile for the test and
 // returns the context that the other helpers take. The browser is closed
-// when the test ends. Without SPAREKEY_TEST_CHROMIUM the test is skipped.
+// when the test ends. Without SPAREKEY_TEST_CHROMIUM, or under go test
+// -short, the test is skipped.
 func New(t testing.TB, opts ...Option) context.Context {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("-short: skips the browser test")
+	}
 	path := os.Getenv(Env)
 	if path == "" {
 		t.Skip("browser not tested: set " + Env + " to a Chromium binary, e.g. /usr/bin/chromium")

@@ -66,3 +66,13 @@ func SameTime(t testing.TB, n int, fn func(known bool)) {
 	}
 	t.Logf("median known %v, unknown %v", mk, mu)
 }
+
+// SkipShort skips the test under go test -short, naming what it skips:
+// the end-to-end, browser, load and timing tests, which go test ./...
+// (and CI) still run.
+func SkipShort(t testing.TB, what string) {
+	t.Helper()
+	if testing.Short() {
+		t.Skipf("-short: skips %s", what)
+	}
+}
