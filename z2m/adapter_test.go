@@ -15,6 +15,7 @@ import (
 	"github.com/eclipse/paho.golang/paho"
 
 	"sparekey"
+	"sparekey/device"
 	"sparekey/sim"
 	"sparekey/z2m"
 )
@@ -102,6 +103,29 @@ func (e *events) add(ev sparekey.DeviceEvent) {
 	e.all = append(e.all, ev)
 }
 
+// deliver is a started device-layer Delivery that hands every event to
+// add, stopped when the test ends (after the adapters, which stop first).
+func deliver(t *testing.T, add func(sparekey.DeviceEvent)) *device.Delivery {
+	return deliverOwned(t, add, nil)
+}
+
+// deliverOwned is deliver for an instance that owns only the locks owns
+// says it does.
+func deliverOwned(t *testing.T, add func(sparekey.DeviceEvent), owns func(string) bool) *device.Delivery {
+	t.Helper()
+	d := device.NewDelivery(device.DeliveryConfig{Owns: owns, KeepFor: time.Minute,
+		Recorder: recordFunc(func(_ context.Context, ev sparekey.DeviceEvent) error { add(ev); return nil })})
+	d.Start(context.Background())
+	t.Cleanup(d.Stop)
+	return d
+}
+
+type recordFunc func(context.Context, sparekey.DeviceEvent) error
+
+func (f recordFunc) HandleEvent(ctx context.Context, ev sparekey.DeviceEvent) error {
+	return f(ctx, ev)
+}
+
 // wait returns the first event of kind for device seen after skip earlier
 // ones, failing the test after 5 s.
 func (e *events) wait(t *testing.T, device string, kind sparekey.DeviceEventKind) sparekey.DeviceEvent {
@@ -140,7 +164,7 @@ func newRig(t *testing.T, broker, base string, devices ...string) *rig {
 	for _, d := range devices {
 		r.fleet.Add(d, 30)
 	}
-	a, err := z2m.Start(ctx, z2m.Config{Broker: broker, BaseTopic: base, Handler: r.events.add, CommandTimeout: 2 * time.Second})
+	a, err := z2m.Start(ctx, z2m.Config{Broker: broker, BaseTopic: base, Events: deliver(t, r.events.add), CommandTimeout: 2 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -277,7 +301,7 @@ func TestEventsWhileAwayAreDelivered(t *testing.T) {
 		}
 
 		got := &events{}
-		cfg.Handler = got.add
+		cfg.Events = deliver(t, got.add)
 		second, err := z2m.Start(ctx, cfg)
 		if err != nil {
 			t.Fatal(err)

@@ -55,7 +55,7 @@ func FuzzParseReport(f *testing.F) {
 
 		const name = "unit-101-front"
 		now := time.Date(2026, 3, 14, 9, 0, 0, 0, time.UTC)
-		d := newDevice()
+		d := newTracked()
 		if n := int(before) % (len(recorded) + 1); n > 0 {
 			prev, err := ParseReport([]byte(recorded[n-1]))
 			if err != nil {
@@ -116,7 +116,7 @@ func FuzzParseAvailability(f *testing.F) {
 		}
 		const name = "unit-101-front"
 		now := time.Date(2026, 3, 14, 9, 0, 0, 0, time.UTC)
-		d := newDevice()
+		d := newTracked()
 		got := d.availability(name, online, now)
 		want := sparekey.EventOffline
 		if online {

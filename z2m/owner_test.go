@@ -18,8 +18,8 @@ func TestReportsOfOtherOwnersKeptAndReplayed(t *testing.T) {
 		z := startFakeZ2M(t, broker, base, lock.answer)
 		var owns atomic.Bool
 		evs := &events{}
-		a := startAdapter(t, z2m.Config{Broker: broker, BaseTopic: base, Handler: evs.add,
-			Owns: func(string) bool { return owns.Load() }, KeepFor: time.Minute})
+		events := deliverOwned(t, evs.add, func(string) bool { return owns.Load() })
+		startAdapter(t, z2m.Config{Broker: broker, BaseTopic: base, Events: events})
 		z.publish(t, "front", lock.state(nil))
 		z.publish(t, "front", `{"action":"unlock","action_source":0,"action_source_name":"keypad","action_user":2,"battery":87,"lock_state":"unlocked","state":"UNLOCK"}`)
 		time.Sleep(300 * time.Millisecond)
@@ -30,7 +30,7 @@ func TestReportsOfOtherOwnersKeptAndReplayed(t *testing.T) {
 			t.Fatalf("%d events handed over for a lock this instance does not own", n)
 		}
 		owns.Store(true)
-		a.Replay([]string{"front"})
+		events.Replay([]string{"front"})
 		ev := evs.wait(t, "front", sparekey.EventKeypadUnlock)
 		if !ev.Replayed || ev.Slot != 2 {
 			t.Fatalf("replayed event = %+v, want the keypad unlock of slot 2 marked Replayed", ev)

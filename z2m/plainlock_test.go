@@ -96,7 +96,7 @@ func TestZigbee2MQTTOffline(t *testing.T) {
 		lock := &fakeLock{users: map[string]map[string]any{}}
 		z := startFakeZ2M(t, broker, base, lock.answer)
 		evs := &events{}
-		a := startAdapter(t, z2m.Config{Broker: broker, BaseTopic: base, Handler: evs.add, CommandTimeout: 2 * time.Second})
+		a := startAdapter(t, z2m.Config{Broker: broker, BaseTopic: base, Events: deliver(t, evs.add), CommandTimeout: 2 * time.Second})
 		ctx := context.Background()
 		z.publish(t, "front", lock.state(nil))
 		evs.wait(t, "front", sparekey.EventState)

@@ -180,7 +180,7 @@ func newProxied(t *testing.T, broker, base string, commandTimeout time.Duration)
 	defer cancel()
 	r := &proxied{proxy: startProxy(t, broker), fleet: sim.New(sparekey.SystemClock{}), events: &events{}}
 	r.fleet.Add("front", 30)
-	a, err := z2m.Start(ctx, z2m.Config{Broker: r.proxy.URL(), BaseTopic: base, Handler: r.events.add,
+	a, err := z2m.Start(ctx, z2m.Config{Broker: r.proxy.URL(), BaseTopic: base, Events: deliver(t, r.events.add),
 		OnConnect: func() { r.connects.Add(1) }, CommandTimeout: commandTimeout})
 	if err != nil {
 		t.Fatal(err)

@@ -7,10 +7,10 @@ import (
 	"sparekey"
 )
 
-// device is what the adapter remembers of one lock between its messages,
+// tracked is what the adapter remembers of one lock between its messages,
 // to turn Zigbee2MQTT's whole-state messages into the events that happened.
 // It is guarded by the adapter's mutex.
-type device struct {
+type tracked struct {
 	seen      bool   // a state message arrived since the adapter started
 	lockState string // locked, unlocked, not_fully_locked
 	doorState string
@@ -28,15 +28,14 @@ type device struct {
 	programEvents bool // the lock reports pin_code_added/deleted events
 
 	commanding int // lock and unlock commands waiting for the lock's answer
-	waiters    map[*waiter]struct{}
 }
 
-func newDevice() *device {
-	return &device{battery: -1, users: map[int]User{}, waiters: map[*waiter]struct{}{}}
+func newTracked() *tracked {
+	return &tracked{battery: -1, users: map[int]User{}}
 }
 
 // state is the lock's state in Sparekey's terms.
-func (d *device) state() sparekey.LockState {
+func (d *tracked) state() sparekey.LockState {
 	switch {
 	case d.jammed:
 		return sparekey.LockStateJammed
@@ -69,7 +68,7 @@ var (
 // report applies one state message and returns the events it means, in the
 // order they happened. commanding says a lock or unlock command is waiting,
 // which makes a not_fully_locked bolt a jam rather than a half-turned one.
-func (d *device) report(name string, r *Report, now time.Time) []sparekey.DeviceEvent {
+func (d *tracked) report(name string, r *Report, now time.Time) []sparekey.DeviceEvent {
 	prevLock, prevDoor, prevAlarm, prevBattery, first := d.lockState, d.doorState, d.alarm, d.battery, !d.seen
 	d.seen = true
 	switch {
@@ -200,7 +199,7 @@ func (d *device) report(name string, r *Report, now time.Time) []sparekey.Device
 
 // availability applies an availability message and returns the online or
 // offline event when it changed (or is the first one).
-func (d *device) availability(name string, online bool, now time.Time) []sparekey.DeviceEvent {
+func (d *tracked) availability(name string, online bool, now time.Time) []sparekey.DeviceEvent {
 	if d.availKnown && d.online == online {
 		return nil
 	}

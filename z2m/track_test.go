@@ -91,10 +91,10 @@ const (
 
 // runSteps feeds the messages to a new device, one at a time, and checks
 // every step's events exactly.
-func runSteps(t *testing.T, steps []step) *device {
+func runSteps(t *testing.T, steps []step) *tracked {
 	t.Helper()
 	const name = "unit-101-front"
-	d := newDevice()
+	d := newTracked()
 	now := time.Date(2026, 3, 14, 9, 26, 53, 0, time.UTC)
 	for i, s := range steps {
 		now = now.Add(time.Second)
@@ -296,7 +296,7 @@ func TestReportSequences(t *testing.T) {
 func TestAvailability(t *testing.T) {
 	const name = "unit-101-front"
 	now := time.Date(2026, 3, 14, 9, 0, 0, 0, time.UTC)
-	d := newDevice()
+	d := newTracked()
 	steps := []struct {
 		payload string
 		want    []sparekey.DeviceEvent

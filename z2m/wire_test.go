@@ -221,7 +221,7 @@ func TestWhatZigbee2MQTTSees(t *testing.T) {
 		lock := &fakeLock{users: map[string]map[string]any{}}
 		z := startFakeZ2M(t, broker, base, lock.answer)
 		evs := &events{}
-		a := startAdapter(t, z2m.Config{Broker: broker, BaseTopic: base, Handler: evs.add, CommandTimeout: 3 * time.Second})
+		a := startAdapter(t, z2m.Config{Broker: broker, BaseTopic: base, Events: deliver(t, evs.add), CommandTimeout: 3 * time.Second})
 		quick := startAdapter(t, z2m.Config{Broker: broker, BaseTopic: base, CommandTimeout: 300 * time.Millisecond})
 		ctx := context.Background()
 
@@ -333,7 +333,7 @@ func TestCommandsNotConfirmedByCachedUsers(t *testing.T) {
 			return nil
 		})
 		evs := &events{}
-		a := startAdapter(t, z2m.Config{Broker: broker, BaseTopic: base, Handler: evs.add, CommandTimeout: 500 * time.Millisecond})
+		a := startAdapter(t, z2m.Config{Broker: broker, BaseTopic: base, Events: deliver(t, evs.add), CommandTimeout: 500 * time.Millisecond})
 		z.publish(t, "porch", strings.Replace(reports["porch"], `"battery":86`, `"battery":87`, 1))
 		z.publish(t, "shed", strings.Replace(reports["shed"], `"battery":86`, `"battery":87`, 1))
 		evs.wait(t, "porch", sparekey.EventState)

@@ -10,6 +10,7 @@ import (
 	"sparekey"
 	"sparekey/access"
 	"sparekey/cluster"
+	"sparekey/device"
 	"sparekey/roster"
 	"sparekey/sim"
 	"sparekey/z2m"
@@ -26,6 +27,7 @@ type devices struct {
 	db      sparekey.Store
 	log     *slog.Logger
 	member  *cluster.Member // which locks this instance owns
+	events  *device.Delivery
 
 	mu       sync.Mutex
 	owned    map[string]bool // the locks this instance owned at the last rebalance
@@ -35,8 +37,8 @@ type devices struct {
 
 // newDevices prepares the adapter (not connected yet) and, for the demo
 // without --mqtt, the embedded broker and an empty fleet.
-func newDevices(c *serveConfig, db sparekey.Store, clock sparekey.Clock, log *slog.Logger, member *cluster.Member, handle func(sparekey.DeviceEvent), connected func()) (*devices, error) {
-	d := &devices{db: db, log: log, member: member, owned: map[string]bool{}}
+func newDevices(c *serveConfig, db sparekey.Store, clock sparekey.Clock, log *slog.Logger, member *cluster.Member, events *device.Delivery, connected func()) (*devices, error) {
+	d := &devices{db: db, log: log, member: member, owned: map[string]bool{}, events: events}
 	broker := c.mqtt
 	// An external broker keeps our session for an hour: lock events sent
 	// while Sparekey restarts wait there. The demo's broker starts empty.
@@ -52,7 +54,7 @@ func newDevices(c *serveConfig, db sparekey.Store, clock sparekey.Clock, log *sl
 		broker = b.URL()
 	}
 	a, err := z2m.New(z2m.Config{Broker: broker, BaseTopic: c.mqttTopic, ClientID: c.mqttClientID, SessionExpiry: expiry,
-		Handler: handle, OnConnect: connected, Owns: member.Owns, KeepFor: max(time.Minute, 3*c.instanceTTL),
+		Events: events, OnConnect: connected,
 		Clock: clock, Logger: log})
 	if err != nil {
 		d.close()
@@ -119,6 +121,7 @@ func (d *devices) close() {
 	if d.adapter != nil {
 		d.adapter.Stop()
 	}
+	d.events.Stop()
 	if d.broker != nil {
 		d.broker.Close()
 	}
@@ -197,7 +200,7 @@ func (d *devices) rebalance(ctx context.Context, codes *access.Service) {
 		return
 	}
 	d.log.Info("taking over locks", "locks", len(gained))
-	d.adapter.Replay(gained)
+	d.events.Replay(gained)
 	for _, device := range gained {
 		if err := d.adapter.Refresh(ctx, device); err != nil {
 			d.log.Warn("ask lock for its state", "lock", device, "err", err)
@@ -290,19 +293,4 @@ func (s *simDriver) SetPIN(ctx context.Context, device string, slot int, code st
 func (s *simDriver) ClearPIN(ctx context.Context, device string, slot int) error {
 	s.ensure(ctx, device)
 	return s.LockDriver.ClearPIN(ctx, device, slot)
-}
-
-// handleEvent records a lock's report, retrying for a while when the
-// database is busy (a large import holds it): a dropped keypad use would
-// leave a used backup code valid. It reports whether it was recorded.
-func handleEvent(ctx context.Context, codes *access.Service, log *slog.Logger, ev sparekey.DeviceEvent) bool {
-	var err error
-	for attempt := range 5 {
-		if err = codes.HandleEvent(ctx, ev); err == nil {
-			return true
-		}
-		time.Sleep(time.Duration(attempt+1) * 200 * time.Millisecond)
-	}
-	log.Error("lock event lost after retries", "device", ev.Device, "kind", ev.Kind, "err", err)
-	return false
 }

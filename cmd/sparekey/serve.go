@@ -19,6 +19,7 @@ import (
 	"sparekey"
 	"sparekey/access"
 	"sparekey/cluster"
+	"sparekey/device"
 	"sparekey/lockout"
 	"sparekey/metrics"
 	"sparekey/notify"
@@ -189,13 +190,11 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		}})
 	var meters *metrics.Metrics
 	if c.demo || c.mqtt != "" {
-		devs, err = newDevices(c, db, clock, log, member,
-			func(ev sparekey.DeviceEvent) {
-				if handleEvent(bg, codes, log, ev) {
-					meters.DeviceEvent(ev)
-				}
-			},
-			func() { devs.refreshAll(bg, codes) })
+		events := device.NewDelivery(device.DeliveryConfig{Owns: member.Owns, KeepFor: max(time.Minute, 3*c.instanceTTL), Logger: log,
+			Recorder: recordFunc(func(ctx context.Context, ev sparekey.DeviceEvent) error { return codes.HandleEvent(ctx, ev) }),
+			Recorded: func(ev sparekey.DeviceEvent) { meters.DeviceEvent(ev) }})
+		events.Start(bg)
+		devs, err = newDevices(c, db, clock, log, member, events, func() { devs.refreshAll(bg, codes) })
 		if err != nil {
 			return err
 		}
@@ -522,4 +521,10 @@ func waitAlone(ctx context.Context, db sparekey.Store, ttl time.Duration, log *s
 func demoNotAlone(others []string) error {
 	return fmt.Errorf("another Sparekey instance is running on this database (%s); --demo runs its own MQTT broker and virtual locks, which other instances cannot reach: stop the other one, use another --db, or run several instances with --mqtt (and sparekey simulate for virtual locks)",
 		strings.Join(others, ", "))
+}
+
+type recordFunc func(context.Context, sparekey.DeviceEvent) error
+
+func (f recordFunc) HandleEvent(ctx context.Context, ev sparekey.DeviceEvent) error {
+	return f(ctx, ev)
 }
