@@ -5,24 +5,36 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"sparekey"
 )
 
+// Recorder records what locks report and tells observers of each recorded
+// event, in the same transaction: what follows from an event (a used backup
+// code rotated, a lock back online programmed, a jam counted toward a work
+// order) is theirs, not the recorder's.
+type Recorder struct {
+	base
+	observers []sparekey.LockObserver
+	wake      func() // the reconciler's Nudge, once an event that may leave slots to program is committed
+
+	unknown sync.Map // device names of events from no known lock, logged once
+}
+
 // HandleEvent records what a lock reported: the lock's live state, a lock
-// event, an audit line, and the consequences for codes (a used backup code
-// is rotated; a lock back online gets its pending slots retried at once).
-// Events for unknown devices are logged and dropped.
-func (s *Service) HandleEvent(ctx context.Context, ev sparekey.DeviceEvent) error {
+// event saying whose code it was, and an audit line; then every observer
+// is told, with the lock's state before the event. Events for unknown
+// devices are logged and dropped.
+func (r *Recorder) HandleEvent(ctx context.Context, ev sparekey.DeviceEvent) error {
 	if ev.At.IsZero() {
-		ev.At = s.now()
+		ev.At = r.now()
 	}
-	if at, ok := s.unknown.Load(ev.Device); ok && time.Since(at.(time.Time)) < unknownFor {
+	if at, ok := r.unknown.Load(ev.Device); ok && time.Since(at.(time.Time)) < unknownFor {
 		return nil // no lock of ours, a minute ago: spare the writer
 	}
-	wake := false
-	err := s.cfg.Store.Tx(ctx, func(tx sparekey.Tx) error {
+	err := r.cfg.Store.Tx(ctx, func(tx sparekey.Tx) error {
 		lock, err := tx.LockByDevice(ctx, ev.Device)
 		if err != nil {
 			return err
@@ -61,21 +73,9 @@ func (s *Service) HandleEvent(ctx context.Context, ev sparekey.DeviceEvent) erro
 		}
 		switch ev.Kind {
 		case sparekey.EventKeypadUnlock:
-			if err := s.keypadUsed(ctx, tx, lock, ev, audit); err != nil {
+			if err := whoseCode(ctx, tx, lock, ev, audit.Detail); err != nil {
 				return err
 			}
-			wake = true
-		case sparekey.EventOnline:
-			if err := retryNow(ctx, tx, lock, ev.At); err != nil {
-				return err
-			}
-			wake = true
-		case sparekey.EventReset:
-			s.log.Warn("lock lost its codes; programming it anew", "lock", lock.Device)
-			if err := resync(ctx, tx, lock, ev.At); err != nil {
-				return err
-			}
-			wake = true
 		case sparekey.EventBattery:
 			audit.Detail["battery"] = fmt.Sprint(ev.Battery)
 		}
@@ -93,24 +93,29 @@ func (s *Service) HandleEvent(ctx context.Context, ev sparekey.DeviceEvent) erro
 		if err := tx.RecordAudit(ctx, audit); err != nil {
 			return err
 		}
-		if s.cfg.Observer != nil {
-			return s.cfg.Observer.ObserveLockEvent(ctx, tx, lock, before, ev)
+		for _, o := range r.observers {
+			if err := o.ObserveLockEvent(ctx, tx, lock, before, ev); err != nil {
+				return err
+			}
 		}
 		return nil
 	})
 	if sparekey.ErrorCode(err) == sparekey.ENOTFOUND {
 		// A broker also carries lights and sensors: say so once a device,
 		// and look again only after a while (a lock being imported).
-		if _, seen := s.unknown.Swap(ev.Device, time.Now()); !seen {
-			s.log.Warn("events from a device that is no lock in Sparekey are ignored", "device", ev.Device, "kind", ev.Kind)
+		if _, seen := r.unknown.Swap(ev.Device, time.Now()); !seen {
+			r.log.Warn("events from a device that is no lock in Sparekey are ignored", "device", ev.Device, "kind", ev.Kind)
 		}
 		return nil
 	}
 	if err != nil {
 		return err
 	}
-	if wake {
-		s.Nudge()
+	switch ev.Kind {
+	case sparekey.EventKeypadUnlock, sparekey.EventOnline, sparekey.EventReset:
+		// A used code rotated, a lock back, a lock that lost its codes:
+		// there may be slots to program now.
+		r.wake()
 	}
 	return nil
 }
@@ -205,11 +210,13 @@ func applyToLock(lock *sparekey.Lock, ev sparekey.DeviceEvent) {
 	}
 }
 
-// keypadUsed notes whose code opened the door; a backup code is used up by
-// its first keypad use and rotated.
-func (s *Service) keypadUsed(ctx context.Context, tx sparekey.Tx, lock *sparekey.Lock, ev sparekey.DeviceEvent, audit *sparekey.AuditEvent) error {
+// whoseCode notes in the audit detail which slot's code opened the door,
+// what it is for and whose it is. A backup code's first use also ends it;
+// Codes sees to that as an observer of the recorded event, under the same
+// conditions.
+func whoseCode(ctx context.Context, tx sparekey.Tx, lock *sparekey.Lock, ev sparekey.DeviceEvent, detail map[string]string) error {
 	number := ev.Slot
-	audit.Detail["slot"] = fmt.Sprint(number)
+	detail["slot"] = fmt.Sprint(number)
 	slots, err := tx.SlotsByLock(ctx, lock.ID)
 	if err != nil {
 		return err
@@ -218,92 +225,27 @@ func (s *Service) keypadUsed(ctx context.Context, tx sparekey.Tx, lock *sparekey
 		if sl.Number != number {
 			continue
 		}
-		audit.Detail["purpose"] = string(sl.Purpose)
-		switch {
-		case sl.Purpose == sparekey.SlotResident:
-			audit.Detail["resident"] = fmt.Sprint(sl.ResidentID)
-		case sl.Purpose == sparekey.SlotBackup && sl.Backup == sparekey.BackupIssued && sl.IssuedAt != nil && ev.At.Before(*sl.IssuedAt):
+		detail["purpose"] = string(sl.Purpose)
+		switch backupUse(sl, ev) {
+		case notBackup:
+			if sl.Purpose == sparekey.SlotResident {
+				detail["resident"] = fmt.Sprint(sl.ResidentID)
+			}
+		case useBeforeIssue:
 			// A report older than the issue (delivered again after a
 			// reconnect): the holder now has not used it.
-			audit.Detail["before_issue"] = "true"
-			return nil
-		case sl.Purpose == sparekey.SlotBackup && sl.Backup == sparekey.BackupAvailable && sl.UsedAt != nil && sl.Sync == sparekey.SyncPending:
+			detail["before_issue"] = "true"
+		case useAgain:
 			// Used again before its replacement reached the lock: the
 			// rotation is already under way.
-			audit.Detail["repeat_use"] = "true"
+			detail["repeat_use"] = "true"
 			if sl.IssuedTo != 0 {
-				audit.Detail["resident"] = fmt.Sprint(sl.IssuedTo)
+				detail["resident"] = fmt.Sprint(sl.IssuedTo)
 			}
-			return nil
-		case sl.Purpose == sparekey.SlotBackup && sl.Backup == sparekey.BackupIssued:
-			audit.Detail["resident"] = fmt.Sprint(sl.IssuedTo)
-			now := s.now()
-			sl.UsedAt = &now
-			return s.rotate(ctx, tx, lock, sl, "used")
-		case sl.Purpose == sparekey.SlotBackup:
-			// A pool code nobody was given opened the door: guessed or
-			// leaked. Rotate it and leave a trace.
-			s.log.Warn("unissued backup code used at keypad", "lock", lock.Device, "slot", number)
-			return s.rotate(ctx, tx, lock, sl, "used_unissued")
+		case useByHolder:
+			detail["resident"] = fmt.Sprint(sl.IssuedTo)
 		}
-	}
-	return nil
-}
-
-// RetryPending makes every pending slot of every lock due now: the path to
-// the locks (the MQTT broker) is back, so nothing needs to wait out its
-// backoff.
-func (s *Service) RetryPending(ctx context.Context) error {
-	var locks []*sparekey.Lock
-	err := s.cfg.Store.Read(ctx, func(tx sparekey.Tx) (err error) {
-		locks, err = tx.Locks(ctx)
-		return err
-	})
-	if err != nil {
-		return err
-	}
-	devices := make([]string, len(locks))
-	for i, lock := range locks {
-		devices[i] = lock.Device
-	}
-	return s.RetryLocks(ctx, devices)
-}
-
-// RetryLocks makes the pending and failed slots of the named locks due now:
-// this instance just took them over from another.
-func (s *Service) RetryLocks(ctx context.Context, devices []string) error {
-	for _, device := range devices {
-		err := s.cfg.Store.Tx(ctx, func(tx sparekey.Tx) error {
-			lock, err := tx.LockByDevice(ctx, device)
-			if err != nil {
-				return err
-			}
-			return retryNow(ctx, tx, lock, s.now())
-		})
-		if err != nil && sparekey.ErrorCode(err) != sparekey.ENOTFOUND {
-			return err
-		}
-	}
-	s.Nudge()
-	return nil
-}
-
-// retryNow makes every pending or failed slot of a lock that just came back
-// due now.
-func retryNow(ctx context.Context, tx sparekey.Tx, lock *sparekey.Lock, now time.Time) error {
-	slots, err := tx.SlotsByLock(ctx, lock.ID)
-	if err != nil {
-		return err
-	}
-	for _, sl := range slots {
-		// Failed slots too: a lock or hub that was unreachable may well
-		// take them now.
-		if (sl.Sync == sparekey.SyncPending || sl.Sync == sparekey.SyncFailed) && sl.NextSyncAt.After(now) {
-			sl.NextSyncAt = now
-			if err := tx.UpdateSlot(ctx, sl); err != nil {
-				return err
-			}
-		}
+		return nil
 	}
 	return nil
 }

@@ -222,7 +222,7 @@ func TestJamClearedWithoutState(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	for _, kind := range []sparekey.DeviceEventKind{sparekey.EventJammed, sparekey.EventJamCleared} {
-		if err := b.svc.HandleEvent(b.ctx, sparekey.DeviceEvent{Device: ben102, Kind: kind, Slot: -1, Battery: -1}); err != nil {
+		if err := b.svc.Recorder.HandleEvent(b.ctx, sparekey.DeviceEvent{Device: ben102, Kind: kind, Slot: -1, Battery: -1}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -241,7 +241,7 @@ func TestJamSeenInAStateReport(t *testing.T) {
 	b.runOnce()
 	state := func(st sparekey.LockState) {
 		t.Helper()
-		if err := b.svc.HandleEvent(b.ctx, sparekey.DeviceEvent{Device: ben102, Kind: sparekey.EventState, State: st, Slot: -1, Battery: -1}); err != nil {
+		if err := b.svc.Recorder.HandleEvent(b.ctx, sparekey.DeviceEvent{Device: ben102, Kind: sparekey.EventState, State: st, Slot: -1, Battery: -1}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -316,7 +316,7 @@ func TestEventFromUnknownDeviceDropped(t *testing.T) {
 	before := len(b.audits())
 	for _, kind := range []sparekey.DeviceEventKind{sparekey.EventJammed, sparekey.EventKeypadUnlock, sparekey.EventOnline, sparekey.EventBattery} {
 		ev := sparekey.DeviceEvent{Device: "unit-999-front", Kind: kind, Slot: 2, Battery: 50}
-		if err := b.svc.HandleEvent(b.ctx, ev); err != nil {
+		if err := b.svc.Recorder.HandleEvent(b.ctx, ev); err != nil {
 			t.Errorf("HandleEvent(%s from an unknown lock) = %v, want nil", kind, err)
 		}
 	}
@@ -335,7 +335,7 @@ func TestEventWithoutTime(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	b.clock.Advance(time.Hour)
-	if err := b.svc.HandleEvent(b.ctx, sparekey.DeviceEvent{Device: ana101, Kind: sparekey.EventLocked, Slot: -1, Battery: -1}); err != nil {
+	if err := b.svc.Recorder.HandleEvent(b.ctx, sparekey.DeviceEvent{Device: ana101, Kind: sparekey.EventLocked, Slot: -1, Battery: -1}); err != nil {
 		t.Fatal(err)
 	}
 	if l := b.lock(ana101); l.LastSeen == nil || !l.LastSeen.Equal(b.clock.Now()) || l.State != sparekey.LockStateLocked {
@@ -390,7 +390,7 @@ func TestReissuedCodeUsedUp(t *testing.T) {
 	if second.Number != first.Number || second.Code == first.Code || second.UsedAt != nil {
 		t.Fatalf("re-issued slot = %+v; want the same slot, a new code, no use on record", second)
 	}
-	if err := b.svc.Resync(b.ctx, ana101); err != nil { // the lock is being reprogrammed
+	if err := b.svc.Reconciler.Resync(b.ctx, ana101); err != nil { // the lock is being reprogrammed
 		t.Fatal(err)
 	}
 	b.clock.Advance(time.Minute)

@@ -13,7 +13,7 @@ func TestOperate(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 
-	if err := b.svc.Operate(b.ctx, ana101, true, "staff:admin"); err != nil {
+	if err := b.svc.Doors.Operate(b.ctx, ana101, true, "staff:admin"); err != nil {
 		t.Fatal(err)
 	}
 	if st, _ := b.fleet.Status(ana101); st.State != sparekey.LockStateUnlocked {
@@ -26,7 +26,7 @@ func TestOperate(t *testing.T) {
 	if len(a) != 1 || a[0].Actor != "staff:admin" || a[0].Subject != "lock:"+ana101 || a[0].Detail["result"] != "ok" {
 		t.Errorf("unlock audit = %+v", a)
 	}
-	if err := b.svc.Operate(b.ctx, ana101, false, "resident:1"); err != nil {
+	if err := b.svc.Doors.Operate(b.ctx, ana101, false, "resident:1"); err != nil {
 		t.Fatal(err)
 	}
 	if st, _ := b.fleet.Status(ana101); st.State != sparekey.LockStateLocked {
@@ -37,20 +37,20 @@ func TestOperate(t *testing.T) {
 	}
 
 	b.setState(ben102, offline)
-	err := b.svc.Operate(b.ctx, ben102, true, "staff:admin")
+	err := b.svc.Doors.Operate(b.ctx, ben102, true, "staff:admin")
 	wantCode(t, err, sparekey.ELOCKOFFLINE)
 	if msg := sparekey.ErrorMessage(err); !strings.Contains(msg, "Front door") || !strings.Contains(msg, "offline") {
 		t.Errorf("offline message = %q", msg)
 	}
 
 	b.setState(chen103, jam)
-	err = b.svc.Operate(b.ctx, chen103, true, "staff:admin")
+	err = b.svc.Doors.Operate(b.ctx, chen103, true, "staff:admin")
 	wantCode(t, err, sparekey.ELOCKJAMMED)
 	if st, _ := b.fleet.Status(chen103); st.State != sparekey.LockStateJammed {
 		t.Errorf("jammed lock = %s", st.State)
 	}
 
-	wantCode(t, b.svc.Operate(b.ctx, "unit-999-front", true, "staff:admin"), sparekey.ENOTFOUND)
+	wantCode(t, b.svc.Doors.Operate(b.ctx, "unit-999-front", true, "staff:admin"), sparekey.ENOTFOUND)
 
 	// Refused attempts are audited too: who tried which door, and why not.
 	var refused []string
@@ -82,7 +82,7 @@ func (d unreachable) Unlock(ctx context.Context, device string) error {
 func TestOperateDriverError(t *testing.T) {
 	t.Parallel()
 	b := setup(t, withDriver(func(f *sim.Fleet) sparekey.LockDriver { return unreachable{f, ana101} }))
-	wantCode(t, b.svc.Operate(b.ctx, ana101, true, "staff:admin"), sparekey.ELOCKOFFLINE)
+	wantCode(t, b.svc.Doors.Operate(b.ctx, ana101, true, "staff:admin"), sparekey.ELOCKOFFLINE)
 	a := b.auditsOf("lock.remote_unlock")
 	if len(a) != 1 || a[0].Detail["result"] != sparekey.ELOCKOFFLINE {
 		t.Errorf("audit of a failed unlock = %+v", a)
@@ -108,7 +108,7 @@ func TestLockInfo(t *testing.T) {
 	if info := b.lockInfo(ben102); info.PoolReady != 2 {
 		t.Errorf("after issuing one code: %+v", info)
 	}
-	_, err := b.svc.LockInfo(b.ctx, "unit-999-front")
+	_, err := b.svc.Doors.LockInfo(b.ctx, "unit-999-front")
 	wantCode(t, err, sparekey.ENOTFOUND)
 }
 
@@ -134,7 +134,7 @@ func TestOperateAuditedWhenTheCallerLeaves(t *testing.T) {
 	t.Parallel()
 	ctx, cancel := context.WithCancel(context.Background())
 	b := setup(t, withDriver(func(f *sim.Fleet) sparekey.LockDriver { return impatient{f, cancel} }))
-	if err := b.svc.Operate(ctx, ana101, true, "staff:admin"); err == nil {
+	if err := b.svc.Doors.Operate(ctx, ana101, true, "staff:admin"); err == nil {
 		t.Fatal("Operate with the caller gone returned no error")
 	}
 	a := b.auditsOf("lock.remote_unlock")

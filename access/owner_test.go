@@ -36,21 +36,21 @@ func TestReplayedEventRecordedOnce(t *testing.T) {
 	b.runOnce()
 	at := b.clock.Now()
 	wrong := sparekey.DeviceEvent{Device: chen103, Kind: sparekey.EventWrongCode, At: at, Slot: -1, Source: "keypad", Battery: -1}
-	if err := b.svc.HandleEvent(b.ctx, wrong); err != nil {
+	if err := b.svc.Recorder.HandleEvent(b.ctx, wrong); err != nil {
 		t.Fatal(err)
 	}
 	before := len(b.lockEvents(chen103))
 	replay := wrong
 	replay.Replayed = true
 	replay.At = at.Add(40 * time.Millisecond) // the other instance read it a moment later
-	if err := b.svc.HandleEvent(b.ctx, replay); err != nil {
+	if err := b.svc.Recorder.HandleEvent(b.ctx, replay); err != nil {
 		t.Fatal(err)
 	}
 	if n := len(b.lockEvents(chen103)); n != before {
 		t.Fatalf("replayed duplicate recorded: %d lock events, had %d", n, before)
 	}
 	jam := sparekey.DeviceEvent{Device: chen103, Kind: sparekey.EventJammed, At: at.Add(time.Second), Slot: -1, Battery: -1, Replayed: true}
-	if err := b.svc.HandleEvent(b.ctx, jam); err != nil {
+	if err := b.svc.Recorder.HandleEvent(b.ctx, jam); err != nil {
 		t.Fatal(err)
 	}
 	if l := b.lock(chen103); l.State != sparekey.LockStateJammed {

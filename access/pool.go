@@ -8,9 +8,18 @@ import (
 	"sparekey"
 )
 
+// Codes gives codes out: residents' access codes and the pool of backup
+// codes on every lock, programmed in advance so that one can be issued at
+// once, used up at its first use and replaced. New codes are pending until
+// the Reconciler has them confirmed by the lock.
+type Codes struct {
+	base
+	wake func() // the reconciler's Nudge, after codes changed
+}
+
 // ProvisionLock fills the lock's backup pool up to PoolSize with fresh
 // random codes. The new slots are pending until the lock confirms them.
-func (s *Service) ProvisionLock(ctx context.Context, tx sparekey.Tx, lock *sparekey.Lock) error {
+func (c *Codes) ProvisionLock(ctx context.Context, tx sparekey.Tx, lock *sparekey.Lock) error {
 	slots, err := tx.SlotsByLock(ctx, lock.ID)
 	if err != nil {
 		return err
@@ -21,16 +30,16 @@ func (s *Service) ProvisionLock(ctx context.Context, tx sparekey.Tx, lock *spare
 			pool++
 		}
 	}
-	for ; pool < s.cfg.PoolSize; pool++ {
+	for ; pool < c.cfg.PoolSize; pool++ {
 		code, err := NewCode(backupLength(lock), takenCodes(slots))
 		if err != nil {
 			return err
 		}
-		sl, err := s.claimSlot(ctx, tx, lock, slots, sparekey.SlotBackup, code)
+		sl, err := c.claimSlot(ctx, tx, lock, slots, sparekey.SlotBackup, code)
 		if sparekey.ErrorCode(err) == sparekey.ECONFLICT {
 			// A full lock keeps the pool it has; staff see the shortfall
 			// in the lock's health. It must not stop other locks' work.
-			s.log.Warn("lock has no free slot to fill its backup pool", "lock", lock.Device, "pool", pool, "want", s.cfg.PoolSize)
+			c.log.Warn("lock has no free slot to fill its backup pool", "lock", lock.Device, "pool", pool, "want", c.cfg.PoolSize)
 			return nil
 		} else if err != nil {
 			return err
@@ -48,7 +57,7 @@ func (s *Service) ProvisionLock(ctx context.Context, tx sparekey.Tx, lock *spare
 // when it is set (it must follow the lock's rules and be free on the lock),
 // a fresh random one otherwise. It returns the slot, pending until the lock
 // confirms it.
-func (s *Service) AssignResidentCode(ctx context.Context, tx sparekey.Tx, lock *sparekey.Lock, r *sparekey.Resident, code string) (*sparekey.Slot, error) {
+func (c *Codes) AssignResidentCode(ctx context.Context, tx sparekey.Tx, lock *sparekey.Lock, r *sparekey.Resident, code string) (*sparekey.Slot, error) {
 	slots, err := tx.SlotsByLock(ctx, lock.ID)
 	if err != nil {
 		return nil, err
@@ -64,7 +73,7 @@ func (s *Service) AssignResidentCode(ctx context.Context, tx sparekey.Tx, lock *
 	} else if taken[code] {
 		return nil, sparekey.Errorf(sparekey.ECONFLICT, "access code for %s is already in use on %s", r.Name, lock.Device)
 	}
-	sl, err := s.claimSlot(ctx, tx, lock, slots, sparekey.SlotResident, code)
+	sl, err := c.claimSlot(ctx, tx, lock, slots, sparekey.SlotResident, code)
 	if err != nil {
 		return nil, err
 	}
@@ -74,12 +83,12 @@ func (s *Service) AssignResidentCode(ctx context.Context, tx sparekey.Tx, lock *
 
 // claimSlot takes the lowest free slot number (no row yet, or a row whose
 // code was cleared) for a new code.
-func (s *Service) claimSlot(ctx context.Context, tx sparekey.Tx, lock *sparekey.Lock, slots []*sparekey.Slot, purpose sparekey.SlotPurpose, code string) (*sparekey.Slot, error) {
+func (c *Codes) claimSlot(ctx context.Context, tx sparekey.Tx, lock *sparekey.Lock, slots []*sparekey.Slot, purpose sparekey.SlotPurpose, code string) (*sparekey.Slot, error) {
 	byNumber := map[int]*sparekey.Slot{}
 	for _, sl := range slots {
 		byNumber[sl.Number] = sl
 	}
-	now := s.now()
+	now := c.now()
 	for n := 0; n < lock.SlotCount; n++ {
 		sl, ok := byNumber[n]
 		// A slot whose old code is still being cleared is not free yet: a
@@ -104,14 +113,14 @@ func (s *Service) claimSlot(ctx context.Context, tx sparekey.Tx, lock *sparekey.
 
 // IssueBackupCodes gives the resident one backup code on every lock of their
 // unit (see IssueBackupCode); locks with no code to give are skipped.
-func (s *Service) IssueBackupCodes(ctx context.Context, tx sparekey.Tx, r *sparekey.Resident) ([]*sparekey.Slot, error) {
+func (c *Codes) IssueBackupCodes(ctx context.Context, tx sparekey.Tx, r *sparekey.Resident) ([]*sparekey.Slot, error) {
 	locks, err := tx.LocksByUnit(ctx, r.UnitID)
 	if err != nil {
 		return nil, err
 	}
 	var issued []*sparekey.Slot
 	for _, lock := range locks {
-		sl, err := s.IssueBackupCode(ctx, tx, r, lock)
+		sl, err := c.IssueBackupCode(ctx, tx, r, lock)
 		if err != nil {
 			return nil, err
 		}
@@ -127,12 +136,12 @@ func (s *Service) IssueBackupCodes(ctx context.Context, tx sparekey.Tx, r *spare
 // lowest code of the pool that the lock confirmed is issued, so it works
 // even if the lock is offline now. With no confirmed code left in the pool
 // it returns nil and logs it.
-func (s *Service) IssueBackupCode(ctx context.Context, tx sparekey.Tx, r *sparekey.Resident, lock *sparekey.Lock) (*sparekey.Slot, error) {
+func (c *Codes) IssueBackupCode(ctx context.Context, tx sparekey.Tx, r *sparekey.Resident, lock *sparekey.Lock) (*sparekey.Slot, error) {
 	slots, err := tx.SlotsByLock(ctx, lock.ID)
 	if err != nil {
 		return nil, err
 	}
-	now := s.now()
+	now := c.now()
 	var free *sparekey.Slot
 	for _, sl := range slots {
 		// Give the same code again only if it outlives the new link, so a
@@ -146,7 +155,7 @@ func (s *Service) IssueBackupCode(ctx context.Context, tx sparekey.Tx, r *sparek
 		}
 	}
 	if free == nil {
-		s.log.Warn("backup pool empty: no confirmed backup code to issue", "lock", lock.Device, "resident", r.ID)
+		c.log.Warn("backup pool empty: no confirmed backup code to issue", "lock", lock.Device, "resident", r.ID)
 		return nil, nil
 	}
 	free.Backup = sparekey.BackupIssued
@@ -172,7 +181,7 @@ func IssuedTo(sl *sparekey.Slot, residentID int64, now time.Time) bool {
 
 // rotate replaces a used or expired backup code with a fresh one. The old
 // code stays on the lock only until the reconciler programs the new one.
-func (s *Service) rotate(ctx context.Context, tx sparekey.Tx, lock *sparekey.Lock, sl *sparekey.Slot, reason string) error {
+func (c *Codes) rotate(ctx context.Context, tx sparekey.Tx, lock *sparekey.Lock, sl *sparekey.Slot, reason string) error {
 	slots, err := tx.SlotsByLock(ctx, lock.ID)
 	if err != nil {
 		return err
@@ -181,7 +190,7 @@ func (s *Service) rotate(ctx context.Context, tx sparekey.Tx, lock *sparekey.Loc
 	if err != nil {
 		return err
 	}
-	now := s.now()
+	now := c.now()
 	prev := sl.IssuedTo
 	sl.Code = code
 	sl.Backup = sparekey.BackupAvailable
@@ -226,4 +235,62 @@ func takenCodes(slots []*sparekey.Slot) map[string]bool {
 		}
 	}
 	return taken
+}
+
+// ObserveLockEvent uses up a backup code at its first use at the keypad:
+// the code is rotated, and the old one stays on the lock only until the
+// reconciler programs the new one. A pool code that nobody was given is
+// rotated too (guessed or leaked), and leaves a trace in the log.
+func (c *Codes) ObserveLockEvent(ctx context.Context, tx sparekey.Tx, lock *sparekey.Lock, _ sparekey.LockState, ev sparekey.DeviceEvent) error {
+	if ev.Kind != sparekey.EventKeypadUnlock {
+		return nil
+	}
+	slots, err := tx.SlotsByLock(ctx, lock.ID)
+	if err != nil {
+		return err
+	}
+	for _, sl := range slots {
+		if sl.Number != ev.Slot {
+			continue
+		}
+		switch backupUse(sl, ev) {
+		case useByHolder:
+			now := c.now()
+			sl.UsedAt = &now
+			return c.rotate(ctx, tx, lock, sl, "used")
+		case useUnissued:
+			c.log.Warn("unissued backup code used at keypad", "lock", lock.Device, "slot", sl.Number)
+			return c.rotate(ctx, tx, lock, sl, "used_unissued")
+		}
+		return nil
+	}
+	return nil
+}
+
+// keypadUse is what a code's use at the keypad means for the backup pool.
+type keypadUse int
+
+const (
+	notBackup      keypadUse = iota // not a backup code
+	useBeforeIssue                  // a report older than the code's issue: not its holder's use
+	useAgain                        // used again before its replacement reached the lock
+	useByHolder                     // its holder's first use: the code is used up
+	useUnissued                     // a pool code nobody was given: guessed or leaked
+)
+
+// backupUse tells what the keypad use of slot sl's code, reported by ev,
+// means for the backup pool.
+func backupUse(sl *sparekey.Slot, ev sparekey.DeviceEvent) keypadUse {
+	switch {
+	case sl.Purpose != sparekey.SlotBackup:
+		return notBackup
+	case sl.Backup == sparekey.BackupIssued && sl.IssuedAt != nil && ev.At.Before(*sl.IssuedAt):
+		return useBeforeIssue
+	case sl.Backup == sparekey.BackupAvailable && sl.UsedAt != nil && sl.Sync == sparekey.SyncPending:
+		return useAgain
+	case sl.Backup == sparekey.BackupIssued:
+		return useByHolder
+	default:
+		return useUnissued
+	}
 }

@@ -34,7 +34,7 @@ func (b *testBundle) newLock(device string, slotCount, codeMin, codeMax int) *sp
 
 func (b *testBundle) provision(l *sparekey.Lock) error {
 	b.t.Helper()
-	return b.db.Tx(b.ctx, func(tx sparekey.Tx) error { return b.svc.ProvisionLock(b.ctx, tx, l) })
+	return b.db.Tx(b.ctx, func(tx sparekey.Tx) error { return b.svc.Codes.ProvisionLock(b.ctx, tx, l) })
 }
 
 func TestProvisionLockFillsPool(t *testing.T) {
@@ -142,7 +142,7 @@ func TestProvisionLockAroundResidents(t *testing.T) {
 		if err := tx.CreateResident(b.ctx, r); err != nil {
 			return err
 		}
-		rs, err = b.svc.AssignResidentCode(b.ctx, tx, l, r, "")
+		rs, err = b.svc.Codes.AssignResidentCode(b.ctx, tx, l, r, "")
 		return err
 	})
 	if rs.Number != 0 || rs.Purpose != sparekey.SlotResident || rs.ResidentID != r.ID || len(rs.Code) != 6 || access.Trivial(rs.Code) {
@@ -162,7 +162,7 @@ func TestProvisionLockAroundResidents(t *testing.T) {
 		if err := tx.CreateResident(b.ctx, b2); err != nil {
 			return err
 		}
-		_, err := b.svc.AssignResidentCode(b.ctx, tx, l, b2, "")
+		_, err := b.svc.Codes.AssignResidentCode(b.ctx, tx, l, b2, "")
 		return err
 	})
 	wantCode(t, err, sparekey.ECONFLICT)
@@ -190,7 +190,7 @@ func TestAssignResidentCodeChecksCode(t *testing.T) {
 			if err := tx.CreateResident(b.ctx, r); err != nil {
 				return err
 			}
-			sl, err = b.svc.AssignResidentCode(b.ctx, tx, l, r, tc.code)
+			sl, err = b.svc.Codes.AssignResidentCode(b.ctx, tx, l, r, tc.code)
 			return err
 		})
 		if got := sparekey.ErrorCode(err); got != tc.want {
@@ -342,7 +342,7 @@ func TestIssueOnlyConfirmedAvailableCodes(t *testing.T) {
 		{Property: "Maple Court Apartments", Unit: "101", Lock: ana101, Name: "Eve", Email: "eve@example.com", Phone: "+12015550112"},
 		{Property: "Maple Court Apartments", Unit: "101", Lock: ana101, Name: "Fay", Email: "fay@example.com", Phone: "+12015550113"},
 	}
-	if err := roster.Add(b.ctx, b.db, b.svc, b.clock, more); err != nil {
+	if err := roster.Add(b.ctx, b.db, b.svc.Codes, b.clock, more); err != nil {
 		t.Fatal(err)
 	}
 	b.runOnce()
@@ -372,10 +372,10 @@ func TestResidentCodeLengthOnShortKeypad(t *testing.T) {
 		if err := tx.CreateResident(b.ctx, r); err != nil {
 			return err
 		}
-		if random, err = b.svc.AssignResidentCode(b.ctx, tx, l, r, ""); err != nil {
+		if random, err = b.svc.Codes.AssignResidentCode(b.ctx, tx, l, r, ""); err != nil {
 			return err
 		}
-		_, chosenErr = b.svc.AssignResidentCode(b.ctx, tx, l, r, "4829")
+		_, chosenErr = b.svc.Codes.AssignResidentCode(b.ctx, tx, l, r, "4829")
 		return nil
 	})
 	var wrong []string

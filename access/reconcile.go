@@ -7,46 +7,67 @@ import (
 	"time"
 
 	"sparekey"
+	"sparekey/loop"
 )
 
-// Start runs the reconciler until ctx ends or Stop is called: it rotates
-// expired backup codes, keeps every pool full, and programs pending slots.
-func (s *Service) Start(ctx context.Context) { s.loop.Start(ctx) }
+// Reconciler drives every slot from its desired state to what the lock
+// confirmed, in the background: it rotates expired backup codes, keeps
+// every pool full and programs pending slots, several locks at a time,
+// with backoff for locks that do not answer.
+type Reconciler struct {
+	base
+	codes *Codes
+	loop  *loop.Loop
+
+	lastPoolCheck time.Time // the loop's goroutine only (RunOnce is not concurrent)
+}
+
+func newReconciler(b base, codes *Codes) *Reconciler {
+	r := &Reconciler{base: b, codes: codes}
+	r.loop = loop.New(b.cfg.SyncInterval, func(ctx context.Context) (bool, error) {
+		n, err := r.RunOnce(ctx)
+		return n == syncBatch, err
+	}, func(err error) { r.log.Error("reconcile pass failed", "err", err) })
+	return r
+}
+
+// Start runs the reconciler until ctx ends or Stop is called.
+func (r *Reconciler) Start(ctx context.Context) { r.loop.Start(ctx) }
 
 // Stop ends the reconciler and waits for it.
-func (s *Service) Stop() { s.loop.Stop() }
+func (r *Reconciler) Stop() { r.loop.Stop() }
 
 // Nudge wakes the reconciler now, e.g. after codes changed.
-func (s *Service) Nudge() { s.loop.Wake() }
+func (r *Reconciler) Nudge() { r.loop.Wake() }
 
 // RunOnce makes one reconcile pass and returns how many slots it programmed
 // or cleared on locks.
-func (s *Service) RunOnce(ctx context.Context) (int, error) {
-	now := s.now()
-	if err := s.rotateExpired(ctx, now); err != nil {
+func (r *Reconciler) RunOnce(ctx context.Context) (int, error) {
+	now := r.now()
+	if err := r.rotateExpired(ctx, now); err != nil {
 		return 0, err
 	}
-	if s.lastPoolCheck.IsZero() || now.Sub(s.lastPoolCheck) >= poolCheckInterval {
-		if err := s.fillPools(ctx); err != nil {
+	if r.lastPoolCheck.IsZero() || now.Sub(r.lastPoolCheck) >= poolCheckInterval {
+		if err := r.fillPools(ctx); err != nil {
 			return 0, err
 		}
-		s.lastPoolCheck = now
+		r.lastPoolCheck = now
 	}
 	var todo []*sparekey.Slot
-	err := s.cfg.Store.Read(ctx, func(tx sparekey.Tx) (err error) {
+	err := r.cfg.Store.Read(ctx, func(tx sparekey.Tx) (err error) {
 		todo, err = tx.SlotsToSync(ctx, now, syncBatch)
 		return err
 	})
 	if err != nil {
 		return 0, err
 	}
-	return s.syncAll(ctx, todo)
+	return r.syncAll(ctx, todo)
 }
 
 // syncAll programs the slots, several locks at a time (Config.Parallel)
 // and one command at a time per lock, in the order given: a lock handles
 // one radio command at a time, while the mesh carries many locks' at once.
-func (s *Service) syncAll(ctx context.Context, todo []*sparekey.Slot) (int, error) {
+func (r *Reconciler) syncAll(ctx context.Context, todo []*sparekey.Slot) (int, error) {
 	var order []int64
 	byLock := map[int64][]*sparekey.Slot{}
 	for _, sl := range todo {
@@ -60,7 +81,7 @@ func (s *Service) syncAll(ctx context.Context, todo []*sparekey.Slot) (int, erro
 		done     int
 		firstErr error
 		wg       sync.WaitGroup
-		sem      = make(chan struct{}, s.cfg.Parallel)
+		sem      = make(chan struct{}, r.cfg.Parallel)
 	)
 	for _, id := range order {
 		sem <- struct{}{}
@@ -78,9 +99,9 @@ func (s *Service) syncAll(ctx context.Context, todo []*sparekey.Slot) (int, erro
 					// A lock that did not answer is not asked again in this
 					// pass: its other slots wait as long as the first one,
 					// so one silent lock cannot hold the pass for minutes.
-					err = s.recordUnreachable(ctx, sl, unreachable)
+					err = r.recordUnreachable(ctx, sl, unreachable)
 				} else {
-					ok, unreachable, err = s.syncSlot(ctx, sl)
+					ok, unreachable, err = r.syncSlot(ctx, sl)
 				}
 				mu.Lock()
 				if ok {
@@ -108,10 +129,10 @@ func (s *Service) syncAll(ctx context.Context, todo []*sparekey.Slot) (int, erro
 // taken first and its slots read again under it, so a rotation made
 // meanwhile (a keypad use) is not overwritten, and locks are always taken
 // one at a time.
-func (s *Service) rotateExpired(ctx context.Context, now time.Time) error {
+func (r *Reconciler) rotateExpired(ctx context.Context, now time.Time) error {
 	cutoff := now.Add(-sparekey.BackupCodeTTL)
 	var expired []*sparekey.Slot
-	err := s.cfg.Store.Read(ctx, func(tx sparekey.Tx) (err error) {
+	err := r.cfg.Store.Read(ctx, func(tx sparekey.Tx) (err error) {
 		expired, err = tx.IssuedBackupSlotsBefore(ctx, cutoff)
 		return err
 	})
@@ -124,9 +145,9 @@ func (s *Service) rotateExpired(ctx context.Context, now time.Time) error {
 			continue
 		}
 		seen[e.LockID] = true
-		err := s.cfg.Store.Tx(ctx, func(tx sparekey.Tx) error {
+		err := r.cfg.Store.Tx(ctx, func(tx sparekey.Tx) error {
 			lock, err := tx.Lock(ctx, e.LockID)
-			if err != nil || !s.owns(lock.Device) {
+			if err != nil || !r.owns(lock.Device) {
 				return err
 			}
 			slots, err := tx.SlotsByLock(ctx, lock.ID)
@@ -135,7 +156,7 @@ func (s *Service) rotateExpired(ctx context.Context, now time.Time) error {
 			}
 			for _, sl := range slots {
 				if sl.Purpose == sparekey.SlotBackup && sl.Backup == sparekey.BackupIssued && sl.IssuedAt != nil && sl.IssuedAt.Before(cutoff) {
-					if err := s.rotate(ctx, tx, lock, sl, "expired"); err != nil {
+					if err := r.codes.rotate(ctx, tx, lock, sl, "expired"); err != nil {
 						return err
 					}
 				}
@@ -157,9 +178,9 @@ const poolCheckInterval = 30 * time.Second
 // fillPools tops up every lock's pool, one short transaction per lock so the
 // writer is never held for the whole fleet. A lock that fails is logged and
 // skipped: it must not stop the others.
-func (s *Service) fillPools(ctx context.Context) error {
+func (r *Reconciler) fillPools(ctx context.Context) error {
 	var locks []*sparekey.Lock
-	err := s.cfg.Store.Read(ctx, func(tx sparekey.Tx) (err error) {
+	err := r.cfg.Store.Read(ctx, func(tx sparekey.Tx) (err error) {
 		locks, err = tx.Locks(ctx)
 		return err
 	})
@@ -170,12 +191,12 @@ func (s *Service) fillPools(ctx context.Context) error {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		if !s.owns(lock.Device) {
+		if !r.owns(lock.Device) {
 			continue
 		}
-		err := s.cfg.Store.Tx(ctx, func(tx sparekey.Tx) error { return s.ProvisionLock(ctx, tx, lock) })
+		err := r.cfg.Store.Tx(ctx, func(tx sparekey.Tx) error { return r.codes.ProvisionLock(ctx, tx, lock) })
 		if err != nil {
-			s.log.Error("fill backup pool", "lock", lock.Device, "err", err)
+			r.log.Error("fill backup pool", "lock", lock.Device, "err", err)
 		}
 	}
 	return nil
@@ -184,99 +205,27 @@ func (s *Service) fillPools(ctx context.Context) error {
 // syncBatch is how many slots one reconcile pass programs at most.
 const syncBatch = 100
 
-// Resync makes every slot of the lock pending again, to be programmed anew:
-// for a lock that lost its memory (a reset, a replaced lock, or a simulated
-// lock after a restart). Its backup codes are not issued again until the
-// lock confirms them.
-func (s *Service) Resync(ctx context.Context, device string) error {
-	err := s.cfg.Store.Tx(ctx, func(tx sparekey.Tx) error {
-		lock, err := tx.LockByDevice(ctx, device)
-		if err != nil {
-			return err
-		}
-		return resync(ctx, tx, lock, s.now())
-	})
-	if err == nil {
-		s.Nudge()
-	}
-	return err
-}
-
-// Preload puts every code the lock should hold on it through program, not
-// through the driver, and records each as confirmed: for a lock whose
-// memory Sparekey fills itself, such as the demo's virtual locks at
-// start-up, which stand for real locks that kept their codes. Empty slots
-// are recorded empty.
-func (s *Service) Preload(ctx context.Context, device string, program func(slot int, code string) error) error {
-	err := s.cfg.Store.Tx(ctx, func(tx sparekey.Tx) error {
-		lock, err := tx.LockByDevice(ctx, device)
-		if err != nil {
-			return err
-		}
-		slots, err := tx.SlotsByLock(ctx, lock.ID)
-		if err != nil {
-			return err
-		}
-		now := s.now()
-		for _, sl := range slots {
-			if sl.Code != "" {
-				if err := program(sl.Number, sl.Code); err != nil {
-					return err
-				}
-			}
-			if sl.Sync == sparekey.SyncSynced {
-				continue
-			}
-			sl.Sync, sl.SyncAttempts, sl.SyncError, sl.SyncedAt = sparekey.SyncSynced, 0, "", &now
-			if err := tx.UpdateSlot(ctx, sl); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	return err
-}
-
-// resync makes every slot of the lock that holds a code, or may still hold
-// one, pending.
-func resync(ctx context.Context, tx sparekey.Tx, lock *sparekey.Lock, now time.Time) error {
-	slots, err := tx.SlotsByLock(ctx, lock.ID)
-	if err != nil {
-		return err
-	}
-	for _, sl := range slots {
-		if sl.Code == "" && sl.Sync == sparekey.SyncSynced {
-			continue // empty here and there
-		}
-		sl.Sync, sl.SyncAttempts, sl.SyncError, sl.NextSyncAt = sparekey.SyncPending, 0, "", now
-		if err := tx.UpdateSlot(ctx, sl); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
 // syncSlot sends one slot's desired state to its lock, outside any
 // transaction, then records the outcome if the slot did not change
 // meanwhile. It reports whether the lock confirmed it, and the error of a
 // lock that could not be reached or did not answer.
-func (s *Service) syncSlot(ctx context.Context, want *sparekey.Slot) (ok bool, unreachable error, err error) {
+func (r *Reconciler) syncSlot(ctx context.Context, want *sparekey.Slot) (ok bool, unreachable error, err error) {
 	var lock *sparekey.Lock
-	err = s.cfg.Store.Read(ctx, func(tx sparekey.Tx) (err error) {
+	err = r.cfg.Store.Read(ctx, func(tx sparekey.Tx) (err error) {
 		lock, err = tx.Lock(ctx, want.LockID)
 		return err
 	})
 	if err != nil {
 		return false, nil, err
 	}
-	if !s.owns(lock.Device) {
+	if !r.owns(lock.Device) {
 		return false, nil, nil // its owner programs it
 	}
 	var sendErr error
 	if want.Code == "" {
-		sendErr = s.cfg.Driver.ClearPIN(ctx, lock.Device, want.Number)
+		sendErr = r.cfg.Driver.ClearPIN(ctx, lock.Device, want.Number)
 	} else {
-		sendErr = s.cfg.Driver.SetPIN(ctx, lock.Device, want.Number, want.Code)
+		sendErr = r.cfg.Driver.SetPIN(ctx, lock.Device, want.Number, want.Code)
 	}
 	if ctx.Err() != nil {
 		return false, nil, ctx.Err()
@@ -284,28 +233,28 @@ func (s *Service) syncSlot(ctx context.Context, want *sparekey.Slot) (ok bool, u
 	if code := sparekey.ErrorCode(sendErr); code == sparekey.ELOCKOFFLINE || code == sparekey.ELOCKTIMEOUT {
 		unreachable = sendErr
 	}
-	return sendErr == nil, unreachable, s.record(ctx, lock, want, sendErr)
+	return sendErr == nil, unreachable, r.record(ctx, lock, want, sendErr)
 }
 
 // recordUnreachable records, without asking the lock again, that it could
 // not be reached for the slot.
-func (s *Service) recordUnreachable(ctx context.Context, want *sparekey.Slot, sendErr error) error {
+func (r *Reconciler) recordUnreachable(ctx context.Context, want *sparekey.Slot, sendErr error) error {
 	var lock *sparekey.Lock
-	err := s.cfg.Store.Read(ctx, func(tx sparekey.Tx) (err error) {
+	err := r.cfg.Store.Read(ctx, func(tx sparekey.Tx) (err error) {
 		lock, err = tx.Lock(ctx, want.LockID)
 		return err
 	})
 	if err != nil {
 		return err
 	}
-	return s.record(ctx, lock, want, sendErr)
+	return r.record(ctx, lock, want, sendErr)
 }
 
 // record writes what the lock said to a slot's programming, unless the
 // slot changed while the command was on its way.
-func (s *Service) record(ctx context.Context, lock *sparekey.Lock, want *sparekey.Slot, sendErr error) error {
-	now := s.now()
-	return s.cfg.Store.Tx(ctx, func(tx sparekey.Tx) error {
+func (r *Reconciler) record(ctx context.Context, lock *sparekey.Lock, want *sparekey.Slot, sendErr error) error {
+	now := r.now()
+	return r.cfg.Store.Tx(ctx, func(tx sparekey.Tx) error {
 		slots, err := tx.SlotsByLock(ctx, lock.ID)
 		if err != nil {
 			return err
@@ -336,7 +285,7 @@ func (s *Service) record(ctx context.Context, lock *sparekey.Lock, want *spareke
 			sl.SyncAttempts++
 		}
 		sl.SyncError = sparekey.ErrorMessage(sendErr)
-		wait := s.backoff(sl.SyncAttempts)
+		wait := r.backoff(sl.SyncAttempts)
 		if offline {
 			wait = offlineWait(lock, now)
 		}
@@ -345,10 +294,10 @@ func (s *Service) record(ctx context.Context, lock *sparekey.Lock, want *spareke
 			sl.NextSyncAt = now.Add(failedRetry) // still failing: try again later, quietly
 			return tx.UpdateSlot(ctx, sl)
 		}
-		if sl.SyncAttempts >= s.cfg.MaxSyncAttempts {
+		if sl.SyncAttempts >= r.cfg.MaxSyncAttempts {
 			sl.Sync = sparekey.SyncFailed
 			sl.NextSyncAt = now.Add(failedRetry)
-			s.log.Error("slot sync failed; flagged for staff", "lock", lock.Device, "slot", sl.Number, "attempts", sl.SyncAttempts, "err", sl.SyncError)
+			r.log.Error("slot sync failed; flagged for staff", "lock", lock.Device, "slot", sl.Number, "attempts", sl.SyncAttempts, "err", sl.SyncError)
 			if err := tx.RecordAudit(ctx, &sparekey.AuditEvent{At: now, Actor: "system", Action: "slot.sync_failed",
 				Subject: "lock:" + lock.Device, Detail: map[string]string{"slot": fmt.Sprint(sl.Number), "error": sl.SyncError}}); err != nil {
 				return err
@@ -379,8 +328,8 @@ const failedRetry = time.Hour
 
 // backoff is the wait before the next try of a slot on a reachable lock:
 // doubling from 2 s, capped at BackoffMax.
-func (s *Service) backoff(attempts int) time.Duration {
-	return min(2*time.Second<<min(attempts, 20), s.cfg.BackoffMax)
+func (r *Reconciler) backoff(attempts int) time.Duration {
+	return min(2*time.Second<<min(attempts, 20), r.cfg.BackoffMax)
 }
 
 // offlineWait is the wait before trying an offline lock again: as long as

@@ -386,13 +386,13 @@ func TestRunOnceFullLockDoesNotBlockOthers(t *testing.T) {
 		if err := tx.CreateResident(b.ctx, r); err != nil {
 			return err
 		}
-		_, err := b.svc.AssignResidentCode(b.ctx, tx, tiny, r, "")
+		_, err := b.svc.Codes.AssignResidentCode(b.ctx, tx, tiny, r, "")
 		return err
 	})
 	b.fleet.Add(tiny.Device, 4)
 
 	bigger := access.New(access.Config{Store: b.db, Driver: b.fleet, Clock: b.clock, PoolSize: 4})
-	n, err := bigger.RunOnce(b.ctx)
+	n, err := bigger.Reconciler.RunOnce(b.ctx)
 	if err != nil {
 		t.Errorf("regression: RunOnce fails for every lock when one lock has no free slot for its pool: %v (programmed %d)", err, n)
 	}
@@ -442,9 +442,9 @@ func TestStartStopAndNudge(t *testing.T) {
 	b := setup(t, withConfig(func(c *access.Config) { c.SyncInterval = time.Hour }))
 	before := goroutines(reconcilerFrame)
 
-	b.svc.Stop() // before Start: a no-op
-	b.svc.Start(b.ctx)
-	b.svc.Start(b.ctx) // twice: still one reconciler
+	b.svc.Reconciler.Stop() // before Start: a no-op
+	b.svc.Reconciler.Start(b.ctx)
+	b.svc.Reconciler.Start(b.ctx) // twice: still one reconciler
 	// A goroutine just started may not show its frame yet: wait for it.
 	waitFor(t, "the reconciler goroutine", func() bool { return goroutines(reconcilerFrame)-before >= 1 })
 	time.Sleep(20 * time.Millisecond)
@@ -463,20 +463,20 @@ func TestStartStopAndNudge(t *testing.T) {
 		sl.Code, sl.Sync, sl.NextSyncAt = newCode, sparekey.SyncPending, b.clock.Now()
 		return tx.UpdateSlot(b.ctx, sl)
 	})
-	b.svc.Nudge()
-	b.svc.Nudge() // nudges do not pile up or block
-	b.svc.Nudge()
+	b.svc.Reconciler.Nudge()
+	b.svc.Reconciler.Nudge() // nudges do not pile up or block
+	b.svc.Reconciler.Nudge()
 	waitFor(t, "the nudged pass to program the change", func() bool {
 		return b.fleet.Programmed(ana101)[0] == newCode && b.slot(ana101, 0).Sync == sparekey.SyncSynced
 	})
 
 	start := time.Now()
-	b.svc.Stop()
+	b.svc.Reconciler.Stop()
 	if d := time.Since(start); d > 2*time.Second {
 		t.Errorf("Stop took %v", d)
 	}
 	waitFor(t, "the reconciler goroutine to end", func() bool { return goroutines(reconcilerFrame) == before })
-	b.svc.Stop() // twice: a no-op
+	b.svc.Reconciler.Stop() // twice: a no-op
 
 	// Stopped means stopped: a nudge programs nothing.
 	b.write(func(tx sparekey.Tx) error {
@@ -484,7 +484,7 @@ func TestStartStopAndNudge(t *testing.T) {
 		sl.Code, sl.Sync, sl.NextSyncAt = "69314725", sparekey.SyncPending, b.clock.Now()
 		return tx.UpdateSlot(b.ctx, sl)
 	})
-	b.svc.Nudge()
+	b.svc.Reconciler.Nudge()
 	time.Sleep(50 * time.Millisecond)
 	if b.fleet.Programmed(ana101)[1] == "69314725" {
 		t.Error("a stopped reconciler programmed a slot")
@@ -492,13 +492,13 @@ func TestStartStopAndNudge(t *testing.T) {
 
 	// It starts again after Stop, and ends with its context too.
 	ctx, cancel := context.WithCancel(b.ctx)
-	b.svc.Start(ctx)
+	b.svc.Reconciler.Start(ctx)
 	waitFor(t, "the restarted reconciler to program the change", func() bool {
 		return b.fleet.Programmed(ana101)[1] == "69314725"
 	})
 	cancel()
 	waitFor(t, "the reconciler to end with its context", func() bool { return goroutines(reconcilerFrame) == before })
-	b.svc.Stop()
+	b.svc.Reconciler.Stop()
 }
 
 // Stop returns promptly even while a command to a lock hangs, and the
@@ -514,14 +514,14 @@ func TestStopInterruptsHangingCommand(t *testing.T) {
 	}}
 	b := setup(t, withDriver(func(f *sim.Fleet) sparekey.LockDriver { driver.Fleet = f; return driver }))
 	before := goroutines(reconcilerFrame)
-	b.svc.Start(b.ctx)
+	b.svc.Reconciler.Start(b.ctx)
 	select {
 	case <-entered:
 	case <-time.After(5 * time.Second):
 		t.Fatal("the reconciler never reached the hanging lock")
 	}
 	stopped := make(chan struct{})
-	go func() { b.svc.Stop(); close(stopped) }()
+	go func() { b.svc.Reconciler.Stop(); close(stopped) }()
 	select {
 	case <-stopped:
 	case <-time.After(5 * time.Second):
@@ -597,7 +597,7 @@ func TestAnswerMeansOnline(t *testing.T) {
 		l.Online = false
 		return tx.UpdateLock(b.ctx, l)
 	})
-	if err := b.svc.Resync(b.ctx, chen103); err != nil {
+	if err := b.svc.Reconciler.Resync(b.ctx, chen103); err != nil {
 		t.Fatal(err)
 	}
 	b.runOnce()
@@ -612,7 +612,7 @@ func TestPreload(t *testing.T) {
 	t.Parallel()
 	b := setup(t) // slots pending, the virtual locks empty
 	got := map[int]string{}
-	err := b.svc.Preload(b.ctx, ana101, func(slot int, code string) error {
+	err := b.svc.Reconciler.Preload(b.ctx, ana101, func(slot int, code string) error {
 		got[slot] = code
 		return b.fleet.SetPIN(b.ctx, ana101, slot, code)
 	})

@@ -59,7 +59,7 @@ func withConfig(fn func(*access.Config)) option {
 func setup(t *testing.T, opts ...option) *testBundle {
 	t.Helper()
 	b := bare(t, opts...)
-	seeded, err := roster.SeedDemo(b.ctx, b.db, b.svc, b.clock)
+	seeded, err := roster.SeedDemo(b.ctx, b.db, b.svc.Codes, b.clock)
 	if err != nil || !seeded {
 		t.Fatalf("SeedDemo = %v, %v", seeded, err)
 	}
@@ -80,7 +80,7 @@ func bare(t *testing.T, opts ...option) *testBundle {
 	}
 	svc := access.New(cfg)
 	fleet.Subscribe(func(ev sparekey.DeviceEvent) {
-		if err := svc.HandleEvent(ctx, ev); err != nil {
+		if err := svc.Recorder.HandleEvent(ctx, ev); err != nil {
 			t.Errorf("HandleEvent(%+v): %v", ev, err)
 		}
 	})
@@ -98,7 +98,7 @@ func (b *testBundle) addSimLocks() {
 			b.t.Fatal(err)
 		}
 		ev := sparekey.DeviceEvent{Device: l.Device, Kind: sparekey.EventOnline, At: b.clock.Now(), Slot: -1, State: st.State, Battery: st.Battery}
-		if err := b.svc.HandleEvent(b.ctx, ev); err != nil {
+		if err := b.svc.Recorder.HandleEvent(b.ctx, ev); err != nil {
 			b.t.Fatal(err)
 		}
 	}
@@ -157,7 +157,7 @@ func (b *testBundle) issue(email string) []*sparekey.Slot {
 	r := b.resident(email)
 	var issued []*sparekey.Slot
 	b.write(func(tx sparekey.Tx) (err error) {
-		issued, err = b.svc.IssueBackupCodes(b.ctx, tx, r)
+		issued, err = b.svc.Codes.IssueBackupCodes(b.ctx, tx, r)
 		return err
 	})
 	return issued
@@ -165,7 +165,7 @@ func (b *testBundle) issue(email string) []*sparekey.Slot {
 
 func (b *testBundle) runOnce() int {
 	b.t.Helper()
-	n, err := b.svc.RunOnce(b.ctx)
+	n, err := b.svc.Reconciler.RunOnce(b.ctx)
 	if err != nil {
 		b.t.Fatalf("RunOnce: %v", err)
 	}
@@ -223,7 +223,7 @@ func (b *testBundle) setState(device string, change sim.StateChange) {
 
 func (b *testBundle) lockInfo(device string) *access.LockInfo {
 	b.t.Helper()
-	info, err := b.svc.LockInfo(b.ctx, device)
+	info, err := b.svc.Doors.LockInfo(b.ctx, device)
 	if err != nil {
 		b.t.Fatal(err)
 	}

@@ -116,7 +116,7 @@ func TestRequestSurvivesARestart(t *testing.T) {
 	b.advance(10 * time.Second)
 	cfg := b.cfg
 	cfg.Store = db
-	cfg.Issuer = access.New(access.Config{Store: db, Driver: b.fleet, Clock: b.clock, PoolSize: 3})
+	cfg.Issuer = access.New(access.Config{Store: db, Driver: b.fleet, Clock: b.clock, PoolSize: 3}).Codes
 	svc := lockout.New(cfg)
 	n, err := svc.RunOnce(b.ctx)
 	if err != nil || n != 1 {

@@ -433,7 +433,7 @@ func TestLinkMadeWithAnEmptyPoolGetsACodeLater(t *testing.T) {
 	b := setup(t)
 	const device = "unit-104-front"
 	// The lock is on the roster but not reachable: its pool stays pending.
-	if err := roster.Add(b.ctx, b.db, b.access, b.clock, []roster.Entry{{Property: roster.Demo[0].Property,
+	if err := roster.Add(b.ctx, b.db, b.access.Codes, b.clock, []roster.Entry{{Property: roster.Demo[0].Property,
 		Unit: "104", Lock: device, Name: "Dan Hill", Email: "dan@example.com", Phone: "+12015550104"}}); err != nil {
 		t.Fatal(err)
 	}
@@ -503,7 +503,7 @@ func TestCodeTheLockLostShowsProgramming(t *testing.T) {
 	b := setup(t)
 	token := b.requestLink(t, ana, ana)
 	ready := b.reveal(t, token)
-	if err := b.access.Resync(b.ctx, ana101); err != nil {
+	if err := b.access.Reconciler.Resync(b.ctx, ana101); err != nil {
 		t.Fatal(err)
 	}
 	if c := b.reveal(t, token); c.Status != lockout.CodeProgramming || c.Code != ready.Code {

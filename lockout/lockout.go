@@ -16,7 +16,7 @@ import (
 )
 
 // CodeIssuer gives a resident a backup code on a lock, inside the caller's
-// transaction, or nil when the lock has none to give. access.Service
+// transaction, or nil when the lock has none to give. access.Codes
 // implements it.
 type CodeIssuer interface {
 	IssueBackupCode(ctx context.Context, tx sparekey.Tx, r *sparekey.Resident, lock *sparekey.Lock) (*sparekey.Slot, error)

@@ -76,7 +76,7 @@ func setup(t testing.TB, opts ...func(*lockout.Config)) *testBundle {
 		Store:   db,
 		Keys:    keys,
 		Clock:   clock,
-		Issuer:  acc,
+		Issuer:  acc.Codes,
 		Logger:  slog.New(slog.NewTextHandler(b.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		Queued:  func() { b.queued.Add(1) },
 		BaseURL: baseURL,
@@ -94,7 +94,7 @@ func setup(t testing.TB, opts ...func(*lockout.Config)) *testBundle {
 // of the fleet and marked synced.
 func (b *testBundle) sync(t testing.TB) {
 	t.Helper()
-	if _, err := b.access.RunOnce(b.ctx); err != nil {
+	if _, err := b.access.Reconciler.RunOnce(b.ctx); err != nil {
 		t.Fatalf("access RunOnce: %v", err)
 	}
 }
@@ -106,7 +106,7 @@ func (b *testBundle) addResident(t *testing.T, e roster.Entry) *sparekey.Residen
 	if e.Property == "" {
 		e.Property = roster.Demo[0].Property
 	}
-	if err := roster.Add(b.ctx, b.db, b.access, b.clock, []roster.Entry{e}); err != nil {
+	if err := roster.Add(b.ctx, b.db, b.access.Codes, b.clock, []roster.Entry{e}); err != nil {
 		t.Fatalf("roster.Add(%+v): %v", e, err)
 	}
 	b.fleet.Add(e.Lock, roster.DefaultSlotCount)

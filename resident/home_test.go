@@ -318,7 +318,7 @@ func TestBackupCodeUses(t *testing.T) {
 	b := setup(t)
 	zoe := roster.Entry{Property: roster.Demo[0].Property, Unit: "101", Lock: ana101, Name: "Zoe Park",
 		Email: "zoe@example.com", Phone: "+12015550104"}
-	if err := roster.Add(b.ctx, b.db, b.access, b.clock, []roster.Entry{zoe}); err != nil {
+	if err := roster.Add(b.ctx, b.db, b.access.Codes, b.clock, []roster.Entry{zoe}); err != nil {
 		t.Fatal(err)
 	}
 	b.sync(t)
@@ -354,7 +354,7 @@ func TestBackupCodeUses(t *testing.T) {
 // sync lets the reconciler program pending codes onto the virtual locks.
 func (b *testBundle) sync(t *testing.T) {
 	t.Helper()
-	if _, err := b.access.RunOnce(b.ctx); err != nil {
+	if _, err := b.access.Reconciler.RunOnce(b.ctx); err != nil {
 		t.Fatalf("access RunOnce: %v", err)
 	}
 }
@@ -366,7 +366,7 @@ func (b *testBundle) issue(t *testing.T, email string) *sparekey.Slot {
 	r := b.db.Resident(t, email)
 	var issued []*sparekey.Slot
 	b.db.MustWrite(t, func(tx sparekey.Tx) (err error) {
-		issued, err = b.access.IssueBackupCodes(b.ctx, tx, r)
+		issued, err = b.access.Codes.IssueBackupCodes(b.ctx, tx, r)
 		return err
 	})
 	if len(issued) != 1 {

@@ -74,7 +74,7 @@ func setup(t testing.TB, opts ...func(*resident.Config)) *testBundle {
 	keys := db.Keys
 	clock := sparekey.NewFixedClock(t0)
 	fleet, acc := testkit.Demo(t, db, clock, access.Config{})
-	if _, err := acc.RunOnce(ctx); err != nil {
+	if _, err := acc.Reconciler.RunOnce(ctx); err != nil {
 		t.Fatalf("access RunOnce: %v", err)
 	}
 	b := &testBundle{ctx: ctx, db: db, keys: keys, clock: clock, fleet: fleet, access: acc,
@@ -130,7 +130,7 @@ func (b *testBundle) handleEvent(t testing.TB, ev sparekey.DeviceEvent) {
 	if ev.At.IsZero() {
 		ev.At = b.clock.Now()
 	}
-	if err := b.access.HandleEvent(b.ctx, ev); err != nil {
+	if err := b.access.Recorder.HandleEvent(b.ctx, ev); err != nil {
 		t.Fatalf("HandleEvent(%+v): %v", ev, err)
 	}
 }

@@ -22,7 +22,7 @@ import (
 	"sparekey/secret"
 )
 
-// Operator locks and unlocks doors; access.Service implements it.
+// Operator locks and unlocks doors; access.Doors implements it.
 type Operator interface {
 	Operate(ctx context.Context, device string, unlock bool, actor string) error
 }

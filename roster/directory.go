@@ -12,11 +12,6 @@ import (
 	"sparekey/contact"
 )
 
-// Mover ends a resident's access; access.Service implements it.
-type Mover interface {
-	MoveOut(ctx context.Context, residentID int64, actor string) (int, error)
-}
-
 // Directory is the console's view of who lives where: it lists a
 // property's units with their residents and locks, and moves residents in
 // (one by one or from a CSV file) and out, for staff of that property.
@@ -242,27 +237,4 @@ func (d *Directory) addAll(ctx context.Context, tx sparekey.Tx, entries []Entry,
 		}
 	}
 	return nil
-}
-
-// MoveOut moves a resident of one of the allowed properties out.
-func (d *Directory) MoveOut(ctx context.Context, residentID int64, allowed func(propertyID int64) bool, actor string) (*sparekey.Resident, int, error) {
-	var r *sparekey.Resident
-	err := d.Store.Read(ctx, func(tx sparekey.Tx) (err error) {
-		if r, err = tx.Resident(ctx, residentID); err != nil {
-			return err
-		}
-		unit, err := tx.Unit(ctx, r.UnitID)
-		if err != nil {
-			return err
-		}
-		if !allowed(unit.PropertyID) {
-			return sparekey.Errorf(sparekey.ENOTFOUND, "resident %d not found", residentID)
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, 0, err
-	}
-	n, err := d.Mover.MoveOut(ctx, residentID, actor)
-	return r, n, err
 }

@@ -12,7 +12,7 @@ import (
 	"sparekey"
 )
 
-// Codes programs codes onto locks; access.Service implements it.
+// Codes programs codes onto locks; access.Codes implements it.
 type Codes interface {
 	AssignResidentCode(ctx context.Context, tx sparekey.Tx, lock *sparekey.Lock, r *sparekey.Resident, code string) (*sparekey.Slot, error)
 	ProvisionLock(ctx context.Context, tx sparekey.Tx, lock *sparekey.Lock) error

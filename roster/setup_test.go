@@ -22,7 +22,7 @@ type testBundle struct {
 	ctx   context.Context
 	db    *testkit.DB
 	clock *sparekey.OffsetClock
-	codes *access.Service
+	codes *access.Codes
 }
 
 func setup(t *testing.T) *testBundle {
@@ -30,7 +30,7 @@ func setup(t *testing.T) *testBundle {
 	ctx := t.Context()
 	db := testkit.OpenDB(t)
 	clock := sparekey.NewFixedClock(t0)
-	codes := access.New(access.Config{Store: db, Clock: clock})
+	codes := access.New(access.Config{Store: db, Clock: clock}).Codes
 	return &testBundle{t: t, ctx: ctx, db: db, clock: clock, codes: codes}
 }
 

@@ -53,7 +53,7 @@ type testBundle struct {
 func setup(t *testing.T, opts ...func(*staff.Config)) *testBundle {
 	t.Helper()
 	b := bare(t, opts...)
-	acc := access.New(access.Config{Store: b.db, Driver: sim.New(b.clock), Clock: b.clock})
+	acc := access.New(access.Config{Store: b.db, Driver: sim.New(b.clock), Clock: b.clock}).Codes
 	if seeded, err := roster.SeedDemo(b.ctx, b.db, acc, b.clock); err != nil || !seeded {
 		t.Fatalf("SeedDemo = %v, %v", seeded, err)
 	}

@@ -126,7 +126,7 @@ func TestConcurrentJamAndReport(t *testing.T) {
 	for round := 1; round <= 5; round++ {
 		errs := together(
 			func() error {
-				return b.access.HandleEvent(b.ctx, sparekey.DeviceEvent{Device: ana101, Kind: sparekey.EventJammed, At: b.clock.Now(), Slot: -1, Battery: -1})
+				return b.access.Recorder.HandleEvent(b.ctx, sparekey.DeviceEvent{Device: ana101, Kind: sparekey.EventJammed, At: b.clock.Now(), Slot: -1, Battery: -1})
 			},
 			func() error {
 				_, err := b.svc.Report(b.ctx, upkeep.ResidentReport{ResidentID: a.ID})
@@ -158,7 +158,7 @@ func TestConcurrentSweepAndLockReports(t *testing.T) {
 		errs := together(
 			func() error { return b.svc.Sweep(b.ctx) },
 			func() error {
-				return b.access.HandleEvent(b.ctx, sparekey.DeviceEvent{Device: ana101, Kind: sparekey.EventJamCleared, At: b.clock.Now(), Slot: -1, Battery: -1})
+				return b.access.Recorder.HandleEvent(b.ctx, sparekey.DeviceEvent{Device: ana101, Kind: sparekey.EventJamCleared, At: b.clock.Now(), Slot: -1, Battery: -1})
 			},
 		)
 		noErrors(t, "sweep and jam cleared", errs)
@@ -185,7 +185,7 @@ func TestConcurrentUpdateAndLockReports(t *testing.T) {
 				return err
 			},
 			func() error {
-				return b.access.HandleEvent(b.ctx, sparekey.DeviceEvent{Device: ana101, Kind: sparekey.EventLocked, At: b.clock.Now(), Slot: -1, Battery: -1})
+				return b.access.Recorder.HandleEvent(b.ctx, sparekey.DeviceEvent{Device: ana101, Kind: sparekey.EventLocked, At: b.clock.Now(), Slot: -1, Battery: -1})
 			},
 		)
 		noErrors(t, "update and locked", errs)

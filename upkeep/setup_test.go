@@ -80,8 +80,8 @@ func setup(t *testing.T) *testBundle {
 		},
 	}
 	b.svc = upkeep.New(b.cfg)
-	b.access = access.New(access.Config{Store: db, Driver: sim.New(clock), Clock: clock, Observer: b.svc})
-	if seeded, err := roster.SeedDemo(ctx, db, b.access, clock); err != nil || !seeded {
+	b.access = access.New(access.Config{Store: db, Driver: sim.New(clock), Clock: clock, Observers: []sparekey.LockObserver{b.svc}})
+	if seeded, err := roster.SeedDemo(ctx, db, b.access.Codes, clock); err != nil || !seeded {
 		t.Fatalf("SeedDemo = %v, %v", seeded, err)
 	}
 	for _, e := range roster.Demo {
@@ -94,7 +94,7 @@ func setup(t *testing.T) *testBundle {
 // maintenance contacts; it returns the property.
 func (b *testBundle) secondProperty() *sparekey.Property {
 	b.t.Helper()
-	err := roster.Add(b.ctx, b.db, b.access, b.clock, []roster.Entry{{Property: birch, Unit: "1A", Lock: dee1a,
+	err := roster.Add(b.ctx, b.db, b.access.Codes, b.clock, []roster.Entry{{Property: birch, Unit: "1A", Lock: dee1a,
 		Name: "Dee Park", Email: dee, Phone: "+12015550104"}})
 	if err != nil {
 		b.t.Fatal(err)
@@ -123,7 +123,7 @@ func (b *testBundle) event(ev sparekey.DeviceEvent) {
 	if ev.Battery == 0 && ev.Kind != sparekey.EventBattery {
 		ev.Battery = -1
 	}
-	if err := b.access.HandleEvent(b.ctx, ev); err != nil {
+	if err := b.access.Recorder.HandleEvent(b.ctx, ev); err != nil {
 		b.t.Fatalf("HandleEvent(%+v): %v", ev, err)
 	}
 }

@@ -17,7 +17,7 @@ import (
 // addRoommate adds a second resident to Ana's unit and returns them.
 func (b *testBundle) addRoommate() *sparekey.Resident {
 	b.t.Helper()
-	err := roster.Add(b.ctx, b.db, b.access, b.clock, []roster.Entry{{Property: roster.Demo[0].Property, Unit: "101",
+	err := roster.Add(b.ctx, b.db, b.access.Codes, b.clock, []roster.Entry{{Property: roster.Demo[0].Property, Unit: "101",
 		Lock: ana101, Name: "Rosa Ruiz", Email: "rosa@example.com", Phone: "+12015550111"}})
 	if err != nil {
 		b.t.Fatal(err)
@@ -205,7 +205,7 @@ func TestResidentReportRefusals(t *testing.T) {
 	_, err = b.svc.Report(b.ctx, upkeep.ResidentReport{ResidentID: 9999})
 	wantCode(t, "no such resident", err, sparekey.ENOTFOUND)
 
-	if _, err := b.access.MoveOut(b.ctx, a.ID, "staff:1"); err != nil {
+	if _, err := b.access.Codes.MoveOut(b.ctx, a.ID, "staff:1"); err != nil {
 		t.Fatal(err)
 	}
 	_, err = b.svc.Report(b.ctx, upkeep.ResidentReport{ResidentID: a.ID, Note: "Let me back in."})
@@ -281,7 +281,7 @@ func TestUpdateLifecycle(t *testing.T) {
 	if got := b.watchers(wo.ID); len(got) != 2 {
 		t.Fatalf("watchers = %v, want Ana and Rosa", got)
 	}
-	if _, err := b.access.MoveOut(b.ctx, rosa.ID, "staff:1"); err != nil {
+	if _, err := b.access.Codes.MoveOut(b.ctx, rosa.ID, "staff:1"); err != nil {
 		t.Fatal(err) // a watcher who moved out hears nothing more
 	}
 	before := len(b.messages())

@@ -127,7 +127,7 @@ func handleMoveOut(cfg Config) http.Handler {
 			return
 		}
 		p := principalOf(r)
-		d, err := cfg.Locks.MoveOutContact(r.Context(), kind, value, p.actor(), p.allowed)
+		d, err := cfg.Directory.MoveOutContact(r.Context(), kind, value, p.allowed, p.actor())
 		if err != nil {
 			writeError(w, r, cfg.Logger, err)
 			return

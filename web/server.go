@@ -32,7 +32,6 @@ type Locks interface {
 	LockInfo(ctx context.Context, device string) (*access.LockInfo, error)
 	Locks(ctx context.Context) ([]*access.LockInfo, error)
 	LockEvents(ctx context.Context, device string, limit int) ([]*sparekey.LockEvent, error)
-	MoveOutContact(ctx context.Context, kind sparekey.ContactKind, value, actor string, allowed func(propertyID int64) bool) (*access.Departure, error)
 	Operate(ctx context.Context, device string, unlock bool, actor string) error
 }
 
@@ -63,12 +62,13 @@ type Upkeep interface {
 	SetJamRule(ctx context.Context, propertyID int64, rule sparekey.JamRule, actor string) error
 }
 
-// Directory is who lives where, for the console.
+// Directory is who lives where, for the console and the move-out API.
 type Directory interface {
 	Units(ctx context.Context, propertyID int64) ([]roster.UnitListing, error)
 	MoveIn(ctx context.Context, n roster.Newcomer, actor string) (*sparekey.Resident, error)
 	Import(ctx context.Context, r io.Reader, allowed func(int64) bool, actor string, welcome bool) (int, error)
 	MoveOut(ctx context.Context, residentID int64, allowed func(int64) bool, actor string) (*sparekey.Resident, int, error)
+	MoveOutContact(ctx context.Context, kind sparekey.ContactKind, value string, allowed func(int64) bool, actor string) (*roster.Departure, error)
 }
 
 // Dev holds the demo-only tools behind /api/v1/dev and /dev. nil turns

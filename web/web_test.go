@@ -100,13 +100,6 @@ func (fakeLocks) LockEvents(ctx context.Context, device string, limit int) ([]*s
 	return []*sparekey.LockEvent{{Kind: sparekey.EventKeypadUnlock, Slot: 3, Detail: "keypad, access code of Ana Ruiz"}}, nil
 }
 
-func (fakeLocks) MoveOutContact(ctx context.Context, kind sparekey.ContactKind, value, actor string, allowed func(int64) bool) (*access.Departure, error) {
-	if value != "ana@example.com" {
-		return nil, sparekey.Errorf(sparekey.ENOTFOUND, "no resident has that %s", kind)
-	}
-	return &access.Departure{Resident: &sparekey.Resident{Name: "Ana Ruiz"}, Unit: "101", CodesCleared: 1}, nil
-}
-
 func (fakeLocks) Operate(ctx context.Context, device string, unlock bool, actor string) error {
 	return sparekey.Errorf(sparekey.ELOCKOFFLINE, "offline")
 }

@@ -89,7 +89,7 @@ func (d *devices) start(ctx context.Context, codes *access.Service) error {
 			// A real lock keeps its codes while the server restarts; the
 			// virtual one starts empty, so it is given what it should
 			// hold, as if installed that way.
-			err := codes.Preload(ctx, l.Device, func(slot int, code string) error {
+			err := codes.Reconciler.Preload(ctx, l.Device, func(slot int, code string) error {
 				return d.fleet.SetPIN(ctx, l.Device, slot, code)
 			})
 			if err != nil {
@@ -149,7 +149,7 @@ func (d *devices) refreshAll(ctx context.Context, codes *access.Service) {
 			break // the connection is gone again; the next one asks
 		}
 	}
-	if err := codes.RetryPending(ctx); err != nil {
+	if err := codes.Reconciler.RetryPending(ctx); err != nil {
 		d.log.Error("retry pending codes after connecting", "err", err)
 	}
 }
@@ -207,7 +207,7 @@ func (d *devices) rebalance(ctx context.Context, codes *access.Service) {
 			break
 		}
 	}
-	if err := codes.RetryLocks(ctx, gained); err != nil {
+	if err := codes.Reconciler.RetryLocks(ctx, gained); err != nil {
 		d.log.Error("retry pending codes after taking over locks", "err", err)
 	}
 }

@@ -179,22 +179,22 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 
 	var driver sparekey.LockDriver = noDriver{}
-	var codes *access.Service
+	var acc *access.Service
 	var devs *devices
 	bg := context.WithoutCancel(ctx)
 	member := cluster.New(cluster.Config{Store: db, ID: c.instanceID, TTL: c.instanceTTL, Logger: log,
 		OnChange: func() {
 			if devs != nil {
-				devs.rebalance(bg, codes)
+				devs.rebalance(bg, acc)
 			}
 		}})
 	var meters *metrics.Metrics
 	if c.demo || c.mqtt != "" {
 		events := device.NewDelivery(device.DeliveryConfig{Owns: member.Owns, KeepFor: max(time.Minute, 3*c.instanceTTL), Logger: log,
-			Recorder: recordFunc(func(ctx context.Context, ev sparekey.DeviceEvent) error { return codes.HandleEvent(ctx, ev) }),
+			Recorder: recordFunc(func(ctx context.Context, ev sparekey.DeviceEvent) error { return acc.Recorder.HandleEvent(ctx, ev) }),
 			Recorded: func(ev sparekey.DeviceEvent) { meters.DeviceEvent(ev) }})
 		events.Start(bg)
-		devs, err = newDevices(c, db, clock, log, member, events, func() { devs.refreshAll(bg, codes) })
+		devs, err = newDevices(c, db, clock, log, member, events, func() { devs.refreshAll(bg, acc) })
 		if err != nil {
 			return err
 		}
@@ -217,18 +217,18 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	outbox := notify.NewWorker(notify.WorkerConfig{Store: db, Clock: clock, Transports: transports, Logger: log})
 	jams := upkeep.New(upkeep.Config{Store: db, Clock: clock, Logger: log, BaseURL: c.baseURL,
 		Queued: outbox.Notify, Opened: meters.WorkOrderOpened})
-	codes = access.New(access.Config{Store: db, Driver: driver, Clock: clock, Logger: log, PoolSize: c.poolSize,
-		Owns: member.Owns, Observer: jams})
+	acc = access.New(access.Config{Store: db, Driver: driver, Clock: clock, Logger: log, PoolSize: c.poolSize,
+		Owns: member.Owns, Observers: []sparekey.LockObserver{jams}})
 	team := staff.New(staff.Config{Store: db, Keys: keys, Clock: clock, Logger: log})
-	people := &roster.Directory{Store: db, Codes: codes, Mover: codes, Clock: clock, Region: c.defaultRegion,
+	people := &roster.Directory{Store: db, Codes: acc.Codes, Mover: acc.Codes, Clock: clock, Region: c.defaultRegion,
 		BaseURL: c.baseURL, Queued: outbox.Notify}
-	app := resident.New(resident.Config{Store: db, Keys: keys, Clock: clock, Logger: log, Doors: codes,
+	app := resident.New(resident.Config{Store: db, Keys: keys, Clock: clock, Logger: log, Doors: acc.Doors,
 		BaseURL: c.baseURL, DefaultRegion: c.defaultRegion, Queued: outbox.Notify})
-	flow := lockout.New(lockout.Config{Store: db, Keys: keys, Clock: clock, Issuer: codes, Logger: log, Queued: outbox.Notify, Answered: meters.Answered,
+	flow := lockout.New(lockout.Config{Store: db, Keys: keys, Clock: clock, Issuer: acc.Codes, Logger: log, Queued: outbox.Notify, Answered: meters.Answered,
 		BaseURL: c.baseURL, DefaultRegion: c.defaultRegion, SMSRegions: c.smsRegions, IPLimit: c.ipLimit})
 
 	if c.demo {
-		seeded, err := roster.SeedDemo(ctx, db, codes, clock)
+		seeded, err := roster.SeedDemo(ctx, db, acc.Codes, clock)
 		if err != nil {
 			return fmt.Errorf("seed demo: %w", err)
 		}
@@ -258,8 +258,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return demoNotAlone(slices.DeleteFunc(member.Members(), func(id string) bool { return id == member.ID() }))
 	}
 	if devs != nil {
-		devs.rebalance(bg, codes) // note which locks are ours
-		if err := devs.start(ctx, codes); err != nil {
+		devs.rebalance(bg, acc) // note which locks are ours
+		if err := devs.start(ctx, acc); err != nil {
 			return err
 		}
 	}
@@ -280,7 +280,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 				return devs.setState(ctx, device, sim.StateChange{Jammed: jammed, Online: online, Battery: battery})
 			},
 			Advanced: func(ctx context.Context) error {
-				codes.Nudge()
+				acc.Reconciler.Nudge()
 				flow.Wake()
 				jams.Wake()
 				outbox.Notify()
@@ -288,7 +288,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 			},
 		}
 	}
-	handler := web.NewServer(web.Config{Logger: log, Clock: clock, Lockout: flow, Locks: codes, Dev: dev,
+	handler := web.NewServer(web.Config{Logger: log, Clock: clock, Lockout: flow, Locks: acc.Doors, Dev: dev,
 		Staff: team, Upkeep: jams, Directory: people, Residents: app, Keys: keys,
 		AdminToken: c.adminToken, DefaultRegion: c.defaultRegion, BaseURL: c.baseURL,
 		Metrics: meters.Handler(), ObserveRequest: meters.ObserveRequest,
@@ -302,7 +302,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		WriteTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute,
 		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 
-	codes.Start(bg)
+	acc.Reconciler.Start(bg)
 	flow.Start(bg)
 	outbox.Start(bg)
 	jams.Start(bg)
@@ -311,7 +311,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	defer outbox.Stop()
 	defer jams.Stop()
 	defer flow.Stop()
-	defer codes.Stop()
+	defer acc.Reconciler.Stop()
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()

@@ -139,18 +139,18 @@ func Allow(ids ...int64) func(int64) bool {
 // Demo seeds the demo roster (CONTRACT.md) on db through an access service
 // made from cfg, its Store, Driver and Clock filled in, and gives every demo
 // lock a virtual lock that reports back to that service. Nothing is on the
-// locks yet: the service's RunOnce programs them.
+// locks yet: the Reconciler's RunOnce programs them.
 func Demo(t testing.TB, db *DB, clock sparekey.Clock, cfg access.Config) (*sim.Fleet, *access.Service) {
 	t.Helper()
 	fleet := sim.New(clock)
 	cfg.Store, cfg.Driver, cfg.Clock = db, fleet, clock
 	acc := access.New(cfg)
 	fleet.Subscribe(func(ev sparekey.DeviceEvent) {
-		if err := acc.HandleEvent(context.Background(), ev); err != nil {
+		if err := acc.Recorder.HandleEvent(context.Background(), ev); err != nil {
 			t.Errorf("HandleEvent(%+v): %v", ev, err)
 		}
 	})
-	if seeded, err := roster.SeedDemo(context.Background(), db, acc, clock); err != nil || !seeded {
+	if seeded, err := roster.SeedDemo(context.Background(), db, acc.Codes, clock); err != nil || !seeded {
 		t.Fatalf("SeedDemo = %v, %v", seeded, err)
 	}
 	for _, e := range roster.Demo {
