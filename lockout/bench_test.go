@@ -3,6 +3,7 @@ package lockout_test
 import (
 	"testing"
 
+	"sparekey/internal/testkit"
 	"sparekey/lockout"
 )
 
@@ -10,7 +11,7 @@ import (
 // store: parse, per-IP count, one insert. A known and an unknown contact
 // must cost the same (SECURITY.md rule 2): compare the two with benchstat.
 func BenchmarkRequestCode(b *testing.B) {
-	for _, tc := range []struct{ name, contact string }{{"known", ana}, {"unknown", "nobody@example.org"}} {
+	for _, tc := range []struct{ name, contact string }{{"known", testkit.AnaEmail}, {"unknown", "nobody@example.org"}} {
 		b.Run(tc.name, func(b *testing.B) {
 			bundle := setup(b, func(c *lockout.Config) { c.IPLimit = 1 << 30 })
 			req := lockout.CodeRequest{Contact: tc.contact, IP: testIP, UserAgent: testUA}

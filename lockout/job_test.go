@@ -12,6 +12,7 @@ import (
 
 	"sparekey"
 	"sparekey/access"
+	"sparekey/internal/testkit"
 	"sparekey/lockout"
 	"sparekey/store"
 )
@@ -34,18 +35,18 @@ func TestRequestIsAudited(t *testing.T) {
 	if len(evs) != 2 {
 		t.Fatalf("%d backup.requested events, want 2", len(evs))
 	}
-	r := b.db.Resident(t, ana)
+	r := b.db.Resident(t, testkit.AnaEmail)
 	want := []struct {
 		subject, ip, ua, kind, hash, outcome string
 	}{
-		{fmt.Sprintf("resident:%d", r.ID), testIP, testUA, "email", b.keys.Hash(sparekey.HashContact, ana), sparekey.OutcomeSent},
-		{"request:", "198.51.100.9", longUA[:256], "phone", b.keys.Hash(sparekey.HashContact, strangerPhone), sparekey.OutcomeNoMatch},
+		{fmt.Sprintf("resident:%d", r.ID), testIP, testUA, "email", b.keys.Hash(sparekey.HashContact, testkit.AnaEmail), sparekey.OutcomeSent},
+		{"request:", "198.51.100.9", longUA[:256], "phone", b.keys.Hash(sparekey.HashContact, testkit.StrangerPhone), sparekey.OutcomeNoMatch},
 	}
 	for i, e := range evs {
 		w := want[i]
-		if e.Actor != "anonymous" || !strings.HasPrefix(e.Subject, w.subject) || e.IP != w.ip || e.UserAgent != w.ua || !e.At.Equal(t0) {
+		if e.Actor != "anonymous" || !strings.HasPrefix(e.Subject, w.subject) || e.IP != w.ip || e.UserAgent != w.ua || !e.At.Equal(testkit.T0) {
 			t.Errorf("event %d: %s %s %s at %v, IP %q, UA %.40q; want anonymous %s… at %v, IP %q, UA %.40q",
-				i, e.Actor, e.Action, e.Subject, e.At, e.IP, e.UserAgent, w.subject, t0, w.ip, w.ua)
+				i, e.Actor, e.Action, e.Subject, e.At, e.IP, e.UserAgent, w.subject, testkit.T0, w.ip, w.ua)
 		}
 		if e.Detail["outcome"] != w.outcome || e.Detail["contact_kind"] != w.kind {
 			t.Errorf("event %d detail %v: want outcome %s, contact_kind %s", i, e.Detail, w.outcome, w.kind)
@@ -57,7 +58,7 @@ func TestRequestIsAudited(t *testing.T) {
 	// The contact itself appears nowhere in the audit trail.
 	for _, e := range b.db.Audit(t) {
 		line := fmt.Sprintf("%+v %v", *e, e.Detail)
-		for _, c := range []string{"ANA@EXAMPLE.COM", ana, "555-0177", strangerPhone} {
+		for _, c := range []string{"ANA@EXAMPLE.COM", testkit.AnaEmail, "555-0177", testkit.StrangerPhone} {
 			if strings.Contains(line, c) {
 				t.Errorf("audit event %s holds the contact %q: %s", e.Action, c, line)
 			}
@@ -87,8 +88,8 @@ func TestRunOnceWakesTheOutbox(t *testing.T) {
 	if n := b.queued.Load(); n != 0 {
 		t.Errorf("Queued called %d times for a request that sent nothing", n)
 	}
-	b.request(t, ana)
-	b.request(t, ben)
+	b.request(t, testkit.AnaEmail)
+	b.request(t, testkit.BenEmail)
 	b.run(t)
 	if n := b.queued.Load(); n != 1 {
 		t.Errorf("Queued called %d times after a pass that queued messages, want 1", n)
@@ -103,7 +104,7 @@ func TestRunOnceWakesTheOutbox(t *testing.T) {
 func TestRequestSurvivesARestart(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	b.request(t, ana)
+	b.request(t, testkit.AnaEmail)
 	if err := b.db.Close(); err != nil { // the process dies
 		t.Fatal(err)
 	}
@@ -139,12 +140,12 @@ func TestRequestSurvivesARestart(t *testing.T) {
 func TestNewServiceAnswersAnUnprocessedRequest(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	b.request(t, ana)
+	b.request(t, testkit.AnaEmail)
 	svc := lockout.New(b.cfg)
 	if n, err := svc.RunOnce(b.ctx); err != nil || n != 1 {
 		t.Fatalf("new service RunOnce = %d, %v; want 1", n, err)
 	}
-	sameList(t, "messages", sent(b.db.Messages(t), "backup_link"), []string{"email:" + ana, "sms:" + anaPhone})
+	sameList(t, "messages", sent(b.db.Messages(t), "backup_link"), []string{"email:" + testkit.AnaEmail, "sms:" + testkit.AnaPhone})
 	if n := b.run(t); n != 0 {
 		t.Errorf("the old service answered the request again (%d)", n)
 	}
@@ -155,7 +156,7 @@ func TestNewServiceAnswersAnUnprocessedRequest(t *testing.T) {
 func TestRequestOfADeadWorkerIsAnsweredAfterTheLease(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	b.request(t, ana)
+	b.request(t, testkit.AnaEmail)
 	b.db.MustWrite(t, func(tx sparekey.Tx) error { // a worker claims the request and dies
 		claimed, err := tx.ClaimBackupRequests(b.ctx, b.clock.Now(), lease, 20)
 		if err == nil && len(claimed) != 1 {
@@ -177,10 +178,10 @@ func TestRequestOfADeadWorkerIsAnsweredAfterTheLease(t *testing.T) {
 	if n := b.run(t); n != 1 {
 		t.Fatalf("RunOnce answered %d requests once the lease ended, want 1", n)
 	}
-	sameList(t, "messages", sent(b.db.Messages(t), "backup_link"), []string{"email:" + ana, "sms:" + anaPhone})
+	sameList(t, "messages", sent(b.db.Messages(t), "backup_link"), []string{"email:" + testkit.AnaEmail, "sms:" + testkit.AnaPhone})
 	// The link still runs from the request, not from the late answer.
-	if l := b.link(t, b.token(t, ana)); !l.ExpiresAt.Equal(t0.Add(sparekey.BackupLinkTTL)) {
-		t.Errorf("link expires at %v, want %v", l.ExpiresAt, t0.Add(sparekey.BackupLinkTTL))
+	if l := b.link(t, b.token(t, testkit.AnaEmail)); !l.ExpiresAt.Equal(testkit.T0.Add(sparekey.BackupLinkTTL)) {
+		t.Errorf("link expires at %v, want %v", l.ExpiresAt, testkit.T0.Add(sparekey.BackupLinkTTL))
 	}
 }
 
@@ -213,8 +214,8 @@ func setupFlaky(t *testing.T, email string) (*testBundle, *flakyIssuer) {
 // and is answered by a later pass once its lease ends.
 func TestFailedAnswerWritesNothingAndIsRetried(t *testing.T) {
 	t.Parallel()
-	b, flaky := setupFlaky(t, ben)
-	b.request(t, ben)
+	b, flaky := setupFlaky(t, testkit.BenEmail)
+	b.request(t, testkit.BenEmail)
 	if n, err := b.svc.RunOnce(b.ctx); err == nil || n != 1 {
 		t.Fatalf("RunOnce with a broken issuer = %d, %v; want 1 claimed and an error", n, err)
 	}
@@ -224,9 +225,9 @@ func TestFailedAnswerWritesNothingAndIsRetried(t *testing.T) {
 	if evs := b.db.AuditOf(t, "backup.requested"); len(evs) != 0 {
 		t.Errorf("a failed answer was audited as %v", evs[0].Detail)
 	}
-	benID := b.db.Resident(t, ben).ID
+	benID := b.db.Resident(t, testkit.BenEmail).ID
 	b.db.MustRead(t, func(tx sparekey.Tx) error {
-		n, err := tx.CountBackupLinksSince(b.ctx, benID, t0.Add(-time.Hour))
+		n, err := tx.CountBackupLinksSince(b.ctx, benID, testkit.T0.Add(-time.Hour))
 		if err == nil && n != 0 {
 			t.Errorf("a failed answer left %d links", n)
 		}
@@ -240,20 +241,20 @@ func TestFailedAnswerWritesNothingAndIsRetried(t *testing.T) {
 	if n := b.run(t); n != 1 {
 		t.Fatalf("RunOnce answered %d requests after the lease, want 1", n)
 	}
-	sameList(t, "messages", sent(b.db.Messages(t), "backup_link"), []string{"email:" + ben, "sms:" + benPhone})
+	sameList(t, "messages", sent(b.db.Messages(t), "backup_link"), []string{"email:" + testkit.BenEmail, "sms:" + testkit.BenPhone})
 }
 
 // When one request of a pass fails, the messages queued (and committed) for
 // the requests before it must still wake the outbox.
 func TestRunOnceWakesTheOutboxEvenWhenALaterRequestFails(t *testing.T) {
 	t.Parallel()
-	b, _ := setupFlaky(t, ben)
-	b.request(t, ana)
-	b.request(t, ben)
+	b, _ := setupFlaky(t, testkit.BenEmail)
+	b.request(t, testkit.AnaEmail)
+	b.request(t, testkit.BenEmail)
 	if _, err := b.svc.RunOnce(b.ctx); err == nil {
 		t.Fatal("RunOnce with a broken issuer did not fail")
 	}
-	sameList(t, "messages", sent(b.db.Messages(t), "backup_link"), []string{"email:" + ana, "sms:" + anaPhone})
+	sameList(t, "messages", sent(b.db.Messages(t), "backup_link"), []string{"email:" + testkit.AnaEmail, "sms:" + testkit.AnaPhone})
 	if n := b.queued.Load(); n != 1 {
 		t.Errorf("Queued called %d times, want 1: Ana's messages were committed", n)
 	}
@@ -263,7 +264,7 @@ func TestRunOnceWakesTheOutboxEvenWhenALaterRequestFails(t *testing.T) {
 func TestConcurrentWorkersAnswerEachRequestOnce(t *testing.T) {
 	t.Parallel()
 	b := setup(t, func(c *lockout.Config) { c.IPLimit = 0 })
-	contacts := []string{ana, ben, chen, "nobody@example.com", strangerPhone}
+	contacts := []string{testkit.AnaEmail, testkit.BenEmail, testkit.ChenEmail, "nobody@example.com", testkit.StrangerPhone}
 	const requests = 25
 	for i := range requests {
 		b.request(t, contacts[i%len(contacts)])
@@ -311,14 +312,14 @@ func TestStartAnswersRequestsAndStopEndsIt(t *testing.T) {
 			time.Sleep(10 * time.Millisecond)
 		}
 	}
-	b.request(t, ana)
+	b.request(t, testkit.AnaEmail)
 	waitFor(2)
 	// The first pass is over now, so this one is answered by a later tick.
-	b.request(t, chen)
+	b.request(t, testkit.ChenEmail)
 	waitFor(4)
 	b.svc.Stop()
 	b.svc.Stop() // a second Stop is a no-op
-	b.request(t, ben)
+	b.request(t, testkit.BenEmail)
 	time.Sleep(50 * time.Millisecond)
 	if n := b.run(t); n != 1 {
 		t.Errorf("after Stop, RunOnce found %d pending requests, want the 1 the stopped worker left", n)
@@ -360,10 +361,10 @@ func (b *testBundle) pending(t *testing.T) []*sparekey.BackupRequest {
 // behind it, let alone make them be given up.
 func TestFailingRequestDoesNotHoldUpOthers(t *testing.T) {
 	t.Parallel()
-	b, _ := setupFlaky(t, ben)
-	b.request(t, ben) // fails every time
+	b, _ := setupFlaky(t, testkit.BenEmail)
+	b.request(t, testkit.BenEmail) // fails every time
 	b.advance(time.Second)
-	b.request(t, ana)
+	b.request(t, testkit.AnaEmail)
 	b.svc.RunOnce(b.ctx)
 	if got := sent(b.db.Messages(t), "backup_link"); len(got) == 0 {
 		t.Errorf("Ana's request was not answered in the pass where Ben's failed")
@@ -373,7 +374,7 @@ func TestFailingRequestDoesNotHoldUpOthers(t *testing.T) {
 		b.svc.RunOnce(b.ctx)
 	}
 	sameList(t, "messages after Ben's request was given up", sent(b.db.Messages(t), "backup_link"),
-		[]string{"email:" + ana, "sms:" + anaPhone})
+		[]string{"email:" + testkit.AnaEmail, "sms:" + testkit.AnaPhone})
 	if got := b.outcomes(t); !strings.Contains(strings.Join(got, " "), sparekey.OutcomeSent) {
 		t.Errorf("outcomes %q: Ana's request was never sent", got)
 	}
@@ -383,8 +384,8 @@ func TestFailingRequestDoesNotHoldUpOthers(t *testing.T) {
 // retried forever, and leaves a trace.
 func TestRequestIsGivenUpAfterRepeatedFailures(t *testing.T) {
 	t.Parallel()
-	b, _ := setupFlaky(t, ben)
-	b.request(t, ben)
+	b, _ := setupFlaky(t, testkit.BenEmail)
+	b.request(t, testkit.BenEmail)
 	for range 10 {
 		if _, err := b.svc.RunOnce(b.ctx); err == nil {
 			t.Fatal("RunOnce with a broken issuer did not fail")
@@ -408,8 +409,8 @@ func TestRequestIsGivenUpAfterRepeatedFailures(t *testing.T) {
 // Rule 13: a given-up request is audited like every other, with its outcome.
 func TestGivenUpRequestIsAudited(t *testing.T) {
 	t.Parallel()
-	b, _ := setupFlaky(t, ben)
-	b.request(t, ben)
+	b, _ := setupFlaky(t, testkit.BenEmail)
+	b.request(t, testkit.BenEmail)
 	for range 11 {
 		b.svc.RunOnce(b.ctx)
 		b.advance(lease)
@@ -450,7 +451,7 @@ func TestRequestDoesNotWakeTheJob(t *testing.T) {
 	b.svc.Start(b.ctx)
 	defer b.svc.Stop()
 	time.Sleep(50 * time.Millisecond) // the first pass, at once, finds nothing
-	b.request(t, ana)
+	b.request(t, testkit.AnaEmail)
 	time.Sleep(200 * time.Millisecond)
 	if ms := b.db.Messages(t); len(ms) != 0 {
 		t.Fatalf("the request was answered at once (%d messages): RequestCode woke the job", len(ms))

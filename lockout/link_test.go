@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"sparekey"
+	"sparekey/internal/testkit"
 	"sparekey/lockout"
 	"sparekey/roster"
 	"sparekey/secret"
@@ -27,7 +28,7 @@ func TestLinkTokenIsNeverStored(t *testing.T) {
 		b.request(t, c)
 	}
 	b.run(t)
-	token := b.token(t, ana)
+	token := b.token(t, testkit.AnaEmail)
 	urlSafe := regexp.MustCompile(`^[A-Za-z0-9_-]{43,}$`)
 	tokens := map[string]bool{}
 	for _, m := range b.db.Messages(t) {
@@ -55,7 +56,7 @@ func TestLinkTokenIsNeverStored(t *testing.T) {
 	if !bytes.Contains(raw, []byte(testUA)) {
 		t.Fatal("the user agent is not in the database files: are these the right files?")
 	}
-	secrets := append([]string{"zoe.unknown@example.org", strangerPhone}, typed...)
+	secrets := append([]string{"zoe.unknown@example.org", testkit.StrangerPhone}, typed...)
 	for tok := range tokens {
 		secrets = append(secrets, tok)
 	}
@@ -77,11 +78,11 @@ func TestLinkTokenIsNeverStored(t *testing.T) {
 func TestLinkExpiresThirtyMinutesAfterTheRequest(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	b.request(t, ana)
+	b.request(t, testkit.AnaEmail)
 	b.advance(10 * time.Minute) // the job runs late
 	b.run(t)
-	token := b.token(t, ana)
-	expires := t0.Add(30 * time.Minute)
+	token := b.token(t, testkit.AnaEmail)
+	expires := testkit.T0.Add(30 * time.Minute)
 	if l := b.link(t, token); !l.ExpiresAt.Equal(expires) {
 		t.Errorf("stored expires_at %v, want the request time + 30 min %v", l.ExpiresAt, expires)
 	}
@@ -99,7 +100,7 @@ func TestLinkExpiresThirtyMinutesAfterTheRequest(t *testing.T) {
 		}
 	}
 
-	b.at(t, t0.Add(29*time.Minute+59*time.Second))
+	b.at(t, testkit.T0.Add(29*time.Minute+59*time.Second))
 	if _, err := b.svc.ViewLink(b.ctx, token, visit); err != nil {
 		t.Errorf("ViewLink at 29:59: %v", err)
 	}
@@ -107,7 +108,7 @@ func TestLinkExpiresThirtyMinutesAfterTheRequest(t *testing.T) {
 		t.Errorf("RevealLink at 29:59: %+v, %v", rev, err)
 	}
 	for _, at := range []time.Duration{30 * time.Minute, 30*time.Minute + time.Second} {
-		b.at(t, t0.Add(at))
+		b.at(t, testkit.T0.Add(at))
 		_, err := b.svc.ViewLink(b.ctx, token, visit)
 		wantCode(t, fmt.Sprintf("ViewLink at %v", at), err, sparekey.ELINKEXPIRED)
 		_, err = b.svc.RevealLink(b.ctx, token, visit)
@@ -119,9 +120,9 @@ func TestLinkExpiresThirtyMinutesAfterTheRequest(t *testing.T) {
 func TestNewRequestEndsTheOldLink(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	old := b.requestLink(t, ana, ana)
+	old := b.requestLink(t, testkit.AnaEmail, testkit.AnaEmail)
 	b.advance(2 * time.Minute)
-	fresh := b.requestLink(t, anaPhone, ana)
+	fresh := b.requestLink(t, testkit.AnaPhone, testkit.AnaEmail)
 	if old == fresh {
 		t.Fatal("the new request got the old token")
 	}
@@ -129,14 +130,14 @@ func TestNewRequestEndsTheOldLink(t *testing.T) {
 	wantCode(t, "ViewLink of the replaced link", err, sparekey.ELINKEXPIRED)
 	_, err = b.svc.RevealLink(b.ctx, old, visit)
 	wantCode(t, "RevealLink of the replaced link", err, sparekey.ELINKEXPIRED)
-	if l := b.link(t, old); l.RevokedAt == nil || !l.RevokedAt.Equal(t0.Add(2*time.Minute)) {
-		t.Errorf("replaced link revoked at %v, want %v", l.RevokedAt, t0.Add(2*time.Minute))
+	if l := b.link(t, old); l.RevokedAt == nil || !l.RevokedAt.Equal(testkit.T0.Add(2*time.Minute)) {
+		t.Errorf("replaced link revoked at %v, want %v", l.RevokedAt, testkit.T0.Add(2*time.Minute))
 	}
 	if c := b.reveal(t, fresh); c.Status != lockout.CodeReady {
 		t.Errorf("new link reveals %+v, want a ready code", c)
 	}
 	// A link of another account is not ended.
-	benLink := b.requestLink(t, ben, ben)
+	benLink := b.requestLink(t, testkit.BenEmail, testkit.BenEmail)
 	if _, err := b.svc.ViewLink(b.ctx, fresh, visit); err != nil {
 		t.Errorf("Ben's request ended Ana's link: %v", err)
 	}
@@ -148,7 +149,7 @@ func TestNewRequestEndsTheOldLink(t *testing.T) {
 func TestUnknownTokenIsNotFound(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	token := b.requestLink(t, ana, ana)
+	token := b.requestLink(t, testkit.AnaEmail, testkit.AnaEmail)
 	last := "A"
 	if strings.HasSuffix(token, "A") {
 		last = "B"
@@ -171,9 +172,9 @@ func TestUnknownTokenIsNotFound(t *testing.T) {
 func TestLinkOfAMovedOutResidentEnds(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	token := b.requestLink(t, ana, ana)
+	token := b.requestLink(t, testkit.AnaEmail, testkit.AnaEmail)
 	b.db.MustWrite(t, func(tx sparekey.Tx) error {
-		r, err := tx.ResidentByEmail(b.ctx, ana)
+		r, err := tx.ResidentByEmail(b.ctx, testkit.AnaEmail)
 		if err != nil {
 			return err
 		}
@@ -191,9 +192,9 @@ func TestLinkOfAMovedOutResidentEnds(t *testing.T) {
 func TestViewLinkChangesNothing(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	token := b.requestLink(t, ana, ana)
+	token := b.requestLink(t, testkit.AnaEmail, testkit.AnaEmail)
 	linkBefore := b.link(t, token)
-	slotsBefore := b.db.Slots(t, ana101)
+	slotsBefore := b.db.Slots(t, testkit.AnaLock)
 	messagesBefore := b.db.Messages(t)
 	queuedBefore := b.queued.Load()
 
@@ -205,13 +206,13 @@ func TestViewLinkChangesNothing(t *testing.T) {
 	if _, err := b.svc.ViewLink(b.ctx, token, visit); err != nil {
 		t.Fatal(err)
 	}
-	if view.FirstName != "Ana" || !reflect.DeepEqual(view.Locks, []string{"Front door"}) || !view.ExpiresAt.Equal(t0.Add(30*time.Minute)) {
+	if view.FirstName != "Ana" || !reflect.DeepEqual(view.Locks, []string{"Front door"}) || !view.ExpiresAt.Equal(testkit.T0.Add(30*time.Minute)) {
 		t.Errorf("ViewLink = %+v", view)
 	}
 	if l := b.link(t, token); !reflect.DeepEqual(l, linkBefore) || l.RevealedAt != nil || l.Reveals != 0 {
 		t.Errorf("ViewLink changed the link:\nbefore %+v\nafter  %+v", linkBefore, l)
 	}
-	if s := b.db.Slots(t, ana101); !reflect.DeepEqual(s, slotsBefore) {
+	if s := b.db.Slots(t, testkit.AnaLock); !reflect.DeepEqual(s, slotsBefore) {
 		t.Error("ViewLink changed the lock's slots")
 	}
 	if ms := b.db.Messages(t); len(ms) != len(messagesBefore) {
@@ -231,24 +232,24 @@ func TestViewLinkChangesNothing(t *testing.T) {
 func TestRevealLinkGivesTheIssuedCode(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	token := b.requestLink(t, ana, ana)
+	token := b.requestLink(t, testkit.AnaEmail, testkit.AnaEmail)
 	b.advance(time.Minute)
 	queuedBefore := b.queued.Load()
 	rev, err := b.svc.RevealLink(b.ctx, token, visit)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rev.FirstName != "Ana" || !rev.ExpiresAt.Equal(t0.Add(30*time.Minute)) || len(rev.Codes) != 1 {
+	if rev.FirstName != "Ana" || !rev.ExpiresAt.Equal(testkit.T0.Add(30*time.Minute)) || len(rev.Codes) != 1 {
 		t.Fatalf("RevealLink = %+v", rev)
 	}
 	c := rev.Codes[0]
-	if c.Lock != ana101 || c.Name != "Front door" || c.Status != lockout.CodeReady || c.Code == "" {
-		t.Fatalf("revealed %+v, want a ready code for %s", c, ana101)
+	if c.Lock != testkit.AnaLock || c.Name != "Front door" || c.Status != lockout.CodeReady || c.Code == "" {
+		t.Fatalf("revealed %+v, want a ready code for %s", c, testkit.AnaLock)
 	}
 	// It is the backup code issued to Ana, confirmed on the lock.
-	anaID := b.db.Resident(t, ana).ID
+	anaID := b.db.Resident(t, testkit.AnaEmail).ID
 	var issued []*sparekey.Slot
-	for _, sl := range b.db.Slots(t, ana101) {
+	for _, sl := range b.db.Slots(t, testkit.AnaLock) {
 		if sl.Purpose == sparekey.SlotBackup && sl.Backup == sparekey.BackupIssued {
 			issued = append(issued, sl)
 		}
@@ -256,11 +257,11 @@ func TestRevealLinkGivesTheIssuedCode(t *testing.T) {
 	if len(issued) != 1 || issued[0].Code != c.Code || issued[0].IssuedTo != anaID || !issued[0].Usable() {
 		t.Fatalf("revealed code is not the one backup slot issued to Ana and confirmed: %+v", issued)
 	}
-	if prog := b.fleet.Programmed(ana101); prog[issued[0].Number] != c.Code {
+	if prog := b.fleet.Programmed(testkit.AnaLock); prog[issued[0].Number] != c.Code {
 		t.Errorf("the lock holds %q in slot %d, not the revealed code", prog[issued[0].Number], issued[0].Number)
 	}
 	l := b.link(t, token)
-	if l.RevealedAt == nil || !l.RevealedAt.Equal(t0.Add(time.Minute)) || l.Reveals != 1 {
+	if l.RevealedAt == nil || !l.RevealedAt.Equal(testkit.T0.Add(time.Minute)) || l.Reveals != 1 {
 		t.Errorf("after a reveal the link is revealed at %v, %d reveals", l.RevealedAt, l.Reveals)
 	}
 	if b.queued.Load() != queuedBefore+1 {
@@ -272,7 +273,7 @@ func TestRevealLinkGivesTheIssuedCode(t *testing.T) {
 		t.Errorf("second reveal %+v, first %+v", again, c)
 	}
 	l = b.link(t, token)
-	if !l.RevealedAt.Equal(t0.Add(time.Minute)) || l.Reveals != 2 {
+	if !l.RevealedAt.Equal(testkit.T0.Add(time.Minute)) || l.Reveals != 2 {
 		t.Errorf("after two reveals: revealed at %v, %d reveals", l.RevealedAt, l.Reveals)
 	}
 	// Each reveal emails the account, never texts, and the email holds no code.
@@ -285,7 +286,7 @@ func TestRevealLinkGivesTheIssuedCode(t *testing.T) {
 			}
 		}
 	}
-	sameList(t, "code_revealed messages", revealed, []string{"email:" + ana, "email:" + ana})
+	sameList(t, "code_revealed messages", revealed, []string{"email:" + testkit.AnaEmail, "email:" + testkit.AnaEmail})
 }
 
 // Rule 13: views, reveals, expired and unknown tokens are all audited, with
@@ -293,8 +294,8 @@ func TestRevealLinkGivesTheIssuedCode(t *testing.T) {
 func TestLinkAccessIsAudited(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	token := b.requestLink(t, ana, ana)
-	anaID := b.db.Resident(t, ana).ID
+	token := b.requestLink(t, testkit.AnaEmail, testkit.AnaEmail)
+	anaID := b.db.Resident(t, testkit.AnaEmail).ID
 	linkID := b.link(t, token).ID
 	if _, err := b.svc.ViewLink(b.ctx, token, visit); err != nil {
 		t.Fatal(err)
@@ -343,14 +344,14 @@ func TestLinkAccessIsAudited(t *testing.T) {
 func TestSecondRequestRevealsTheSameCode(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	first := b.reveal(t, b.requestLink(t, ana, ana))
+	first := b.reveal(t, b.requestLink(t, testkit.AnaEmail, testkit.AnaEmail))
 	b.advance(5 * time.Minute)
-	second := b.reveal(t, b.requestLink(t, ana, ana))
+	second := b.reveal(t, b.requestLink(t, testkit.AnaEmail, testkit.AnaEmail))
 	if first.Status != lockout.CodeReady || second != first {
 		t.Errorf("second link reveals %+v, first %+v; want the same ready code", second, first)
 	}
 	issued := 0
-	for _, sl := range b.db.Slots(t, ana101) {
+	for _, sl := range b.db.Slots(t, testkit.AnaLock) {
 		if sl.Purpose == sparekey.SlotBackup && sl.Backup == sparekey.BackupIssued {
 			issued++
 		}
@@ -365,9 +366,9 @@ func TestSecondRequestRevealsTheSameCode(t *testing.T) {
 func TestUsedCodeIsReplaced(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	old := b.requestLink(t, ana, ana)
+	old := b.requestLink(t, testkit.AnaEmail, testkit.AnaEmail)
 	used := b.reveal(t, old)
-	if res, err := b.fleet.Keypad(ana101, used.Code); err != nil || res.Result != sparekey.KeypadUnlocked {
+	if res, err := b.fleet.Keypad(testkit.AnaLock, used.Code); err != nil || res.Result != sparekey.KeypadUnlocked {
 		t.Fatalf("Keypad(backup code) = %+v, %v", res, err)
 	}
 	if c := b.reveal(t, old); c.Status != lockout.CodeUsed || c.Code != "" {
@@ -375,15 +376,15 @@ func TestUsedCodeIsReplaced(t *testing.T) {
 	}
 	b.advance(time.Second)
 	b.sync(t) // the rotated slot reaches the lock
-	if res, _ := b.fleet.Keypad(ana101, used.Code); res.Result != sparekey.KeypadRejected {
+	if res, _ := b.fleet.Keypad(testkit.AnaLock, used.Code); res.Result != sparekey.KeypadRejected {
 		t.Errorf("the used code still opens the door: %+v", res)
 	}
 	b.advance(time.Minute)
-	fresh := b.reveal(t, b.requestLink(t, ana, ana))
+	fresh := b.reveal(t, b.requestLink(t, testkit.AnaEmail, testkit.AnaEmail))
 	if fresh.Status != lockout.CodeReady || fresh.Code == used.Code {
 		t.Errorf("new link reveals %+v after %s was used; want a different ready code", fresh, used.Code)
 	}
-	if res, _ := b.fleet.Keypad(ana101, fresh.Code); res.Result != sparekey.KeypadUnlocked {
+	if res, _ := b.fleet.Keypad(testkit.AnaLock, fresh.Code); res.Result != sparekey.KeypadUnlocked {
 		t.Errorf("the new backup code does not open the door: %+v", res)
 	}
 }
@@ -392,26 +393,26 @@ func TestUsedCodeIsReplaced(t *testing.T) {
 func TestIssuedCodeIsRotatedAfter24Hours(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	code := b.reveal(t, b.requestLink(t, ana, ana)).Code
+	code := b.reveal(t, b.requestLink(t, testkit.AnaEmail, testkit.AnaEmail)).Code
 	slotOf := func() *sparekey.Slot {
-		for _, sl := range b.db.Slots(t, ana101) {
+		for _, sl := range b.db.Slots(t, testkit.AnaLock) {
 			if sl.Purpose == sparekey.SlotBackup && sl.Code == code {
 				return sl
 			}
 		}
 		return nil
 	}
-	b.at(t, t0.Add(23*time.Hour+59*time.Minute))
+	b.at(t, testkit.T0.Add(23*time.Hour+59*time.Minute))
 	b.sync(t)
 	if sl := slotOf(); sl == nil || sl.Backup != sparekey.BackupIssued {
 		t.Fatalf("code rotated before 24 h: %+v", sl)
 	}
-	b.at(t, t0.Add(24*time.Hour+time.Second))
+	b.at(t, testkit.T0.Add(24*time.Hour+time.Second))
 	b.sync(t)
 	if sl := slotOf(); sl != nil {
 		t.Fatalf("code still on a slot 24 h after it was issued: %+v", sl)
 	}
-	if res, _ := b.fleet.Keypad(ana101, code); res.Result != sparekey.KeypadRejected {
+	if res, _ := b.fleet.Keypad(testkit.AnaLock, code); res.Result != sparekey.KeypadRejected {
 		t.Errorf("the expired code still opens the door: %+v", res)
 	}
 	rotated := false
@@ -421,7 +422,7 @@ func TestIssuedCodeIsRotatedAfter24Hours(t *testing.T) {
 	if !rotated {
 		t.Error("no backup_code.rotated event with reason expired")
 	}
-	if fresh := b.reveal(t, b.requestLink(t, ana, ana)); fresh.Status != lockout.CodeReady || fresh.Code == code {
+	if fresh := b.reveal(t, b.requestLink(t, testkit.AnaEmail, testkit.AnaEmail)); fresh.Status != lockout.CodeReady || fresh.Code == code {
 		t.Errorf("a new link reveals %+v, want a ready code other than the expired %s", fresh, code)
 	}
 }
@@ -460,19 +461,19 @@ func TestLinkMadeWithAnEmptyPoolGetsACodeLater(t *testing.T) {
 func TestReissuedCodeOutlivesTheLinkThatRevealedIt(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	first := b.reveal(t, b.requestLink(t, ana, ana))
-	b.at(t, t0.Add(23*time.Hour+50*time.Minute))
-	token := b.requestLink(t, ana, ana)
+	first := b.reveal(t, b.requestLink(t, testkit.AnaEmail, testkit.AnaEmail))
+	b.at(t, testkit.T0.Add(23*time.Hour+50*time.Minute))
+	token := b.requestLink(t, testkit.AnaEmail, testkit.AnaEmail)
 	c := b.reveal(t, token)
 	if c.Code != first.Code {
 		t.Logf("the second link gave a fresh code")
 	}
-	b.at(t, t0.Add(24*time.Hour+time.Minute))
+	b.at(t, testkit.T0.Add(24*time.Hour+time.Minute))
 	b.sync(t)
 	if again := b.reveal(t, token); again != c {
 		t.Errorf("within the link's life the code went from %+v to %+v", c, again)
 	}
-	if res, _ := b.fleet.Keypad(ana101, c.Code); res.Result != sparekey.KeypadUnlocked {
+	if res, _ := b.fleet.Keypad(testkit.AnaLock, c.Code); res.Result != sparekey.KeypadUnlocked {
 		t.Errorf("a code revealed 11 minutes ago no longer opens the door: %+v", res)
 	}
 }
@@ -482,9 +483,9 @@ func TestReissuedCodeOutlivesTheLinkThatRevealedIt(t *testing.T) {
 func TestRevealAfterUseIssuesNothingNew(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	token := b.requestLink(t, ana, ana)
+	token := b.requestLink(t, testkit.AnaEmail, testkit.AnaEmail)
 	code := b.reveal(t, token)
-	if res, err := b.fleet.Keypad(ana101, code.Code); err != nil || res.Result != sparekey.KeypadUnlocked {
+	if res, err := b.fleet.Keypad(testkit.AnaLock, code.Code); err != nil || res.Result != sparekey.KeypadUnlocked {
 		t.Fatalf("keypad: %+v, %v", res, err)
 	}
 	issued := len(b.db.AuditOf(t, "backup_code.issued"))
@@ -501,9 +502,9 @@ func TestRevealAfterUseIssuesNothingNew(t *testing.T) {
 func TestCodeTheLockLostShowsProgramming(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	token := b.requestLink(t, ana, ana)
+	token := b.requestLink(t, testkit.AnaEmail, testkit.AnaEmail)
 	ready := b.reveal(t, token)
-	if err := b.access.Reconciler.Resync(b.ctx, ana101); err != nil {
+	if err := b.access.Reconciler.Resync(b.ctx, testkit.AnaLock); err != nil {
 		t.Fatal(err)
 	}
 	if c := b.reveal(t, token); c.Status != lockout.CodeProgramming || c.Code != ready.Code {

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"sparekey"
+	"sparekey/internal/testkit"
 	"sparekey/lockout"
 )
 
@@ -14,7 +15,7 @@ import (
 func TestLinkMessagesSayWhereAndWhatNext(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	b.requestLink(t, ana, ana)
+	b.requestLink(t, testkit.AnaEmail, testkit.AnaEmail)
 	var sms, email *sparekey.Message
 	for _, m := range b.db.Messages(t) {
 		switch m.Channel {
@@ -44,8 +45,8 @@ func TestLinkMessagesSayWhereAndWhatNext(t *testing.T) {
 func TestReplacedLinkSaysANewerOneWasSent(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	old := b.requestLink(t, ana, ana)
-	b.requestLink(t, ana, ana)
+	old := b.requestLink(t, testkit.AnaEmail, testkit.AnaEmail)
+	b.requestLink(t, testkit.AnaEmail, testkit.AnaEmail)
 	_, err := b.svc.RevealLink(b.ctx, old, lockout.Visit{})
 	wantCode(t, "replaced link", err, sparekey.ELINKEXPIRED)
 	if !strings.Contains(sparekey.ErrorMessage(err), "newer link") {
@@ -58,7 +59,7 @@ func TestReplacedLinkSaysANewerOneWasSent(t *testing.T) {
 func TestRevealNoticesAreCapped(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	token := b.requestLink(t, ana, ana)
+	token := b.requestLink(t, testkit.AnaEmail, testkit.AnaEmail)
 	for range 5 {
 		b.reveal(t, token)
 	}
@@ -75,7 +76,7 @@ func TestRevealNoticesAreCapped(t *testing.T) {
 func TestLateAnswerSendsNothing(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	b.request(t, ana)
+	b.request(t, testkit.AnaEmail)
 	b.advance(31 * time.Minute)
 	b.run(t)
 	if ms := b.db.Messages(t); len(ms) != 0 {
@@ -104,11 +105,11 @@ func TestLinkMessagesInTheLanguageAsked(t *testing.T) {
 			"Hi Ana,\n\nYou asked for a backup code for your door (unit 101, Maple Court Apartments).", `<html lang="en">`, "Your backup door code was viewed"},
 	} {
 		b := setup(t)
-		if err := b.svc.RequestCode(b.ctx, lockout.CodeRequest{Contact: ana, IP: testIP, UserAgent: testUA, Language: c.lang}); err != nil {
+		if err := b.svc.RequestCode(b.ctx, lockout.CodeRequest{Contact: testkit.AnaEmail, IP: testIP, UserAgent: testUA, Language: c.lang}); err != nil {
 			t.Fatal(err)
 		}
 		b.run(t)
-		token := b.token(t, ana)
+		token := b.token(t, testkit.AnaEmail)
 		if _, err := b.svc.RevealLink(b.ctx, token, lockout.Visit{}); err != nil { // whoever reveals: told in the request's language
 			t.Fatal(err)
 		}

@@ -20,15 +20,15 @@ func TestRequestCodeAnswersTheSameForEveryAccount(t *testing.T) {
 	b := setup(t)
 	// Chen has had the three links an hour the account gets.
 	for range 3 {
-		b.requestLink(t, chen, chen)
+		b.requestLink(t, testkit.ChenEmail, testkit.ChenEmail)
 	}
 	// Ben moved out.
 	b.db.MustWrite(t, func(tx sparekey.Tx) error {
-		r, err := tx.ResidentByEmail(b.ctx, ben)
+		r, err := tx.ResidentByEmail(b.ctx, testkit.BenEmail)
 		if err != nil {
 			return err
 		}
-		out := t0.Add(-time.Hour)
+		out := testkit.T0.Add(-time.Hour)
 		r.MovedOutAt = &out
 		return tx.UpdateResident(b.ctx, r)
 	})
@@ -37,12 +37,12 @@ func TestRequestCodeAnswersTheSameForEveryAccount(t *testing.T) {
 	cases := []struct {
 		name, contact, outcome string
 	}{
-		{"match", ana, sparekey.OutcomeSent},
+		{"match", testkit.AnaEmail, sparekey.OutcomeSent},
 		{"no match", "nobody@example.com", sparekey.OutcomeNoMatch},
 		{"phone not the account's", "(201) 555-0177", sparekey.OutcomeNoMatch},
-		{"moved-out resident by email", ben, sparekey.OutcomeNoMatch},
-		{"moved-out resident by phone", benPhone, sparekey.OutcomeNoMatch},
-		{"account over its hourly limit", chen, sparekey.OutcomeThrottled},
+		{"moved-out resident by email", testkit.BenEmail, sparekey.OutcomeNoMatch},
+		{"moved-out resident by phone", testkit.BenPhone, sparekey.OutcomeNoMatch},
+		{"account over its hourly limit", testkit.ChenEmail, sparekey.OutcomeThrottled},
 	}
 	var want []string
 	for _, tc := range cases {
@@ -58,7 +58,7 @@ func TestRequestCodeAnswersTheSameForEveryAccount(t *testing.T) {
 	got := b.outcomes(t)
 	sameList(t, "outcomes of the requests", got[len(got)-len(cases):], want)
 	sameList(t, "messages queued by the requests", sent(b.db.Messages(t)[before:], "backup_link"),
-		[]string{"email:" + ana, "sms:" + anaPhone})
+		[]string{"email:" + testkit.AnaEmail, "sms:" + testkit.AnaPhone})
 }
 
 // Rule 7: asking for a link changes nothing on the account but the backup
@@ -86,7 +86,7 @@ func TestRequestChangesNothingElseOnTheAccount(t *testing.T) {
 	if len(before.slots) != len(roster.Demo) {
 		t.Fatalf("found %d resident slots, want %d", len(before.slots), len(roster.Demo))
 	}
-	for _, contact := range []string{ana, anaPhone, ben, ben, ben, ben, "nobody@example.com", strangerPhone} {
+	for _, contact := range []string{testkit.AnaEmail, testkit.AnaPhone, testkit.BenEmail, testkit.BenEmail, testkit.BenEmail, testkit.BenEmail, "nobody@example.com", testkit.StrangerPhone} {
 		b.request(t, contact)
 		b.advance(time.Second)
 	}
@@ -119,7 +119,7 @@ func TestRequestChangesNothingElseOnTheAccount(t *testing.T) {
 // to what was typed.
 func TestMessagesGoOnlyToTheAccountsContacts(t *testing.T) {
 	t.Parallel()
-	both := []string{"email:" + ana, "sms:" + anaPhone}
+	both := []string{"email:" + testkit.AnaEmail, "sms:" + testkit.AnaPhone}
 	for _, tc := range []struct {
 		typed string
 		want  []string
@@ -139,7 +139,7 @@ func TestMessagesGoOnlyToTheAccountsContacts(t *testing.T) {
 			ms := b.db.Messages(t)
 			sameList(t, "backup link messages", sent(ms, "backup_link"), tc.want)
 			for _, m := range ms {
-				if m.To == strings.TrimSpace(tc.typed) && m.To != ana {
+				if m.To == strings.TrimSpace(tc.typed) && m.To != testkit.AnaEmail {
 					t.Errorf("a message went to the typed contact %q", m.To)
 				}
 			}
@@ -150,7 +150,7 @@ func TestMessagesGoOnlyToTheAccountsContacts(t *testing.T) {
 				return
 			}
 			// The SMS carries the same link as the email.
-			token := b.token(t, ana)
+			token := b.token(t, testkit.AnaEmail)
 			for _, m := range ms {
 				if m.Channel == sparekey.ChannelSMS && !strings.Contains(m.Body, baseURL+"/b/"+token) {
 					t.Errorf("SMS does not carry the emailed link:\n%s", m.Body)
@@ -226,7 +226,7 @@ func TestIPLimit(t *testing.T) {
 		t.Errorf("rate limiting not logged; log:\n%s", b.logs.String())
 	}
 	// Once the minute is over, the IP may ask again, up to the limit.
-	b.at(t, t0.Add(time.Minute+time.Second))
+	b.at(t, testkit.T0.Add(time.Minute+time.Second))
 	for i := range 10 {
 		if err := ask(testIP, 20+i); err != nil {
 			t.Fatalf("request %d of the next minute: %v", i+1, err)
@@ -269,11 +269,11 @@ func TestAccountLimit(t *testing.T) {
 	b := setup(t)
 	var last string
 	for range 3 {
-		last = b.requestLink(t, ana, ana)
+		last = b.requestLink(t, testkit.AnaEmail, testkit.AnaEmail)
 		b.advance(10 * time.Minute)
 	}
 	before := len(b.db.Messages(t))
-	b.request(t, ana) // RequestCode itself checks the answer is nil
+	b.request(t, testkit.AnaEmail) // RequestCode itself checks the answer is nil
 	b.run(t)
 	if got := b.outcomes(t); got[len(got)-1] != sparekey.OutcomeThrottled {
 		t.Fatalf("4th link in an hour: outcomes %q, want the last throttled", got)
@@ -285,8 +285,8 @@ func TestAccountLimit(t *testing.T) {
 		t.Errorf("a throttled request ended the live link: %v", err)
 	}
 	// An hour after the first link the account may have one again.
-	b.at(t, t0.Add(time.Hour+time.Second))
-	b.requestLink(t, ana, ana)
+	b.at(t, testkit.T0.Add(time.Hour+time.Second))
+	b.requestLink(t, testkit.AnaEmail, testkit.AnaEmail)
 	if got := b.outcomes(t); got[len(got)-1] != sparekey.OutcomeSent {
 		t.Errorf("an hour later: outcomes %q, want the last sent", got)
 	}
@@ -297,37 +297,37 @@ func TestPhoneDailyLimit(t *testing.T) {
 	t.Parallel()
 	b := setup(t, func(c *lockout.Config) { c.PhoneDailyLimit = 2 })
 	for range 3 {
-		b.requestLink(t, ana, ana)
+		b.requestLink(t, testkit.AnaEmail, testkit.AnaEmail)
 		b.advance(time.Minute)
 	}
 	sameList(t, "messages of three requests", sent(b.db.Messages(t), "backup_link"),
-		[]string{"email:" + ana, "sms:" + anaPhone, "email:" + ana, "sms:" + anaPhone, "email:" + ana})
+		[]string{"email:" + testkit.AnaEmail, "sms:" + testkit.AnaPhone, "email:" + testkit.AnaEmail, "sms:" + testkit.AnaPhone, "email:" + testkit.AnaEmail})
 	if !strings.Contains(b.logs.String(), "daily limit") {
 		t.Errorf("skipped SMS not logged; log:\n%s", b.logs.String())
 	}
-	b.at(t, t0.Add(24*time.Hour+time.Minute))
+	b.at(t, testkit.T0.Add(24*time.Hour+time.Minute))
 	before := len(b.db.Messages(t))
-	b.requestLink(t, ana, ana)
+	b.requestLink(t, testkit.AnaEmail, testkit.AnaEmail)
 	sameList(t, "messages a day later", sent(b.db.Messages(t)[before:], "backup_link"),
-		[]string{"email:" + ana, "sms:" + anaPhone})
+		[]string{"email:" + testkit.AnaEmail, "sms:" + testkit.AnaPhone})
 }
 
 // Rule 6: past the hourly SMS budget only email goes, with an alert.
 func TestSMSHourlyBudget(t *testing.T) {
 	t.Parallel()
 	b := setup(t, func(c *lockout.Config) { c.SMSHourlyBudget = 1 })
-	b.requestLink(t, ana, ana)
-	b.requestLink(t, ben, ben)
+	b.requestLink(t, testkit.AnaEmail, testkit.AnaEmail)
+	b.requestLink(t, testkit.BenEmail, testkit.BenEmail)
 	sameList(t, "messages", sent(b.db.Messages(t), "backup_link"),
-		[]string{"email:" + ana, "sms:" + anaPhone, "email:" + ben})
+		[]string{"email:" + testkit.AnaEmail, "sms:" + testkit.AnaPhone, "email:" + testkit.BenEmail})
 	if !strings.Contains(b.logs.String(), "ALERT") {
 		t.Errorf("exhausted SMS budget not alerted; log:\n%s", b.logs.String())
 	}
-	b.at(t, t0.Add(time.Hour+time.Second))
+	b.at(t, testkit.T0.Add(time.Hour+time.Second))
 	before := len(b.db.Messages(t))
-	b.requestLink(t, chen, chen)
+	b.requestLink(t, testkit.ChenEmail, testkit.ChenEmail)
 	sameList(t, "messages an hour later", sent(b.db.Messages(t)[before:], "backup_link"),
-		[]string{"email:" + chen, "sms:" + chenPhone})
+		[]string{"email:" + testkit.ChenEmail, "sms:" + testkit.ChenPhone})
 }
 
 // Rule 4: a contact over 254 bytes or of the wrong shape is refused up front
@@ -354,7 +354,7 @@ func TestRequestTimeDoesNotDependOnAccount(t *testing.T) {
 	testkit.SameTime(t, 150, func(known bool) {
 		contact := "nobody@example.org"
 		if known {
-			contact = ana
+			contact = testkit.AnaEmail
 		}
 		b.request(t, contact)
 	})

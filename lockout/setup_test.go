@@ -18,22 +18,9 @@ import (
 	"sparekey/sim"
 )
 
-// t0 is when every test starts; the clock stands still until a test moves it.
-var t0 = time.Date(2026, 3, 2, 14, 0, 0, 0, time.UTC)
-
-// The demo's residents and locks (roster.Demo).
+// What the tests' requests carry (the demo's residents and locks are
+// testkit's).
 const (
-	ana       = "ana@example.com"
-	anaPhone  = "+12015550101"
-	ben       = "ben@example.com"
-	benPhone  = "+12015550102"
-	chen      = "chen@example.com"
-	chenPhone = "+12015550103"
-	ana101    = "unit-101-front"
-
-	// strangerPhone is a valid US number that is nobody's.
-	strangerPhone = "+12015550177"
-
 	baseURL = "https://sparekey.test"
 	testIP  = "203.0.113.7"
 	testUA  = "Mozilla/5.0 (lockout test)"
@@ -52,8 +39,8 @@ type testBundle struct {
 	access *access.Service
 	cfg    lockout.Config
 	svc    *lockout.Service
-	queued *atomic.Int64 // calls of Config.Queued
-	logs   *syncBuffer   // everything the lockout service logged
+	queued *atomic.Int64       // calls of Config.Queued
+	logs   *testkit.SyncBuffer // everything the lockout service logged
 }
 
 // setup seeds the demo roster, gives every demo lock a virtual lock, and
@@ -67,10 +54,10 @@ func setup(t testing.TB, opts ...func(*lockout.Config)) *testBundle {
 	t.Cleanup(cancel)
 	db := testkit.OpenDB(t)
 	keys := db.Keys
-	clock := sparekey.NewFixedClock(t0)
+	clock := sparekey.NewFixedClock(testkit.T0)
 	fleet, acc := testkit.Demo(t, db, clock, access.Config{PoolSize: 3})
 	b := &testBundle{ctx: ctx, db: db, keys: keys, clock: clock, fleet: fleet, access: acc,
-		queued: &atomic.Int64{}, logs: &syncBuffer{}}
+		queued: &atomic.Int64{}, logs: &testkit.SyncBuffer{}}
 	b.sync(t)
 	b.cfg = lockout.Config{
 		Store:   db,
@@ -246,6 +233,3 @@ var (
 	wantCode = testkit.WantCode
 	sameList = testkit.SameList
 )
-
-// syncBuffer is testkit.SyncBuffer, named as the tests call it.
-type syncBuffer = testkit.SyncBuffer

@@ -15,8 +15,6 @@ import (
 	"sparekey"
 )
 
-var t0 = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
-
 // scriptTransport answers from a script: the i-th Send returns results[i],
 // and nil once the script runs out. With block set, Send waits for it (or
 // for its context) after announcing itself on entered.
@@ -59,19 +57,16 @@ func (tr *scriptTransport) count() int {
 	return len(tr.calls)
 }
 
-// syncBuffer is testkit.SyncBuffer, named as the tests call it.
-type syncBuffer = testkit.SyncBuffer
-
 type testBundle struct {
 	store *fakeStore
 	clock *sparekey.OffsetClock
 	tr    *scriptTransport
-	logs  *syncBuffer
+	logs  *testkit.SyncBuffer
 }
 
 func setup(t *testing.T, cfg WorkerConfig) (*Worker, *testBundle) {
 	t.Helper()
-	b := &testBundle{store: newFakeStore(), clock: sparekey.NewFixedClock(t0), tr: &scriptTransport{}, logs: &syncBuffer{}}
+	b := &testBundle{store: newFakeStore(), clock: sparekey.NewFixedClock(testkit.T0), tr: &scriptTransport{}, logs: &testkit.SyncBuffer{}}
 	cfg.Store, cfg.Clock = b.store, b.clock
 	cfg.Transports = map[sparekey.Channel]Transport{sparekey.ChannelSMS: b.tr}
 	cfg.Logger = slog.New(slog.NewTextHandler(b.logs, nil))
@@ -105,17 +100,17 @@ func runOnce(t *testing.T, w *Worker, want int) {
 func TestWorkerSendsQueuedMessageOnce(t *testing.T) {
 	t.Parallel()
 	w, b := setup(t, WorkerConfig{})
-	id := b.store.add(backupSMS(), t0)
+	id := b.store.add(backupSMS(), testkit.T0)
 	// An email has no transport here: it stays queued, untouched.
 	mail := backupSMS()
 	mail.Channel, mail.To = sparekey.ChannelEmail, "ana@example.com"
-	emailID := b.store.add(mail, t0)
+	emailID := b.store.add(mail, testkit.T0)
 
 	runOnce(t, w, 1)
 	runOnce(t, w, 0)
 
 	m := b.store.get(id)
-	if m.Status != sparekey.MessageSent || m.ProviderID != "p-1" || m.SentAt == nil || !m.SentAt.Equal(t0) || m.Attempts != 1 {
+	if m.Status != sparekey.MessageSent || m.ProviderID != "p-1" || m.SentAt == nil || !m.SentAt.Equal(testkit.T0) || m.Attempts != 1 {
 		t.Errorf("message = %+v", m)
 	}
 	if b.tr.count() != 1 {
@@ -146,11 +141,11 @@ func TestWorkerRetriesWithBackoff(t *testing.T) {
 	t.Parallel()
 	w, b := setup(t, WorkerConfig{})
 	b.tr.results = []error{errors.New("503 from provider"), errors.New("503 again")}
-	id := b.store.add(backupSMS(), t0)
+	id := b.store.add(backupSMS(), testkit.T0)
 
 	runOnce(t, w, 1)
 	m := b.store.get(id)
-	if m.Status != sparekey.MessageFailed || m.Attempts != 1 || !m.NextAttemptAt.Equal(t0.Add(time.Minute)) ||
+	if m.Status != sparekey.MessageFailed || m.Attempts != 1 || !m.NextAttemptAt.Equal(testkit.T0.Add(time.Minute)) ||
 		m.LastError != "503 from provider" {
 		t.Fatalf("after 1st failure: %+v", m)
 	}
@@ -158,7 +153,7 @@ func TestWorkerRetriesWithBackoff(t *testing.T) {
 	b.clock.Advance(time.Minute)
 	runOnce(t, w, 1)
 	if m = b.store.get(id); m.Status != sparekey.MessageFailed || m.Attempts != 2 ||
-		!m.NextAttemptAt.Equal(t0.Add(3*time.Minute)) {
+		!m.NextAttemptAt.Equal(testkit.T0.Add(3*time.Minute)) {
 		t.Fatalf("after 2nd failure: %+v", m)
 	}
 	b.clock.Advance(2*time.Minute - time.Second)
@@ -178,7 +173,7 @@ func TestWorkerAbandonsPermanentFailureAtOnce(t *testing.T) {
 	w, b := setup(t, WorkerConfig{})
 	// Providers echo the recipient; it must reach neither logs nor last_error.
 	b.tr.results = []error{Permanent(errors.New("The 'To' number +12015550101 is not a valid phone number."))}
-	id := b.store.add(backupSMS(), t0)
+	id := b.store.add(backupSMS(), testkit.T0)
 
 	runOnce(t, w, 1)
 	m := b.store.get(id)
@@ -202,7 +197,7 @@ func TestWorkerAbandonsAfterMaxAttempts(t *testing.T) {
 	w, b := setup(t, WorkerConfig{MaxAttempts: 3})
 	fail := errors.New("timeout")
 	b.tr.results = []error{fail, fail, fail, fail}
-	id := b.store.add(backupSMS(), t0)
+	id := b.store.add(backupSMS(), testkit.T0)
 
 	for range 3 {
 		runOnce(t, w, 1)
@@ -221,7 +216,7 @@ func TestWorkerSkipsMessageLeasedByAnother(t *testing.T) {
 	t.Parallel()
 	a, b := setup(t, WorkerConfig{})
 	b.tr.block, b.tr.entered = make(chan struct{}), make(chan struct{}, 1)
-	id := b.store.add(backupSMS(), t0)
+	id := b.store.add(backupSMS(), testkit.T0)
 
 	other := &scriptTransport{}
 	second := NewWorker(WorkerConfig{Store: b.store, Clock: b.clock,
@@ -248,10 +243,10 @@ func TestWorkerResendsAfterCrash(t *testing.T) {
 	t.Run("claimed, never sent", func(t *testing.T) {
 		t.Parallel()
 		w, b := setup(t, WorkerConfig{Lease: time.Minute})
-		id := b.store.add(backupSMS(), t0)
+		id := b.store.add(backupSMS(), testkit.T0)
 		// A worker that crashed right after its claim committed.
 		err := b.store.Tx(context.Background(), func(tx sparekey.Tx) error {
-			_, err := tx.ClaimMessages(context.Background(), []sparekey.Channel{sparekey.ChannelSMS}, t0, time.Minute, 10)
+			_, err := tx.ClaimMessages(context.Background(), []sparekey.Channel{sparekey.ChannelSMS}, testkit.T0, time.Minute, 10)
 			return err
 		})
 		if err != nil {
@@ -268,7 +263,7 @@ func TestWorkerResendsAfterCrash(t *testing.T) {
 	t.Run("sent, never recorded", func(t *testing.T) {
 		t.Parallel()
 		w, b := setup(t, WorkerConfig{Lease: time.Minute})
-		id := b.store.add(backupSMS(), t0)
+		id := b.store.add(backupSMS(), testkit.T0)
 		b.store.failSave = true
 		if _, err := w.RunOnce(context.Background()); err == nil {
 			t.Fatal("RunOnce hid the failed record")
@@ -292,8 +287,8 @@ func TestWorkerResendsAfterCrash(t *testing.T) {
 func TestWorkerStopsBatchBeforeLeaseRunsOut(t *testing.T) {
 	t.Parallel()
 	w, b := setup(t, WorkerConfig{Lease: time.Minute})
-	first := b.store.add(backupSMS(), t0)
-	second := b.store.add(backupSMS(), t0)
+	first := b.store.add(backupSMS(), testkit.T0)
+	second := b.store.add(backupSMS(), testkit.T0)
 	// The first send is slow: it uses up more than half the lease.
 	slow := &clockTransport{clock: b.clock, took: 31 * time.Second}
 	w.cfg.Transports[sparekey.ChannelSMS] = slow
@@ -341,7 +336,7 @@ func TestWorkerStopCutsSendShort(t *testing.T) {
 	t.Parallel()
 	w, b := setup(t, WorkerConfig{PollInterval: time.Hour})
 	b.tr.block, b.tr.entered = make(chan struct{}), make(chan struct{}, 1)
-	id := b.store.add(backupSMS(), t0)
+	id := b.store.add(backupSMS(), testkit.T0)
 
 	w.Start(context.Background())
 	<-b.tr.entered
@@ -359,7 +354,7 @@ func TestWorkerNotifyWakesBeforePoll(t *testing.T) {
 	t.Cleanup(w.Stop)
 	waitFor(t, func() bool { return b.store.claimCount() >= 1 }) // first pass found nothing
 
-	id := b.store.add(backupSMS(), t0)
+	id := b.store.add(backupSMS(), testkit.T0)
 	w.Notify()
 	w.Notify() // never blocks, even with a wake-up pending
 	waitFor(t, func() bool { return b.store.get(id).Status == sparekey.MessageSent })

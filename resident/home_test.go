@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"sparekey"
+	"sparekey/internal/testkit"
 	"sparekey/resident"
 	"sparekey/roster"
 	"sparekey/sim"
@@ -55,10 +56,10 @@ func (b *testBundle) keypad(t *testing.T, device, code string) string {
 func TestHomeShowsTheResidentsDoors(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	b.handleEvent(t, sparekey.DeviceEvent{Device: ana101, Kind: sparekey.EventOnline, Slot: -1,
+	b.handleEvent(t, sparekey.DeviceEvent{Device: testkit.AnaLock, Kind: sparekey.EventOnline, Slot: -1,
 		State: sparekey.LockStateLocked, Battery: 80})
-	h := b.home(t, ana)
-	if h.Resident.Email != ana || h.Unit.Name != "101" || h.Property.Name != roster.Demo[0].Property ||
+	h := b.home(t, testkit.AnaEmail)
+	if h.Resident.Email != testkit.AnaEmail || h.Unit.Name != "101" || h.Property.Name != roster.Demo[0].Property ||
 		h.Location.String() != "America/New_York" {
 		t.Errorf("home of %s in %s, unit %s, %v", h.Resident.Email, h.Property.Name, h.Unit.Name, h.Location)
 	}
@@ -66,16 +67,16 @@ func TestHomeShowsTheResidentsDoors(t *testing.T) {
 		t.Fatalf("%d doors, want 1", len(h.Doors))
 	}
 	d := h.Doors[0]
-	if d.Lock.Device != ana101 || d.Lock.Name != frontDoor || d.Lock.State != sparekey.LockStateLocked || d.Offline() ||
+	if d.Lock.Device != testkit.AnaLock || d.Lock.Name != testkit.FrontDoor || d.Lock.State != sparekey.LockStateLocked || d.Offline() ||
 		d.Jammed || d.JamAt != nil || d.KeypadDisabledUntil != nil || d.LowBattery {
 		t.Errorf("door %+v, lock %+v", d, *d.Lock)
 	}
-	if d := b.door(t, ben); d.Lock.Device != ben102 {
+	if d := b.door(t, testkit.BenEmail); d.Lock.Device != testkit.BenLock {
 		t.Errorf("Ben's door is %s", d.Lock.Device)
 	}
 
-	b.handleEvent(t, sparekey.DeviceEvent{Device: ana101, Kind: sparekey.EventOffline, Slot: -1, Battery: -1})
-	if d := b.door(t, ana); !d.Offline() {
+	b.handleEvent(t, sparekey.DeviceEvent{Device: testkit.AnaLock, Kind: sparekey.EventOffline, Slot: -1, Battery: -1})
+	if d := b.door(t, testkit.AnaEmail); !d.Offline() {
 		t.Error("the door is not offline after the lock went offline")
 	}
 	_, err := b.svc.Home(b.ctx, 999)
@@ -85,44 +86,44 @@ func TestHomeShowsTheResidentsDoors(t *testing.T) {
 func TestHomeShowsAJam(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	b.setState(t, ana101, sim.StateChange{Jammed: ptr(true)}) // reported to access.HandleEvent
+	b.setState(t, testkit.AnaLock, sim.StateChange{Jammed: ptr(true)}) // reported to access.HandleEvent
 	jamAt := b.clock.Now()
-	if d := b.door(t, ana); !d.Jammed {
+	if d := b.door(t, testkit.AnaEmail); !d.Jammed {
 		t.Errorf("door not jammed after a jam report: %+v", d)
 	}
 	// The jam rule (upkeep) records the episode; here the test does.
-	l := b.db.Lock(t, ana101)
+	l := b.db.Lock(t, testkit.AnaLock)
 	jam := &sparekey.Jam{LockID: l.ID, StartedAt: jamAt, Cause: "keypad"}
 	b.db.MustWrite(t, func(tx sparekey.Tx) error { return tx.CreateJam(b.ctx, jam) })
 	b.clock.Advance(10 * time.Minute)
-	d := b.door(t, ana)
+	d := b.door(t, testkit.AnaEmail)
 	if !d.Jammed || d.JamAt == nil || !d.JamAt.Equal(jamAt) {
 		t.Errorf("jammed door %+v, want JamAt %v", d, jamAt)
 	}
-	if d := b.door(t, ben); d.Jammed || d.JamAt != nil {
+	if d := b.door(t, testkit.BenEmail); d.Jammed || d.JamAt != nil {
 		t.Errorf("Ben's door shows Ana's jam: %+v", d)
 	}
 
 	// Cleared, the jam is still shown for RecentJam after it began.
-	b.setState(t, ana101, sim.StateChange{Jammed: ptr(false)})
+	b.setState(t, testkit.AnaLock, sim.StateChange{Jammed: ptr(false)})
 	cleared := b.clock.Now()
 	jam.ClearedAt, jam.ClearedBy = &cleared, "jam_cleared"
 	b.db.MustWrite(t, func(tx sparekey.Tx) error { return tx.UpdateJam(b.ctx, jam) })
-	d = b.door(t, ana)
+	d = b.door(t, testkit.AnaEmail)
 	if d.Jammed || d.JamAt == nil || !d.JamAt.Equal(jamAt) || d.JamClearedAt == nil || !d.JamClearedAt.Equal(cleared) {
 		t.Errorf("cleared jam: door %+v, want not jammed with JamAt %v, cleared %v", d, jamAt, cleared)
 	}
 	b.clock.Advance(resident.RecentJam - 10*time.Minute)
-	if d := b.door(t, ana); d.JamAt != nil {
+	if d := b.door(t, testkit.AnaEmail); d.JamAt != nil {
 		t.Errorf("a jam cleared long ago is still shown: %v", d.JamAt)
 	}
 
 	// A jam not cleared is shown however old.
-	old := &sparekey.Jam{LockID: l.ID, StartedAt: t0.Add(-24 * time.Hour), Cause: "door_state"}
+	old := &sparekey.Jam{LockID: l.ID, StartedAt: testkit.T0.Add(-24 * time.Hour), Cause: "door_state"}
 	b.db.MustWrite(t, func(tx sparekey.Tx) error { return tx.CreateJam(b.ctx, old) })
 	// It counts as jammed though the lock's state says otherwise: after a
 	// restart Zigbee2MQTT's cache keeps no jam.
-	if d := b.door(t, ana); d.JamAt == nil || !d.JamAt.Equal(old.StartedAt) || !d.Jammed || d.JamClearedAt != nil {
+	if d := b.door(t, testkit.AnaEmail); d.JamAt == nil || !d.JamAt.Equal(old.StartedAt) || !d.Jammed || d.JamClearedAt != nil {
 		t.Errorf("open jam: %+v, want jammed since %v", d, old.StartedAt)
 	}
 }
@@ -131,35 +132,35 @@ func TestHomeShowsADisabledKeypad(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	for range sim.MaxWrongCodes {
-		if got := b.keypad(t, ana101, "000000"); got != sparekey.KeypadRejected {
+		if got := b.keypad(t, testkit.AnaLock, "000000"); got != sparekey.KeypadRejected {
 			t.Fatalf("a wrong code: %s", got)
 		}
 	}
 	until := b.clock.Now().Add(resident.KeypadLockout)
-	if d := b.door(t, ana); d.KeypadDisabledUntil == nil || !d.KeypadDisabledUntil.Equal(until) {
+	if d := b.door(t, testkit.AnaEmail); d.KeypadDisabledUntil == nil || !d.KeypadDisabledUntil.Equal(until) {
 		t.Fatalf("KeypadDisabledUntil = %v, want %v", d.KeypadDisabledUntil, until)
 	}
-	if d := b.door(t, ben); d.KeypadDisabledUntil != nil {
+	if d := b.door(t, testkit.BenEmail); d.KeypadDisabledUntil != nil {
 		t.Errorf("Ben's keypad is disabled too")
 	}
 	b.clock.Advance(resident.KeypadLockout - time.Second)
-	if d := b.door(t, ana); d.KeypadDisabledUntil == nil {
+	if d := b.door(t, testkit.AnaEmail); d.KeypadDisabledUntil == nil {
 		t.Error("the keypad shows enabled a second before it is")
 	}
 	b.clock.Advance(time.Second)
-	if d := b.door(t, ana); d.KeypadDisabledUntil != nil {
+	if d := b.door(t, testkit.AnaEmail); d.KeypadDisabledUntil != nil {
 		t.Errorf("KeypadDisabledUntil = %v after the lockout ended", d.KeypadDisabledUntil)
 	}
 
 	// A report of an older lockout (delivered late) shows nothing.
-	b.handleEvent(t, sparekey.DeviceEvent{Device: ana101, Kind: sparekey.EventKeypadLocked, Slot: -1, Battery: -1,
+	b.handleEvent(t, sparekey.DeviceEvent{Device: testkit.AnaLock, Kind: sparekey.EventKeypadLocked, Slot: -1, Battery: -1,
 		At: b.clock.Now().Add(-resident.KeypadLockout - time.Second)})
-	if d := b.door(t, ana); d.KeypadDisabledUntil != nil {
+	if d := b.door(t, testkit.AnaEmail); d.KeypadDisabledUntil != nil {
 		t.Errorf("an old lockout shows: %v", d.KeypadDisabledUntil)
 	}
-	b.handleEvent(t, sparekey.DeviceEvent{Device: ana101, Kind: sparekey.EventKeypadLocked, Slot: -1, Battery: -1,
+	b.handleEvent(t, sparekey.DeviceEvent{Device: testkit.AnaLock, Kind: sparekey.EventKeypadLocked, Slot: -1, Battery: -1,
 		At: b.clock.Now().Add(-30 * time.Second)})
-	if d := b.door(t, ana); d.KeypadDisabledUntil == nil || !d.KeypadDisabledUntil.Equal(b.clock.Now().Add(30*time.Second)) {
+	if d := b.door(t, testkit.AnaEmail); d.KeypadDisabledUntil == nil || !d.KeypadDisabledUntil.Equal(b.clock.Now().Add(30*time.Second)) {
 		t.Errorf("a lockout 30 s ago: KeypadDisabledUntil = %v", d.KeypadDisabledUntil)
 	}
 }
@@ -171,12 +172,12 @@ func TestHomeShowsLowBattery(t *testing.T) {
 		battery int
 		low     bool
 	}{{10, true}, {resident.LowBattery, false}, {resident.LowBattery - 1, true}, {0, true}, {100, false}} {
-		b.setState(t, ana101, sim.StateChange{Battery: ptr(c.battery)})
-		if d := b.door(t, ana); d.LowBattery != c.low || d.Lock.Battery != c.battery {
+		b.setState(t, testkit.AnaLock, sim.StateChange{Battery: ptr(c.battery)})
+		if d := b.door(t, testkit.AnaEmail); d.LowBattery != c.low || d.Lock.Battery != c.battery {
 			t.Errorf("battery %d: LowBattery %t (lock says %d), want %t", c.battery, d.LowBattery, d.Lock.Battery, c.low)
 		}
 	}
-	if d := b.door(t, ben); d.LowBattery {
+	if d := b.door(t, testkit.BenEmail); d.LowBattery {
 		t.Error("Ben's lock shows a low battery")
 	}
 }
@@ -184,8 +185,8 @@ func TestHomeShowsLowBattery(t *testing.T) {
 func TestOperateOnlyTheResidentsDoors(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	r := b.db.Resident(t, ana)
-	for _, device := range []string{ben102, "unit-103-front", "no-such-lock", ""} {
+	r := b.db.Resident(t, testkit.AnaEmail)
+	for _, device := range []string{testkit.BenLock, "unit-103-front", "no-such-lock", ""} {
 		for _, unlock := range []bool{true, false} {
 			err := b.svc.Operate(b.ctx, r.ID, device, unlock)
 			wantCode(t, fmt.Sprintf("Operate(%q, %t)", device, unlock), err, sparekey.ENOTFOUND)
@@ -194,32 +195,32 @@ func TestOperateOnlyTheResidentsDoors(t *testing.T) {
 			}
 		}
 	}
-	wantCode(t, "Operate for nobody", b.svc.Operate(b.ctx, 999, ana101, true), sparekey.ENOTFOUND)
+	wantCode(t, "Operate for nobody", b.svc.Operate(b.ctx, 999, testkit.AnaLock, true), sparekey.ENOTFOUND)
 	sameList(t, "calls for doors not hers", b.doors.Calls(), []string(nil))
 
-	if err := b.svc.Operate(b.ctx, r.ID, ana101, true); err != nil {
+	if err := b.svc.Operate(b.ctx, r.ID, testkit.AnaLock, true); err != nil {
 		t.Fatalf("Operate own door: %v", err)
 	}
-	if err := b.svc.Operate(b.ctx, r.ID, ana101, false); err != nil {
+	if err := b.svc.Operate(b.ctx, r.ID, testkit.AnaLock, false); err != nil {
 		t.Fatalf("Operate own door: %v", err)
 	}
 	who := fmt.Sprintf("resident:%d", r.ID)
-	sameList(t, "calls", b.doors.Calls(), []string{ana101 + " unlock=true by " + who, ana101 + " unlock=false by " + who})
+	sameList(t, "calls", b.doors.Calls(), []string{testkit.AnaLock + " unlock=true by " + who, testkit.AnaLock + " unlock=false by " + who})
 
 	// The operator's answer comes back as it is.
 	b.doors.err = sparekey.Errorf(sparekey.ELOCKJAMMED, "Front door is jammed.")
-	wantCode(t, "Operate on a jammed door", b.svc.Operate(b.ctx, r.ID, ana101, true), sparekey.ELOCKJAMMED)
+	wantCode(t, "Operate on a jammed door", b.svc.Operate(b.ctx, r.ID, testkit.AnaLock, true), sparekey.ELOCKJAMMED)
 }
 
 func TestAccessCodes(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	r := b.db.Resident(t, ana)
+	r := b.db.Resident(t, testkit.AnaEmail)
 	a, err := b.svc.AccessCodes(b.ctx, r.ID, false, visit)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []resident.DoorCode{{Door: frontDoor, Code: "", Synced: true}}
+	want := []resident.DoorCode{{Door: testkit.FrontDoor, Code: "", Synced: true}}
 	if !slices.Equal(a.Codes, want) || a.Location.String() != "America/New_York" {
 		t.Errorf("AccessCodes without reveal = %+v in %v, want %+v", a.Codes, a.Location, want)
 	}
@@ -231,7 +232,7 @@ func TestAccessCodes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want[0].Code = anaCode
+	want[0].Code = testkit.AnaCode
 	if !slices.Equal(a.Codes, want) {
 		t.Errorf("AccessCodes with reveal = %+v, want %+v", a.Codes, want)
 	}
@@ -242,7 +243,7 @@ func TestAccessCodes(t *testing.T) {
 	}
 
 	// Ben sees his own code, not Ana's.
-	a, err = b.svc.AccessCodes(b.ctx, b.db.Resident(t, ben).ID, true, visit)
+	a, err = b.svc.AccessCodes(b.ctx, b.db.Resident(t, testkit.BenEmail).ID, true, visit)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -256,8 +257,8 @@ func TestAccessCodes(t *testing.T) {
 // anaSlot is the number of Ana's access-code slot on her door.
 func (b *testBundle) anaSlot(t *testing.T) int {
 	t.Helper()
-	r := b.db.Resident(t, ana)
-	for _, sl := range b.db.Slots(t, ana101) {
+	r := b.db.Resident(t, testkit.AnaEmail)
+	for _, sl := range b.db.Slots(t, testkit.AnaLock) {
 		if sl.Purpose == sparekey.SlotResident && sl.ResidentID == r.ID {
 			return sl.Number
 		}
@@ -275,7 +276,7 @@ func (b *testBundle) uses(t *testing.T, email string) []string {
 	}
 	out := []string{}
 	for _, u := range a.Uses {
-		out = append(out, fmt.Sprintf("%v %s: %s", u.At.Sub(t0), u.Door, u.How))
+		out = append(out, fmt.Sprintf("%v %s: %s", u.At.Sub(testkit.T0), u.Door, u.How))
 	}
 	return out
 }
@@ -283,32 +284,32 @@ func (b *testBundle) uses(t *testing.T, email string) []string {
 func TestAccessCodeUses(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	r := b.db.Resident(t, ana)
+	r := b.db.Resident(t, testkit.AnaEmail)
 	slot := b.anaSlot(t)
-	sameList(t, "uses before any", b.uses(t, ana), []string{})
+	sameList(t, "uses before any", b.uses(t, testkit.AnaEmail), []string{})
 
 	// Before Ana moved in, her slot was someone else's.
-	l := b.db.Lock(t, ana101)
+	l := b.db.Lock(t, testkit.AnaLock)
 	b.db.MustWrite(t, func(tx sparekey.Tx) error {
 		return tx.RecordLockEvent(b.ctx, &sparekey.LockEvent{LockID: l.ID, At: r.CreatedAt.Add(-time.Hour),
 			Kind: sparekey.EventKeypadUnlock, Slot: slot, Detail: "keypad"})
 	})
 	b.clock.Advance(time.Minute)
-	if got := b.keypad(t, ana101, anaCode); got != sparekey.KeypadUnlocked {
+	if got := b.keypad(t, testkit.AnaLock, testkit.AnaCode); got != sparekey.KeypadUnlocked {
 		t.Fatalf("Ana's code at her door: %s", got)
 	}
 	b.clock.Advance(time.Minute)
-	b.keypad(t, ana101, "000000") // a wrong code is no use
-	b.handleEvent(t, sparekey.DeviceEvent{Device: ana101, Kind: sparekey.EventKeypadUnlock, Slot: slot + 1, Battery: -1,
+	b.keypad(t, testkit.AnaLock, "000000") // a wrong code is no use
+	b.handleEvent(t, sparekey.DeviceEvent{Device: testkit.AnaLock, Kind: sparekey.EventKeypadUnlock, Slot: slot + 1, Battery: -1,
 		Source: "keypad"}) // another slot
-	if got := b.keypad(t, ben102, "731845"); got != sparekey.KeypadUnlocked {
+	if got := b.keypad(t, testkit.BenLock, "731845"); got != sparekey.KeypadUnlocked {
 		t.Fatalf("Ben's code at his door: %s", got)
 	}
 	b.clock.Advance(time.Minute)
-	b.handleEvent(t, sparekey.DeviceEvent{Device: ana101, Kind: sparekey.EventKeypadUnlock, Slot: slot, Battery: -1,
+	b.handleEvent(t, sparekey.DeviceEvent{Device: testkit.AnaLock, Kind: sparekey.EventKeypadUnlock, Slot: slot, Battery: -1,
 		Source: "keypad"})
-	sameList(t, "Ana's uses, newest first", b.uses(t, ana), []string{"3m0s Front door: access code", "1m0s Front door: access code"})
-	sameList(t, "Ben's uses", b.uses(t, ben), []string{"2m0s Front door: access code"})
+	sameList(t, "Ana's uses, newest first", b.uses(t, testkit.AnaEmail), []string{"3m0s Front door: access code", "1m0s Front door: access code"})
+	sameList(t, "Ben's uses", b.uses(t, testkit.BenEmail), []string{"2m0s Front door: access code"})
 }
 
 // A backup code of Ana's shows as used; the same slot, rotated and later
@@ -316,22 +317,22 @@ func TestAccessCodeUses(t *testing.T) {
 func TestBackupCodeUses(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	zoe := roster.Entry{Property: roster.Demo[0].Property, Unit: "101", Lock: ana101, Name: "Zoe Park",
+	zoe := roster.Entry{Property: roster.Demo[0].Property, Unit: "101", Lock: testkit.AnaLock, Name: "Zoe Park",
 		Email: "zoe@example.com", Phone: "+12015550104"}
 	if err := roster.Add(b.ctx, b.db, b.access.Codes, b.clock, []roster.Entry{zoe}); err != nil {
 		t.Fatal(err)
 	}
 	b.sync(t)
 	b.clock.Advance(time.Minute)
-	issued := b.issue(t, ana)
+	issued := b.issue(t, testkit.AnaEmail)
 	b.clock.Advance(time.Minute)
-	if got := b.keypad(t, ana101, issued.Code); got != sparekey.KeypadUnlocked {
+	if got := b.keypad(t, testkit.AnaLock, issued.Code); got != sparekey.KeypadUnlocked {
 		t.Fatalf("Ana's backup code: %s", got)
 	}
-	sameList(t, "Ana's uses", b.uses(t, ana), []string{"2m0s Front door: backup code"})
+	sameList(t, "Ana's uses", b.uses(t, testkit.AnaEmail), []string{"2m0s Front door: backup code"})
 
 	b.sync(t) // the used code was rotated; its replacement reaches the lock
-	sameList(t, "Ana's uses after the rotation", b.uses(t, ana), []string{"2m0s Front door: backup code"})
+	sameList(t, "Ana's uses after the rotation", b.uses(t, testkit.AnaEmail), []string{"2m0s Front door: backup code"})
 
 	b.clock.Advance(time.Minute)
 	again := b.issue(t, zoe.Email)
@@ -339,16 +340,16 @@ func TestBackupCodeUses(t *testing.T) {
 		t.Fatalf("Zoe got slot %d, the test wants Ana's old slot %d", again.Number, issued.Number)
 	}
 	sameList(t, "Zoe's uses before she used hers", b.uses(t, zoe.Email), []string{})
-	sameList(t, "Ana's uses once her old code is Zoe's", b.uses(t, ana), []string{"2m0s Front door: backup code"})
+	sameList(t, "Ana's uses once her old code is Zoe's", b.uses(t, testkit.AnaEmail), []string{"2m0s Front door: backup code"})
 
 	// Zoe's use is reported a few seconds after it happened.
 	b.clock.Advance(time.Minute)
-	b.handleEvent(t, sparekey.DeviceEvent{Device: ana101, Kind: sparekey.EventKeypadUnlock, Slot: again.Number,
+	b.handleEvent(t, sparekey.DeviceEvent{Device: testkit.AnaLock, Kind: sparekey.EventKeypadUnlock, Slot: again.Number,
 		Battery: -1, Source: "keypad", At: b.clock.Now().Add(-5 * time.Second)})
 	sameList(t, "Zoe's uses", b.uses(t, zoe.Email), []string{"3m55s Front door: backup code"})
 	b.sync(t)
 	sameList(t, "Zoe's uses after the rotation", b.uses(t, zoe.Email), []string{"3m55s Front door: backup code"})
-	sameList(t, "Ana's uses in the end", b.uses(t, ana), []string{"2m0s Front door: backup code"})
+	sameList(t, "Ana's uses in the end", b.uses(t, testkit.AnaEmail), []string{"2m0s Front door: backup code"})
 }
 
 // sync lets the reconciler program pending codes onto the virtual locks.
@@ -378,15 +379,15 @@ func (b *testBundle) issue(t *testing.T, email string) *sparekey.Slot {
 func TestAccessCodeRevealEmailsTheAccount(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	r := b.db.Resident(t, ana)
+	r := b.db.Resident(t, testkit.AnaEmail)
 	for range 3 { // tapping again within ten minutes sends no second email
 		if _, err := b.svc.AccessCodes(b.ctx, r.ID, true, visit); err != nil {
 			t.Fatal(err)
 		}
 	}
 	got := b.messages(t, "access_code_revealed")
-	if len(got) != 1 || got[0].To != ana || got[0].Channel != sparekey.ChannelEmail || strings.Contains(got[0].Body, anaCode) {
-		t.Fatalf("reveal emails %+v, want one to %s without the code", got, ana)
+	if len(got) != 1 || got[0].To != testkit.AnaEmail || got[0].Channel != sparekey.ChannelEmail || strings.Contains(got[0].Body, testkit.AnaCode) {
+		t.Fatalf("reveal emails %+v, want one to %s without the code", got, testkit.AnaEmail)
 	}
 	if _, err := b.svc.AccessCodes(b.ctx, r.ID, false, visit); err != nil {
 		t.Fatal(err)

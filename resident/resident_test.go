@@ -18,8 +18,8 @@ import (
 func TestRequestSignInByEmailSendsCodeAndLinkToTheAccount(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	r := b.db.Resident(t, ana)
-	s := b.requestSent(t, "  Ana@Example.COM ", anaPhone, ana)
+	r := b.db.Resident(t, testkit.AnaEmail)
+	s := b.requestSent(t, "  Ana@Example.COM ", testkit.AnaPhone, testkit.AnaEmail)
 	if !regexp.MustCompile(`^\d{6}$`).MatchString(s.code) {
 		t.Errorf("code %q is not six digits", s.code)
 	}
@@ -31,7 +31,7 @@ func TestRequestSignInByEmailSendsCodeAndLinkToTheAccount(t *testing.T) {
 	}
 	in := b.signInByHandle(t, s.handle)
 	if in.ResidentID != r.ID || in.Attempts != 0 || in.UsedAt != nil || in.IP != testIP ||
-		!in.CreatedAt.Equal(t0) || !in.ExpiresAt.Equal(t0.Add(sparekey.SignInTTL)) {
+		!in.CreatedAt.Equal(testkit.T0) || !in.ExpiresAt.Equal(testkit.T0.Add(sparekey.SignInTTL)) {
 		t.Errorf("stored sign-in %+v", in)
 	}
 	if in.TokenHash != b.keys.Hash(sparekey.HashSignInToken, s.token) {
@@ -54,8 +54,8 @@ func TestRequestSignInByEmailSendsCodeAndLinkToTheAccount(t *testing.T) {
 func TestRequestSignInByPhoneSendsToTheAccount(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	for _, typed := range []string{"(201) 555-0101", "+1 201 555 0101", anaPhone} {
-		b.requestSent(t, typed, anaPhone, ana)
+	for _, typed := range []string{"(201) 555-0101", "+1 201 555 0101", testkit.AnaPhone} {
+		b.requestSent(t, typed, testkit.AnaPhone, testkit.AnaEmail)
 	}
 	for _, e := range b.db.AuditOf(t, "resident.sign_in_requested") {
 		if e.Detail["kind"] != "phone" || e.Detail["outcome"] != "sent" {
@@ -69,7 +69,7 @@ func TestRequestSignInByPhoneSendsToTheAccount(t *testing.T) {
 func TestRequestSignInForNobodySendsNothing(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	for _, typed := range []string{"nobody@example.com", strangerPhone, "(201) 555-0177"} {
+	for _, typed := range []string{"nobody@example.com", testkit.StrangerPhone, "(201) 555-0177"} {
 		handle := b.request(t, typed)
 		if in := b.signInByHandle(t, handle); in.ResidentID != 0 {
 			t.Errorf("%s: sign-in of resident %d, want none", typed, in.ResidentID)
@@ -97,7 +97,7 @@ func TestSignInForNobodyFailsLikeAWrongCode(t *testing.T) {
 	b := setup(t)
 	real := b.requestAna(t)
 	nobody := b.request(t, "nobody@example.com")
-	stranger := b.request(t, strangerPhone)
+	stranger := b.request(t, testkit.StrangerPhone)
 	for i := 1; i <= resident.MaxCodeTries+1; i++ {
 		_, want := b.svc.SignInWithCode(b.ctx, real.handle, wrongCode(real.code), visit)
 		for _, handle := range []string{nobody, stranger} {
@@ -137,17 +137,17 @@ func TestRequestSignInRejectsMalformedInput(t *testing.T) {
 func TestRequestSignInSendsOnlyToTheAccountsContacts(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	b.request(t, strangerPhone)
-	b.requestSent(t, "ANA@example.com", anaPhone, ana)
-	b.requestSent(t, benPhone, benPhone, ben)
-	sameList(t, "sent", b.sent(t), []string{"sms:" + anaPhone, "email:" + ana, "sms:" + benPhone, "email:" + ben})
+	b.request(t, testkit.StrangerPhone)
+	b.requestSent(t, "ANA@example.com", testkit.AnaPhone, testkit.AnaEmail)
+	b.requestSent(t, testkit.BenPhone, testkit.BenPhone, testkit.BenEmail)
+	sameList(t, "sent", b.sent(t), []string{"sms:" + testkit.AnaPhone, "email:" + testkit.AnaEmail, "sms:" + testkit.BenPhone, "email:" + testkit.BenEmail})
 }
 
 func TestRequestSignInForAMovedOutResidentSendsNothing(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	b.moveOut(t, ana)
-	for _, typed := range []string{ana, anaPhone} {
+	b.moveOut(t, testkit.AnaEmail)
+	for _, typed := range []string{testkit.AnaEmail, testkit.AnaPhone} {
 		handle := b.request(t, typed)
 		_, err := b.svc.SignInWithCode(b.ctx, handle, "123456", visit)
 		wantCode(t, "SignInWithCode", err, sparekey.EINVALID)
@@ -161,13 +161,13 @@ func TestRequestSignInForAMovedOutResidentSendsNothing(t *testing.T) {
 func TestRequestSignInThrottled(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	r := b.db.Resident(t, ana)
+	r := b.db.Resident(t, testkit.AnaEmail)
 	limit := 5 // the default SignInLimit
 	for range limit {
 		b.requestAna(t)
 	}
 	b.clock.Advance(59 * time.Minute)
-	throttled := b.request(t, ana)
+	throttled := b.request(t, testkit.AnaEmail)
 	if n := len(b.messages(t, "sign_in")); n != 2*limit {
 		t.Fatalf("%d sign-in messages, want %d", n, 2*limit)
 	}
@@ -210,14 +210,14 @@ func TestSignInLimitIsConfigurable(t *testing.T) {
 	t.Parallel()
 	b := setup(t, func(c *resident.Config) { c.SignInLimit = 1 })
 	b.requestAna(t)
-	b.request(t, anaPhone)
+	b.request(t, testkit.AnaPhone)
 	sameList(t, "outcomes", b.outcomes(t), []string{"sent", "throttled"})
 }
 
 func TestSignInWithCode(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	r := b.db.Resident(t, ana)
+	r := b.db.Resident(t, testkit.AnaEmail)
 	s := b.requestAna(t)
 	b.clock.Advance(time.Minute)
 	token := b.session(t, s)
@@ -225,12 +225,12 @@ func TestSignInWithCode(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Session: %v", err)
 	}
-	if got.ID != r.ID || got.Email != ana {
+	if got.ID != r.ID || got.Email != testkit.AnaEmail {
 		t.Errorf("Session gave resident %d %s, want Ana (%d)", got.ID, got.Email, r.ID)
 	}
 	in := b.signInByHandle(t, s.handle)
-	if in.UsedAt == nil || !in.UsedAt.Equal(t0.Add(time.Minute)) || in.Attempts != 1 {
-		t.Errorf("stored sign-in %+v, want used at %v after 1 attempt", in, t0.Add(time.Minute))
+	if in.UsedAt == nil || !in.UsedAt.Equal(testkit.T0.Add(time.Minute)) || in.Attempts != 1 {
+		t.Errorf("stored sign-in %+v, want used at %v after 1 attempt", in, testkit.T0.Add(time.Minute))
 	}
 	evs := b.db.AuditOf(t, "resident.signed_in")
 	who := fmt.Sprintf("resident:%d", r.ID)
@@ -334,7 +334,7 @@ func TestSignInExpires(t *testing.T) {
 func TestSignInWithLink(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	r := b.db.Resident(t, ana)
+	r := b.db.Resident(t, testkit.AnaEmail)
 	s := b.requestAna(t)
 	// Checking the link uses nothing up.
 	for range 3 {
@@ -378,7 +378,7 @@ func TestCodeWorksOnlyForItsAttempt(t *testing.T) {
 	for second.code == first.code { // one chance in a million
 		second = b.requestAna(t)
 	}
-	bens := b.requestSent(t, ben, benPhone, ben)
+	bens := b.requestSent(t, testkit.BenEmail, testkit.BenPhone, testkit.BenEmail)
 	for _, handle := range []string{second.handle, bens.handle} {
 		_, err := b.svc.SignInWithCode(b.ctx, handle, first.code, visit)
 		wantCode(t, "another attempt's code", err, sparekey.EINVALID)
@@ -388,11 +388,11 @@ func TestCodeWorksOnlyForItsAttempt(t *testing.T) {
 	_, err = b.svc.SignInWithCode(b.ctx, "", first.code, visit)
 	wantCode(t, "no handle", err, sparekey.ELINKEXPIRED)
 	token := b.session(t, first)
-	if got, err := b.svc.Session(b.ctx, token); err != nil || got.Email != ana {
+	if got, err := b.svc.Session(b.ctx, token); err != nil || got.Email != testkit.AnaEmail {
 		t.Errorf("Session = %v, %v; want Ana", got, err)
 	}
 	token = b.session(t, bens)
-	if got, err := b.svc.Session(b.ctx, token); err != nil || got.Email != ben {
+	if got, err := b.svc.Session(b.ctx, token); err != nil || got.Email != testkit.BenEmail {
 		t.Errorf("Session = %v, %v; want Ben", got, err)
 	}
 }
@@ -437,7 +437,7 @@ func TestSessionEndsWhenTheResidentMovesOut(t *testing.T) {
 	b := setup(t)
 	token := b.session(t, b.requestAna(t))
 	pending := b.requestAna(t)
-	b.moveOut(t, ana)
+	b.moveOut(t, testkit.AnaEmail)
 	_, err := b.svc.Session(b.ctx, token)
 	wantCode(t, "Session of a moved-out resident", err, sparekey.EUNAUTHORIZED)
 	_, err = b.svc.SignInWithCode(b.ctx, pending.handle, pending.code, visit)
@@ -453,7 +453,7 @@ func TestSessionEndsWhenTheResidentMovesOut(t *testing.T) {
 func TestSignOut(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	r := b.db.Resident(t, ana)
+	r := b.db.Resident(t, testkit.AnaEmail)
 	laptop := b.session(t, b.requestAna(t))
 	phone := b.session(t, b.requestAna(t))
 	if err := b.svc.SignOut(b.ctx, laptop); err != nil {
@@ -482,7 +482,7 @@ func TestSignOut(t *testing.T) {
 func TestSecretsStayOutOfAuditAndLogs(t *testing.T) {
 	t.Parallel()
 	b := setup(t, func(c *resident.Config) { c.SignInLimit = 3 })
-	r := b.db.Resident(t, ana)
+	r := b.db.Resident(t, testkit.AnaEmail)
 	var secrets []string
 	keep := func(s signIn) signIn {
 		secrets = append(secrets, s.handle, s.token)
@@ -490,10 +490,10 @@ func TestSecretsStayOutOfAuditAndLogs(t *testing.T) {
 	}
 	var codes []string
 	byCode := keep(b.requestAna(t))
-	byPhone := keep(b.requestSent(t, "(201) 555-0101", anaPhone, ana))
+	byPhone := keep(b.requestSent(t, "(201) 555-0101", testkit.AnaPhone, testkit.AnaEmail))
 	unused := keep(b.requestAna(t))
 	codes = append(codes, byCode.code, byPhone.code, unused.code)
-	secrets = append(secrets, b.request(t, ana), b.request(t, "nobody@example.com"), b.request(t, strangerPhone))
+	secrets = append(secrets, b.request(t, testkit.AnaEmail), b.request(t, "nobody@example.com"), b.request(t, testkit.StrangerPhone))
 
 	_, err := b.svc.SignInWithCode(b.ctx, byCode.handle, wrongCode(byCode.code), visit)
 	wantCode(t, "wrong code", err, sparekey.EINVALID)
@@ -509,7 +509,7 @@ func TestSecretsStayOutOfAuditAndLogs(t *testing.T) {
 	if _, err := b.svc.Session(b.ctx, session); err != nil {
 		t.Fatal(err)
 	}
-	if a, err := b.svc.AccessCodes(b.ctx, r.ID, true, visit); err != nil || len(a.Codes) != 1 || a.Codes[0].Code != anaCode {
+	if a, err := b.svc.AccessCodes(b.ctx, r.ID, true, visit); err != nil || len(a.Codes) != 1 || a.Codes[0].Code != testkit.AnaCode {
 		t.Fatalf("AccessCodes = %+v, %v", a, err)
 	}
 	if err := b.svc.SignOut(b.ctx, session); err != nil {
@@ -524,7 +524,7 @@ func TestSecretsStayOutOfAuditAndLogs(t *testing.T) {
 		t.Errorf("%d signed_in lines, want 2", n)
 	}
 	trail, logs := b.auditText(t), b.logs.String()
-	for _, s := range append(append(secrets, codes...), anaCode) {
+	for _, s := range append(append(secrets, codes...), testkit.AnaCode) {
 		if strings.Contains(trail, s) {
 			t.Errorf("the audit trail holds the secret %q:\n%s", s, trail)
 		}
@@ -548,9 +548,9 @@ func TestConcurrentRequestsKeepTheLimit(t *testing.T) {
 	const n = 16
 	var wg sync.WaitGroup
 	for i := range n {
-		typed := ana
+		typed := testkit.AnaEmail
 		if i%2 == 1 {
-			typed = anaPhone
+			typed = testkit.AnaPhone
 		}
 		wg.Go(func() {
 			if _, err := b.svc.RequestSignIn(b.ctx, typed, visit); err != nil {
@@ -636,7 +636,7 @@ func TestRequestSignInLeavesSessionsAlone(t *testing.T) {
 	for range resident.MaxCodeTries {
 		b.svc.SignInWithCode(b.ctx, s.handle, wrongCode(s.code), visit)
 	}
-	if got, err := b.svc.Session(b.ctx, token); err != nil || got.Email != ana {
+	if got, err := b.svc.Session(b.ctx, token); err != nil || got.Email != testkit.AnaEmail {
 		t.Errorf("Session after a new request and wrong codes = %v, %v", got, err)
 	}
 }
@@ -646,7 +646,7 @@ func TestUserAgentIsTruncated(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	long := resident.Visit{IP: testIP, UserAgent: strings.Repeat("u", 1000)}
-	if _, err := b.svc.RequestSignIn(b.ctx, ana, long); err != nil {
+	if _, err := b.svc.RequestSignIn(b.ctx, testkit.AnaEmail, long); err != nil {
 		t.Fatal(err)
 	}
 	b.run(t)
@@ -698,7 +698,7 @@ func TestSignInMessagesInSpanish(t *testing.T) {
 	b := setup(t)
 	es := visit
 	es.Language = locale.Spanish
-	if _, err := b.svc.RequestSignIn(b.ctx, ana, es); err != nil {
+	if _, err := b.svc.RequestSignIn(b.ctx, testkit.AnaEmail, es); err != nil {
 		t.Fatal(err)
 	}
 	b.run(t)
@@ -717,7 +717,7 @@ func TestSignInMessagesInSpanish(t *testing.T) {
 		t.Errorf("Spanish sign-in email: %q\n%s", mail.Subject, mail.Body)
 	}
 	// Her code shown on a Spanish page: the notice is in Spanish too.
-	if _, err := b.svc.AccessCodes(b.ctx, b.db.Resident(t, ana).ID, true, es); err != nil {
+	if _, err := b.svc.AccessCodes(b.ctx, b.db.Resident(t, testkit.AnaEmail).ID, true, es); err != nil {
 		t.Fatal(err)
 	}
 	if got := b.messages(t, "access_code_revealed"); len(got) != 1 || got[0].Subject != "Se mostró tu código de acceso en la app" {
@@ -770,7 +770,7 @@ func TestRequestSignInTimeDoesNotDependOnAccount(t *testing.T) {
 	testkit.SameTime(t, n, func(known bool) {
 		typed := "nobody@example.org"
 		if known {
-			typed = ana
+			typed = testkit.AnaEmail
 		}
 		if _, err := b.svc.RequestSignIn(b.ctx, typed, visit); err != nil {
 			t.Fatal(err)
@@ -796,7 +796,7 @@ func TestRequestSignInTimeDoesNotDependOnAccount(t *testing.T) {
 func TestSignInWaitsForTheJob(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	handle, err := b.svc.RequestSignIn(b.ctx, ana, visit)
+	handle, err := b.svc.RequestSignIn(b.ctx, testkit.AnaEmail, visit)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -812,7 +812,7 @@ func TestSignInWaitsForTheJob(t *testing.T) {
 		t.Fatalf("%d messages after the job ran, want the SMS and the email", len(got))
 	}
 
-	late, err := b.svc.RequestSignIn(b.ctx, ana, visit)
+	late, err := b.svc.RequestSignIn(b.ctx, testkit.AnaEmail, visit)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -20,23 +20,9 @@ import (
 	"sparekey/sim"
 )
 
-// t0 is when every test starts; the clock stands still until a test moves it.
-var t0 = time.Date(2026, 3, 2, 14, 0, 0, 0, time.UTC)
-
-// The demo's residents and locks (roster.Demo).
+// What the tests' requests carry (the demo's residents and locks are
+// testkit's).
 const (
-	ana       = "ana@example.com"
-	anaPhone  = "+12015550101"
-	anaCode   = "482916"
-	ben       = "ben@example.com"
-	benPhone  = "+12015550102"
-	ana101    = "unit-101-front"
-	ben102    = "unit-102-front"
-	frontDoor = "Front door"
-
-	// strangerPhone is a valid US number that is nobody's.
-	strangerPhone = "+12015550177"
-
 	baseURL = "https://sparekey.test"
 	testIP  = "203.0.113.7"
 	testUA  = "Mozilla/5.0 (resident test)"
@@ -58,8 +44,8 @@ type testBundle struct {
 	doors  *fakeDoors
 	cfg    resident.Config
 	svc    *resident.Service
-	queued *atomic.Int64 // calls of Config.Queued
-	logs   *syncBuffer   // everything the resident service logged
+	queued *atomic.Int64       // calls of Config.Queued
+	logs   *testkit.SyncBuffer // everything the resident service logged
 }
 
 // setup seeds the demo roster, gives every demo lock a virtual lock and
@@ -72,13 +58,13 @@ func setup(t testing.TB, opts ...func(*resident.Config)) *testBundle {
 	t.Cleanup(cancel)
 	db := testkit.OpenDB(t)
 	keys := db.Keys
-	clock := sparekey.NewFixedClock(t0)
+	clock := sparekey.NewFixedClock(testkit.T0)
 	fleet, acc := testkit.Demo(t, db, clock, access.Config{})
 	if _, err := acc.Reconciler.RunOnce(ctx); err != nil {
 		t.Fatalf("access RunOnce: %v", err)
 	}
 	b := &testBundle{ctx: ctx, db: db, keys: keys, clock: clock, fleet: fleet, access: acc,
-		doors: &fakeDoors{}, queued: &atomic.Int64{}, logs: &syncBuffer{}}
+		doors: &fakeDoors{}, queued: &atomic.Int64{}, logs: &testkit.SyncBuffer{}}
 	b.cfg = resident.Config{
 		Store:   db,
 		Keys:    keys,
@@ -248,7 +234,7 @@ func (b *testBundle) requestSent(t testing.TB, typed, phone, email string) signI
 // requestAna asks to sign in with Ana's email and returns what was sent.
 func (b *testBundle) requestAna(t testing.TB) signIn {
 	t.Helper()
-	return b.requestSent(t, ana, anaPhone, ana)
+	return b.requestSent(t, testkit.AnaEmail, testkit.AnaPhone, testkit.AnaEmail)
 }
 
 // signInByHandle returns the stored sign-in of a handle.
@@ -287,9 +273,6 @@ var (
 	wantCode = testkit.WantCode
 	sameList = testkit.SameList
 )
-
-// syncBuffer is testkit.SyncBuffer, named as the tests call it.
-type syncBuffer = testkit.SyncBuffer
 
 // dump is every stored value of every table, as text.
 func (b *testBundle) dump(t testing.TB) string {

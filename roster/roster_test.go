@@ -8,6 +8,7 @@ import (
 
 	"sparekey"
 	"sparekey/access"
+	"sparekey/internal/testkit"
 	"sparekey/roster"
 )
 
@@ -35,7 +36,7 @@ func TestAddCreatesEverything(t *testing.T) {
 			if err != nil {
 				return err
 			}
-			if p.Timezone != roster.DefaultTimezone || !p.CreatedAt.Equal(t0) {
+			if p.Timezone != roster.DefaultTimezone || !p.CreatedAt.Equal(testkit.T0) {
 				t.Errorf("property %+v", p)
 			}
 		}
@@ -59,7 +60,7 @@ func TestAddCreatesEverything(t *testing.T) {
 			if err != nil {
 				return err
 			}
-			if p.Name != w.property || u.Name != w.unit || !r.Active() || !r.CreatedAt.Equal(t0) {
+			if p.Name != w.property || u.Name != w.unit || !r.Active() || !r.CreatedAt.Equal(testkit.T0) {
 				t.Errorf("%s lives in %s unit %s (active %v), want %s unit %s", email, p.Name, u.Name, r.Active(), w.property, w.unit)
 			}
 			l, err := tx.LockByDevice(b.ctx, w.lock)
@@ -161,7 +162,7 @@ func TestAddToExistingUnit(t *testing.T) {
 	if sl := b.residentSlots(eve)["birch-1a-front"]; sl == nil || sl.Number != 5 {
 		t.Errorf("Eve's slot = %+v, want number 5", sl)
 	}
-	if !eve.CreatedAt.Equal(t0.Add(time.Hour)) {
+	if !eve.CreatedAt.Equal(testkit.T0.Add(time.Hour)) {
 		t.Errorf("Eve created at %v", eve.CreatedAt)
 	}
 }
@@ -173,7 +174,7 @@ func TestAddMovedOutResidentAgain(t *testing.T) {
 	b.mustAdd(birch)
 	old := b.resident("cy@example.com")
 	if err := b.db.Tx(b.ctx, func(tx sparekey.Tx) error {
-		moved := t0.Add(time.Hour)
+		moved := testkit.T0.Add(time.Hour)
 		old.MovedOutAt = &moved
 		return tx.UpdateResident(b.ctx, old)
 	}); err != nil {

@@ -13,8 +13,6 @@ import (
 	"sparekey/roster"
 )
 
-var t0 = time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
-
 // testBundle is a fresh SQLite store with the access service as the
 // roster's Codes, on a clock that stands still.
 type testBundle struct {
@@ -29,7 +27,7 @@ func setup(t *testing.T) *testBundle {
 	t.Helper()
 	ctx := t.Context()
 	db := testkit.OpenDB(t)
-	clock := sparekey.NewFixedClock(t0)
+	clock := sparekey.NewFixedClock(testkit.T0)
 	codes := access.New(access.Config{Store: db, Clock: clock}).Codes
 	return &testBundle{t: t, ctx: ctx, db: db, clock: clock, codes: codes}
 }

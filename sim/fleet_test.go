@@ -14,7 +14,9 @@ import (
 
 const dev = "unit-101-front"
 
-var t0 = time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
+// t0 is testkit.T0, which this package's own tests cannot import (testkit
+// imports sim).
+var t0 = time.Date(2026, 3, 2, 14, 0, 0, 0, time.UTC)
 
 // fakeClock stands still until a test moves it.
 type fakeClock struct {

@@ -14,13 +14,8 @@ import (
 	"sparekey/staff"
 )
 
-// t0 is when every test starts; the clock stands still until a test moves it.
-var t0 = time.Date(2026, 3, 2, 14, 0, 0, 0, time.UTC)
-
 const (
-	maple    = "Maple Court Apartments" // the demo's property
-	birch    = "Birch Hall"             // a second property, its own team
-	ana101   = "unit-101-front"
+	birch    = "Birch Hall" // a second property, its own team
 	dee1a    = "birch-1a-front"
 	password = "correct horse battery staple"
 )
@@ -63,7 +58,7 @@ func setup(t *testing.T, opts ...func(*staff.Config)) *testBundle {
 		t.Fatal(err)
 	}
 	b.db.MustRead(t, func(tx sparekey.Tx) (err error) {
-		if b.maple, err = tx.PropertyByName(b.ctx, maple); err != nil {
+		if b.maple, err = tx.PropertyByName(b.ctx, testkit.Maple); err != nil {
 			return err
 		}
 		b.birch, err = tx.PropertyByName(b.ctx, birch)
@@ -79,7 +74,7 @@ func bare(t *testing.T, opts ...func(*staff.Config)) *testBundle {
 	t.Cleanup(cancel)
 	db := testkit.OpenDB(t)
 	keys := db.Keys
-	clock := sparekey.NewFixedClock(t0)
+	clock := sparekey.NewFixedClock(testkit.T0)
 	b := &testBundle{ctx: ctx, db: db, keys: keys, clock: clock}
 	b.cfg = staff.Config{Store: db, Keys: keys, Clock: clock}
 	for _, o := range opts {

@@ -11,6 +11,7 @@ import (
 
 	"sparekey"
 	"sparekey/internal/pgtest"
+	"sparekey/internal/testkit"
 	"sparekey/staff"
 )
 
@@ -18,12 +19,12 @@ func TestAdd(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	st, err := b.svc.Add(b.ctx, staff.NewAccount{Email: "  Mia.Lopez@Example.COM ", Name: " Mia Lopez ",
-		Role: sparekey.RoleMaintenance, Password: password, Properties: []string{" " + maple + " ", maple}}) // named twice: once
+		Role: sparekey.RoleMaintenance, Password: password, Properties: []string{" " + testkit.Maple + " ", testkit.Maple}}) // named twice: once
 	if err != nil {
 		t.Fatal(err)
 	}
 	if st.ID == 0 || st.Email != "mia.lopez@example.com" || st.Name != "Mia Lopez" || st.Role != sparekey.RoleMaintenance ||
-		!slices.Equal(st.Properties, []int64{b.maple.ID}) || !st.CreatedAt.Equal(t0) || st.FailedLogins != 0 || st.LockedUntil != nil {
+		!slices.Equal(st.Properties, []int64{b.maple.ID}) || !st.CreatedAt.Equal(testkit.T0) || st.FailedLogins != 0 || st.LockedUntil != nil {
 		t.Errorf("account = %+v", st)
 	}
 	stored := b.staff(t, st.ID)
@@ -84,7 +85,7 @@ func TestAddRefuses(t *testing.T) {
 		"no password":            with(func(a *staff.NewAccount) { a.Password = "" }),
 		"9 characters":           with(func(a *staff.NewAccount) { a.Password = "123456789" }),
 		"9 characters, 18 bytes": with(func(a *staff.NewAccount) { a.Password = "ééééééééé" }),
-		"an unknown property":    with(func(a *staff.NewAccount) { a.Properties = []string{maple, "Oak Towers"} }),
+		"an unknown property":    with(func(a *staff.NewAccount) { a.Properties = []string{testkit.Maple, "Oak Towers"} }),
 	} {
 		_, err := b.svc.Add(b.ctx, a)
 		wantCode(t, name, err, sparekey.EINVALID)
@@ -139,7 +140,7 @@ func TestSignInSessionSignOut(t *testing.T) {
 		sess, err = tx.StaffSessionByTokenHash(b.ctx, b.keys.Hash(staff.HashSession, token))
 		return err
 	})
-	if sess.StaffID != mia.ID || !sess.CreatedAt.Equal(t0) || !sess.ExpiresAt.Equal(t0.Add(12*time.Hour)) ||
+	if sess.StaffID != mia.ID || !sess.CreatedAt.Equal(testkit.T0) || !sess.ExpiresAt.Equal(testkit.T0.Add(12*time.Hour)) ||
 		sess.IP != visit.IP || sess.UserAgent != visit.UserAgent || sess.TokenHash == token {
 		t.Errorf("session = %+v", sess)
 	}
@@ -385,7 +386,7 @@ func TestAuditScopedToProperties(t *testing.T) {
 			return err
 		}
 		wo = &sparekey.WorkOrder{PropertyID: b.birch.ID, UnitID: lock.UnitID, LockID: lock.ID, Kind: sparekey.WorkOrderLockJam,
-			Status: sparekey.WorkOrderOpen, Source: sparekey.SourceStaff, Summary: "Stuck.", CreatedAt: t0, UpdatedAt: t0}
+			Status: sparekey.WorkOrderOpen, Source: sparekey.SourceStaff, Summary: "Stuck.", CreatedAt: testkit.T0, UpdatedAt: testkit.T0}
 		return tx.CreateWorkOrder(b.ctx, wo)
 	})
 
@@ -396,7 +397,7 @@ func TestAuditScopedToProperties(t *testing.T) {
 		prop    int64 // 0: nobody's
 	}
 	lines := []line{
-		{"lock:" + ana101, nil, b.maple.ID},
+		{"lock:" + testkit.AnaLock, nil, b.maple.ID},
 		{"lock:" + dee1a, nil, b.birch.ID},
 		{fmt.Sprintf("resident:%d", ana.ID), nil, b.maple.ID},
 		{fmt.Sprintf("resident:%d", dee.ID), nil, b.birch.ID},
@@ -415,7 +416,7 @@ func TestAuditScopedToProperties(t *testing.T) {
 	}
 	b.db.MustWrite(t, func(tx sparekey.Tx) error {
 		for i, l := range lines {
-			e := &sparekey.AuditEvent{At: t0.Add(time.Duration(i) * time.Second), Actor: "system", Action: "test.event",
+			e := &sparekey.AuditEvent{At: testkit.T0.Add(time.Duration(i) * time.Second), Actor: "system", Action: "test.event",
 				Subject: l.subject, Detail: map[string]string{"n": fmt.Sprint(i)}}
 			for k, v := range l.detail {
 				e.Detail[k] = v

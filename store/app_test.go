@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"sparekey"
+	"sparekey/internal/testkit"
 	"sparekey/store"
 )
 
@@ -15,7 +16,7 @@ func TestSignIns(t *testing.T) {
 	forEachDB(t, func(t *testing.T, db *store.DB) {
 		f := seed(t, db)
 		in := &sparekey.SignIn{ResidentID: f.resident.ID, HandleHash: "handle-1", TokenHash: "token-1", CodeHash: "code-1",
-			IP: "203.0.113.7", CreatedAt: t0, ExpiresAt: t0.Add(sparekey.SignInTTL)}
+			IP: "203.0.113.7", CreatedAt: testkit.T0, ExpiresAt: testkit.T0.Add(sparekey.SignInTTL)}
 		inTx(t, db, func(tx sparekey.Tx) {
 			must(t, tx.CreateSignIn(t.Context(), in))
 			if in.ID == 0 {
@@ -42,17 +43,17 @@ func TestSignIns(t *testing.T) {
 			if msg := sparekey.ErrorMessage(err); strings.Contains(msg, "token-nope") {
 				t.Errorf("message %q names the hash", msg)
 			}
-			wantCode(t, tx.UpdateSignIn(t.Context(), &sparekey.SignIn{ID: 999, ExpiresAt: t0}), sparekey.ENOTFOUND)
+			wantCode(t, tx.UpdateSignIn(t.Context(), &sparekey.SignIn{ID: 999, ExpiresAt: testkit.T0}), sparekey.ENOTFOUND)
 		})
 
 		// UpdateSignIn writes the answer (resident, code hash, secret,
 		// outcome) and the use (attempts, use, expiry), and nothing else.
 		inTx(t, db, func(tx sparekey.Tx) {
-			in.Attempts, in.UsedAt, in.ExpiresAt = 3, ptr(t0.Add(time.Minute)), t0.Add(time.Minute)
+			in.Attempts, in.UsedAt, in.ExpiresAt = 3, ptr(testkit.T0.Add(time.Minute)), testkit.T0.Add(time.Minute)
 			in.CodeHash, in.Secret, in.Outcome = "code-2", "token 123456", sparekey.OutcomeSent
 			changed := *in
 			changed.HandleHash, changed.TokenHash, changed.IP, changed.ContactHash, changed.Language = "x", "y", "10.0.0.1", "h", "es"
-			changed.CreatedAt = t0.Add(time.Hour)
+			changed.CreatedAt = testkit.T0.Add(time.Hour)
 			must(t, tx.UpdateSignIn(t.Context(), &changed))
 		})
 		must(t, db.Read(t.Context(), func(tx sparekey.Tx) error {
@@ -76,7 +77,7 @@ func TestSignIns(t *testing.T) {
 func TestSignInWithoutResident(t *testing.T) {
 	forEachDB(t, func(t *testing.T, db *store.DB) {
 		nobody := &sparekey.SignIn{HandleHash: "handle-nobody", TokenHash: "token-nobody", IP: "203.0.113.7",
-			CreatedAt: t0, ExpiresAt: t0.Add(sparekey.SignInTTL)}
+			CreatedAt: testkit.T0, ExpiresAt: testkit.T0.Add(sparekey.SignInTTL)}
 		inTx(t, db, func(tx sparekey.Tx) {
 			must(t, tx.CreateSignIn(t.Context(), nobody))
 		})
@@ -89,7 +90,7 @@ func TestSignInWithoutResident(t *testing.T) {
 			got, err := tx.SignInByHandleHash(t.Context(), "handle-nobody")
 			must(t, err)
 			same(t, "sign-in without resident", got, nobody)
-			n, err := tx.CountSignInsSince(t.Context(), 0, t0.Add(-time.Hour))
+			n, err := tx.CountSignInsSince(t.Context(), 0, testkit.T0.Add(-time.Hour))
 			must(t, err)
 			if n != 0 {
 				t.Errorf("CountSignInsSince(0) = %d, want 0: nobody's attempts count for no one", n)
@@ -102,7 +103,7 @@ func TestSignInWithoutResident(t *testing.T) {
 func TestCountSignInsSince(t *testing.T) {
 	forEachDB(t, func(t *testing.T, db *store.DB) {
 		f := seed(t, db)
-		other := &sparekey.Resident{UnitID: f.unit.ID, Name: "Bo", Email: "bo@example.com", Phone: "+15555550102", CreatedAt: t0}
+		other := &sparekey.Resident{UnitID: f.unit.ID, Name: "Bo", Email: "bo@example.com", Phone: "+15555550102", CreatedAt: testkit.T0}
 		n := 0
 		add := func(tx sparekey.Tx, residentID int64, at time.Time) {
 			t.Helper()
@@ -113,12 +114,12 @@ func TestCountSignInsSince(t *testing.T) {
 		}
 		inTx(t, db, func(tx sparekey.Tx) {
 			must(t, tx.CreateResident(t.Context(), other))
-			add(tx, f.resident.ID, t0.Add(-2*time.Hour))
-			add(tx, f.resident.ID, t0.Add(-time.Hour)) // exactly on the bound
-			add(tx, f.resident.ID, t0.Add(-time.Hour+time.Microsecond))
-			add(tx, f.resident.ID, t0)
-			add(tx, other.ID, t0)
-			add(tx, 0, t0)
+			add(tx, f.resident.ID, testkit.T0.Add(-2*time.Hour))
+			add(tx, f.resident.ID, testkit.T0.Add(-time.Hour)) // exactly on the bound
+			add(tx, f.resident.ID, testkit.T0.Add(-time.Hour+time.Microsecond))
+			add(tx, f.resident.ID, testkit.T0)
+			add(tx, other.ID, testkit.T0)
+			add(tx, 0, testkit.T0)
 		})
 		must(t, db.Read(t.Context(), func(tx sparekey.Tx) error {
 			for _, c := range []struct {
@@ -127,12 +128,12 @@ func TestCountSignInsSince(t *testing.T) {
 				since    time.Time
 				want     int
 			}{
-				{"the last hour excludes its bound", f.resident.ID, t0.Add(-time.Hour), 2},
-				{"a microsecond earlier includes it", f.resident.ID, t0.Add(-time.Hour - time.Microsecond), 3},
-				{"all", f.resident.ID, t0.Add(-3 * time.Hour), 4},
-				{"none after now", f.resident.ID, t0, 0},
-				{"another resident", other.ID, t0.Add(-time.Hour), 1},
-				{"no such resident", 999, t0.Add(-time.Hour), 0},
+				{"the last hour excludes its bound", f.resident.ID, testkit.T0.Add(-time.Hour), 2},
+				{"a microsecond earlier includes it", f.resident.ID, testkit.T0.Add(-time.Hour - time.Microsecond), 3},
+				{"all", f.resident.ID, testkit.T0.Add(-3 * time.Hour), 4},
+				{"none after now", f.resident.ID, testkit.T0, 0},
+				{"another resident", other.ID, testkit.T0.Add(-time.Hour), 1},
+				{"no such resident", 999, testkit.T0.Add(-time.Hour), 0},
 			} {
 				got, err := tx.CountSignInsSince(t.Context(), c.resident, c.since)
 				must(t, err)
@@ -148,16 +149,16 @@ func TestCountSignInsSince(t *testing.T) {
 func TestResidentSessions(t *testing.T) {
 	forEachDB(t, func(t *testing.T, db *store.DB) {
 		f := seed(t, db)
-		bo := &sparekey.Resident{UnitID: f.unit.ID, Name: "Bo", Email: "bo@example.com", Phone: "+15555550102", CreatedAt: t0}
+		bo := &sparekey.Resident{UnitID: f.unit.ID, Name: "Bo", Email: "bo@example.com", Phone: "+15555550102", CreatedAt: testkit.T0}
 		var live, expired, boSession *sparekey.ResidentSession
 		inTx(t, db, func(tx sparekey.Tx) {
 			must(t, tx.CreateResident(t.Context(), bo))
-			live = &sparekey.ResidentSession{TokenHash: "hash-live", ResidentID: f.resident.ID, CreatedAt: t0,
-				ExpiresAt: t0.Add(30 * 24 * time.Hour), IP: "10.0.0.1", UserAgent: "Firefox"}
+			live = &sparekey.ResidentSession{TokenHash: "hash-live", ResidentID: f.resident.ID, CreatedAt: testkit.T0,
+				ExpiresAt: testkit.T0.Add(30 * 24 * time.Hour), IP: "10.0.0.1", UserAgent: "Firefox"}
 			expired = &sparekey.ResidentSession{TokenHash: "hash-expired", ResidentID: f.resident.ID,
-				CreatedAt: t0.Add(-31 * 24 * time.Hour), ExpiresAt: t0.Add(-time.Hour)}
-			boSession = &sparekey.ResidentSession{TokenHash: "hash-bo", ResidentID: bo.ID, CreatedAt: t0.Add(-time.Hour),
-				ExpiresAt: t0} // expires exactly now
+				CreatedAt: testkit.T0.Add(-31 * 24 * time.Hour), ExpiresAt: testkit.T0.Add(-time.Hour)}
+			boSession = &sparekey.ResidentSession{TokenHash: "hash-bo", ResidentID: bo.ID, CreatedAt: testkit.T0.Add(-time.Hour),
+				ExpiresAt: testkit.T0} // expires exactly now
 			for _, s := range []*sparekey.ResidentSession{live, expired, boSession} {
 				must(t, tx.CreateResidentSession(t.Context(), s))
 			}
@@ -187,26 +188,26 @@ func TestResidentSessions(t *testing.T) {
 		}
 		inTx(t, db, func(tx sparekey.Tx) {
 			// The sweep takes sessions that expired at or before now.
-			must(t, tx.DeleteResidentSessions(t.Context(), 0, 0, t0))
+			must(t, tx.DeleteResidentSessions(t.Context(), 0, 0, testkit.T0))
 			hashes(tx, "hash-live")
 
 			// By id: that session only; gone already is no error.
 			must(t, tx.CreateResidentSession(t.Context(), &sparekey.ResidentSession{TokenHash: "hash-second",
-				ResidentID: f.resident.ID, CreatedAt: t0, ExpiresAt: t0.Add(time.Hour)}))
-			must(t, tx.DeleteResidentSessions(t.Context(), live.ID, 0, t0))
-			must(t, tx.DeleteResidentSessions(t.Context(), live.ID, 0, t0))
+				ResidentID: f.resident.ID, CreatedAt: testkit.T0, ExpiresAt: testkit.T0.Add(time.Hour)}))
+			must(t, tx.DeleteResidentSessions(t.Context(), live.ID, 0, testkit.T0))
+			must(t, tx.DeleteResidentSessions(t.Context(), live.ID, 0, testkit.T0))
 			hashes(tx, "hash-second")
 
 			// By resident: every session of theirs, live or not, and no other.
 			must(t, tx.CreateResidentSession(t.Context(), &sparekey.ResidentSession{TokenHash: "hash-bo-2",
-				ResidentID: bo.ID, CreatedAt: t0, ExpiresAt: t0.Add(time.Hour)}))
-			must(t, tx.DeleteResidentSessions(t.Context(), 0, f.resident.ID, t0))
+				ResidentID: bo.ID, CreatedAt: testkit.T0, ExpiresAt: testkit.T0.Add(time.Hour)}))
+			must(t, tx.DeleteResidentSessions(t.Context(), 0, f.resident.ID, testkit.T0))
 			hashes(tx, "hash-bo-2")
 		})
 		// A token hash is unique.
 		err := db.Tx(t.Context(), func(tx sparekey.Tx) error {
 			return tx.CreateResidentSession(t.Context(), &sparekey.ResidentSession{TokenHash: "hash-bo-2",
-				ResidentID: f.resident.ID, CreatedAt: t0, ExpiresAt: t0.Add(time.Hour)})
+				ResidentID: f.resident.ID, CreatedAt: testkit.T0, ExpiresAt: testkit.T0.Add(time.Hour)})
 		})
 		if err == nil {
 			t.Error("a second session with the same token hash was created")
@@ -217,14 +218,14 @@ func TestResidentSessions(t *testing.T) {
 func TestDeleteSignInsBefore(t *testing.T) {
 	forEachDB(t, func(t *testing.T, db *store.DB) {
 		f := seed(t, db)
-		for i, at := range []time.Time{t0.Add(-time.Microsecond), t0, t0.Add(time.Hour)} {
+		for i, at := range []time.Time{testkit.T0.Add(-time.Microsecond), testkit.T0, testkit.T0.Add(time.Hour)} {
 			h := strconv.Itoa(i)
 			inTx(t, db, func(tx sparekey.Tx) {
 				must(t, tx.CreateSignIn(t.Context(), &sparekey.SignIn{ResidentID: f.resident.ID, HandleHash: "handle-" + h,
 					TokenHash: "token-" + h, CodeHash: "code", CreatedAt: at, ExpiresAt: at.Add(sparekey.SignInTTL)}))
 			})
 		}
-		inTx(t, db, func(tx sparekey.Tx) { must(t, tx.DeleteSignInsBefore(t.Context(), t0)) })
+		inTx(t, db, func(tx sparekey.Tx) { must(t, tx.DeleteSignInsBefore(t.Context(), testkit.T0)) })
 		must(t, db.Read(t.Context(), func(tx sparekey.Tx) error {
 			for h, kept := range map[string]bool{"0": false, "1": true, "2": true} {
 				_, err := tx.SignInByHandleHash(t.Context(), "handle-"+h)
@@ -242,7 +243,7 @@ func TestDeleteSignInsBefore(t *testing.T) {
 // the code and token wait sealed, never in plain text.
 func TestClaimSignIns(t *testing.T) {
 	forEachDB(t, func(t *testing.T, db *store.DB) {
-		for i, at := range []time.Time{t0.Add(time.Second), t0} {
+		for i, at := range []time.Time{testkit.T0.Add(time.Second), testkit.T0} {
 			h := strconv.Itoa(i)
 			inTx(t, db, func(tx sparekey.Tx) {
 				must(t, tx.CreateSignIn(t.Context(), &sparekey.SignIn{HandleHash: "handle-" + h, TokenHash: "token-" + h,
@@ -252,7 +253,7 @@ func TestClaimSignIns(t *testing.T) {
 		}
 		inTx(t, db, func(tx sparekey.Tx) {
 			must(t, tx.CreateSignIn(t.Context(), &sparekey.SignIn{HandleHash: "handle-done", TokenHash: "token-done",
-				CreatedAt: t0, ExpiresAt: t0.Add(sparekey.SignInTTL), Outcome: sparekey.OutcomeSent}))
+				CreatedAt: testkit.T0, ExpiresAt: testkit.T0.Add(sparekey.SignInTTL), Outcome: sparekey.OutcomeSent}))
 		})
 		dump, err := store.DumpTable(t.Context(), db, "sign_ins")
 		must(t, err)
@@ -268,15 +269,15 @@ func TestClaimSignIns(t *testing.T) {
 			})
 			return got
 		}
-		first := claim(t0)
+		first := claim(testkit.T0)
 		if len(first) != 2 || first[0].HandleHash != "handle-1" || first[1].HandleHash != "handle-0" ||
-			first[0].Secret != "secret-token 123451" || !first[0].ClaimedUntil.Equal(t0.Add(time.Minute)) {
+			first[0].Secret != "secret-token 123451" || !first[0].ClaimedUntil.Equal(testkit.T0.Add(time.Minute)) {
 			t.Fatalf("first claim = %+v, want the two pending, oldest first, with their secrets and lease", first)
 		}
-		if again := claim(t0.Add(30 * time.Second)); len(again) != 0 {
+		if again := claim(testkit.T0.Add(30 * time.Second)); len(again) != 0 {
 			t.Errorf("claimed again within the lease: %+v", again)
 		}
-		taken := claim(t0.Add(time.Minute))
+		taken := claim(testkit.T0.Add(time.Minute))
 		if len(taken) != 2 {
 			t.Fatalf("after the lease: %+v, want both again", taken)
 		}

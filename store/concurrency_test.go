@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"sparekey"
+	"sparekey/internal/testkit"
 	"sparekey/secret"
 	"sparekey/store"
 )
@@ -25,7 +26,7 @@ func TestConcurrentClaimers(t *testing.T) {
 		const rows = 60
 		inTx(t, a, func(tx sparekey.Tx) {
 			for i := range rows {
-				at := t0.Add(-time.Duration(i) * time.Second)
+				at := testkit.T0.Add(-time.Duration(i) * time.Second)
 				must(t, tx.CreateBackupRequest(t.Context(), newRequest(fmt.Sprint("10.0.0.", i), at)))
 				must(t, tx.CreateMessage(t.Context(), newMessage(sparekey.ChannelSMS, fmt.Sprint("+1555555", i), at)))
 			}
@@ -41,10 +42,10 @@ func TestConcurrentClaimers(t *testing.T) {
 					var reqs []*sparekey.BackupRequest
 					var msgs []*sparekey.Message
 					err := db.Tx(t.Context(), func(tx sparekey.Tx) (err error) {
-						if reqs, err = tx.ClaimBackupRequests(t.Context(), t0, time.Hour, 3); err != nil {
+						if reqs, err = tx.ClaimBackupRequests(t.Context(), testkit.T0, time.Hour, 3); err != nil {
 							return err
 						}
-						if msgs, err = tx.ClaimMessages(t.Context(), []sparekey.Channel{sparekey.ChannelSMS}, t0, time.Hour, 3); err != nil {
+						if msgs, err = tx.ClaimMessages(t.Context(), []sparekey.Channel{sparekey.ChannelSMS}, testkit.T0, time.Hour, 3); err != nil {
 							return err
 						}
 						time.Sleep(2 * time.Millisecond) // hold the claimed rows while the others claim
@@ -112,7 +113,7 @@ func TestReadThenWriteTakesTurns(t *testing.T) {
 			pause()
 			for _, s := range slots {
 				if s.Backup == sparekey.BackupAvailable {
-					s.Backup, s.IssuedTo, s.IssuedAt = sparekey.BackupIssued, fx.f.resident.ID, ptr(t0.Add(time.Duration(n)*time.Second))
+					s.Backup, s.IssuedTo, s.IssuedAt = sparekey.BackupIssued, fx.f.resident.ID, ptr(testkit.T0.Add(time.Duration(n)*time.Second))
 					fx.issued.Add(1)
 					return tx.UpdateSlot(t.Context(), s)
 				}
@@ -125,7 +126,7 @@ func TestReadThenWriteTakesTurns(t *testing.T) {
 			if n := fx.issued.Load(); n != 1 {
 				t.Errorf("the one pool code was issued %d times", n)
 			}
-			if got := slots[0].IssuedAt; got == nil || !got.Equal(t0.Add(time.Second)) {
+			if got := slots[0].IssuedAt; got == nil || !got.Equal(testkit.T0.Add(time.Second)) {
 				t.Errorf("the code was issued at %v, want by the first instance", got)
 			}
 		},
@@ -180,7 +181,7 @@ func TestReadThenWriteTakesTurns(t *testing.T) {
 					s := newSlot(fx.f.lock.ID, 0, "48151623")
 					s.Purpose, s.Backup, s.Sync = sparekey.SlotBackup, sparekey.BackupAvailable, sparekey.SyncSynced
 					must(t, tx.CreateSlot(t.Context(), s))
-					fx.link = newLink(fx.f.resident.ID, "h", t0)
+					fx.link = newLink(fx.f.resident.ID, "h", testkit.T0)
 					must(t, tx.CreateBackupLink(t.Context(), fx.link))
 				})
 
@@ -236,7 +237,7 @@ func TestConcurrentOpen(t *testing.T) {
 			must(t, err)
 		}
 		inTx(t, dbs[0], func(tx sparekey.Tx) {
-			must(t, tx.CreateProperty(t.Context(), &sparekey.Property{Name: "Elm", Timezone: "UTC", CreatedAt: t0}))
+			must(t, tx.CreateProperty(t.Context(), &sparekey.Property{Name: "Elm", Timezone: "UTC", CreatedAt: testkit.T0}))
 		})
 		for _, db := range dbs {
 			must(t, db.Read(t.Context(), func(tx sparekey.Tx) error {

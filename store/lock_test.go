@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"sparekey"
+	"sparekey/internal/testkit"
 	"sparekey/store"
 )
 
@@ -12,7 +13,7 @@ func TestLocks(t *testing.T) {
 	forEachDB(t, func(t *testing.T, db *store.DB) {
 		f := seed(t, db)
 		back := newLock(f.unit.ID, "unit-101-back")
-		back.State, back.Battery, back.Online, back.LastSeen = sparekey.LockStateLocked, 87, true, ptr(t0)
+		back.State, back.Battery, back.Online, back.LastSeen = sparekey.LockStateLocked, 87, true, ptr(testkit.T0)
 		inTx(t, db, func(tx sparekey.Tx) {
 			must(t, tx.CreateLock(t.Context(), back))
 			got, err := tx.Lock(t.Context(), back.ID)
@@ -28,7 +29,7 @@ func TestLocks(t *testing.T) {
 			must(t, err)
 			same(t, "LocksByUnit", all, []*sparekey.Lock{back, f.lock})
 
-			f.lock.State, f.lock.Battery, f.lock.Online, f.lock.LastSeen = sparekey.LockStateJammed, 12, true, ptr(t0.Add(time.Minute))
+			f.lock.State, f.lock.Battery, f.lock.Online, f.lock.LastSeen = sparekey.LockStateJammed, 12, true, ptr(testkit.T0.Add(time.Minute))
 			must(t, tx.UpdateLock(t.Context(), f.lock))
 			got, err = tx.Lock(t.Context(), f.lock.ID)
 			must(t, err)
@@ -59,8 +60,8 @@ func TestSlots(t *testing.T) {
 		resident := newSlot(f.lock.ID, 2, "2468013")
 		resident.Purpose, resident.ResidentID = sparekey.SlotResident, f.resident.ID
 		backup := newSlot(f.lock.ID, 0, "97531864")
-		backup.Purpose, backup.Backup, backup.IssuedTo, backup.IssuedAt = sparekey.SlotBackup, sparekey.BackupIssued, f.resident.ID, ptr(t0)
-		backup.Sync, backup.SyncedAt = sparekey.SyncSynced, ptr(t0.Add(-time.Hour))
+		backup.Purpose, backup.Backup, backup.IssuedTo, backup.IssuedAt = sparekey.SlotBackup, sparekey.BackupIssued, f.resident.ID, ptr(testkit.T0)
+		backup.Sync, backup.SyncedAt = sparekey.SyncSynced, ptr(testkit.T0.Add(-time.Hour))
 		empty := newSlot(f.lock.ID, 1, "")
 		empty.SyncAttempts, empty.SyncError = 3, "lock offline"
 		inTx(t, db, func(tx sparekey.Tx) {
@@ -71,8 +72,8 @@ func TestSlots(t *testing.T) {
 			must(t, err)
 			same(t, "SlotsByLock, by number", got, []*sparekey.Slot{backup, empty, resident})
 
-			backup.Backup, backup.UsedAt, backup.Code = sparekey.BackupUsed, ptr(t0.Add(time.Hour)), "11223344"
-			backup.Sync, backup.SyncedAt, backup.NextSyncAt = sparekey.SyncPending, nil, t0.Add(time.Hour)
+			backup.Backup, backup.UsedAt, backup.Code = sparekey.BackupUsed, ptr(testkit.T0.Add(time.Hour)), "11223344"
+			backup.Sync, backup.SyncedAt, backup.NextSyncAt = sparekey.SyncPending, nil, testkit.T0.Add(time.Hour)
 			resident.Code, resident.ResidentID, resident.Purpose = "", 0, sparekey.SlotGuest
 			must(t, tx.UpdateSlot(t.Context(), backup))
 			must(t, tx.UpdateSlot(t.Context(), resident))
@@ -97,7 +98,7 @@ func TestSlotsToSync(t *testing.T) {
 		f := seed(t, db)
 		slot := func(n int, sync sparekey.SyncStatus, next time.Duration) *sparekey.Slot {
 			s := newSlot(f.lock.ID, n, "")
-			s.Sync, s.NextSyncAt = sync, t0.Add(next)
+			s.Sync, s.NextSyncAt = sync, testkit.T0.Add(next)
 			return s
 		}
 		slots := []*sparekey.Slot{
@@ -113,11 +114,11 @@ func TestSlotsToSync(t *testing.T) {
 			for _, s := range slots {
 				must(t, tx.CreateSlot(t.Context(), s))
 			}
-			got, err := tx.SlotsToSync(t.Context(), t0, 10)
+			got, err := tx.SlotsToSync(t.Context(), testkit.T0, 10)
 			must(t, err)
 			// Failed slots are retried too, when due (hourly).
 			same(t, "SlotsToSync", got, []*sparekey.Slot{slots[5], slots[1], slots[6], slots[0], slots[2]})
-			got, err = tx.SlotsToSync(t.Context(), t0, 2)
+			got, err = tx.SlotsToSync(t.Context(), testkit.T0, 2)
 			must(t, err)
 			same(t, "SlotsToSync, limit 2", ids(got), ids([]*sparekey.Slot{slots[5], slots[1]}))
 		})
@@ -127,7 +128,7 @@ func TestSlotsToSync(t *testing.T) {
 func TestIssuedBackupSlotsBefore(t *testing.T) {
 	forEachDB(t, func(t *testing.T, db *store.DB) {
 		f := seed(t, db)
-		cutoff := t0.Add(-sparekey.BackupCodeTTL)
+		cutoff := testkit.T0.Add(-sparekey.BackupCodeTTL)
 		slot := func(n int, purpose sparekey.SlotPurpose, state sparekey.BackupState, issued time.Time) *sparekey.Slot {
 			s := newSlot(f.lock.ID, n, "")
 			s.Purpose, s.Backup, s.IssuedTo, s.IssuedAt = purpose, state, f.resident.ID, &issued

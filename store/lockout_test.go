@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"sparekey"
+	"sparekey/internal/testkit"
 	"sparekey/store"
 )
 
@@ -16,11 +17,11 @@ func newRequest(ip string, created time.Time) *sparekey.BackupRequest {
 func TestClaimBackupRequests(t *testing.T) {
 	forEachDB(t, func(t *testing.T, db *store.DB) {
 		f := seed(t, db)
-		r1 := newRequest("10.0.0.1", t0.Add(-3*time.Minute))
-		r2 := newRequest("10.0.0.2", t0.Add(-2*time.Minute))
-		done := newRequest("10.0.0.3", t0.Add(-4*time.Minute))
-		done.Outcome, done.ProcessedAt, done.ResidentID = sparekey.OutcomeSent, ptr(t0), f.resident.ID
-		r4 := newRequest("10.0.0.4", t0.Add(-time.Minute))
+		r1 := newRequest("10.0.0.1", testkit.T0.Add(-3*time.Minute))
+		r2 := newRequest("10.0.0.2", testkit.T0.Add(-2*time.Minute))
+		done := newRequest("10.0.0.3", testkit.T0.Add(-4*time.Minute))
+		done.Outcome, done.ProcessedAt, done.ResidentID = sparekey.OutcomeSent, ptr(testkit.T0), f.resident.ID
+		r4 := newRequest("10.0.0.4", testkit.T0.Add(-time.Minute))
 		inTx(t, db, func(tx sparekey.Tx) {
 			for _, r := range []*sparekey.BackupRequest{r1, r2, done, r4} {
 				must(t, tx.CreateBackupRequest(t.Context(), r))
@@ -37,34 +38,34 @@ func TestClaimBackupRequests(t *testing.T) {
 			return got
 		}
 
-		got := claim(t0, 2)
+		got := claim(testkit.T0, 2)
 		r1.Attempts, r2.Attempts = 1, 1
-		r1.ClaimedUntil, r2.ClaimedUntil = ptr(t0.Add(time.Minute)), ptr(t0.Add(time.Minute))
+		r1.ClaimedUntil, r2.ClaimedUntil = ptr(testkit.T0.Add(time.Minute)), ptr(testkit.T0.Add(time.Minute))
 		same(t, "first claim, oldest first", got, []*sparekey.BackupRequest{r1, r2})
 		stale := *got[0] // the first worker's copy, under its first lease
-		same(t, "during the lease", ids(claim(t0.Add(30*time.Second), 10)), ids([]*sparekey.BackupRequest{r4}))
-		got = claim(t0.Add(time.Minute), 10) // r1 and r2's lease ended; r4's runs on
+		same(t, "during the lease", ids(claim(testkit.T0.Add(30*time.Second), 10)), ids([]*sparekey.BackupRequest{r4}))
+		got = claim(testkit.T0.Add(time.Minute), 10) // r1 and r2's lease ended; r4's runs on
 		r1.Attempts, r2.Attempts = 2, 2
-		r1.ClaimedUntil, r2.ClaimedUntil = ptr(t0.Add(2*time.Minute)), ptr(t0.Add(2*time.Minute))
+		r1.ClaimedUntil, r2.ClaimedUntil = ptr(testkit.T0.Add(2*time.Minute)), ptr(testkit.T0.Add(2*time.Minute))
 		same(t, "after the lease", got, []*sparekey.BackupRequest{r1, r2})
 
 		// The first worker lost r1 to the second: its answer is refused.
-		stale.Outcome, stale.ProcessedAt = sparekey.OutcomeSent, ptr(t0.Add(time.Minute))
+		stale.Outcome, stale.ProcessedAt = sparekey.OutcomeSent, ptr(testkit.T0.Add(time.Minute))
 		err := db.Tx(t.Context(), func(tx sparekey.Tx) error { return tx.UpdateBackupRequest(t.Context(), &stale) })
 		wantCode(t, err, sparekey.ECONFLICT)
 
 		// Processing ends a request for good; a still-pending one keeps its lease.
 		inTx(t, db, func(tx sparekey.Tx) {
-			r1.Outcome, r1.ResidentID, r1.ProcessedAt = sparekey.OutcomeSent, f.resident.ID, ptr(t0.Add(time.Minute))
+			r1.Outcome, r1.ResidentID, r1.ProcessedAt = sparekey.OutcomeSent, f.resident.ID, ptr(testkit.T0.Add(time.Minute))
 			must(t, tx.UpdateBackupRequest(t.Context(), r1))
 			r2.Attempts = 7
 			must(t, tx.UpdateBackupRequest(t.Context(), r2))
 			wantCode(t, tx.UpdateBackupRequest(t.Context(), &sparekey.BackupRequest{ID: 999, Outcome: "sent"}), sparekey.ENOTFOUND)
 		})
-		same(t, "r2 still leased", ids(claim(t0.Add(90*time.Second), 10)), ids([]*sparekey.BackupRequest{r4}))
-		got = claim(t0.Add(time.Hour), 10)
+		same(t, "r2 still leased", ids(claim(testkit.T0.Add(90*time.Second), 10)), ids([]*sparekey.BackupRequest{r4}))
+		got = claim(testkit.T0.Add(time.Hour), 10)
 		r2.Attempts, r4.Attempts = 8, 3
-		r2.ClaimedUntil, r4.ClaimedUntil = ptr(t0.Add(time.Hour+time.Minute)), ptr(t0.Add(time.Hour+time.Minute))
+		r2.ClaimedUntil, r4.ClaimedUntil = ptr(testkit.T0.Add(time.Hour+time.Minute)), ptr(testkit.T0.Add(time.Hour+time.Minute))
 		same(t, "never the processed ones", got, []*sparekey.BackupRequest{r2, r4})
 	})
 }
@@ -73,10 +74,10 @@ func TestCountBackupRequestsByIP(t *testing.T) {
 	forEachDB(t, func(t *testing.T, db *store.DB) {
 		inTx(t, db, func(tx sparekey.Tx) {
 			for _, r := range []*sparekey.BackupRequest{
-				newRequest("10.0.0.1", t0.Add(-2*time.Hour)),
-				newRequest("10.0.0.1", t0.Add(-30*time.Minute)),
-				newRequest("10.0.0.1", t0.Add(-time.Minute)),
-				newRequest("10.0.0.2", t0.Add(-time.Minute)),
+				newRequest("10.0.0.1", testkit.T0.Add(-2*time.Hour)),
+				newRequest("10.0.0.1", testkit.T0.Add(-30*time.Minute)),
+				newRequest("10.0.0.1", testkit.T0.Add(-time.Minute)),
+				newRequest("10.0.0.2", testkit.T0.Add(-time.Minute)),
 			} {
 				must(t, tx.CreateBackupRequest(t.Context(), r))
 			}
@@ -93,7 +94,7 @@ func TestCountBackupRequestsByIP(t *testing.T) {
 				{"10.0.0.2", -time.Hour, 1},
 				{"10.0.0.9", -time.Hour, 0},
 			} {
-				n, err := tx.CountBackupRequestsByIP(t.Context(), c.ip, t0.Add(c.since))
+				n, err := tx.CountBackupRequestsByIP(t.Context(), c.ip, testkit.T0.Add(c.since))
 				must(t, err)
 				if n != c.want {
 					t.Errorf("CountBackupRequestsByIP(%s, now%v) = %d, want %d", c.ip, c.since, n, c.want)
@@ -111,13 +112,13 @@ func newLink(residentID int64, token string, created time.Time) *sparekey.Backup
 func TestBackupLinks(t *testing.T) {
 	forEachDB(t, func(t *testing.T, db *store.DB) {
 		f := seed(t, db)
-		other := &sparekey.Resident{UnitID: f.unit.ID, Name: "Bob", Email: "bob@example.com", CreatedAt: t0}
-		req := newRequest("10.0.0.1", t0.Add(-6*time.Minute))
-		expired := newLink(f.resident.ID, "h-expired", t0.Add(-40*time.Minute))
-		live := newLink(f.resident.ID, "h-live", t0.Add(-5*time.Minute))
-		revoked := newLink(f.resident.ID, "h-revoked", t0.Add(-8*time.Minute))
-		revoked.RevokedAt = ptr(t0.Add(-6 * time.Minute))
-		othersLive := newLink(0, "h-other", t0.Add(-time.Minute))
+		other := &sparekey.Resident{UnitID: f.unit.ID, Name: "Bob", Email: "bob@example.com", CreatedAt: testkit.T0}
+		req := newRequest("10.0.0.1", testkit.T0.Add(-6*time.Minute))
+		expired := newLink(f.resident.ID, "h-expired", testkit.T0.Add(-40*time.Minute))
+		live := newLink(f.resident.ID, "h-live", testkit.T0.Add(-5*time.Minute))
+		revoked := newLink(f.resident.ID, "h-revoked", testkit.T0.Add(-8*time.Minute))
+		revoked.RevokedAt = ptr(testkit.T0.Add(-6 * time.Minute))
+		othersLive := newLink(0, "h-other", testkit.T0.Add(-time.Minute))
 		inTx(t, db, func(tx sparekey.Tx) {
 			must(t, tx.CreateResident(t.Context(), other))
 			must(t, tx.CreateBackupRequest(t.Context(), req))
@@ -131,7 +132,7 @@ func TestBackupLinks(t *testing.T) {
 			_, err = tx.BackupLinkByTokenHash(t.Context(), "h-nope")
 			wantCode(t, err, sparekey.ENOTFOUND)
 
-			live.RevealedAt, live.Reveals = ptr(t0.Add(-time.Minute)), 2
+			live.RevealedAt, live.Reveals = ptr(testkit.T0.Add(-time.Minute)), 2
 			must(t, tx.UpdateBackupLink(t.Context(), live))
 			got, err = tx.BackupLinkByTokenHash(t.Context(), "h-live")
 			must(t, err)
@@ -139,15 +140,15 @@ func TestBackupLinks(t *testing.T) {
 			wantCode(t, tx.UpdateBackupLink(t.Context(), &sparekey.BackupLink{ID: 999}), sparekey.ENOTFOUND)
 
 			for since, want := range map[time.Duration]int{-10 * time.Minute: 2, -8 * time.Minute: 1, -time.Hour: 3, -time.Minute: 0} {
-				n, err := tx.CountBackupLinksSince(t.Context(), f.resident.ID, t0.Add(since))
+				n, err := tx.CountBackupLinksSince(t.Context(), f.resident.ID, testkit.T0.Add(since))
 				must(t, err)
 				if n != want {
 					t.Errorf("CountBackupLinksSince(now%v) = %d, want %d", since, n, want)
 				}
 			}
 
-			must(t, tx.RevokeBackupLinks(t.Context(), f.resident.ID, t0))
-			live.RevokedAt = ptr(t0)
+			must(t, tx.RevokeBackupLinks(t.Context(), f.resident.ID, testkit.T0))
+			live.RevokedAt = ptr(testkit.T0)
 			for _, want := range []*sparekey.BackupLink{expired, live, revoked, othersLive} {
 				got, err := tx.BackupLinkByTokenHash(t.Context(), want.TokenHash)
 				must(t, err)
@@ -155,7 +156,7 @@ func TestBackupLinks(t *testing.T) {
 			}
 		})
 		err := db.Tx(t.Context(), func(tx sparekey.Tx) error {
-			return tx.CreateBackupLink(t.Context(), newLink(f.resident.ID, "h-live", t0))
+			return tx.CreateBackupLink(t.Context(), newLink(f.resident.ID, "h-live", testkit.T0))
 		})
 		wantCode(t, err, sparekey.ECONFLICT)
 	})
@@ -165,7 +166,7 @@ func TestBackupLinkSlots(t *testing.T) {
 	forEachDB(t, func(t *testing.T, db *store.DB) {
 		f := seed(t, db) // f.lock is created before back, so it sorts first
 		back := newLock(f.unit.ID, "unit-101-back")
-		link := newLink(f.resident.ID, "h", t0)
+		link := newLink(f.resident.ID, "h", testkit.T0)
 		var slots []*sparekey.Slot
 		inTx(t, db, func(tx sparekey.Tx) {
 			must(t, tx.CreateLock(t.Context(), back))

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"sparekey"
+	"sparekey/internal/testkit"
 	"sparekey/store"
 )
 
@@ -15,11 +16,11 @@ func newMessage(ch sparekey.Channel, to string, created time.Time) *sparekey.Mes
 
 func TestMessages(t *testing.T) {
 	forEachDB(t, func(t *testing.T, db *store.DB) {
-		m1 := newMessage(sparekey.ChannelSMS, "+15555550101", t0.Add(-3*time.Minute))
-		m2 := newMessage(sparekey.ChannelEmail, "ada@example.com", t0.Add(-2*time.Minute))
+		m1 := newMessage(sparekey.ChannelSMS, "+15555550101", testkit.T0.Add(-3*time.Minute))
+		m2 := newMessage(sparekey.ChannelEmail, "ada@example.com", testkit.T0.Add(-2*time.Minute))
 		m2.HTML = "<p>Body</p>"
-		m3 := newMessage(sparekey.ChannelSMS, "+15555550101", t0.Add(-time.Minute))
-		m4 := newMessage(sparekey.ChannelSMS, "+15555550102", t0.Add(-time.Minute)) // ties with m3
+		m3 := newMessage(sparekey.ChannelSMS, "+15555550101", testkit.T0.Add(-time.Minute))
+		m4 := newMessage(sparekey.ChannelSMS, "+15555550102", testkit.T0.Add(-time.Minute)) // ties with m3
 		inTx(t, db, func(tx sparekey.Tx) {
 			for _, m := range []*sparekey.Message{m1, m2, m3, m4} {
 				must(t, tx.CreateMessage(t.Context(), m))
@@ -34,8 +35,8 @@ func TestMessages(t *testing.T) {
 			must(t, err)
 			same(t, "Messages, limit 2", got, []*sparekey.Message{m4, m3})
 
-			m1.Status, m1.Attempts, m1.ProviderID, m1.SentAt = sparekey.MessageSent, 2, "SM123", ptr(t0)
-			m1.LastError, m1.NextAttemptAt = "timeout", t0.Add(-time.Minute)
+			m1.Status, m1.Attempts, m1.ProviderID, m1.SentAt = sparekey.MessageSent, 2, "SM123", ptr(testkit.T0)
+			m1.LastError, m1.NextAttemptAt = "timeout", testkit.T0.Add(-time.Minute)
 			must(t, tx.UpdateMessage(t.Context(), m1))
 			got, err = tx.Messages(t.Context(), "+15555550101", 10)
 			must(t, err)
@@ -48,8 +49,8 @@ func TestMessages(t *testing.T) {
 func TestClaimMessages(t *testing.T) {
 	forEachDB(t, func(t *testing.T, db *store.DB) {
 		msg := func(ch sparekey.Channel, status sparekey.MessageStatus, age, next time.Duration) *sparekey.Message {
-			m := newMessage(ch, "someone", t0.Add(-age))
-			m.Status, m.NextAttemptAt = status, t0.Add(next)
+			m := newMessage(ch, "someone", testkit.T0.Add(-age))
+			m.Status, m.NextAttemptAt = status, testkit.T0.Add(next)
 			return m
 		}
 		sms := []sparekey.Channel{sparekey.ChannelSMS}
@@ -77,21 +78,21 @@ func TestClaimMessages(t *testing.T) {
 		}
 		want := func(ms ...*sparekey.Message) []int64 { return ids(ms) }
 
-		same(t, "first claim, oldest first", claim(sms, t0, 10), []*sparekey.Message{queued, failed, dueNow})
-		same(t, "during the lease", ids(claim(sms, t0.Add(30*time.Second), 10)), want())
-		same(t, "another channel", ids(claim([]sparekey.Channel{sparekey.ChannelSMS, sparekey.ChannelEmail}, t0.Add(30*time.Second), 10)), want(email))
-		same(t, "no channel", ids(claim(nil, t0.Add(time.Hour), 10)), want())
+		same(t, "first claim, oldest first", claim(sms, testkit.T0, 10), []*sparekey.Message{queued, failed, dueNow})
+		same(t, "during the lease", ids(claim(sms, testkit.T0.Add(30*time.Second), 10)), want())
+		same(t, "another channel", ids(claim([]sparekey.Channel{sparekey.ChannelSMS, sparekey.ChannelEmail}, testkit.T0.Add(30*time.Second), 10)), want(email))
+		same(t, "no channel", ids(claim(nil, testkit.T0.Add(time.Hour), 10)), want())
 
 		// A recorded attempt ends the lease at once.
 		inTx(t, db, func(tx sparekey.Tx) {
-			failed.Attempts, failed.NextAttemptAt, failed.LastError = 1, t0.Add(10*time.Second), "provider down"
+			failed.Attempts, failed.NextAttemptAt, failed.LastError = 1, testkit.T0.Add(10*time.Second), "provider down"
 			must(t, tx.UpdateMessage(t.Context(), failed))
-			queued.Status, queued.Attempts, queued.SentAt = sparekey.MessageSent, 1, ptr(t0)
+			queued.Status, queued.Attempts, queued.SentAt = sparekey.MessageSent, 1, ptr(testkit.T0)
 			must(t, tx.UpdateMessage(t.Context(), queued))
 		})
-		same(t, "retry after UpdateMessage", ids(claim(sms, t0.Add(20*time.Second), 10)), want(failed))
-		same(t, "after the lease, limit 1", ids(claim(sms, t0.Add(time.Minute), 1)), want(later))
-		same(t, "after the lease", ids(claim(sms, t0.Add(time.Minute), 10)), want(dueNow))
+		same(t, "retry after UpdateMessage", ids(claim(sms, testkit.T0.Add(20*time.Second), 10)), want(failed))
+		same(t, "after the lease, limit 1", ids(claim(sms, testkit.T0.Add(time.Minute), 1)), want(later))
+		same(t, "after the lease", ids(claim(sms, testkit.T0.Add(time.Minute), 10)), want(dueNow))
 	})
 }
 
@@ -100,10 +101,10 @@ func TestCountMessagesSince(t *testing.T) {
 		const a, b = "+15555550101", "+15555550102"
 		inTx(t, db, func(tx sparekey.Tx) {
 			for _, m := range []*sparekey.Message{
-				newMessage(sparekey.ChannelSMS, a, t0.Add(-2*time.Hour)),
-				newMessage(sparekey.ChannelSMS, a, t0.Add(-10*time.Minute)),
-				newMessage(sparekey.ChannelSMS, b, t0.Add(-5*time.Minute)),
-				newMessage(sparekey.ChannelEmail, a, t0.Add(-time.Minute)),
+				newMessage(sparekey.ChannelSMS, a, testkit.T0.Add(-2*time.Hour)),
+				newMessage(sparekey.ChannelSMS, a, testkit.T0.Add(-10*time.Minute)),
+				newMessage(sparekey.ChannelSMS, b, testkit.T0.Add(-5*time.Minute)),
+				newMessage(sparekey.ChannelEmail, a, testkit.T0.Add(-time.Minute)),
 			} {
 				must(t, tx.CreateMessage(t.Context(), m))
 			}
@@ -122,7 +123,7 @@ func TestCountMessagesSince(t *testing.T) {
 				{sparekey.ChannelEmail, "", -time.Hour, 1},
 				{sparekey.ChannelEmail, b, -time.Hour, 0},
 			} {
-				n, err := tx.CountMessagesSince(t.Context(), c.ch, c.to, t0.Add(c.since))
+				n, err := tx.CountMessagesSince(t.Context(), c.ch, c.to, testkit.T0.Add(c.since))
 				must(t, err)
 				if n != c.want {
 					t.Errorf("CountMessagesSince(%s, %q, now%v) = %d, want %d", c.ch, c.to, c.since, n, c.want)

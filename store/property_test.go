@@ -4,13 +4,14 @@ import (
 	"testing"
 
 	"sparekey"
+	"sparekey/internal/testkit"
 	"sparekey/store"
 )
 
 func TestProperties(t *testing.T) {
 	forEachDB(t, func(t *testing.T, db *store.DB) {
 		p := &sparekey.Property{Name: "Maple Court", Timezone: "America/New_York",
-			MaintenanceEmail: "fix@example.com", MaintenancePhone: "+15555550100", CreatedAt: t0}
+			MaintenanceEmail: "fix@example.com", MaintenancePhone: "+15555550100", CreatedAt: testkit.T0}
 		inTx(t, db, func(tx sparekey.Tx) {
 			must(t, tx.CreateProperty(t.Context(), p))
 		})
@@ -41,7 +42,7 @@ func TestProperties(t *testing.T) {
 			wantCode(t, tx.UpdateProperty(t.Context(), &sparekey.Property{ID: 999, Name: "x"}), sparekey.ENOTFOUND)
 		})
 		err := db.Tx(t.Context(), func(tx sparekey.Tx) error {
-			return tx.CreateProperty(t.Context(), &sparekey.Property{Name: "Maple Court", Timezone: "UTC", CreatedAt: t0})
+			return tx.CreateProperty(t.Context(), &sparekey.Property{Name: "Maple Court", Timezone: "UTC", CreatedAt: testkit.T0})
 		})
 		wantCode(t, err, sparekey.ECONFLICT)
 	})
@@ -79,7 +80,7 @@ func TestPropertiesSortByBytes(t *testing.T) {
 	forEachDB(t, func(t *testing.T, db *store.DB) {
 		inTx(t, db, func(tx sparekey.Tx) {
 			for _, name := range []string{"apple", "Äpfel", "Banana", "banana", "Apple"} {
-				must(t, tx.CreateProperty(t.Context(), &sparekey.Property{Name: name, Timezone: "UTC", CreatedAt: t0}))
+				must(t, tx.CreateProperty(t.Context(), &sparekey.Property{Name: name, Timezone: "UTC", CreatedAt: testkit.T0}))
 			}
 			all, err := tx.Properties(t.Context())
 			must(t, err)

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"sparekey"
+	"sparekey/internal/testkit"
 	"sparekey/secret"
 	"sparekey/store"
 )
@@ -13,7 +14,7 @@ func TestResidents(t *testing.T) {
 	forEachDB(t, func(t *testing.T, db *store.DB) {
 		f := seed(t, db)
 		gone := &sparekey.Resident{UnitID: f.unit.ID, Name: "Bob", Email: "bob@example.com", Phone: "+15555550102",
-			CreatedAt: t0.Add(-time.Hour), MovedOutAt: ptr(t0)}
+			CreatedAt: testkit.T0.Add(-time.Hour), MovedOutAt: ptr(testkit.T0)}
 		inTx(t, db, func(tx sparekey.Tx) {
 			must(t, tx.CreateResident(t.Context(), gone))
 			got, err := tx.Resident(t.Context(), f.resident.ID)
@@ -46,9 +47,9 @@ func TestResidentByContactHash(t *testing.T) {
 		f := seed(t, db) // ada@example.com, +15555550101
 		inTx(t, db, func(tx sparekey.Tx) {
 			must(t, tx.CreateResident(t.Context(), &sparekey.Resident{UnitID: f.unit.ID, Name: "Bob",
-				Email: "bob@example.com", Phone: "+15555550102", CreatedAt: t0, MovedOutAt: ptr(t0)}))
+				Email: "bob@example.com", Phone: "+15555550102", CreatedAt: testkit.T0, MovedOutAt: ptr(testkit.T0)}))
 			must(t, tx.CreateResident(t.Context(), &sparekey.Resident{UnitID: f.unit.ID, Name: "Cy",
-				Email: "cy@example.com", CreatedAt: t0})) // no phone
+				Email: "cy@example.com", CreatedAt: testkit.T0})) // no phone
 		})
 		find := func(kind sparekey.ContactKind, h string) (*sparekey.Resident, error) {
 			var r *sparekey.Resident
@@ -98,7 +99,7 @@ func TestResidentByContactHash(t *testing.T) {
 		same(t, "after email change", r, f.resident)
 
 		inTx(t, db, func(tx sparekey.Tx) {
-			f.resident.MovedOutAt = ptr(t0.Add(time.Hour))
+			f.resident.MovedOutAt = ptr(testkit.T0.Add(time.Hour))
 			must(t, tx.UpdateResident(t.Context(), f.resident))
 			got, err := tx.Resident(t.Context(), f.resident.ID)
 			must(t, err)
@@ -112,14 +113,14 @@ func TestResidentByContactHash(t *testing.T) {
 func TestResidentByPhone(t *testing.T) {
 	forEachDB(t, func(t *testing.T, db *store.DB) {
 		err := db.Tx(t.Context(), func(tx sparekey.Tx) error {
-			p := &sparekey.Property{Name: "Elm", Timezone: "UTC", CreatedAt: t0}
+			p := &sparekey.Property{Name: "Elm", Timezone: "UTC", CreatedAt: testkit.T0}
 			must(t, tx.CreateProperty(t.Context(), p))
 			u := &sparekey.Unit{PropertyID: p.ID, Name: "1"}
 			must(t, tx.CreateUnit(t.Context(), u))
-			gone := t0
-			must(t, tx.CreateResident(t.Context(), &sparekey.Resident{UnitID: u.ID, Name: "Old", Email: "old@example.com", Phone: "+12015550111", CreatedAt: t0, MovedOutAt: &gone}))
+			gone := testkit.T0
+			must(t, tx.CreateResident(t.Context(), &sparekey.Resident{UnitID: u.ID, Name: "Old", Email: "old@example.com", Phone: "+12015550111", CreatedAt: testkit.T0, MovedOutAt: &gone}))
 			wantCode(t, func() error { _, err := tx.ResidentByPhone(t.Context(), "+12015550111"); return err }(), sparekey.ENOTFOUND)
-			r := &sparekey.Resident{UnitID: u.ID, Name: "New", Email: "new@example.com", Phone: "+12015550111", CreatedAt: t0}
+			r := &sparekey.Resident{UnitID: u.ID, Name: "New", Email: "new@example.com", Phone: "+12015550111", CreatedAt: testkit.T0}
 			must(t, tx.CreateResident(t.Context(), r))
 			got, err := tx.ResidentByPhone(t.Context(), "+12015550111")
 			if err != nil || got.ID != r.ID {

@@ -6,18 +6,19 @@ import (
 	"time"
 
 	"sparekey"
+	"sparekey/internal/testkit"
 	"sparekey/store"
 )
 
 func TestStaff(t *testing.T) {
 	forEachDB(t, func(t *testing.T, db *store.DB) {
 		f := seed(t, db)
-		other := &sparekey.Property{Name: "Birch", Timezone: "UTC", CreatedAt: t0}
-		third := &sparekey.Property{Name: "Cedar", Timezone: "UTC", CreatedAt: t0}
+		other := &sparekey.Property{Name: "Birch", Timezone: "UTC", CreatedAt: testkit.T0}
+		third := &sparekey.Property{Name: "Cedar", Timezone: "UTC", CreatedAt: testkit.T0}
 		manager := &sparekey.Staff{Email: "Mia@Example.com", Name: "Mia", Role: sparekey.RoleManager,
-			PasswordHash: "$argon2id$v=19$m=65536,t=1,p=4$c2FsdA$aGFzaA", CreatedAt: t0}
-		fixer := &sparekey.Staff{Email: "fix@example.com", Name: "Fixer", Role: sparekey.RoleMaintenance, CreatedAt: t0}
-		admin := &sparekey.Staff{Email: "admin@example.com", Name: "Admin", Role: sparekey.RoleManager, CreatedAt: t0}
+			PasswordHash: "$argon2id$v=19$m=65536,t=1,p=4$c2FsdA$aGFzaA", CreatedAt: testkit.T0}
+		fixer := &sparekey.Staff{Email: "fix@example.com", Name: "Fixer", Role: sparekey.RoleMaintenance, CreatedAt: testkit.T0}
+		admin := &sparekey.Staff{Email: "admin@example.com", Name: "Admin", Role: sparekey.RoleManager, CreatedAt: testkit.T0}
 		inTx(t, db, func(tx sparekey.Tx) {
 			must(t, tx.CreateProperty(t.Context(), other))
 			must(t, tx.CreateProperty(t.Context(), third))
@@ -58,7 +59,7 @@ func TestStaff(t *testing.T) {
 			// Taken emails are a conflict, whatever their case, and the
 			// transaction goes on.
 			err = tx.CreateStaff(t.Context(), &sparekey.Staff{Email: "FIX@example.com", Name: "Twin",
-				Role: sparekey.RoleMaintenance, CreatedAt: t0, Properties: []int64{other.ID}})
+				Role: sparekey.RoleMaintenance, CreatedAt: testkit.T0, Properties: []int64{other.ID}})
 			wantCode(t, err, sparekey.ECONFLICT)
 			fixer.Email = "mia@example.com"
 			wantCode(t, tx.UpdateStaff(t.Context(), fixer), sparekey.ECONFLICT)
@@ -66,7 +67,7 @@ func TestStaff(t *testing.T) {
 
 			// UpdateStaff replaces the set of properties.
 			fixer.Properties = []int64{third.ID, other.ID}
-			fixer.FailedLogins, fixer.LockedUntil = 3, ptr(t0.Add(15*time.Minute))
+			fixer.FailedLogins, fixer.LockedUntil = 3, ptr(testkit.T0.Add(15*time.Minute))
 			must(t, tx.UpdateStaff(t.Context(), fixer))
 			fixer.Properties = []int64{other.ID, third.ID}
 			got, err = tx.Staff(t.Context(), fixer.ID)
@@ -104,18 +105,18 @@ func TestStaff(t *testing.T) {
 
 func TestStaffSessions(t *testing.T) {
 	forEachDB(t, func(t *testing.T, db *store.DB) {
-		mia := &sparekey.Staff{Email: "mia@example.com", Name: "Mia", Role: sparekey.RoleManager, CreatedAt: t0}
-		bo := &sparekey.Staff{Email: "bo@example.com", Name: "Bo", Role: sparekey.RoleMaintenance, CreatedAt: t0}
+		mia := &sparekey.Staff{Email: "mia@example.com", Name: "Mia", Role: sparekey.RoleManager, CreatedAt: testkit.T0}
+		bo := &sparekey.Staff{Email: "bo@example.com", Name: "Bo", Role: sparekey.RoleMaintenance, CreatedAt: testkit.T0}
 		var live, expired, boSession *sparekey.StaffSession
 		inTx(t, db, func(tx sparekey.Tx) {
 			must(t, tx.CreateStaff(t.Context(), mia))
 			must(t, tx.CreateStaff(t.Context(), bo))
-			live = &sparekey.StaffSession{TokenHash: "hash-live", StaffID: mia.ID, CreatedAt: t0,
-				ExpiresAt: t0.Add(12 * time.Hour), IP: "10.0.0.1", UserAgent: "Firefox"}
-			expired = &sparekey.StaffSession{TokenHash: "hash-expired", StaffID: mia.ID, CreatedAt: t0.Add(-13 * time.Hour),
-				ExpiresAt: t0.Add(-time.Hour)}
-			boSession = &sparekey.StaffSession{TokenHash: "hash-bo", StaffID: bo.ID, CreatedAt: t0.Add(-12 * time.Hour),
-				ExpiresAt: t0} // expires exactly now
+			live = &sparekey.StaffSession{TokenHash: "hash-live", StaffID: mia.ID, CreatedAt: testkit.T0,
+				ExpiresAt: testkit.T0.Add(12 * time.Hour), IP: "10.0.0.1", UserAgent: "Firefox"}
+			expired = &sparekey.StaffSession{TokenHash: "hash-expired", StaffID: mia.ID, CreatedAt: testkit.T0.Add(-13 * time.Hour),
+				ExpiresAt: testkit.T0.Add(-time.Hour)}
+			boSession = &sparekey.StaffSession{TokenHash: "hash-bo", StaffID: bo.ID, CreatedAt: testkit.T0.Add(-12 * time.Hour),
+				ExpiresAt: testkit.T0} // expires exactly now
 			for _, s := range []*sparekey.StaffSession{live, expired, boSession} {
 				must(t, tx.CreateStaffSession(t.Context(), s))
 			}
@@ -145,18 +146,18 @@ func TestStaffSessions(t *testing.T) {
 		}
 		inTx(t, db, func(tx sparekey.Tx) {
 			// The sweep takes sessions that expired at or before now.
-			must(t, tx.DeleteStaffSessions(t.Context(), 0, t0))
+			must(t, tx.DeleteStaffSessions(t.Context(), 0, testkit.T0))
 			hashes(tx, "hash-live")
 
 			must(t, tx.CreateStaffSession(t.Context(), &sparekey.StaffSession{TokenHash: "hash-second", StaffID: mia.ID,
-				CreatedAt: t0, ExpiresAt: t0.Add(time.Hour)}))
+				CreatedAt: testkit.T0, ExpiresAt: testkit.T0.Add(time.Hour)}))
 			must(t, tx.DeleteStaffSession(t.Context(), live.ID))
 			must(t, tx.DeleteStaffSession(t.Context(), live.ID)) // already gone: no error
 			hashes(tx, "hash-second")
 
 			must(t, tx.CreateStaffSession(t.Context(), &sparekey.StaffSession{TokenHash: "hash-bo", StaffID: bo.ID,
-				CreatedAt: t0, ExpiresAt: t0.Add(time.Hour)}))
-			must(t, tx.DeleteStaffSessions(t.Context(), mia.ID, t0))
+				CreatedAt: testkit.T0, ExpiresAt: testkit.T0.Add(time.Hour)}))
+			must(t, tx.DeleteStaffSessions(t.Context(), mia.ID, testkit.T0))
 			hashes(tx, "hash-bo")
 		})
 	})

@@ -12,18 +12,15 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib"
 
 	"sparekey"
 	"sparekey/internal/pgtest"
+	"sparekey/internal/testkit"
 	"sparekey/secret"
 	"sparekey/store"
 )
-
-// t0 is "now" for every test; times are whole microseconds, as stored.
-var t0 = time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
 
 // forEachDB runs test on a fresh database of every kind the store speaks.
 // Every storage test goes through here, so the one suite covers them all.
@@ -112,11 +109,11 @@ func seed(t *testing.T, db *store.DB) fixture {
 	t.Helper()
 	var f fixture
 	inTx(t, db, func(tx sparekey.Tx) {
-		f.property = &sparekey.Property{Name: "Maple Court", Timezone: "America/New_York", CreatedAt: t0}
+		f.property = &sparekey.Property{Name: "Maple Court", Timezone: "America/New_York", CreatedAt: testkit.T0}
 		must(t, tx.CreateProperty(t.Context(), f.property))
 		f.unit = &sparekey.Unit{PropertyID: f.property.ID, Name: "101"}
 		must(t, tx.CreateUnit(t.Context(), f.unit))
-		f.resident = &sparekey.Resident{UnitID: f.unit.ID, Name: "Ada", Email: "ada@example.com", Phone: "+15555550101", CreatedAt: t0}
+		f.resident = &sparekey.Resident{UnitID: f.unit.ID, Name: "Ada", Email: "ada@example.com", Phone: "+15555550101", CreatedAt: testkit.T0}
 		must(t, tx.CreateResident(t.Context(), f.resident))
 		f.lock = newLock(f.unit.ID, "unit-101-front")
 		must(t, tx.CreateLock(t.Context(), f.lock))
@@ -131,7 +128,7 @@ func newLock(unitID int64, device string) *sparekey.Lock {
 
 func newSlot(lockID int64, number int, code string) *sparekey.Slot {
 	return &sparekey.Slot{LockID: lockID, Number: number, Purpose: sparekey.SlotGuest, Code: code,
-		Sync: sparekey.SyncPending, NextSyncAt: t0}
+		Sync: sparekey.SyncPending, NextSyncAt: testkit.T0}
 }
 
 func ids[T any](items []*T) []int64 {
@@ -177,7 +174,7 @@ func TestOpenSameFileTwice(t *testing.T) {
 				if _, err := tx.Locks(t.Context()); err != nil {
 					return err
 				}
-				return tx.CreateProperty(t.Context(), &sparekey.Property{Name: fmt.Sprint("p", i), Timezone: "UTC", CreatedAt: t0})
+				return tx.CreateProperty(t.Context(), &sparekey.Property{Name: fmt.Sprint("p", i), Timezone: "UTC", CreatedAt: testkit.T0})
 			})
 		})
 	}
@@ -196,7 +193,7 @@ func TestOpenInMemory(t *testing.T) {
 	t.Parallel()
 	db := openDB(t, ":memory:")
 	inTx(t, db, func(tx sparekey.Tx) {
-		must(t, tx.CreateProperty(t.Context(), &sparekey.Property{Name: "Elm", Timezone: "UTC", CreatedAt: t0}))
+		must(t, tx.CreateProperty(t.Context(), &sparekey.Property{Name: "Elm", Timezone: "UTC", CreatedAt: testkit.T0}))
 	})
 	must(t, db.Read(t.Context(), func(tx sparekey.Tx) error {
 		_, err := tx.PropertyByName(t.Context(), "Elm")
@@ -208,7 +205,7 @@ func TestTxRollsBackOnError(t *testing.T) {
 	forEachDB(t, func(t *testing.T, db *store.DB) {
 		boom := errors.New("boom")
 		err := db.Tx(t.Context(), func(tx sparekey.Tx) error {
-			p := &sparekey.Property{Name: "Half", Timezone: "UTC", CreatedAt: t0}
+			p := &sparekey.Property{Name: "Half", Timezone: "UTC", CreatedAt: testkit.T0}
 			must(t, tx.CreateProperty(t.Context(), p))
 			must(t, tx.CreateUnit(t.Context(), &sparekey.Unit{PropertyID: p.ID, Name: "1"}))
 			return boom
@@ -229,7 +226,7 @@ func TestTxRollsBackOnPanic(t *testing.T) {
 		recovered := func() (r any) {
 			defer func() { r = recover() }()
 			db.Tx(t.Context(), func(tx sparekey.Tx) error {
-				must(t, tx.CreateProperty(t.Context(), &sparekey.Property{Name: "Panic", Timezone: "UTC", CreatedAt: t0}))
+				must(t, tx.CreateProperty(t.Context(), &sparekey.Property{Name: "Panic", Timezone: "UTC", CreatedAt: testkit.T0}))
 				panic("boom")
 			})
 			return nil
@@ -249,7 +246,7 @@ func TestTxRollsBackOnPanic(t *testing.T) {
 func TestReadIsReadOnly(t *testing.T) {
 	forEachDB(t, func(t *testing.T, db *store.DB) {
 		err := db.Read(t.Context(), func(tx sparekey.Tx) error {
-			return tx.CreateProperty(t.Context(), &sparekey.Property{Name: "Sneaky", Timezone: "UTC", CreatedAt: t0})
+			return tx.CreateProperty(t.Context(), &sparekey.Property{Name: "Sneaky", Timezone: "UTC", CreatedAt: testkit.T0})
 		})
 		if err == nil {
 			t.Fatal("a write inside Read succeeded")
@@ -273,7 +270,7 @@ func TestConcurrentTx(t *testing.T) {
 			wg.Go(func() {
 				for i := range each {
 					errs <- db.Tx(t.Context(), func(tx sparekey.Tx) error {
-						p := &sparekey.Property{Name: fmt.Sprintf("p-%d-%d", w, i), Timezone: "UTC", CreatedAt: t0}
+						p := &sparekey.Property{Name: fmt.Sprintf("p-%d-%d", w, i), Timezone: "UTC", CreatedAt: testkit.T0}
 						if err := tx.CreateProperty(t.Context(), p); err != nil {
 							return err
 						}
@@ -317,7 +314,7 @@ func TestSecretsAreSealedAtRest(t *testing.T) {
 			must(t, tx.CreateSlot(t.Context(), newSlot(f.lock.ID, 0, code)))
 			must(t, tx.CreateMessage(t.Context(), &sparekey.Message{Channel: sparekey.ChannelEmail, To: f.resident.Email,
 				Subject: "Your backup code", Body: body, HTML: html, Kind: "backup_link",
-				Status: sparekey.MessageQueued, NextAttemptAt: t0, CreatedAt: t0}))
+				Status: sparekey.MessageQueued, NextAttemptAt: testkit.T0, CreatedAt: testkit.T0}))
 		})
 		rows := dump(t, db, "slots") + dump(t, db, "messages")
 		if !strings.Contains(rows, "Your backup code") {
@@ -360,7 +357,7 @@ func TestSecretsAreNotInTheSQLiteFile(t *testing.T) {
 		must(t, tx.CreateSlot(t.Context(), newSlot(f.lock.ID, 0, "48151623")))
 		must(t, tx.CreateMessage(t.Context(), &sparekey.Message{Channel: sparekey.ChannelSMS, To: f.resident.Phone,
 			Subject: "", Body: "Open https://example.test/b/T0KEN-IN-BODY", Kind: "backup_link",
-			Status: sparekey.MessageQueued, NextAttemptAt: t0, CreatedAt: t0}))
+			Status: sparekey.MessageQueued, NextAttemptAt: testkit.T0, CreatedAt: testkit.T0}))
 	})
 	files, err := filepath.Glob(filepath.Join(dir, "sparekey.db*")) // with -wal and -shm
 	must(t, err)
@@ -426,7 +423,7 @@ func TestConflictLeavesTxUsable(t *testing.T) {
 		f := seed(t, db)
 		back := newLock(f.unit.ID, "unit-101-back")
 		inTx(t, db, func(tx sparekey.Tx) {
-			wantCode(t, tx.CreateProperty(t.Context(), &sparekey.Property{Name: f.property.Name, Timezone: "UTC", CreatedAt: t0}), sparekey.ECONFLICT)
+			wantCode(t, tx.CreateProperty(t.Context(), &sparekey.Property{Name: f.property.Name, Timezone: "UTC", CreatedAt: testkit.T0}), sparekey.ECONFLICT)
 			must(t, tx.CreateLock(t.Context(), back))
 			back.Device = f.lock.Device
 			wantCode(t, tx.UpdateLock(t.Context(), back), sparekey.ECONFLICT)

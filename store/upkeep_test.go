@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"sparekey"
+	"sparekey/internal/testkit"
 	"sparekey/store"
 )
 
@@ -12,7 +13,7 @@ import (
 // reads back as written.
 func TestPropertyJamRule(t *testing.T) {
 	forEachDB(t, func(t *testing.T, db *store.DB) {
-		p := &sparekey.Property{Name: "Oak", Timezone: "UTC", CreatedAt: t0}
+		p := &sparekey.Property{Name: "Oak", Timezone: "UTC", CreatedAt: testkit.T0}
 		inTx(t, db, func(tx sparekey.Tx) {
 			must(t, tx.CreateProperty(t.Context(), p))
 			same(t, "rule set on create", p.JamRule, sparekey.DefaultJamRule)
@@ -44,10 +45,10 @@ func TestJams(t *testing.T) {
 			_, err := tx.OpenJam(t.Context(), f.lock.ID)
 			wantCode(t, err, sparekey.ENOTFOUND)
 
-			old := &sparekey.Jam{LockID: f.lock.ID, StartedAt: t0.Add(-3 * time.Hour), Cause: "keypad",
-				ClearedAt: ptr(t0.Add(-2 * time.Hour)), ClearedBy: "unlocked"}
-			open := &sparekey.Jam{LockID: f.lock.ID, StartedAt: t0.Add(-time.Hour), Cause: "door_state: error_jammed"}
-			other := &sparekey.Jam{LockID: back.ID, StartedAt: t0.Add(-2 * time.Hour), Cause: "keypad", Attempts: 2}
+			old := &sparekey.Jam{LockID: f.lock.ID, StartedAt: testkit.T0.Add(-3 * time.Hour), Cause: "keypad",
+				ClearedAt: ptr(testkit.T0.Add(-2 * time.Hour)), ClearedBy: "unlocked"}
+			open := &sparekey.Jam{LockID: f.lock.ID, StartedAt: testkit.T0.Add(-time.Hour), Cause: "door_state: error_jammed"}
+			other := &sparekey.Jam{LockID: back.ID, StartedAt: testkit.T0.Add(-2 * time.Hour), Cause: "keypad", Attempts: 2}
 			for _, j := range []*sparekey.Jam{old, open, other} {
 				must(t, tx.CreateJam(t.Context(), j))
 			}
@@ -62,17 +63,17 @@ func TestJams(t *testing.T) {
 			must(t, tx.UpdateJam(t.Context(), got))
 			open.Attempts = 3
 
-			jams, err := tx.JamsSince(t.Context(), f.lock.ID, t0.Add(-4*time.Hour), 0)
+			jams, err := tx.JamsSince(t.Context(), f.lock.ID, testkit.T0.Add(-4*time.Hour), 0)
 			must(t, err)
 			same(t, "JamsSince, newest first", jams, []*sparekey.Jam{open, old})
 			jams, err = tx.JamsSince(t.Context(), f.lock.ID, old.StartedAt, 0)
 			must(t, err)
 			same(t, "JamsSince excludes since", jams, []*sparekey.Jam{open})
-			jams, err = tx.JamsSince(t.Context(), f.lock.ID, t0.Add(-4*time.Hour), 1)
+			jams, err = tx.JamsSince(t.Context(), f.lock.ID, testkit.T0.Add(-4*time.Hour), 1)
 			must(t, err)
 			same(t, "JamsSince, limit 1", jams, []*sparekey.Jam{open})
 
-			jams, err = tx.UnclearedJams(t.Context(), t0)
+			jams, err = tx.UnclearedJams(t.Context(), testkit.T0)
 			must(t, err)
 			same(t, "UnclearedJams, oldest first", jams, []*sparekey.Jam{other, open})
 			jams, err = tx.UnclearedJams(t.Context(), open.StartedAt.Add(-time.Microsecond))
@@ -82,11 +83,11 @@ func TestJams(t *testing.T) {
 			must(t, err)
 			same(t, "UnclearedJams includes before", jams, []*sparekey.Jam{other, open})
 
-			open.ClearedAt, open.ClearedBy = ptr(t0), "jam_cleared"
+			open.ClearedAt, open.ClearedBy = ptr(testkit.T0), "jam_cleared"
 			must(t, tx.UpdateJam(t.Context(), open))
 			_, err = tx.OpenJam(t.Context(), f.lock.ID)
 			wantCode(t, err, sparekey.ENOTFOUND)
-			jams, err = tx.UnclearedJams(t.Context(), t0)
+			jams, err = tx.UnclearedJams(t.Context(), testkit.T0)
 			must(t, err)
 			same(t, "UnclearedJams after clearing", jams, []*sparekey.Jam{other})
 
@@ -109,7 +110,7 @@ func newWorkOrder(f fixture, at time.Time) *sparekey.WorkOrder {
 func TestWorkOrders(t *testing.T) {
 	forEachDB(t, func(t *testing.T, db *store.DB) {
 		f := seed(t, db)
-		w := newWorkOrder(f, t0)
+		w := newWorkOrder(f, testkit.T0)
 		inTx(t, db, func(tx sparekey.Tx) {
 			_, err := tx.ActiveWorkOrder(t.Context(), f.lock.ID)
 			wantCode(t, err, sparekey.ENOTFOUND)
@@ -133,22 +134,22 @@ func TestWorkOrders(t *testing.T) {
 
 			// A second unresolved work order for the lock is a conflict,
 			// and the transaction goes on.
-			err = tx.CreateWorkOrder(t.Context(), newWorkOrder(f, t0.Add(time.Minute)))
+			err = tx.CreateWorkOrder(t.Context(), newWorkOrder(f, testkit.T0.Add(time.Minute)))
 			wantCode(t, err, sparekey.ECONFLICT)
 			if msg := sparekey.ErrorMessage(err); msg != "lock already has an open work order" {
 				t.Errorf("message = %q", msg)
 			}
-			staff := &sparekey.Staff{Email: "fix@example.com", Name: "Fixer", Role: sparekey.RoleMaintenance, CreatedAt: t0}
+			staff := &sparekey.Staff{Email: "fix@example.com", Name: "Fixer", Role: sparekey.RoleMaintenance, CreatedAt: testkit.T0}
 			must(t, tx.CreateStaff(t.Context(), staff))
 
-			w.Status, w.AssigneeID, w.StartedAt = sparekey.WorkOrderInProgress, staff.ID, ptr(t0.Add(time.Hour))
-			w.HealthyOps, w.LastHealthyAt, w.UpdatedAt = 2, ptr(t0.Add(2*time.Hour)), t0.Add(2*time.Hour)
+			w.Status, w.AssigneeID, w.StartedAt = sparekey.WorkOrderInProgress, staff.ID, ptr(testkit.T0.Add(time.Hour))
+			w.HealthyOps, w.LastHealthyAt, w.UpdatedAt = 2, ptr(testkit.T0.Add(2*time.Hour)), testkit.T0.Add(2*time.Hour)
 			must(t, tx.UpdateWorkOrder(t.Context(), w))
 			got, err = tx.WorkOrder(t.Context(), w.ID)
 			must(t, err)
 			same(t, "updated work order", got, w)
 
-			w.Status, w.Resolution, w.ResolvedAt = sparekey.WorkOrderResolved, "Replaced the strike plate", ptr(t0.Add(3*time.Hour))
+			w.Status, w.Resolution, w.ResolvedAt = sparekey.WorkOrderResolved, "Replaced the strike plate", ptr(testkit.T0.Add(3*time.Hour))
 			w.AssigneeID = 0
 			must(t, tx.UpdateWorkOrder(t.Context(), w))
 			got, err = tx.WorkOrder(t.Context(), w.ID)
@@ -160,7 +161,7 @@ func TestWorkOrders(t *testing.T) {
 
 		// Once resolved, the lock may have a new one; reopening the old
 		// one then is a conflict.
-		next := newWorkOrder(f, t0.Add(4*time.Hour))
+		next := newWorkOrder(f, testkit.T0.Add(4*time.Hour))
 		next.Source = sparekey.SourceResident
 		inTx(t, db, func(tx sparekey.Tx) {
 			must(t, tx.CreateWorkOrder(t.Context(), next))
@@ -186,7 +187,7 @@ func TestWorkOrdersFilter(t *testing.T) {
 		var back *sparekey.Lock
 		var a, b, c, d *sparekey.WorkOrder
 		inTx(t, db, func(tx sparekey.Tx) {
-			other.property = &sparekey.Property{Name: "Birch", Timezone: "UTC", CreatedAt: t0}
+			other.property = &sparekey.Property{Name: "Birch", Timezone: "UTC", CreatedAt: testkit.T0}
 			must(t, tx.CreateProperty(t.Context(), other.property))
 			other.unit = &sparekey.Unit{PropertyID: other.property.ID, Name: "1"}
 			must(t, tx.CreateUnit(t.Context(), other.unit))
@@ -195,12 +196,12 @@ func TestWorkOrdersFilter(t *testing.T) {
 			back = newLock(f.unit.ID, "unit-101-back")
 			must(t, tx.CreateLock(t.Context(), back))
 
-			a = newWorkOrder(f, t0) // resolved
-			a.Status, a.ResolvedAt, a.Resolution = sparekey.WorkOrderResolved, ptr(t0.Add(time.Hour)), "fixed"
-			b = newWorkOrder(f, t0.Add(2*time.Hour)) // open, front lock
-			c = newWorkOrder(f, t0.Add(3*time.Hour)) // in progress, back lock
+			a = newWorkOrder(f, testkit.T0) // resolved
+			a.Status, a.ResolvedAt, a.Resolution = sparekey.WorkOrderResolved, ptr(testkit.T0.Add(time.Hour)), "fixed"
+			b = newWorkOrder(f, testkit.T0.Add(2*time.Hour)) // open, front lock
+			c = newWorkOrder(f, testkit.T0.Add(3*time.Hour)) // in progress, back lock
 			c.LockID, c.Status = back.ID, sparekey.WorkOrderInProgress
-			d = newWorkOrder(other, t0.Add(time.Hour)) // open, other property
+			d = newWorkOrder(other, testkit.T0.Add(time.Hour)) // open, other property
 			for _, w := range []*sparekey.WorkOrder{a, b, c, d} {
 				must(t, tx.CreateWorkOrder(t.Context(), w))
 			}
@@ -235,17 +236,17 @@ func TestWorkOrdersFilter(t *testing.T) {
 func TestWorkOrderNotesAndWatchers(t *testing.T) {
 	forEachDB(t, func(t *testing.T, db *store.DB) {
 		f := seed(t, db)
-		w := newWorkOrder(f, t0)
-		neighbor := &sparekey.Resident{UnitID: f.unit.ID, Name: "Bo", Email: "bo@example.com", CreatedAt: t0}
+		w := newWorkOrder(f, testkit.T0)
+		neighbor := &sparekey.Resident{UnitID: f.unit.ID, Name: "Bo", Email: "bo@example.com", CreatedAt: testkit.T0}
 		inTx(t, db, func(tx sparekey.Tx) {
 			must(t, tx.CreateWorkOrder(t.Context(), w))
 			must(t, tx.CreateResident(t.Context(), neighbor))
 
 			notes := []*sparekey.WorkOrderNote{
-				{WorkOrderID: w.ID, At: t0, Author: "system", Kind: "opened", Text: "3 jams within 14 days"},
-				{WorkOrderID: w.ID, At: t0.Add(2 * time.Hour), Author: "staff:3", Kind: "note", Text: "Ordered a part"},
-				{WorkOrderID: w.ID, At: t0.Add(time.Hour), Author: "resident:12", Kind: "report", Text: "Still stuck"},
-				{WorkOrderID: w.ID, At: t0.Add(2 * time.Hour), Author: "system", Kind: "jam", Text: "Jammed again"},
+				{WorkOrderID: w.ID, At: testkit.T0, Author: "system", Kind: "opened", Text: "3 jams within 14 days"},
+				{WorkOrderID: w.ID, At: testkit.T0.Add(2 * time.Hour), Author: "staff:3", Kind: "note", Text: "Ordered a part"},
+				{WorkOrderID: w.ID, At: testkit.T0.Add(time.Hour), Author: "resident:12", Kind: "report", Text: "Still stuck"},
+				{WorkOrderID: w.ID, At: testkit.T0.Add(2 * time.Hour), Author: "system", Kind: "jam", Text: "Jammed again"},
 			}
 			for _, n := range notes {
 				must(t, tx.AddWorkOrderNote(t.Context(), n))

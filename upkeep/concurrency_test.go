@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"sparekey"
+	"sparekey/internal/testkit"
 	"sparekey/upkeep"
 )
 
@@ -44,7 +45,7 @@ func TestConcurrentSweepsOpenOneOrder(t *testing.T) {
 	for i := range instances {
 		instances[i] = upkeep.New(b.cfg)
 	}
-	locks := []string{ana101, ben102, chen103}
+	locks := []string{testkit.AnaLock, testkit.BenLock, testkit.ChenLock}
 	for _, l := range locks {
 		b.jam(l)
 	}
@@ -88,7 +89,7 @@ func TestConcurrentReportsShareOneOrder(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	rosa := b.addRoommate()
-	a := b.resident(ana)
+	a := b.resident(testkit.AnaEmail)
 	for round := 1; round <= 5; round++ {
 		var reps [2]*upkeep.Reported
 		errs := together(
@@ -105,7 +106,7 @@ func TestConcurrentReportsShareOneOrder(t *testing.T) {
 		if reps[0].WorkOrder.ID != reps[1].WorkOrder.ID || reps[0].Opened == reps[1].Opened {
 			t.Fatalf("round %d: reports = %+v, %+v; want one order, opened once", round, reps[0], reps[1])
 		}
-		if got := b.orders(ana101); len(got) != round {
+		if got := b.orders(testkit.AnaLock); len(got) != round {
 			t.Fatalf("round %d: %d orders", round, len(got))
 		}
 		b.resolve(reps[0].WorkOrder.ID)
@@ -118,7 +119,7 @@ func TestConcurrentReportsShareOneOrder(t *testing.T) {
 func TestConcurrentJamAndReport(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	a := b.resident(ana)
+	a := b.resident(testkit.AnaEmail)
 	rule := sparekey.JamRule{Jams: 1, Window: time.Hour, Uncleared: time.Minute}
 	if err := b.svc.SetJamRule(b.ctx, b.maple().ID, rule, "staff:1"); err != nil {
 		t.Fatal(err)
@@ -126,7 +127,7 @@ func TestConcurrentJamAndReport(t *testing.T) {
 	for round := 1; round <= 5; round++ {
 		errs := together(
 			func() error {
-				return b.access.Recorder.HandleEvent(b.ctx, sparekey.DeviceEvent{Device: ana101, Kind: sparekey.EventJammed, At: b.clock.Now(), Slot: -1, Battery: -1})
+				return b.access.Recorder.HandleEvent(b.ctx, sparekey.DeviceEvent{Device: testkit.AnaLock, Kind: sparekey.EventJammed, At: b.clock.Now(), Slot: -1, Battery: -1})
 			},
 			func() error {
 				_, err := b.svc.Report(b.ctx, upkeep.ResidentReport{ResidentID: a.ID})
@@ -134,14 +135,14 @@ func TestConcurrentJamAndReport(t *testing.T) {
 			},
 		)
 		noErrors(t, "jam and report", errs)
-		orders := b.orders(ana101)
+		orders := b.orders(testkit.AnaLock)
 		if len(orders) != round || orders[round-1].Status != sparekey.WorkOrderOpen {
 			t.Fatalf("round %d: orders %+v", round, orders)
 		}
-		if l := b.lock(ana101); l.State != sparekey.LockStateJammed {
+		if l := b.lock(testkit.AnaLock); l.State != sparekey.LockStateJammed {
 			t.Fatalf("round %d: the jam was not recorded: lock %+v", round, l)
 		}
-		b.clear(ana101)
+		b.clear(testkit.AnaLock)
 		b.resolve(orders[round-1].ID)
 		b.clock.Advance(2 * time.Hour)
 	}
@@ -153,16 +154,16 @@ func TestConcurrentSweepAndLockReports(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	for round := 1; round <= 10; round++ {
-		b.jam(ana101)
+		b.jam(testkit.AnaLock)
 		b.clock.Advance(31 * time.Minute)
 		errs := together(
 			func() error { return b.svc.Sweep(b.ctx) },
 			func() error {
-				return b.access.Recorder.HandleEvent(b.ctx, sparekey.DeviceEvent{Device: ana101, Kind: sparekey.EventJamCleared, At: b.clock.Now(), Slot: -1, Battery: -1})
+				return b.access.Recorder.HandleEvent(b.ctx, sparekey.DeviceEvent{Device: testkit.AnaLock, Kind: sparekey.EventJamCleared, At: b.clock.Now(), Slot: -1, Battery: -1})
 			},
 		)
 		noErrors(t, "sweep and jam cleared", errs)
-		if wo, err := b.activeOrder(ana101); err == nil {
+		if wo, err := b.activeOrder(testkit.AnaLock); err == nil {
 			b.resolve(wo.ID)
 		}
 		b.clock.Advance(time.Hour)
@@ -173,7 +174,7 @@ func TestConcurrentSweepAndLockReports(t *testing.T) {
 func TestConcurrentUpdateAndLockReports(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	a := b.resident(ana)
+	a := b.resident(testkit.AnaEmail)
 	for round := 1; round <= 10; round++ {
 		rep, err := b.svc.Report(b.ctx, upkeep.ResidentReport{ResidentID: a.ID})
 		if err != nil {
@@ -185,7 +186,7 @@ func TestConcurrentUpdateAndLockReports(t *testing.T) {
 				return err
 			},
 			func() error {
-				return b.access.Recorder.HandleEvent(b.ctx, sparekey.DeviceEvent{Device: ana101, Kind: sparekey.EventLocked, At: b.clock.Now(), Slot: -1, Battery: -1})
+				return b.access.Recorder.HandleEvent(b.ctx, sparekey.DeviceEvent{Device: testkit.AnaLock, Kind: sparekey.EventLocked, At: b.clock.Now(), Slot: -1, Battery: -1})
 			},
 		)
 		noErrors(t, "update and locked", errs)

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"sparekey"
+	"sparekey/internal/testkit"
 	"sparekey/upkeep"
 )
 
@@ -34,8 +35,8 @@ func TestDoorHistory(t *testing.T) {
 		return time.Date(year, month, day, hour, min, 0, 0, ny)
 	}
 	now := at(2026, 3, 18, 10, 0) // a Wednesday
-	b.clock.Advance(now.Sub(t0))
-	b.report(ana101, sparekey.EventLocked, "manual")
+	b.clock.Advance(now.Sub(testkit.T0))
+	b.report(testkit.AnaLock, sparekey.EventLocked, "manual")
 
 	for _, j := range []time.Time{
 		at(2026, 3, 16, 0, 30),                // this week
@@ -48,15 +49,15 @@ func TestDoorHistory(t *testing.T) {
 		at(2025, 12, 28, 23, 0),               // the Sunday before the chart: listed, not charted
 		at(2025, 12, 10, 12, 0),               // too old to list
 	} {
-		b.addJam(ana101, j)
+		b.addJam(testkit.AnaLock, j)
 	}
-	b.addJam(ben102, at(2026, 3, 17, 12, 0)) // another door's
+	b.addJam(testkit.BenLock, at(2026, 3, 17, 12, 0)) // another door's
 
-	h, err := b.svc.DoorHistory(b.ctx, ana101, nil)
+	h, err := b.svc.DoorHistory(b.ctx, testkit.AnaLock, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if h.Lock.Device != ana101 || h.Unit.Name != "101" || h.Property.ID != b.maple().ID || h.Location.String() != "America/New_York" {
+	if h.Lock.Device != testkit.AnaLock || h.Unit.Name != "101" || h.Property.ID != b.maple().ID || h.Location.String() != "America/New_York" {
 		t.Errorf("history of %+v, unit %+v, property %+v, in %v", h.Lock, h.Unit, h.Property, h.Location)
 	}
 	if len(h.Jams) != 8 {
@@ -96,10 +97,10 @@ func TestDoorHistory(t *testing.T) {
 		t.Errorf("work orders = %+v", h.WorkOrders)
 	}
 
-	if _, _, err := b.svc.Open(b.ctx, upkeep.StaffReport{Lock: ana101, Note: "Check it.", Actor: "staff:1"}); err != nil {
+	if _, _, err := b.svc.Open(b.ctx, upkeep.StaffReport{Lock: testkit.AnaLock, Note: "Check it.", Actor: "staff:1"}); err != nil {
 		t.Fatal(err)
 	}
-	if h, err = b.svc.DoorHistory(b.ctx, ana101, nil); err != nil || len(h.WorkOrders) != 1 || h.WorkOrders[0].Lock != ana101 {
+	if h, err = b.svc.DoorHistory(b.ctx, testkit.AnaLock, nil); err != nil || len(h.WorkOrders) != 1 || h.WorkOrders[0].Lock != testkit.AnaLock {
 		t.Errorf("work orders = %+v, %v", h, err)
 	}
 }
@@ -111,10 +112,10 @@ func TestDoorHistoryOnMondayMorning(t *testing.T) {
 	b := setup(t)
 	ny, _ := time.LoadLocation("America/New_York")
 	now := time.Date(2026, 3, 9, 0, 1, 0, 0, ny)
-	b.clock.Advance(now.Sub(t0))
-	b.addJam(ana101, now.Add(-30*time.Second))
-	b.addJam(ana101, now.Add(-2*time.Minute))
-	h, err := b.svc.DoorHistory(b.ctx, ana101, nil)
+	b.clock.Advance(now.Sub(testkit.T0))
+	b.addJam(testkit.AnaLock, now.Add(-30*time.Second))
+	b.addJam(testkit.AnaLock, now.Add(-2*time.Minute))
+	h, err := b.svc.DoorHistory(b.ctx, testkit.AnaLock, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -129,11 +130,11 @@ func TestJamCounts(t *testing.T) {
 	b := setup(t)
 	b.clock.Advance(60 * 24 * time.Hour)
 	now := b.clock.Now()
-	b.addJam(ana101, now.Add(-time.Hour))
-	b.addJam(ana101, now.Add(-29*24*time.Hour))
-	b.addJam(ana101, now.Add(-31*24*time.Hour))
-	b.addJam(ben102, now.Add(-40*24*time.Hour))
-	ids := []int64{b.lock(ana101).ID, b.lock(ben102).ID, b.lock(chen103).ID}
+	b.addJam(testkit.AnaLock, now.Add(-time.Hour))
+	b.addJam(testkit.AnaLock, now.Add(-29*24*time.Hour))
+	b.addJam(testkit.AnaLock, now.Add(-31*24*time.Hour))
+	b.addJam(testkit.BenLock, now.Add(-40*24*time.Hour))
+	ids := []int64{b.lock(testkit.AnaLock).ID, b.lock(testkit.BenLock).ID, b.lock(testkit.ChenLock).ID}
 	got, err := b.svc.JamCounts(b.ctx, ids)
 	if err != nil {
 		t.Fatal(err)
@@ -141,26 +142,26 @@ func TestJamCounts(t *testing.T) {
 	if len(got) != 1 || got[ids[0]] != (upkeep.JamCount{Days30: 2, SinceFix: 2}) {
 		t.Errorf("JamCounts = %+v, want only Ana's lock with 2", got)
 	}
-	h, err := b.svc.DoorHistory(b.ctx, ana101, nil)
+	h, err := b.svc.DoorHistory(b.ctx, testkit.AnaLock, nil)
 	if err != nil || h.Jams30 != got[ids[0]] {
 		t.Errorf("DoorHistory Jams30 = %+v, JamCounts %+v (%v)", h.Jams30, got[ids[0]], err)
 	}
 
 	// A resolved work order answers the jams before it: only those after
 	// count as not yet fixed.
-	wo, _, err := b.svc.Open(b.ctx, upkeep.StaffReport{Lock: ana101, Note: "Check it.", Actor: "staff:1"})
+	wo, _, err := b.svc.Open(b.ctx, upkeep.StaffReport{Lock: testkit.AnaLock, Note: "Check it.", Actor: "staff:1"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	b.clock.Advance(time.Minute)
 	b.resolve(wo.ID)
 	b.clock.Advance(time.Minute)
-	b.addJam(ana101, b.clock.Now())
+	b.addJam(testkit.AnaLock, b.clock.Now())
 	got, err = b.svc.JamCounts(b.ctx, ids)
 	if want := (upkeep.JamCount{Days30: 3, SinceFix: 1, FixedBy: wo.ID}); err != nil || got[ids[0]] != want {
 		t.Errorf("after a fix: JamCounts = %+v, %v; want %+v", got, err, want)
 	}
-	if h, err = b.svc.DoorHistory(b.ctx, ana101, nil); err != nil || h.Jams30 != got[ids[0]] {
+	if h, err = b.svc.DoorHistory(b.ctx, testkit.AnaLock, nil); err != nil || h.Jams30 != got[ids[0]] {
 		t.Errorf("after a fix: DoorHistory Jams30 = %+v, JamCounts %+v (%v)", h.Jams30, got[ids[0]], err)
 	}
 }

@@ -17,31 +17,17 @@ import (
 	"sparekey/upkeep"
 )
 
-// t0 is when every test starts (a Monday, 9:00 in New York); the clock
-// stands still until a test moves it.
-var t0 = time.Date(2026, 3, 2, 14, 0, 0, 0, time.UTC)
-
-// The demo's residents and locks (roster.Demo) and its property's
-// maintenance contacts (roster.SeedDemo).
+// A second property, added by secondProperty, besides the demo's (whose
+// residents, locks and maintenance contacts are testkit's).
 const (
-	ana        = "ana@example.com"
-	anaPhone   = "+12015550101"
-	ben        = "ben@example.com"
-	ana101     = "unit-101-front"
-	ben102     = "unit-102-front"
-	chen103    = "unit-103-front"
-	maplePhone = "+12015550199"
-	mapleMail  = "maintenance@example.com"
-
-	// A second property, added by secondProperty.
 	birch      = "Birch Hall"
 	dee        = "dee@example.com"
 	dee1a      = "birch-1a-front"
 	birchPhone = "+12015550299"
 	birchMail  = "fix@birch.example"
-
-	baseURL = "https://sparekey.test"
 )
+
+const baseURL = "https://sparekey.test"
 
 // testBundle is the upkeep service watching the access service's lock
 // reports, as serve wires them, on a real store seeded with the demo
@@ -66,7 +52,7 @@ func setup(t *testing.T) *testBundle {
 	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
 	t.Cleanup(cancel)
 	db := testkit.OpenDB(t)
-	clock := sparekey.NewFixedClock(t0)
+	clock := sparekey.NewFixedClock(testkit.T0)
 	b := &testBundle{t: t, ctx: ctx, db: db, clock: clock, queued: &atomic.Int64{}}
 	b.cfg = upkeep.Config{
 		Store:   db,

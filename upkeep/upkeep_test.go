@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"sparekey"
+	"sparekey/internal/testkit"
 	"sparekey/upkeep"
 )
 
@@ -16,24 +17,24 @@ import (
 func TestThreeJamsOpenOneWorkOrder(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	maple, lock := b.maple(), b.lock(ana101)
+	maple, lock := b.maple(), b.lock(testkit.AnaLock)
 
 	// The first jam is found by a resident typing their code twice.
-	b.report(ana101, sparekey.EventJammed, "keypad")
-	b.report(ana101, sparekey.EventJammed, "keypad")
+	b.report(testkit.AnaLock, sparekey.EventJammed, "keypad")
+	b.report(testkit.AnaLock, sparekey.EventJammed, "keypad")
 	b.clock.Advance(5 * time.Minute)
-	b.clear(ana101)
+	b.clear(testkit.AnaLock)
 	b.clock.Advance(2 * 24 * time.Hour)
-	b.jamCleared(ana101, 3*24*time.Hour)
-	if got := b.orders(ana101); len(got) != 0 {
+	b.jamCleared(testkit.AnaLock, 3*24*time.Hour)
+	if got := b.orders(testkit.AnaLock); len(got) != 0 {
 		t.Fatalf("two jams opened %d work orders", len(got))
 	}
 	if got := b.sent("work_order"); len(got) != 0 {
 		t.Fatalf("two jams queued %q", got)
 	}
 
-	b.jam(ana101)
-	wo := b.only(ana101)
+	b.jam(testkit.AnaLock)
+	wo := b.only(testkit.AnaLock)
 	now := b.clock.Now()
 	if wo.Status != sparekey.WorkOrderOpen || wo.Source != sparekey.SourceJamRule || wo.Kind != sparekey.WorkOrderLockJam ||
 		wo.JamCount != 3 || wo.Summary != "Jammed 3 times within 14 days." || wo.PropertyID != maple.ID ||
@@ -67,8 +68,8 @@ func TestThreeJamsOpenOneWorkOrder(t *testing.T) {
 	}
 
 	sameList(t, "messages to maintenance", b.sent("work_order"), []string{
-		"work_order_opened sms:" + maplePhone,
-		"work_order_opened email:" + mapleMail,
+		"work_order_opened sms:" + testkit.MaplePhone,
+		"work_order_opened email:" + testkit.MapleMaintenance,
 	})
 	link := fmt.Sprintf("%s/console/work-orders/%d", baseURL, wo.ID)
 	for _, m := range b.messages() {
@@ -95,14 +96,14 @@ func TestThreeJamsOpenOneWorkOrder(t *testing.T) {
 
 	opened := b.audits("work_order.opened")
 	if len(opened) != 1 || opened[0].Subject != fmt.Sprintf("work_order:%d", wo.ID) || opened[0].Actor != "system" ||
-		opened[0].Detail["lock"] != ana101 || opened[0].Detail["source"] != sparekey.SourceJamRule || opened[0].Detail["jams"] != "3" {
+		opened[0].Detail["lock"] != testkit.AnaLock || opened[0].Detail["source"] != sparekey.SourceJamRule || opened[0].Detail["jams"] != "3" {
 		t.Errorf("work_order.opened audit = %+v", opened)
 	}
 	if got := b.audits("message.queued"); len(got) != 2 {
 		t.Errorf("%d message.queued audit lines, want 2", len(got))
 	}
 	sameList(t, "Opened callbacks", b.openedSources(), []string{sparekey.SourceJamRule})
-	for _, other := range []string{ben102, chen103} {
+	for _, other := range []string{testkit.BenLock, testkit.ChenLock} {
 		if got := b.orders(other); len(got) != 0 {
 			t.Errorf("%s has work orders: %+v", other, got)
 		}
@@ -115,15 +116,15 @@ func TestLaterJamsGoOntoTheOpenOrder(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	for range 3 {
-		b.jamCleared(ana101, 24*time.Hour)
+		b.jamCleared(testkit.AnaLock, 24*time.Hour)
 	}
-	wo := b.only(ana101)
+	wo := b.only(testkit.AnaLock)
 	if wo.JamCount != 3 {
 		t.Fatalf("JamCount = %d, want 3", wo.JamCount)
 	}
 
-	b.jam(ana101)
-	wo = b.only(ana101)
+	b.jam(testkit.AnaLock)
+	wo = b.only(testkit.AnaLock)
 	if wo.JamCount != 4 || wo.Status != sparekey.WorkOrderOpen || !wo.UpdatedAt.Equal(b.clock.Now()) {
 		t.Fatalf("after the 4th jam: %+v", wo)
 	}
@@ -131,15 +132,15 @@ func TestLaterJamsGoOntoTheOpenOrder(t *testing.T) {
 	if len(jam) != 1 || jam[0].Text != "Jammed again (reported by the lock). 4 jams on this order." || jam[0].Author != "system" {
 		t.Errorf("jam notes = %+v", jam)
 	}
-	b.clear(ana101)
+	b.clear(testkit.AnaLock)
 	b.clock.Advance(30 * 24 * time.Hour) // past any window: the order is still open
-	b.jam(ana101)
-	if wo = b.only(ana101); wo.JamCount != 5 {
+	b.jam(testkit.AnaLock)
+	if wo = b.only(testkit.AnaLock); wo.JamCount != 5 {
 		t.Errorf("JamCount = %d after a 5th jam a month later, want 5", wo.JamCount)
 	}
 	sameList(t, "messages", b.sent("work_order"), []string{
-		"work_order_opened sms:" + maplePhone,
-		"work_order_opened email:" + mapleMail,
+		"work_order_opened sms:" + testkit.MaplePhone,
+		"work_order_opened email:" + testkit.MapleMaintenance,
 	})
 	sameList(t, "Opened callbacks", b.openedSources(), []string{sparekey.SourceJamRule})
 	if got := len(b.audits("work_order.opened")); got != 1 {
@@ -152,54 +153,54 @@ func TestLaterJamsGoOntoTheOpenOrder(t *testing.T) {
 func TestJamReportsWhileJammedAreOneJam(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	b.jam(ana101)
+	b.jam(testkit.AnaLock)
 	for range 3 {
 		b.clock.Advance(time.Minute)
-		b.report(ana101, sparekey.EventJammed, "keypad")
+		b.report(testkit.AnaLock, sparekey.EventJammed, "keypad")
 	}
-	b.jam(ana101) // the lock says it again on its own: no try
-	jams := b.jams(ana101)
+	b.jam(testkit.AnaLock) // the lock says it again on its own: no try
+	jams := b.jams(testkit.AnaLock)
 	if len(jams) != 1 {
 		t.Fatalf("%d jams, want 1: %+v", len(jams), jams)
 	}
-	if j := jams[0]; j.Attempts != 3 || j.Cause != "reported by the lock" || j.ClearedAt != nil || !j.StartedAt.Equal(t0) {
+	if j := jams[0]; j.Attempts != 3 || j.Cause != "reported by the lock" || j.ClearedAt != nil || !j.StartedAt.Equal(testkit.T0) {
 		t.Errorf("jam = %+v, want 3 attempts, not cleared, started at t0", j)
 	}
-	if l := b.lock(ana101); l.State != sparekey.LockStateJammed {
+	if l := b.lock(testkit.AnaLock); l.State != sparekey.LockStateJammed {
 		t.Errorf("lock state = %s", l.State)
 	}
 
-	b.clear(ana101)
-	j := b.jams(ana101)[0]
+	b.clear(testkit.AnaLock)
+	j := b.jams(testkit.AnaLock)[0]
 	if j.ClearedAt == nil || !j.ClearedAt.Equal(b.clock.Now()) || j.ClearedBy != string(sparekey.EventJamCleared) {
 		t.Errorf("cleared jam = %+v", j)
 	}
 
 	// A jam first found at the keypad starts with that try.
 	b.clock.Advance(time.Hour)
-	b.report(ana101, sparekey.EventJammed, "keypad")
-	jams = b.jams(ana101)
+	b.report(testkit.AnaLock, sparekey.EventJammed, "keypad")
+	jams = b.jams(testkit.AnaLock)
 	if len(jams) != 2 || jams[0].Attempts != 1 || jams[0].Cause != "reported on keypad use" {
 		t.Fatalf("jams = %+v, want a new one with 1 attempt", jams)
 	}
-	if got := b.orders(ana101); len(got) != 0 {
+	if got := b.orders(testkit.AnaLock); len(got) != 0 {
 		t.Fatalf("two jams opened a work order: %+v", got)
 	}
 
 	// The third jam opens the order; tries on it count as attempts, not jams.
-	b.clear(ana101)
-	b.jam(ana101)
+	b.clear(testkit.AnaLock)
+	b.jam(testkit.AnaLock)
 	for range 4 {
-		b.report(ana101, sparekey.EventJammed, "keypad")
+		b.report(testkit.AnaLock, sparekey.EventJammed, "keypad")
 	}
-	wo := b.only(ana101)
+	wo := b.only(testkit.AnaLock)
 	if wo.JamCount != 3 {
 		t.Errorf("JamCount = %d after keypad tries, want 3", wo.JamCount)
 	}
 	if got := b.kinds(wo.ID); strings.Join(got, ",") != "opened" {
 		t.Errorf("notes = %q, want only the opening note", got)
 	}
-	if jams = b.jams(ana101); len(jams) != 3 || jams[0].Attempts != 4 {
+	if jams = b.jams(testkit.AnaLock); len(jams) != 3 || jams[0].Attempts != 4 {
 		t.Errorf("jams = %+v, want 3 with 4 attempts on the last", jams)
 	}
 }
@@ -224,20 +225,20 @@ func TestJamsOutsideTheWindowDoNotCount(t *testing.T) {
 			t.Parallel()
 			b := setup(t)
 			for _, gap := range tt.gaps {
-				b.jamCleared(ana101, gap-5*time.Minute)
+				b.jamCleared(testkit.AnaLock, gap-5*time.Minute)
 			}
-			b.jam(ana101)
-			if got := len(b.orders(ana101)); got != map[bool]int{false: 0, true: 1}[tt.open] {
+			b.jam(testkit.AnaLock)
+			if got := len(b.orders(testkit.AnaLock)); got != map[bool]int{false: 0, true: 1}[tt.open] {
 				t.Fatalf("%d work orders, want open=%v", got, tt.open)
 			}
 			if tt.open {
 				return
 			}
 			// One more jam a day later: the three newest count.
-			b.clear(ana101)
+			b.clear(testkit.AnaLock)
 			b.clock.Advance(day)
-			b.jam(ana101)
-			if wo := b.only(ana101); wo.JamCount != 3 {
+			b.jam(testkit.AnaLock)
+			if wo := b.only(testkit.AnaLock); wo.JamCount != 3 {
 				t.Errorf("JamCount = %d, want 3", wo.JamCount)
 			}
 		})
@@ -249,19 +250,19 @@ func TestResolutionRestartsTheCount(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	for range 3 {
-		b.jamCleared(ana101, time.Hour)
+		b.jamCleared(testkit.AnaLock, time.Hour)
 	}
-	first := b.only(ana101)
+	first := b.only(testkit.AnaLock)
 	b.resolve(first.ID)
 	b.clock.Advance(time.Hour)
 
-	b.jamCleared(ana101, time.Hour)
-	b.jamCleared(ana101, time.Hour)
-	if orders := b.orders(ana101); len(orders) != 1 || orders[0].Status != sparekey.WorkOrderResolved {
+	b.jamCleared(testkit.AnaLock, time.Hour)
+	b.jamCleared(testkit.AnaLock, time.Hour)
+	if orders := b.orders(testkit.AnaLock); len(orders) != 1 || orders[0].Status != sparekey.WorkOrderResolved {
 		t.Fatalf("two jams after the fix (five within the window) gave %+v", orders)
 	}
-	b.jam(ana101)
-	orders := b.orders(ana101)
+	b.jam(testkit.AnaLock)
+	orders := b.orders(testkit.AnaLock)
 	if len(orders) != 2 {
 		t.Fatalf("%d work orders after a third jam since the fix, want 2", len(orders))
 	}
@@ -282,21 +283,21 @@ func TestHealthyOperations(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	for range 3 {
-		b.jamCleared(ana101, time.Hour)
+		b.jamCleared(testkit.AnaLock, time.Hour)
 	}
-	wo := b.only(ana101)
+	wo := b.only(testkit.AnaLock)
 	if wo.HealthyOps != 0 || wo.LastHealthyAt != nil {
 		t.Fatalf("a new order has healthy operations: %+v", wo)
 	}
 
-	b.report(ana101, sparekey.EventLocked, "manual")
+	b.report(testkit.AnaLock, sparekey.EventLocked, "manual")
 	b.clock.Advance(time.Hour)
-	b.report(ana101, sparekey.EventUnlocked, "remote")
+	b.report(testkit.AnaLock, sparekey.EventUnlocked, "remote")
 	b.clock.Advance(time.Hour)
-	b.keypadUnlock(ana101)
+	b.keypadUnlock(testkit.AnaLock)
 	b.clock.Advance(time.Hour)
-	b.report(ana101, sparekey.EventLocked, "")
-	wo = b.only(ana101)
+	b.report(testkit.AnaLock, sparekey.EventLocked, "")
+	wo = b.only(testkit.AnaLock)
 	if wo.HealthyOps != 4 || wo.LastHealthyAt == nil || !wo.LastHealthyAt.Equal(b.clock.Now()) {
 		t.Fatalf("after 4 operations: HealthyOps %d, LastHealthyAt %v", wo.HealthyOps, wo.LastHealthyAt)
 	}
@@ -309,14 +310,14 @@ func TestHealthyOperations(t *testing.T) {
 	}
 
 	// An unlock ends the jam under way.
-	b.jam(ana101)
+	b.jam(testkit.AnaLock)
 	b.clock.Advance(12 * time.Minute)
-	b.report(ana101, sparekey.EventUnlocked, "manual")
-	j := b.jams(ana101)[0]
+	b.report(testkit.AnaLock, sparekey.EventUnlocked, "manual")
+	j := b.jams(testkit.AnaLock)[0]
 	if j.ClearedAt == nil || !j.ClearedAt.Equal(b.clock.Now()) || j.ClearedBy != string(sparekey.EventUnlocked) {
 		t.Errorf("jam after an unlock = %+v", j)
 	}
-	wo = b.only(ana101)
+	wo = b.only(testkit.AnaLock)
 	cleared := b.notesOf(wo.ID, "cleared")
 	if len(cleared) != 2 || cleared[0].Text != "Jam cleared after 5 minutes (the lock reported the jam cleared)." ||
 		cleared[1].Text != "Jam cleared after 12 minutes (unlocked from the manual)." {
@@ -327,14 +328,14 @@ func TestHealthyOperations(t *testing.T) {
 	}
 
 	// Without an order, an operation still ends the jam.
-	b.jam(ben102)
+	b.jam(testkit.BenLock)
 	b.clock.Advance(2 * time.Minute)
-	b.keypadUnlock(ben102)
-	j = b.jams(ben102)[0]
+	b.keypadUnlock(testkit.BenLock)
+	j = b.jams(testkit.BenLock)[0]
 	if j.ClearedAt == nil || j.ClearedBy != string(sparekey.EventKeypadUnlock) {
 		t.Errorf("ben's jam after a keypad unlock = %+v", j)
 	}
-	if got := b.orders(ben102); len(got) != 0 {
+	if got := b.orders(testkit.BenLock); len(got) != 0 {
 		t.Errorf("ben's lock has work orders: %+v", got)
 	}
 	if got := len(b.sent("work_order")); got != 2 {
@@ -346,17 +347,17 @@ func TestHealthyOperations(t *testing.T) {
 func TestUnclearedJamOpensAnOrder(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	b.jam(ana101)
+	b.jam(testkit.AnaLock)
 	b.clock.Advance(29 * time.Minute)
 	b.sweep()
-	if got := b.orders(ana101); len(got) != 0 {
+	if got := b.orders(testkit.AnaLock); len(got) != 0 {
 		t.Fatalf("a jam of 29 minutes opened %+v", got)
 	}
 
 	b.clock.Advance(time.Minute)
 	queued := b.queued.Load()
 	b.sweep()
-	wo := b.only(ana101)
+	wo := b.only(testkit.AnaLock)
 	if wo.Source != sparekey.SourceJamRule || wo.Summary != "Jammed and not cleared for 30 minutes." || wo.JamCount != 1 ||
 		wo.Status != sparekey.WorkOrderOpen || !wo.CreatedAt.Equal(b.clock.Now()) {
 		t.Fatalf("order = %+v", wo)
@@ -365,8 +366,8 @@ func TestUnclearedJamOpensAnOrder(t *testing.T) {
 		t.Errorf("opening note = %+v", n)
 	}
 	sameList(t, "messages", b.sent("work_order"), []string{
-		"work_order_opened sms:" + maplePhone,
-		"work_order_opened email:" + mapleMail,
+		"work_order_opened sms:" + testkit.MaplePhone,
+		"work_order_opened email:" + testkit.MapleMaintenance,
 	})
 	if b.queued.Load() == queued {
 		t.Error("Sweep queued messages without waking the outbox")
@@ -377,7 +378,7 @@ func TestUnclearedJamOpensAnOrder(t *testing.T) {
 		b.clock.Advance(d)
 		b.sweep()
 	}
-	if got := b.orders(ana101); len(got) != 1 {
+	if got := b.orders(testkit.AnaLock); len(got) != 1 {
 		t.Fatalf("sweeps again opened more: %+v", got)
 	}
 
@@ -385,10 +386,10 @@ func TestUnclearedJamOpensAnOrder(t *testing.T) {
 	// Confirmed by the lock working, the jam ends and nothing more opens.
 	b.resolve(wo.ID)
 	b.clock.Advance(10 * time.Minute)
-	b.report(ana101, sparekey.EventUnlocked, "manual")
+	b.report(testkit.AnaLock, sparekey.EventUnlocked, "manual")
 	b.clock.Advance(time.Hour)
 	b.sweep()
-	if got := b.orders(ana101); len(got) != 1 || got[0].Status != sparekey.WorkOrderResolved {
+	if got := b.orders(testkit.AnaLock); len(got) != 1 || got[0].Status != sparekey.WorkOrderResolved {
 		t.Fatalf("after a resolution the lock confirmed: %+v", got)
 	}
 	if got := len(b.sent("work_order")); got != 2 {
@@ -396,10 +397,10 @@ func TestUnclearedJamOpensAnOrder(t *testing.T) {
 	}
 
 	// A new jam is a new case.
-	b.jam(ana101)
+	b.jam(testkit.AnaLock)
 	b.clock.Advance(30 * time.Minute)
 	b.sweep()
-	orders := b.orders(ana101)
+	orders := b.orders(testkit.AnaLock)
 	if len(orders) != 2 || orders[1].Status != sparekey.WorkOrderOpen || orders[1].Summary != "Jammed and not cleared for 30 minutes." {
 		t.Fatalf("a new jam not cleared: %+v", orders)
 	}
@@ -407,10 +408,10 @@ func TestUnclearedJamOpensAnOrder(t *testing.T) {
 	// Resolved with the keypad still answering jammed a window later:
 	// the fix did not hold, and a new order says so.
 	b.resolve(orders[1].ID)
-	b.report(ana101, sparekey.EventJammed, "keypad")
+	b.report(testkit.AnaLock, sparekey.EventJammed, "keypad")
 	b.clock.Advance(30 * time.Minute)
 	b.sweep()
-	orders = b.orders(ana101)
+	orders = b.orders(testkit.AnaLock)
 	if len(orders) != 3 || orders[2].Summary != fmt.Sprintf("Still jammed 30 minutes after work order #%d was resolved.", orders[1].ID) {
 		t.Fatalf("a jam still on after a resolution: %+v", orders)
 	}
@@ -421,17 +422,17 @@ func TestUnclearedJamOpensAnOrder(t *testing.T) {
 func TestSweepLeavesJamsOnAnOpenOrder(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	wo, opened, err := b.svc.Open(b.ctx, upkeep.StaffReport{Lock: ana101, Note: "Bolt grinds.", Actor: "staff:1"})
+	wo, opened, err := b.svc.Open(b.ctx, upkeep.StaffReport{Lock: testkit.AnaLock, Note: "Bolt grinds.", Actor: "staff:1"})
 	if err != nil || !opened {
 		t.Fatalf("Open = %v, %v", opened, err)
 	}
 	b.clock.Advance(time.Hour)
-	b.jam(ana101)
+	b.jam(testkit.AnaLock)
 	b.clock.Advance(31 * time.Minute)
 	b.sweep()
 	b.clock.Advance(31 * time.Minute)
 	b.sweep()
-	got := b.only(ana101)
+	got := b.only(testkit.AnaLock)
 	if got.ID != wo.ID || got.JamCount != 1 || got.Source != sparekey.SourceStaff {
 		t.Errorf("order = %+v", got)
 	}
@@ -472,8 +473,8 @@ func TestPerPropertyJamRule(t *testing.T) {
 		"work_order_opened sms:" + birchPhone,
 		"work_order_opened email:" + birchMail,
 	})
-	b.jam(ana101) // Maple Court keeps the default rule
-	if got := b.orders(ana101); len(got) != 0 {
+	b.jam(testkit.AnaLock) // Maple Court keeps the default rule
+	if got := b.orders(testkit.AnaLock); len(got) != 0 {
 		t.Errorf("one jam at Maple Court opened %+v", got)
 	}
 
@@ -484,12 +485,12 @@ func TestPerPropertyJamRule(t *testing.T) {
 	}
 	b.clock.Advance(4 * time.Minute)
 	b.sweep()
-	if got := b.orders(ana101); len(got) != 0 {
+	if got := b.orders(testkit.AnaLock); len(got) != 0 {
 		t.Fatalf("a jam of 4 minutes opened %+v", got)
 	}
 	b.clock.Advance(time.Minute)
 	b.sweep()
-	if wo := b.only(ana101); wo.Summary != "Jammed and not cleared for 5 minutes." {
+	if wo := b.only(testkit.AnaLock); wo.Summary != "Jammed and not cleared for 5 minutes." {
 		t.Errorf("order = %+v", wo)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"sparekey"
+	"sparekey/internal/testkit"
 	"sparekey/locale"
 	"sparekey/roster"
 	"sparekey/upkeep"
@@ -18,7 +19,7 @@ import (
 func (b *testBundle) addRoommate() *sparekey.Resident {
 	b.t.Helper()
 	err := roster.Add(b.ctx, b.db, b.access.Codes, b.clock, []roster.Entry{{Property: roster.Demo[0].Property, Unit: "101",
-		Lock: ana101, Name: "Rosa Ruiz", Email: "rosa@example.com", Phone: "+12015550111"}})
+		Lock: testkit.AnaLock, Name: "Rosa Ruiz", Email: "rosa@example.com", Phone: "+12015550111"}})
 	if err != nil {
 		b.t.Fatal(err)
 	}
@@ -54,21 +55,21 @@ func (b *testBundle) reportAs(email string, r upkeep.ResidentReport) *upkeep.Rep
 func TestResidentReportOpensAnOrder(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	b.jamCleared(ana101, time.Hour)
-	b.jamCleared(ana101, time.Hour)
-	a := b.resident(ana)
+	b.jamCleared(testkit.AnaLock, time.Hour)
+	b.jamCleared(testkit.AnaLock, time.Hour)
+	a := b.resident(testkit.AnaEmail)
 
-	rep := b.reportAs(ana, upkeep.ResidentReport{Note: "  The bolt sticks at night.  ", Via: "app"})
+	rep := b.reportAs(testkit.AnaEmail, upkeep.ResidentReport{Note: "  The bolt sticks at night.  ", Via: "app"})
 	wo := rep.WorkOrder
 	if !rep.Opened || rep.Door != "Front door, unit 101" || wo == nil {
 		t.Fatalf("Report = %+v", rep)
 	}
 	summary := "Ana Ruiz reported the door is stuck (from the app). Note: The bolt sticks at night."
 	if wo.Source != sparekey.SourceResident || wo.Status != sparekey.WorkOrderOpen || wo.Summary != summary ||
-		wo.JamCount != 2 || wo.LockID != b.lock(ana101).ID {
+		wo.JamCount != 2 || wo.LockID != b.lock(testkit.AnaLock).ID {
 		t.Errorf("order = %+v", wo)
 	}
-	if got := b.only(ana101); got.ID != wo.ID {
+	if got := b.only(testkit.AnaLock); got.ID != wo.ID {
 		t.Errorf("stored order %d, reported %d", got.ID, wo.ID)
 	}
 	notes := b.notes(wo.ID)
@@ -80,9 +81,9 @@ func TestResidentReportOpensAnOrder(t *testing.T) {
 		t.Errorf("watchers = %v, want Ana", got)
 	}
 	sameList(t, "messages", b.sent("work_order"), []string{
-		"work_order_opened sms:" + maplePhone,
-		"work_order_opened email:" + mapleMail,
-		"work_order_received email:" + ana,
+		"work_order_opened sms:" + testkit.MaplePhone,
+		"work_order_opened email:" + testkit.MapleMaintenance,
+		"work_order_received email:" + testkit.AnaEmail,
 	})
 	for _, m := range b.messages() {
 		if m.Kind == "work_order_received" && (m.Subject != "Maintenance has your report" ||
@@ -92,7 +93,7 @@ func TestResidentReportOpensAnOrder(t *testing.T) {
 	}
 	reported := b.audits("work_order.reported")
 	if len(reported) != 1 || reported[0].Actor != fmt.Sprintf("resident:%d", a.ID) || reported[0].Detail["opened"] != "true" ||
-		reported[0].Detail["lock"] != ana101 || reported[0].Subject != fmt.Sprintf("work_order:%d", wo.ID) {
+		reported[0].Detail["lock"] != testkit.AnaLock || reported[0].Subject != fmt.Sprintf("work_order:%d", wo.ID) {
 		t.Errorf("audit = %+v", reported)
 	}
 	if b.queued.Load() == 0 {
@@ -108,16 +109,16 @@ func TestResidentReportGoesOntoTheOpenOrder(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	for range 3 {
-		b.jamCleared(ana101, time.Hour)
+		b.jamCleared(testkit.AnaLock, time.Hour)
 	}
-	wo := b.only(ana101)
-	a := b.resident(ana)
+	wo := b.only(testkit.AnaLock)
+	a := b.resident(testkit.AnaEmail)
 
-	rep := b.reportAs(ana, upkeep.ResidentReport{Lock: ana101, Note: "Still sticks.", Via: "link"})
+	rep := b.reportAs(testkit.AnaEmail, upkeep.ResidentReport{Lock: testkit.AnaLock, Note: "Still sticks.", Via: "link"})
 	if rep.Opened || rep.WorkOrder.ID != wo.ID || rep.Door != "Front door, unit 101" {
 		t.Fatalf("Report = %+v, want the open order", rep)
 	}
-	got := b.only(ana101)
+	got := b.only(testkit.AnaLock)
 	if got.Source != sparekey.SourceJamRule || got.JamCount != 3 || !got.UpdatedAt.Equal(b.clock.Now()) {
 		t.Errorf("order = %+v", got)
 	}
@@ -132,7 +133,7 @@ func TestResidentReportGoesOntoTheOpenOrder(t *testing.T) {
 
 	// Reporting again adds a note; the resident watches once.
 	b.clock.Advance(time.Hour)
-	b.reportAs(ana, upkeep.ResidentReport{})
+	b.reportAs(testkit.AnaEmail, upkeep.ResidentReport{})
 	if got := b.notesOf(wo.ID, "report"); len(got) != 2 || got[1].Text != "Ana Ruiz reported the door is stuck." {
 		t.Errorf("report notes = %+v", got)
 	}
@@ -140,17 +141,17 @@ func TestResidentReportGoesOntoTheOpenOrder(t *testing.T) {
 		t.Errorf("watchers = %v", got)
 	}
 	b.clock.Advance(upkeep.ReportRepeat - time.Second)
-	b.reportAs(ana, upkeep.ResidentReport{Note: "Third try."})
+	b.reportAs(testkit.AnaEmail, upkeep.ResidentReport{Note: "Third try."})
 	sameList(t, "messages", b.sent("work_order"), []string{
-		"work_order_opened sms:" + maplePhone,
-		"work_order_opened email:" + mapleMail,
-		"work_order_reported sms:" + maplePhone,
-		"work_order_reported email:" + mapleMail,
-		"work_order_received email:" + ana,
-		"work_order_reported sms:" + maplePhone,
-		"work_order_reported email:" + mapleMail,
-		"work_order_received email:" + ana,
-		"work_order_received email:" + ana,
+		"work_order_opened sms:" + testkit.MaplePhone,
+		"work_order_opened email:" + testkit.MapleMaintenance,
+		"work_order_reported sms:" + testkit.MaplePhone,
+		"work_order_reported email:" + testkit.MapleMaintenance,
+		"work_order_received email:" + testkit.AnaEmail,
+		"work_order_reported sms:" + testkit.MaplePhone,
+		"work_order_reported email:" + testkit.MapleMaintenance,
+		"work_order_received email:" + testkit.AnaEmail,
+		"work_order_received email:" + testkit.AnaEmail,
 	})
 	for _, m := range b.messages() {
 		if m.Kind == "work_order_reported" && m.Channel == sparekey.ChannelSMS && !strings.Contains(m.Body, "Ana Ruiz reported the door is stuck (from the link). Note: Still sticks.") && !strings.Contains(m.Body, "Ana Ruiz reported the door is stuck.") {
@@ -166,11 +167,11 @@ func TestResidentReportGoesOntoTheOpenOrder(t *testing.T) {
 func TestReportOntoAnOrderInProgress(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	wo := b.reportAs(ben, upkeep.ResidentReport{}).WorkOrder
+	wo := b.reportAs(testkit.BenEmail, upkeep.ResidentReport{}).WorkOrder
 	b.update(wo.ID, upkeep.Change{Status: ptr(sparekey.WorkOrderInProgress)})
 	for _, lang := range []string{locale.English, locale.Spanish} {
 		b.clock.Advance(upkeep.ReportRepeat)
-		rep := b.reportAs(ben, upkeep.ResidentReport{Language: lang})
+		rep := b.reportAs(testkit.BenEmail, upkeep.ResidentReport{Language: lang})
 		if rep.Opened || rep.WorkOrder.ID != wo.ID || rep.WorkOrder.Status != sparekey.WorkOrderInProgress {
 			t.Fatalf("report onto the order in progress: %+v", rep)
 		}
@@ -196,11 +197,11 @@ func TestReportOntoAnOrderInProgress(t *testing.T) {
 func TestResidentReportRefusals(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	a := b.resident(ana)
+	a := b.resident(testkit.AnaEmail)
 
 	_, err := b.svc.Report(b.ctx, upkeep.ResidentReport{ResidentID: a.ID, Note: strings.Repeat("x", upkeep.MaxNoteLength+1)})
 	wantCode(t, "a note too long", err, sparekey.EINVALID)
-	_, err = b.svc.Report(b.ctx, upkeep.ResidentReport{ResidentID: a.ID, Lock: ben102})
+	_, err = b.svc.Report(b.ctx, upkeep.ResidentReport{ResidentID: a.ID, Lock: testkit.BenLock})
 	wantCode(t, "a lock of another unit", err, sparekey.ENOTFOUND)
 	_, err = b.svc.Report(b.ctx, upkeep.ResidentReport{ResidentID: 9999})
 	wantCode(t, "no such resident", err, sparekey.ENOTFOUND)
@@ -211,7 +212,7 @@ func TestResidentReportRefusals(t *testing.T) {
 	_, err = b.svc.Report(b.ctx, upkeep.ResidentReport{ResidentID: a.ID, Note: "Let me back in."})
 	wantCode(t, "a resident who moved out", err, sparekey.EFORBIDDEN)
 
-	for _, lock := range []string{ana101, ben102} {
+	for _, lock := range []string{testkit.AnaLock, testkit.BenLock} {
 		if got := b.orders(lock); len(got) != 0 {
 			t.Errorf("%s has work orders: %+v", lock, got)
 		}
@@ -224,7 +225,7 @@ func TestResidentReportRefusals(t *testing.T) {
 	}
 
 	// The longest note is fine.
-	rep := b.reportAs(ben, upkeep.ResidentReport{Note: strings.Repeat("y", upkeep.MaxNoteLength)})
+	rep := b.reportAs(testkit.BenEmail, upkeep.ResidentReport{Note: strings.Repeat("y", upkeep.MaxNoteLength)})
 	if !rep.Opened {
 		t.Errorf("Report = %+v", rep)
 	}
@@ -235,13 +236,13 @@ func TestStaffOpen(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	for _, note := range []string{"", "   ", strings.Repeat("x", upkeep.MaxNoteLength+1)} {
-		_, _, err := b.svc.Open(b.ctx, upkeep.StaffReport{Lock: ana101, Note: note, Actor: "staff:1"})
+		_, _, err := b.svc.Open(b.ctx, upkeep.StaffReport{Lock: testkit.AnaLock, Note: note, Actor: "staff:1"})
 		wantCode(t, fmt.Sprintf("Open with a note of %d bytes", len(note)), err, sparekey.EINVALID)
 	}
 	_, _, err := b.svc.Open(b.ctx, upkeep.StaffReport{Lock: "no-such-lock", Note: "Broken.", Actor: "staff:1"})
 	wantCode(t, "Open on no lock", err, sparekey.ENOTFOUND)
 
-	wo, opened, err := b.svc.Open(b.ctx, upkeep.StaffReport{Lock: ana101, Note: " Handle is loose. ", Actor: "staff:7"})
+	wo, opened, err := b.svc.Open(b.ctx, upkeep.StaffReport{Lock: testkit.AnaLock, Note: " Handle is loose. ", Actor: "staff:7"})
 	if err != nil || !opened {
 		t.Fatalf("Open = %v, %v", opened, err)
 	}
@@ -255,17 +256,17 @@ func TestStaffOpen(t *testing.T) {
 		t.Error("the outbox was not woken")
 	}
 
-	again, opened, err := b.svc.Open(b.ctx, upkeep.StaffReport{Lock: ana101, Note: "Also squeaks.", Actor: "staff:8"})
+	again, opened, err := b.svc.Open(b.ctx, upkeep.StaffReport{Lock: testkit.AnaLock, Note: "Also squeaks.", Actor: "staff:8"})
 	if err != nil || opened || again.ID != wo.ID {
 		t.Fatalf("second Open = %+v, %v, %v; want the open order", again, opened, err)
 	}
 	if n := b.notesOf(wo.ID, "note"); len(n) != 1 || n[0].Text != "Also squeaks." || n[0].Author != "staff:8" {
 		t.Errorf("notes = %+v", n)
 	}
-	b.only(ana101)
+	b.only(testkit.AnaLock)
 	sameList(t, "messages", b.sent("work_order"), []string{
-		"work_order_opened sms:" + maplePhone,
-		"work_order_opened email:" + mapleMail,
+		"work_order_opened sms:" + testkit.MaplePhone,
+		"work_order_opened email:" + testkit.MapleMaintenance,
 	})
 	sameList(t, "Opened callbacks", b.openedSources(), []string{sparekey.SourceStaff})
 }
@@ -276,7 +277,7 @@ func TestUpdateLifecycle(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	rosa := b.addRoommate()
-	wo := b.reportAs(ana, upkeep.ResidentReport{Via: "app"}).WorkOrder
+	wo := b.reportAs(testkit.AnaEmail, upkeep.ResidentReport{Via: "app"}).WorkOrder
 	b.reportAs(rosa.Email, upkeep.ResidentReport{Via: "app"})
 	if got := b.watchers(wo.ID); len(got) != 2 {
 		t.Fatalf("watchers = %v, want Ana and Rosa", got)
@@ -340,10 +341,10 @@ func TestUpdateLifecycle(t *testing.T) {
 		}
 	}
 	sameList(t, "messages to residents", told, []string{
-		"work_order_in_progress email:" + ana,
-		"work_order_in_progress sms:" + anaPhone,
-		"work_order_resolved email:" + ana,
-		"work_order_resolved sms:" + anaPhone,
+		"work_order_in_progress email:" + testkit.AnaEmail,
+		"work_order_in_progress sms:" + testkit.AnaPhone,
+		"work_order_resolved email:" + testkit.AnaEmail,
+		"work_order_resolved sms:" + testkit.AnaPhone,
 	})
 	updated := b.audits("work_order.updated")
 	if len(updated) != 3 || updated[0].Detail["status"] != "in_progress" || updated[2].Detail["status"] != "resolved" ||
@@ -358,17 +359,17 @@ func TestResolvedWhileStillJammed(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	for range 3 {
-		b.jamCleared(ana101, time.Hour)
+		b.jamCleared(testkit.AnaLock, time.Hour)
 	}
-	first := b.only(ana101)
+	first := b.only(testkit.AnaLock)
 	b.resolve(first.ID)
 	if got := b.notesOf(first.ID, "note"); len(got) != 0 {
 		t.Errorf("an order resolved on a lock that works got notes %+v", got)
 	}
 
 	b.clock.Advance(time.Hour)
-	wo := b.reportAs(ana, upkeep.ResidentReport{Via: "app"}).WorkOrder
-	b.jam(ana101)
+	wo := b.reportAs(testkit.AnaEmail, upkeep.ResidentReport{Via: "app"}).WorkOrder
+	b.jam(testkit.AnaLock)
 	if got := b.resolve(wo.ID); got.Status != sparekey.WorkOrderResolved {
 		t.Fatalf("resolving while jammed: %+v, want resolved", got)
 	}
@@ -393,17 +394,17 @@ func TestResolvedWhileStillJammed(t *testing.T) {
 	// after the resolution, and a new one once the window has passed.
 	b.clock.Advance(29 * time.Minute)
 	b.sweep()
-	if n := len(b.orders(ana101)); n != 2 {
+	if n := len(b.orders(testkit.AnaLock)); n != 2 {
 		t.Fatalf("%d orders 29 minutes after resolving on a jammed lock, want the 2 there were", n)
 	}
 	b.clock.Advance(time.Minute)
 	b.sweep()
-	orders := b.orders(ana101)
+	orders := b.orders(testkit.AnaLock)
 	if len(orders) != 3 || orders[2].Status != sparekey.WorkOrderOpen || orders[2].Summary != fmt.Sprintf("Still jammed 30 minutes after work order #%d was resolved.", wo.ID) {
 		t.Errorf("orders 30 minutes after resolving on a still-jammed lock = %+v, want a new open one saying why", orders)
 	}
 	b.sweep()
-	if n := len(b.orders(ana101)); n != 3 {
+	if n := len(b.orders(testkit.AnaLock)); n != 3 {
 		t.Errorf("%d orders after sweeping again, want still 3", n)
 	}
 }
@@ -411,7 +412,7 @@ func TestResolvedWhileStillJammed(t *testing.T) {
 func TestUpdateRefusals(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	wo, _, err := b.svc.Open(b.ctx, upkeep.StaffReport{Lock: ana101, Note: "Broken.", Actor: "staff:1"})
+	wo, _, err := b.svc.Open(b.ctx, upkeep.StaffReport{Lock: testkit.AnaLock, Note: "Broken.", Actor: "staff:1"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -445,7 +446,7 @@ func TestAssign(t *testing.T) {
 	mia := b.addStaff("mia@example.com", "Mia Lopez", maple.ID)
 	other := b.addStaff("olaf@birch.example", "Olaf Berg", birchHall.ID)
 	both := b.addStaff("bo@example.com", "Bo Chan", maple.ID, birchHall.ID)
-	wo, _, err := b.svc.Open(b.ctx, upkeep.StaffReport{Lock: ana101, Note: "Broken.", Actor: "staff:1"})
+	wo, _, err := b.svc.Open(b.ctx, upkeep.StaffReport{Lock: testkit.AnaLock, Note: "Broken.", Actor: "staff:1"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -485,13 +486,13 @@ func TestAssign(t *testing.T) {
 func TestReopenWhileAnotherIsOpen(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	first, _, err := b.svc.Open(b.ctx, upkeep.StaffReport{Lock: ana101, Note: "Broken.", Actor: "staff:1"})
+	first, _, err := b.svc.Open(b.ctx, upkeep.StaffReport{Lock: testkit.AnaLock, Note: "Broken.", Actor: "staff:1"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	b.resolve(first.ID)
 	b.clock.Advance(time.Hour)
-	second, opened, err := b.svc.Open(b.ctx, upkeep.StaffReport{Lock: ana101, Note: "Broken again.", Actor: "staff:1"})
+	second, opened, err := b.svc.Open(b.ctx, upkeep.StaffReport{Lock: testkit.AnaLock, Note: "Broken again.", Actor: "staff:1"})
 	if err != nil || !opened || second.ID == first.ID {
 		t.Fatalf("Open after the resolution = %+v, %v, %v", second, opened, err)
 	}
@@ -520,7 +521,7 @@ func TestAllowedHidesOtherProperties(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	maple, birchHall := b.maple(), b.secondProperty()
-	wo, _, err := b.svc.Open(b.ctx, upkeep.StaffReport{Lock: ana101, Note: "Broken.", Actor: "staff:1", Allowed: allow(maple.ID)})
+	wo, _, err := b.svc.Open(b.ctx, upkeep.StaffReport{Lock: testkit.AnaLock, Note: "Broken.", Actor: "staff:1", Allowed: allow(maple.ID)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -532,11 +533,11 @@ func TestAllowedHidesOtherProperties(t *testing.T) {
 		_, err = b.svc.Update(b.ctx, wo.ID, upkeep.Change{Note: "Mine now.", Status: ptr(sparekey.WorkOrderResolved),
 			Resolution: "Done.", Actor: "staff:9", Allowed: allowed})
 		wantCode(t, name+": Update", err, sparekey.ENOTFOUND)
-		_, _, err = b.svc.Open(b.ctx, upkeep.StaffReport{Lock: ana101, Note: "Hello.", Actor: "staff:9", Allowed: allowed})
+		_, _, err = b.svc.Open(b.ctx, upkeep.StaffReport{Lock: testkit.AnaLock, Note: "Hello.", Actor: "staff:9", Allowed: allowed})
 		wantCode(t, name+": Open on a lock with an order", err, sparekey.ENOTFOUND)
-		_, _, err = b.svc.Open(b.ctx, upkeep.StaffReport{Lock: chen103, Note: "Hello.", Actor: "staff:9", Allowed: allowed})
+		_, _, err = b.svc.Open(b.ctx, upkeep.StaffReport{Lock: testkit.ChenLock, Note: "Hello.", Actor: "staff:9", Allowed: allowed})
 		wantCode(t, name+": Open", err, sparekey.ENOTFOUND)
-		_, err = b.svc.DoorHistory(b.ctx, ana101, allowed)
+		_, err = b.svc.DoorHistory(b.ctx, testkit.AnaLock, allowed)
 		wantCode(t, name+": DoorHistory", err, sparekey.ENOTFOUND)
 	}
 	if got := b.order(wo.ID); got.Status != sparekey.WorkOrderOpen || got.Resolution != "" {
@@ -545,7 +546,7 @@ func TestAllowedHidesOtherProperties(t *testing.T) {
 	if got := b.kinds(wo.ID); strings.Join(got, ",") != "opened" {
 		t.Errorf("notes = %q", got)
 	}
-	if got := b.orders(chen103); len(got) != 0 {
+	if got := b.orders(testkit.ChenLock); len(got) != 0 {
 		t.Errorf("chen's lock got %+v", got)
 	}
 	if got := len(b.messages()); got != messages {
@@ -557,7 +558,7 @@ func TestAllowedHidesOtherProperties(t *testing.T) {
 		if _, err := b.svc.WorkOrder(b.ctx, wo.ID, allowed); err != nil {
 			t.Errorf("WorkOrder: %v", err)
 		}
-		if _, err := b.svc.DoorHistory(b.ctx, ana101, allowed); err != nil {
+		if _, err := b.svc.DoorHistory(b.ctx, testkit.AnaLock, allowed); err != nil {
 			t.Errorf("DoorHistory: %v", err)
 		}
 	}
@@ -572,10 +573,10 @@ func TestWorkOrderDetailAndList(t *testing.T) {
 	b := setup(t)
 	maple, birchHall := b.maple(), b.secondProperty()
 	for range 3 {
-		b.jamCleared(ana101, time.Hour)
+		b.jamCleared(testkit.AnaLock, time.Hour)
 	}
-	wo := b.only(ana101)
-	b.reportAs(ana, upkeep.ResidentReport{})
+	wo := b.only(testkit.AnaLock)
+	b.reportAs(testkit.AnaEmail, upkeep.ResidentReport{})
 	b.jam(dee1a)
 	b.reportAs(dee, upkeep.ResidentReport{})
 
@@ -583,8 +584,8 @@ func TestWorkOrderDetailAndList(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d.WorkOrder.ID != wo.ID || d.Lock.Device != ana101 || d.Unit.Name != "101" || d.Property.ID != maple.ID ||
-		d.Assignee != nil || len(d.Jams) != 3 || len(d.Watchers) != 1 || d.Watchers[0].Email != ana {
+	if d.WorkOrder.ID != wo.ID || d.Lock.Device != testkit.AnaLock || d.Unit.Name != "101" || d.Property.ID != maple.ID ||
+		d.Assignee != nil || len(d.Jams) != 3 || len(d.Watchers) != 1 || d.Watchers[0].Email != testkit.AnaEmail {
 		t.Errorf("detail = %+v", d)
 	}
 	var kinds []string
@@ -623,7 +624,7 @@ func TestResidentUpdatesInTheirLanguage(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	rosa := b.addRoommate()
-	wo := b.reportAs(ana, upkeep.ResidentReport{Via: "app", Language: locale.Spanish}).WorkOrder
+	wo := b.reportAs(testkit.AnaEmail, upkeep.ResidentReport{Via: "app", Language: locale.Spanish}).WorkOrder
 	b.reportAs(rosa.Email, upkeep.ResidentReport{Via: "app", Language: "fr"})
 	b.update(wo.ID, upkeep.Change{Status: ptr(sparekey.WorkOrderInProgress)})
 	b.update(wo.ID, upkeep.Change{Status: ptr(sparekey.WorkOrderResolved), Resolution: "Cambiamos la placa."})
@@ -635,14 +636,14 @@ func TestResidentUpdatesInTheirLanguage(t *testing.T) {
 		}
 	}
 	for key, want := range map[string]string{
-		"work_order_received email:" + ana:           "Mantenimiento recibió tu reporte|Hola, Ana:\n\nLe avisamos al equipo de mantenimiento de Maple Court Apartments que tu puerta (Front door, unidad 101) está atascada.",
-		"work_order_in_progress sms:" + anaPhone:     "|Maple Court Apartments: Mantenimiento ya trabaja en tu puerta (Front door, unidad 101), orden de trabajo #" + strconv.FormatInt(wo.ID, 10) + ".",
-		"work_order_resolved sms:" + anaPhone:        "|Maple Court Apartments: Orden de trabajo #" + strconv.FormatInt(wo.ID, 10) + " resuelta para tu puerta (Front door, unidad 101): Cambiamos la placa.",
-		"work_order_resolved email:" + ana:           "Tu puerta quedó arreglada|Hola, Ana:\n\nOrden de trabajo #" + strconv.FormatInt(wo.ID, 10) + " resuelta",
-		"work_order_received email:" + rosa.Email:    "Maintenance has your report|Hi Rosa,\n\nWe told the maintenance team at Maple Court Apartments that your door (Front door, unit 101) is stuck.",
-		"work_order_resolved email:" + rosa.Email:    "Your door is fixed|Hi Rosa,\n\nMaintenance resolved work order #" + strconv.FormatInt(wo.ID, 10),
-		"work_order_in_progress email:" + ana:        "Mantenimiento ya trabaja en tu puerta|Hola, Ana:",
-		"work_order_in_progress email:" + rosa.Email: "Maintenance is on it|Hi Rosa,",
+		"work_order_received email:" + testkit.AnaEmail:    "Mantenimiento recibió tu reporte|Hola, Ana:\n\nLe avisamos al equipo de mantenimiento de Maple Court Apartments que tu puerta (Front door, unidad 101) está atascada.",
+		"work_order_in_progress sms:" + testkit.AnaPhone:   "|Maple Court Apartments: Mantenimiento ya trabaja en tu puerta (Front door, unidad 101), orden de trabajo #" + strconv.FormatInt(wo.ID, 10) + ".",
+		"work_order_resolved sms:" + testkit.AnaPhone:      "|Maple Court Apartments: Orden de trabajo #" + strconv.FormatInt(wo.ID, 10) + " resuelta para tu puerta (Front door, unidad 101): Cambiamos la placa.",
+		"work_order_resolved email:" + testkit.AnaEmail:    "Tu puerta quedó arreglada|Hola, Ana:\n\nOrden de trabajo #" + strconv.FormatInt(wo.ID, 10) + " resuelta",
+		"work_order_received email:" + rosa.Email:          "Maintenance has your report|Hi Rosa,\n\nWe told the maintenance team at Maple Court Apartments that your door (Front door, unit 101) is stuck.",
+		"work_order_resolved email:" + rosa.Email:          "Your door is fixed|Hi Rosa,\n\nMaintenance resolved work order #" + strconv.FormatInt(wo.ID, 10),
+		"work_order_in_progress email:" + testkit.AnaEmail: "Mantenimiento ya trabaja en tu puerta|Hola, Ana:",
+		"work_order_in_progress email:" + rosa.Email:       "Maintenance is on it|Hi Rosa,",
 	} {
 		if !strings.HasPrefix(got[key], want) {
 			t.Errorf("%s = %q, want it to start %q", key, got[key], want)

@@ -36,7 +36,7 @@ func buildBinary(t *testing.T) string {
 // /healthz; stop kills it with SIGKILL, as a crash would.
 func startProcess(t *testing.T, bin, addr string, args ...string) *testServer {
 	t.Helper()
-	stderr := &syncBuffer{}
+	stderr := &testkit.SyncBuffer{}
 	cmd := exec.Command(bin, append([]string{"serve", "--addr", addr}, args...)...)
 	cmd.Stdout, cmd.Stderr = stderr, stderr
 	if err := cmd.Start(); err != nil {

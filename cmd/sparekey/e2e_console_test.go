@@ -15,6 +15,7 @@ import (
 	"testing"
 
 	"sparekey/internal/pgtest"
+	"sparekey/internal/testkit"
 )
 
 // End-to-end tests of the staff console and the staff API's authorization
@@ -165,7 +166,7 @@ func (s *testServer) cli(stdin string, words []string, rest ...string) (stdout, 
 		args = append(args, "--secret-key", strings.Repeat("ab", 32))
 	}
 	args = append(args, rest...)
-	out, errOut := &syncBuffer{}, &syncBuffer{}
+	out, errOut := &testkit.SyncBuffer{}, &testkit.SyncBuffer{}
 	err = run(context.Background(), args, func(string) string { return "" }, strings.NewReader(stdin), out, errOut)
 	return out.String(), errOut.String(), err
 }

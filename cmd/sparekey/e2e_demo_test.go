@@ -71,9 +71,9 @@ func TestDemoRefusesAnotherLiveInstance(t *testing.T) {
 			}
 		}
 	}()
-	stderr := &syncBuffer{}
+	stderr := &testkit.SyncBuffer{}
 	err := run(ctx, []string{"sparekey", "serve", "--demo", "--addr", freeAddr(t), "--db", db, "--instance-ttl", "3s"},
-		func(string) string { return "" }, strings.NewReader(""), &syncBuffer{}, stderr)
+		func(string) string { return "" }, strings.NewReader(""), &testkit.SyncBuffer{}, stderr)
 	close(stopWatch)
 	if err == nil || !strings.Contains(err.Error(), "another Sparekey instance is running on this database (other-server)") {
 		t.Errorf("demo next to a live instance = %v\n%s", err, stderr)

@@ -17,6 +17,7 @@ import (
 
 	"sparekey"
 	"sparekey/internal/browser"
+	"sparekey/internal/testkit"
 )
 
 // What residents see, in a real browser at a phone's size: the I'm Locked
@@ -28,14 +29,6 @@ import (
 //
 //	SPAREKEY_TEST_CHROMIUM=/usr/bin/chromium SPAREKEY_TEST_AXE=…/axe.min.js \
 //		SPAREKEY_SCREENSHOTS=$PWD/docs/screenshots go test -count=1 -run Resident ./cmd/sparekey/
-
-// Ana, the demo's resident of unit 101.
-const (
-	anaLock  = "unit-101-front"
-	anaEmail = "ana@example.com"
-	anaPhone = "+12015550101"
-	anaCode  = "482916"
-)
 
 // residentTab is one browser tab on the resident pages of a test server.
 type residentTab struct {
@@ -122,8 +115,8 @@ func TestResidentWizardInBrowser(t *testing.T) {
 		t.Errorf("confirmation for an unknown email differs from a known phone's:\n%s\n---\n%s", got, sent)
 	}
 
-	sms := r.s.waitMessages(anaPhone, "backup_link", 1)[0]
-	email := r.s.waitMessages(anaEmail, "backup_link", 1)[0]
+	sms := r.s.waitMessages(testkit.AnaPhone, "backup_link", 1)[0]
+	email := r.s.waitMessages(testkit.AnaEmail, "backup_link", 1)[0]
 	token := r.s.linkToken(sms)
 	if r.s.linkToken(email) != token {
 		t.Fatal("the SMS and the email carry different links")
@@ -148,7 +141,7 @@ func TestResidentWizardInBrowser(t *testing.T) {
 	r.wantText("section.code-card", "Front door", "Enter the digits on the keypad, then press the lock button.")
 	r.wantText("main .note", "This link expires in")
 	r.shot("link-revealed.png")
-	if got := r.s.keypad(anaLock, code); got != "unlocked" {
+	if got := r.s.keypad(testkit.AnaLock, code); got != "unlocked" {
 		t.Errorf("the revealed code %s at the keypad: %s, want unlocked", code, got)
 	}
 
@@ -159,9 +152,9 @@ func TestResidentWizardInBrowser(t *testing.T) {
 	r.wantText("main form label[for=contact]", "Email or phone number")
 	r.wantNoText("main", code)
 	r.shot("link-expired.png")
-	browser.SetValue(t, r.ctx, "#contact", anaEmail)
+	browser.SetValue(t, r.ctx, "#contact", testkit.AnaEmail)
 	r.submit("main form button[type=submit]", http.StatusAccepted, "/support/locked-out/code", "Check your phone and email")
-	if token2 := r.s.linkToken(r.s.waitMessages(anaEmail, "backup_link", 2)[0]); token2 == token {
+	if token2 := r.s.linkToken(r.s.waitMessages(testkit.AnaEmail, "backup_link", 2)[0]); token2 == token {
 		t.Error("the new request sent the expired link again")
 	}
 	r.onlyServer()
@@ -173,12 +166,12 @@ func TestResidentWizardInBrowser(t *testing.T) {
 func TestResidentAppInBrowser(t *testing.T) {
 	t.Parallel()
 	r := newResidentTab(t)
-	r.s.waitLock(anaLock, "reports locked", func(l lockJSON) bool { return l.State == "locked" && l.Online })
+	r.s.waitLock(testkit.AnaLock, "reports locked", func(l lockJSON) bool { return l.State == "locked" && l.Online })
 
 	r.open("/app", "Sign in")
 	r.wantLocation("/app/sign-in")
 	r.shot("app-sign-in.png")
-	browser.SetValue(t, r.ctx, "#contact", anaEmail)
+	browser.SetValue(t, r.ctx, "#contact", testkit.AnaEmail)
 	r.submit("main form button[type=submit]", http.StatusOK, "/app/sign-in/code", "Enter your code")
 	r.wantText("main .lead", "we sent a 6-digit code by text to its phone and by email")
 	r.shot("app-code.png")
@@ -189,25 +182,25 @@ func TestResidentAppInBrowser(t *testing.T) {
 	r.wantTab("Home")
 	r.shot("app-home.png")
 
-	r.submit("form[action='/app/locks/"+anaLock+"/unlock'] button", http.StatusOK, "/app?done=unlocked", "Hi Ana")
+	r.submit("form[action='/app/locks/"+testkit.AnaLock+"/unlock'] button", http.StatusOK, "/app?done=unlocked", "Hi Ana")
 	r.wantText("main .flash", "Unlocked.")
 	r.wantDoorSoon("Front door", "Unlocked")
-	r.submit("form[action='/app/locks/"+anaLock+"/lock'] button", http.StatusOK, "/app?done=locked", "Hi Ana")
+	r.submit("form[action='/app/locks/"+testkit.AnaLock+"/lock'] button", http.StatusOK, "/app?done=locked", "Hi Ana")
 	r.wantText("main .flash", "Locked.")
 	r.wantDoorSoon("Front door", "Locked")
 
 	// Access: the code hidden until the tap; the keypad's use listed.
-	if got := r.s.keypad(anaLock, anaCode); got != "unlocked" {
+	if got := r.s.keypad(testkit.AnaLock, testkit.AnaCode); got != "unlocked" {
 		t.Fatalf("Ana's code at the keypad: %s", got)
 	}
-	r.waitEvent(anaLock, sparekey.EventKeypadUnlock)
+	r.waitEvent(testkit.AnaLock, sparekey.EventKeypadUnlock)
 	r.follow("nav.bar a[href='/app/access']", "/app/access", "Access")
 	r.wantTab("Access")
-	r.wantNoText("main", anaCode)
+	r.wantNoText("main", testkit.AnaCode)
 	r.wantText("section.code-card", "Front door")
 	r.submit("section.code-card form button", http.StatusOK, "/app/access", "Access")
-	if got := r.wantCode("section.code-card .code"); got != anaCode {
-		t.Errorf("Access shows the code %s, want %s", got, anaCode)
+	if got := r.wantCode("section.code-card .code"); got != testkit.AnaCode {
+		t.Errorf("Access shows the code %s, want %s", got, testkit.AnaCode)
 	}
 	r.wantText("ol.timeline", "Front door · access code")
 	r.shot("app-access.png")
@@ -224,7 +217,7 @@ func TestResidentAppInBrowser(t *testing.T) {
 	if _, err := chromedp.Run(r.ctx, chromedp.Evaluate[chromedp.Void](`window.skStill = true`)); err != nil {
 		t.Fatal(err)
 	}
-	r.s.json("POST", "/api/v1/dev/locks/"+anaLock+"/state", `{"jammed":true}`, http.StatusOK, nil)
+	r.s.json("POST", "/api/v1/dev/locks/"+testkit.AnaLock+"/state", `{"jammed":true}`, http.StatusOK, nil)
 	r.waitText("#doors", "Jammed", 20*time.Second)
 	if still, err := chromedp.Run(r.ctx, chromedp.Evaluate[bool](`window.skStill === true`)); err != nil || !still {
 		t.Errorf("Home showed the jam by loading the page again (%v), not by refreshing the doors", err)
@@ -234,7 +227,7 @@ func TestResidentAppInBrowser(t *testing.T) {
 	r.wantDoor("Front door", "Jammed")
 	r.axe()
 	r.shot("app-home-jammed.png")
-	r.submit("form[action='/app/locks/"+anaLock+"/unlock'] button", http.StatusOK, "/app?failed=lock_jammed", "Hi Ana")
+	r.submit("form[action='/app/locks/"+testkit.AnaLock+"/unlock'] button", http.StatusOK, "/app?failed=lock_jammed", "Hi Ana")
 	r.wantText("main .error", "Your door is jammed: no button or code can move the bolt.")
 
 	// With a recent jam, I'm Locked Out starts at the jam steps, and
@@ -253,9 +246,9 @@ func TestResidentAppInBrowser(t *testing.T) {
 		Lock   string `json:"lock"`
 		Status string `json:"status"`
 	}
-	r.s.json("GET", "/api/v1/work-orders?lock="+anaLock, "", http.StatusOK, &orders)
+	r.s.json("GET", "/api/v1/work-orders?lock="+testkit.AnaLock, "", http.StatusOK, &orders)
 	if len(orders) != 1 || orders[0].ID != 1 || orders[0].Status != "open" {
-		t.Errorf("work orders for %s = %+v, want #1 open", anaLock, orders)
+		t.Errorf("work orders for %s = %+v, want #1 open", testkit.AnaLock, orders)
 	}
 	r.wantNote(1, "The bolt sticks since the rain.")
 	r.onlyServer()
@@ -267,13 +260,13 @@ func TestResidentAppInBrowser(t *testing.T) {
 func TestResidentBackupLinkContextInBrowser(t *testing.T) {
 	t.Parallel()
 	r := newResidentTab(t)
-	r.s.requestCode(anaEmail)
-	token := r.s.linkToken(r.s.waitMessages(anaEmail, "backup_link", 1)[0])
+	r.s.requestCode(testkit.AnaEmail)
+	token := r.s.linkToken(r.s.waitMessages(testkit.AnaEmail, "backup_link", 1)[0])
 	keep := "&link=" + url.QueryEscape(token)
 
 	// The hub is offline: the backup code is already on the lock.
-	r.s.json("POST", "/api/v1/dev/locks/"+anaLock+"/state", `{"online":false}`, http.StatusOK, nil)
-	r.s.waitLock(anaLock, "goes offline", func(l lockJSON) bool { return !l.Online })
+	r.s.json("POST", "/api/v1/dev/locks/"+testkit.AnaLock+"/state", `{"online":false}`, http.StatusOK, nil)
+	r.s.waitLock(testkit.AnaLock, "goes offline", func(l lockJSON) bool { return !l.Online })
 	r.open("/support/locked-out?step=code"+keep, "Your code or the app doesn't work")
 	r.wantText("main .banner", "The app can't reach your Front door right now, but the keypad still works: a backup code is already stored on the lock.")
 	r.wantText("main a.btn.primary", "Show my backup code")
@@ -284,12 +277,12 @@ func TestResidentBackupLinkContextInBrowser(t *testing.T) {
 	r.open("/support/locked-out?link="+url.QueryEscape(token), "Your code or the app doesn't work") // the start leads here
 
 	// Five wrong codes rest the keypad: the wizard says until when.
-	r.s.json("POST", "/api/v1/dev/locks/"+anaLock+"/state", `{"online":true}`, http.StatusOK, nil)
-	r.s.waitLock(anaLock, "comes back online", func(l lockJSON) bool { return l.Online })
+	r.s.json("POST", "/api/v1/dev/locks/"+testkit.AnaLock+"/state", `{"online":true}`, http.StatusOK, nil)
+	r.s.waitLock(testkit.AnaLock, "comes back online", func(l lockJSON) bool { return l.Online })
 	for range 5 {
-		r.s.keypad(anaLock, "000000")
+		r.s.keypad(testkit.AnaLock, "000000")
 	}
-	r.waitEvent(anaLock, sparekey.EventKeypadLocked)
+	r.waitEvent(testkit.AnaLock, sparekey.EventKeypadLocked)
 	r.open("/support/locked-out?step=code"+keep, "Your code or the app doesn't work")
 	banner := browser.Text(t, r.ctx, "main .banner")
 	if !regexp.MustCompile(`^Your keypad is resting after too many wrong codes\. It works again at \d{1,2}:\d\d [AP]M: wait until then, then enter your code slowly\.$`).MatchString(banner) {
@@ -323,7 +316,7 @@ func TestResidentInSpanishInBrowser(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r.s.waitLock(anaLock, "reports locked", func(l lockJSON) bool { return l.State == "locked" && l.Online })
+	r.s.waitLock(testkit.AnaLock, "reports locked", func(l lockJSON) bool { return l.State == "locked" && l.Online })
 
 	r.open("/support/locked-out", "Me quedé afuera")
 	r.wantLang("es")
@@ -337,12 +330,12 @@ func TestResidentInSpanishInBrowser(t *testing.T) {
 	browser.SetValue(t, r.ctx, "#contact", "(201) 555-0101")
 	r.submit("main form button[type=submit]", http.StatusAccepted, "/support/locked-out/code", "Revisa tu teléfono y tu correo")
 	// Asked in Spanish, the link comes in Spanish.
-	sms := r.s.waitMessages(anaPhone, "backup_link", 1)[0]
+	sms := r.s.waitMessages(testkit.AnaPhone, "backup_link", 1)[0]
 	token := r.s.linkToken(sms)
 	if !strings.HasPrefix(sms.Body, "Maple Court Apartments: tu codigo de respaldo (30 min): ") {
 		t.Errorf("backup link SMS asked for in Spanish = %q", sms.Body)
 	}
-	if mail := r.s.waitMessages(anaEmail, "backup_link", 1)[0]; mail.Subject != "El enlace a tu código de respaldo" ||
+	if mail := r.s.waitMessages(testkit.AnaEmail, "backup_link", 1)[0]; mail.Subject != "El enlace a tu código de respaldo" ||
 		!strings.HasPrefix(mail.Body, "Hola, Ana:\n\nPediste un código de respaldo para tu puerta (unidad 101, Maple Court Apartments).") {
 		t.Errorf("backup link email asked for in Spanish: %q\n%s", mail.Subject, mail.Body)
 	}
@@ -354,7 +347,7 @@ func TestResidentInSpanishInBrowser(t *testing.T) {
 	r.wantCode("section.code-card .code")
 	r.wantText("section.code-card", "Marca los dígitos en el teclado")
 	r.shot("link-revealed-es.png")
-	if notice := r.s.waitMessages(anaEmail, "code_revealed", 1)[0]; notice.Subject != "Se mostró tu código de respaldo" {
+	if notice := r.s.waitMessages(testkit.AnaEmail, "code_revealed", 1)[0]; notice.Subject != "Se mostró tu código de respaldo" {
 		t.Errorf("reveal notice after a reveal in Spanish: %q\n%s", notice.Subject, notice.Body)
 	}
 
@@ -363,7 +356,7 @@ func TestResidentInSpanishInBrowser(t *testing.T) {
 	browser.SetValue(t, r.ctx, "#contact", "201-555-0101")
 	r.submit("main form button[type=submit]", http.StatusOK, "/app/sign-in/code", "Ingresa tu código")
 	r.signInWithLink("Iniciar sesión", "")
-	if m := r.s.waitMessages(anaPhone, "sign_in", 1)[0]; !strings.HasPrefix(m.Body, "Codigo para iniciar sesion en Sparekey: ") {
+	if m := r.s.waitMessages(testkit.AnaPhone, "sign_in", 1)[0]; !strings.HasPrefix(m.Body, "Codigo para iniciar sesion en Sparekey: ") {
 		t.Errorf("sign-in SMS asked for in Spanish = %q", m.Body)
 	}
 	r.wantHeading("Hola, Ana")
@@ -371,7 +364,7 @@ func TestResidentInSpanishInBrowser(t *testing.T) {
 	r.wantDoor("Front door", "Cerrada")
 	r.wantText("nav.bar", "Inicio", "Acceso", "Más")
 	r.shot("app-home-es.png")
-	r.submit("form[action='/app/locks/"+anaLock+"/unlock'] button", http.StatusOK, "/app?done=unlocked", "Hola, Ana")
+	r.submit("form[action='/app/locks/"+testkit.AnaLock+"/unlock'] button", http.StatusOK, "/app?done=unlocked", "Hola, Ana")
 	r.wantText("main .flash", "Listo, está abierta.")
 	r.wantDoorSoon("Front door", "Abierta")
 
@@ -391,14 +384,14 @@ func TestResidentInSpanishInBrowser(t *testing.T) {
 func TestResidentWithoutJavaScriptInBrowser(t *testing.T) {
 	t.Parallel()
 	r := newResidentTab(t, browser.NoJavaScript())
-	r.s.waitLock(anaLock, "reports locked", func(l lockJSON) bool { return l.State == "locked" && l.Online })
+	r.s.waitLock(testkit.AnaLock, "reports locked", func(l lockJSON) bool { return l.State == "locked" && l.Online })
 
 	r.open("/support/locked-out", "I'm locked out")
 	r.follow("a.choice[href='/support/locked-out?step=code']", "/support/locked-out?step=code", "Your code or the app doesn't work")
 	r.follow("main a.btn.primary", "/support/locked-out/code", "Send me a code")
-	browser.SetValue(t, r.ctx, "#contact", anaEmail)
+	browser.SetValue(t, r.ctx, "#contact", testkit.AnaEmail)
 	r.submit("main form button[type=submit]", http.StatusAccepted, "/support/locked-out/code", "Check your phone and email")
-	token := r.s.linkToken(r.s.waitMessages(anaEmail, "backup_link", 1)[0])
+	token := r.s.linkToken(r.s.waitMessages(testkit.AnaEmail, "backup_link", 1)[0])
 	r.open("/b/"+token, "Your backup code")
 	r.wantMatch("main .note", `^This link expires in (29|30) minutes\.$`)
 	r.submit("main form button[type=submit]", http.StatusOK, "/b/"+token, "Your backup code")
@@ -410,13 +403,13 @@ func TestResidentWithoutJavaScriptInBrowser(t *testing.T) {
 	r.signInWithLink("Sign in", "app-link.png")
 	r.wantHeading("Hi Ana")
 	r.wantDoor("Front door", "Locked")
-	r.submit("form[action='/app/locks/"+anaLock+"/unlock'] button", http.StatusOK, "/app?done=unlocked", "Hi Ana")
+	r.submit("form[action='/app/locks/"+testkit.AnaLock+"/unlock'] button", http.StatusOK, "/app?done=unlocked", "Hi Ana")
 	r.wantText("main .flash", "Unlocked.")
 	r.wantDoorSoon("Front door", "Unlocked")
 	r.follow("nav.bar a[href='/app/access']", "/app/access", "Access")
 	r.submit("section.code-card form button", http.StatusOK, "/app/access", "Access")
-	if got := r.wantCode("section.code-card .code"); got != anaCode {
-		t.Errorf("Access shows the code %s, want %s", got, anaCode)
+	if got := r.wantCode("section.code-card .code"); got != testkit.AnaCode {
+		t.Errorf("Access shows the code %s, want %s", got, testkit.AnaCode)
 	}
 	r.onlyServer()
 }
@@ -426,7 +419,7 @@ func TestResidentWithoutJavaScriptInBrowser(t *testing.T) {
 // ("" takes none).
 func (r *residentTab) signInWithLink(h1, shot string) {
 	r.t.Helper()
-	msgs := r.s.waitMessages(anaPhone, "sign_in", 1)
+	msgs := r.s.waitMessages(testkit.AnaPhone, "sign_in", 1)
 	m := regexp.MustCompile(`/app/sign-in/link/([A-Za-z0-9_-]+)`).FindStringSubmatch(msgs[0].Body)
 	if m == nil {
 		r.t.Fatalf("sign-in SMS has no link:\n%s", msgs[0].Body)
@@ -441,7 +434,7 @@ func (r *residentTab) signInWithLink(h1, shot string) {
 // signInCode is the code in the latest sign-in email's subject.
 func (r *residentTab) signInCode() string {
 	r.t.Helper()
-	msgs := r.s.waitMessages(anaEmail, "sign_in", 1)
+	msgs := r.s.waitMessages(testkit.AnaEmail, "sign_in", 1)
 	m := regexp.MustCompile(`^Your Sparekey sign-in code: (\d{6})$`).FindStringSubmatch(msgs[0].Subject)
 	if m == nil {
 		r.t.Fatalf("sign-in email's subject = %q", msgs[0].Subject)
@@ -613,8 +606,8 @@ func (r *residentTab) wantNote(id int64, note string) {
 	r.s.json("GET", "/api/v1/work-orders/"+strconv.FormatInt(id, 10), "", http.StatusOK, &wo)
 	for _, n := range wo.Notes {
 		if strings.Contains(n.Text, note) {
-			if wo.Lock != anaLock {
-				r.t.Errorf("work order %d is for %s, want %s", id, wo.Lock, anaLock)
+			if wo.Lock != testkit.AnaLock {
+				r.t.Errorf("work order %d is for %s, want %s", id, wo.Lock, testkit.AnaLock)
 			}
 			return
 		}

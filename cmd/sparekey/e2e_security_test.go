@@ -96,9 +96,9 @@ func TestNoDevEndpointsWithoutDemo(t *testing.T) {
 	db := t.TempDir() + "/s.db"
 	ctx, cancel := context.WithCancel(context.Background())
 	errc := make(chan error, 1)
-	stderr := &syncBuffer{}
+	stderr := &testkit.SyncBuffer{}
 	go func() {
-		errc <- run(ctx, []string{"sparekey", "serve", "--addr", addr, "--db", db}, func(string) string { return "" }, nil, &syncBuffer{}, stderr)
+		errc <- run(ctx, []string{"sparekey", "serve", "--addr", addr, "--db", db}, func(string) string { return "" }, nil, &testkit.SyncBuffer{}, stderr)
 	}()
 	defer func() {
 		cancel()
@@ -143,7 +143,7 @@ func TestServeFlagErrors(t *testing.T) {
 		{"bogus"},
 		{},
 	} {
-		err := run(context.Background(), append([]string{"sparekey"}, args...), func(string) string { return "" }, nil, &syncBuffer{}, &syncBuffer{})
+		err := run(context.Background(), append([]string{"sparekey"}, args...), func(string) string { return "" }, nil, &testkit.SyncBuffer{}, &testkit.SyncBuffer{})
 		if err == nil {
 			t.Errorf("run %v succeeded, want an error", args)
 		}
@@ -167,7 +167,7 @@ func TestServeFlagErrors(t *testing.T) {
 		{[]string{"simulate", "--mqtt", "mqtt://127.0.0.1:1", "--locks", "2", "--watch", "http://127.0.0.1:1"}, "--admin-token"},
 		{[]string{"simulate", "--mqtt", "mqtt://127.0.0.1:1", "--locks", "2", "--until-synced"}, "--watch"},
 	} {
-		err := run(context.Background(), append([]string{"sparekey"}, c.args...), func(string) string { return "" }, nil, &syncBuffer{}, &syncBuffer{})
+		err := run(context.Background(), append([]string{"sparekey"}, c.args...), func(string) string { return "" }, nil, &testkit.SyncBuffer{}, &testkit.SyncBuffer{})
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("run %v = %v, want an error naming %s", c.args, err, c.want)
 		}
@@ -178,7 +178,7 @@ func TestServeFlagErrors(t *testing.T) {
 				return "not-an-address"
 			}
 			return ""
-		}, nil, &syncBuffer{}, &syncBuffer{})
+		}, nil, &testkit.SyncBuffer{}, &testkit.SyncBuffer{})
 	if err == nil || !strings.Contains(err.Error(), "not-an-address") {
 		t.Errorf("SPAREKEY_ADDR not used: %v", err)
 	}
@@ -193,18 +193,18 @@ func TestMissingKeyFileIsRefused(t *testing.T) {
 	os.WriteFile(csv, []byte("property,unit,lock,name,email,phone\nElm,1,elm-1,Dana Li,dana@example.com,2015550111\n"), 0o600)
 	db := filepath.Join(dir, "s.db")
 	env := func(string) string { return "" }
-	if err := run(context.Background(), []string{"sparekey", "import", "roster", "--db", db, csv}, env, nil, &syncBuffer{}, &syncBuffer{}); err != nil {
+	if err := run(context.Background(), []string{"sparekey", "import", "roster", "--db", db, csv}, env, nil, &testkit.SyncBuffer{}, &testkit.SyncBuffer{}); err != nil {
 		t.Fatal(err)
 	}
 	os.Remove(db + ".key")
-	err := run(context.Background(), []string{"sparekey", "serve", "--db", db, "--addr", freeAddr(t)}, env, nil, &syncBuffer{}, &syncBuffer{})
+	err := run(context.Background(), []string{"sparekey", "serve", "--db", db, "--addr", freeAddr(t)}, env, nil, &testkit.SyncBuffer{}, &testkit.SyncBuffer{})
 	if err == nil || !strings.Contains(err.Error(), "key file") || !strings.Contains(err.Error(), "missing") {
 		t.Fatalf("serve without its key file = %v", err)
 	}
 	if _, err := os.Stat(db + ".key"); err == nil {
 		t.Fatal("a new key file was created for an existing database")
 	}
-	err = run(context.Background(), []string{"sparekey", "serve", "--db", db, "--addr", freeAddr(t), "--secret-key", strings.Repeat("ab", 32)}, env, nil, &syncBuffer{}, &syncBuffer{})
+	err = run(context.Background(), []string{"sparekey", "serve", "--db", db, "--addr", freeAddr(t), "--secret-key", strings.Repeat("ab", 32)}, env, nil, &testkit.SyncBuffer{}, &testkit.SyncBuffer{})
 	if err == nil || !strings.Contains(err.Error(), "does not match") {
 		t.Fatalf("serve with another key = %v", err)
 	}

@@ -18,14 +18,11 @@ import (
 	"sparekey/internal/testkit"
 )
 
-// syncBuffer is testkit.SyncBuffer, named as the tests call it.
-type syncBuffer = testkit.SyncBuffer
-
 type testServer struct {
 	t      *testing.T
 	base   string
 	db     string
-	stderr *syncBuffer
+	stderr *testkit.SyncBuffer
 	stop   func() error
 }
 
@@ -56,7 +53,7 @@ func startServerOn(t *testing.T, db string, extra ...string) *testServer {
 	addr := freeAddr(t)
 	args := append([]string{"sparekey", "serve", "--demo", "--addr", addr, "--db", db, "--admin-token", "test-admin-token"}, extra...)
 	ctx, cancel := context.WithCancel(context.Background())
-	stdout, stderr := &syncBuffer{}, &syncBuffer{}
+	stdout, stderr := &testkit.SyncBuffer{}, &testkit.SyncBuffer{}
 	errc := make(chan error, 1)
 	go func() {
 		errc <- run(ctx, args, func(string) string { return "" }, strings.NewReader(""), stdout, stderr)

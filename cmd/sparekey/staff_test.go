@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"sparekey/internal/pgtest"
+	"sparekey/internal/testkit"
 )
 
 // TestStaffAdd: "sparekey staff add" creates an account that can sign in to
@@ -110,7 +111,7 @@ func TestStaffAdd(t *testing.T) {
 	}
 
 	for _, args := range [][]string{{"staff"}, {"staff", "remove"}} {
-		out, errOut := &syncBuffer{}, &syncBuffer{}
+		out, errOut := &testkit.SyncBuffer{}, &testkit.SyncBuffer{}
 		err := run(t.Context(), append([]string{"sparekey"}, args...), func(string) string { return "" }, strings.NewReader(""), out, errOut)
 		if err == nil || !strings.Contains(err.Error(), "usage: sparekey staff add") {
 			t.Errorf("sparekey %v = %v, want the usage", args, err)
@@ -133,7 +134,7 @@ func TestStaffAddChecksBeforeAsking(t *testing.T) {
 		{"not an email", []string{"--db", missing, "--email", "not-an-email", "--role", "manager"}, `"not-an-email" is not an email address`},
 		{"mistyped database", []string{"--db", missing, "--email", "a@example.com", "--role", "manager"}, "there is no database at " + missing + ": check --db"},
 	} {
-		out, errOut := &syncBuffer{}, &syncBuffer{}
+		out, errOut := &testkit.SyncBuffer{}, &testkit.SyncBuffer{}
 		err := run(t.Context(), append([]string{"sparekey", "staff", "add"}, c.args...), func(string) string { return "" },
 			strings.NewReader("a-long-enough-password\n"), out, errOut)
 		if err == nil || !strings.Contains(err.Error(), c.want) {
@@ -156,7 +157,7 @@ func TestStaffAddChecksBeforeAsking(t *testing.T) {
 		t.Fatal(err)
 	}
 	add := func(stdin string, args ...string) (error, string) {
-		out, errOut := &syncBuffer{}, &syncBuffer{}
+		out, errOut := &testkit.SyncBuffer{}, &testkit.SyncBuffer{}
 		err := run(t.Context(), append([]string{"sparekey", "staff", "add", "--db", db}, args...), func(string) string { return "" },
 			strings.NewReader(stdin), out, errOut)
 		return err, errOut.String()
@@ -191,7 +192,7 @@ func TestStaffAddChecksBeforeAsking(t *testing.T) {
 func TestHelp(t *testing.T) {
 	t.Parallel()
 	for _, args := range [][]string{{"serve", "-h"}, {"import", "-h"}, {"import", "roster", "--help"}, {"staff", "-h"}, {"staff", "add", "-h"}, {"simulate", "-h"}} {
-		out, errOut := &syncBuffer{}, &syncBuffer{}
+		out, errOut := &testkit.SyncBuffer{}, &testkit.SyncBuffer{}
 		err := run(t.Context(), append([]string{"sparekey"}, args...), func(string) string { return "" }, strings.NewReader(""), out, errOut)
 		if err != nil && !errors.Is(err, errHelp) {
 			t.Errorf("%v: %v, want help", args, err)
