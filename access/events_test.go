@@ -7,6 +7,7 @@ import (
 
 	"sparekey"
 	"sparekey/access"
+	"sparekey/internal/testkit"
 	"sparekey/sim"
 )
 
@@ -14,18 +15,18 @@ func TestKeypadUseOfIssuedBackupCode(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	b.runOnce()
-	a := b.resident(ana)
-	issued := b.issue(ana)
+	a := b.resident(testkit.AnaEmail)
+	issued := b.issue(testkit.AnaEmail)
 	if len(issued) != 1 {
 		t.Fatalf("Ana got %d codes", len(issued))
 	}
 	old := issued[0]
 
 	b.clock.Advance(time.Hour)
-	if got := b.keypad(ana101, old.Code); got != sparekey.KeypadUnlocked {
+	if got := b.keypad(testkit.AnaLock, old.Code); got != sparekey.KeypadUnlocked {
 		t.Fatalf("issued backup code at the keypad = %s, want unlocked", got)
 	}
-	sl := b.slot(ana101, old.Number)
+	sl := b.slot(testkit.AnaLock, old.Number)
 	if sl.Code == old.Code || len(sl.Code) != 8 || sl.Sync != sparekey.SyncPending ||
 		sl.Backup != sparekey.BackupAvailable || sl.IssuedTo != old.IssuedTo || sl.IssuedAt != nil || sl.Usable() {
 		t.Fatalf("used slot = %+v; want a fresh code, pending, back in the pool", sl)
@@ -40,34 +41,34 @@ func TestKeypadUseOfIssuedBackupCode(t *testing.T) {
 	}
 	use := b.auditsOf("lock.keypad_unlock")
 	if len(use) != 1 || use[0].Detail["purpose"] != string(sparekey.SlotBackup) || use[0].Detail["resident"] != itoa(a.ID) ||
-		use[0].Subject != "lock:"+ana101 {
+		use[0].Subject != "lock:"+testkit.AnaLock {
 		t.Errorf("keypad audit = %+v", use)
 	}
-	if l := b.lock(ana101); l.State != sparekey.LockStateUnlocked {
+	if l := b.lock(testkit.AnaLock); l.State != sparekey.LockStateUnlocked {
 		t.Errorf("lock state = %s, want unlocked", l.State)
 	}
-	if events := b.lockEvents(ana101); events[len(events)-1].Detail != "keypad, backup code of Ana Ruiz" || events[len(events)-1].ResidentID != a.ID {
+	if events := b.lockEvents(testkit.AnaLock); events[len(events)-1].Detail != "keypad, backup code of Ana Ruiz" || events[len(events)-1].ResidentID != a.ID {
 		t.Errorf("lock event = %+v, want whose backup code it was", events[len(events)-1])
 	}
-	if info := b.lockInfo(ana101); info.PoolReady != 2 || info.SlotsPending != 1 {
+	if info := b.lockInfo(testkit.AnaLock); info.PoolReady != 2 || info.SlotsPending != 1 {
 		t.Errorf("LockInfo after the use = %+v", info)
 	}
 
 	// Until the reconciler runs the old code is still on the lock; then the
 	// fresh one replaces it and the old one is refused.
-	if got := b.fleet.Programmed(ana101)[old.Number]; got != old.Code {
+	if got := b.fleet.Programmed(testkit.AnaLock)[old.Number]; got != old.Code {
 		t.Fatalf("lock slot %d = %q before the reconciler ran", old.Number, got)
 	}
 	if n := b.runOnce(); n != 1 {
 		t.Errorf("RunOnce programmed %d slots, want 1", n)
 	}
-	if got := b.fleet.Programmed(ana101)[old.Number]; got != sl.Code {
+	if got := b.fleet.Programmed(testkit.AnaLock)[old.Number]; got != sl.Code {
 		t.Fatalf("lock slot %d = %q, want the fresh code", old.Number, got)
 	}
-	if got := b.keypad(ana101, old.Code); got != sparekey.KeypadRejected {
+	if got := b.keypad(testkit.AnaLock, old.Code); got != sparekey.KeypadRejected {
 		t.Errorf("used backup code at the keypad again = %s, want rejected", got)
 	}
-	if got := b.issue(ana); len(got) != 1 || got[0].Code == old.Code {
+	if got := b.issue(testkit.AnaEmail); len(got) != 1 || got[0].Code == old.Code {
 		t.Errorf("Ana's next code = %+v; a used code must not come back", got)
 	}
 }
@@ -78,22 +79,22 @@ func TestKeypadUseOfUnissuedBackupCode(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	b.runOnce()
-	leaked := b.slot(ben102, 2)
-	if got := b.keypad(ben102, leaked.Code); got != sparekey.KeypadUnlocked {
+	leaked := b.slot(testkit.BenLock, 2)
+	if got := b.keypad(testkit.BenLock, leaked.Code); got != sparekey.KeypadUnlocked {
 		t.Fatalf("pool code at the keypad = %s", got)
 	}
-	if sl := b.slot(ben102, 2); sl.Code == leaked.Code || sl.Sync != sparekey.SyncPending {
+	if sl := b.slot(testkit.BenLock, 2); sl.Code == leaked.Code || sl.Sync != sparekey.SyncPending {
 		t.Errorf("leaked pool code not rotated: %+v", sl)
 	}
 	rot := b.auditsOf("backup_code.rotated")
 	if len(rot) != 1 || rot[0].Detail["reason"] != "used_unissued" {
 		t.Errorf("rotation audit = %+v", rot)
 	}
-	if events := b.lockEvents(ben102); events[len(events)-1].Detail != "keypad, backup code given to nobody" {
+	if events := b.lockEvents(testkit.BenLock); events[len(events)-1].Detail != "keypad, backup code given to nobody" {
 		t.Errorf("lock event = %+v, want the unissued code called out", events[len(events)-1])
 	}
 	b.runOnce()
-	if got := b.keypad(ben102, leaked.Code); got != sparekey.KeypadRejected {
+	if got := b.keypad(testkit.BenLock, leaked.Code); got != sparekey.KeypadRejected {
 		t.Errorf("leaked code after rotation = %s, want rejected", got)
 	}
 }
@@ -102,12 +103,12 @@ func TestKeypadUseOfResidentCode(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	b.runOnce()
-	a := b.resident(ana)
+	a := b.resident(testkit.AnaEmail)
 	b.clock.Advance(time.Minute)
-	if got := b.keypad(ana101, anaCode); got != sparekey.KeypadUnlocked {
+	if got := b.keypad(testkit.AnaLock, testkit.AnaCode); got != sparekey.KeypadUnlocked {
 		t.Fatalf("Ana's code = %s", got)
 	}
-	events := b.lockEvents(ana101)
+	events := b.lockEvents(testkit.AnaLock)
 	last := events[len(events)-1]
 	if last.Kind != sparekey.EventKeypadUnlock || last.Slot != 3 || last.Detail != "keypad, access code of Ana Ruiz" || !last.At.Equal(b.clock.Now()) {
 		t.Errorf("lock event = %+v, want keypad_unlock of slot 3 from the keypad by Ana's access code, now", last)
@@ -117,22 +118,22 @@ func TestKeypadUseOfResidentCode(t *testing.T) {
 		t.Fatalf("%d keypad audits, want 1", len(use))
 	}
 	e := use[0]
-	if e.Actor != "lock:"+ana101 || e.Subject != "lock:"+ana101 || e.Detail["resident"] != itoa(a.ID) ||
+	if e.Actor != "lock:"+testkit.AnaLock || e.Subject != "lock:"+testkit.AnaLock || e.Detail["resident"] != itoa(a.ID) ||
 		e.Detail["purpose"] != string(sparekey.SlotResident) || e.Detail["slot"] != "3" || e.Detail["source"] != sim.SourceKeypad {
 		t.Errorf("keypad audit = %+v; want it to name resident %d", e, a.ID)
 	}
 	for k, v := range e.Detail {
-		if v == anaCode {
+		if v == testkit.AnaCode {
 			t.Errorf("audit detail %s holds the door code", k)
 		}
 	}
-	if sl := b.slot(ana101, 3); sl.Code != anaCode || sl.Sync != sparekey.SyncSynced {
+	if sl := b.slot(testkit.AnaLock, 3); sl.Code != testkit.AnaCode || sl.Sync != sparekey.SyncSynced {
 		t.Errorf("a resident code changed with its use: %+v", sl)
 	}
 	if n := len(b.auditsOf("backup_code.rotated")); n != 0 {
 		t.Errorf("%d rotations after a resident code was used", n)
 	}
-	if l := b.lock(ana101); l.State != sparekey.LockStateUnlocked || l.LastSeen == nil || !l.LastSeen.Equal(b.clock.Now()) {
+	if l := b.lock(testkit.AnaLock); l.State != sparekey.LockStateUnlocked || l.LastSeen == nil || !l.LastSeen.Equal(b.clock.Now()) {
 		t.Errorf("lock = %+v, want unlocked, seen now", l)
 	}
 }
@@ -142,15 +143,15 @@ func TestWrongCodesAndKeypadLockout(t *testing.T) {
 	b := setup(t)
 	b.runOnce()
 	for range sim.MaxWrongCodes {
-		if got := b.keypad(chen103, "907315"); got != sparekey.KeypadRejected {
+		if got := b.keypad(testkit.ChenLock, "907315"); got != sparekey.KeypadRejected {
 			t.Fatalf("wrong code = %s", got)
 		}
 	}
-	if got := b.keypad(chen103, chenCode); got != sparekey.KeypadDisabled {
+	if got := b.keypad(testkit.ChenLock, testkit.ChenCode); got != sparekey.KeypadDisabled {
 		t.Fatalf("keypad after %d wrong codes = %s, want keypad_disabled", sim.MaxWrongCodes, got)
 	}
 	kinds := map[sparekey.DeviceEventKind]int{}
-	for _, e := range b.lockEvents(chen103) {
+	for _, e := range b.lockEvents(testkit.ChenLock) {
 		kinds[e.Kind]++
 	}
 	if kinds[sparekey.EventWrongCode] != sim.MaxWrongCodes || kinds[sparekey.EventKeypadLocked] != 1 {
@@ -168,23 +169,23 @@ func TestJamAndClear(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	b.runOnce()
-	if l := b.lock(ben102); l.State != sparekey.LockStateLocked {
+	if l := b.lock(testkit.BenLock); l.State != sparekey.LockStateLocked {
 		t.Fatalf("state after announce = %s, want locked", l.State)
 	}
 
-	b.setState(ben102, jam)
-	if l := b.lock(ben102); l.State != sparekey.LockStateJammed || !l.Online {
+	b.setState(testkit.BenLock, jam)
+	if l := b.lock(testkit.BenLock); l.State != sparekey.LockStateJammed || !l.Online {
 		t.Fatalf("after a jam: %+v", l)
 	}
-	res, err := b.fleet.Keypad(ben102, benCode)
+	res, err := b.fleet.Keypad(testkit.BenLock, testkit.BenCode)
 	if err != nil || res.Result != sparekey.KeypadJammed || res.Pattern != sparekey.PatternXOdd {
 		t.Fatalf("keypad while jammed = %+v, %v", res, err)
 	}
-	if l := b.lock(ben102); l.State != sparekey.LockStateJammed {
+	if l := b.lock(testkit.BenLock); l.State != sparekey.LockStateJammed {
 		t.Fatalf("state after a keypad try while jammed = %s", l.State)
 	}
-	b.setState(ben102, unjam)
-	if l := b.lock(ben102); l.State != sparekey.LockStateLocked {
+	b.setState(testkit.BenLock, unjam)
+	if l := b.lock(testkit.BenLock); l.State != sparekey.LockStateLocked {
 		t.Errorf("state after the jam cleared = %s, want locked again", l.State)
 	}
 	if n := len(b.auditsOf("lock.jammed")); n != 1 {
@@ -193,7 +194,7 @@ func TestJamAndClear(t *testing.T) {
 	if a := b.auditsOf("lock.code_tried_while_jammed"); len(a) != 1 || a[0].Detail["source"] != "keypad" {
 		t.Errorf("audit of the code typed while jammed = %+v", a)
 	}
-	evs := b.lockEvents(ben102)
+	evs := b.lockEvents(testkit.BenLock)
 	var kinds []string
 	for _, e := range evs {
 		if e.Kind == sparekey.EventJammed {
@@ -206,12 +207,12 @@ func TestJamAndClear(t *testing.T) {
 	}
 
 	// A door left unlocked goes back to unlocked.
-	if got := b.keypad(ben102, benCode); got != sparekey.KeypadUnlocked {
+	if got := b.keypad(testkit.BenLock, testkit.BenCode); got != sparekey.KeypadUnlocked {
 		t.Fatalf("Ben's code after the jam = %s", got)
 	}
-	b.setState(ben102, jam)
-	b.setState(ben102, unjam)
-	if l := b.lock(ben102); l.State != sparekey.LockStateUnlocked {
+	b.setState(testkit.BenLock, jam)
+	b.setState(testkit.BenLock, unjam)
+	if l := b.lock(testkit.BenLock); l.State != sparekey.LockStateUnlocked {
 		t.Errorf("state after the jam cleared = %s, want unlocked again", l.State)
 	}
 }
@@ -222,11 +223,11 @@ func TestJamClearedWithoutState(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	for _, kind := range []sparekey.DeviceEventKind{sparekey.EventJammed, sparekey.EventJamCleared} {
-		if err := b.svc.Recorder.HandleEvent(b.ctx, sparekey.DeviceEvent{Device: ben102, Kind: kind, Slot: -1, Battery: -1}); err != nil {
+		if err := b.svc.Recorder.HandleEvent(b.ctx, sparekey.DeviceEvent{Device: testkit.BenLock, Kind: kind, Slot: -1, Battery: -1}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if l := b.lock(ben102); l.State == sparekey.LockStateJammed {
+	if l := b.lock(testkit.BenLock); l.State == sparekey.LockStateJammed {
 		t.Errorf("regression: after jam_cleared without a state the lock stays %s, so Operate refuses it as lock_jammed", l.State)
 	}
 }
@@ -241,13 +242,13 @@ func TestJamSeenInAStateReport(t *testing.T) {
 	b.runOnce()
 	state := func(st sparekey.LockState) {
 		t.Helper()
-		if err := b.svc.Recorder.HandleEvent(b.ctx, sparekey.DeviceEvent{Device: ben102, Kind: sparekey.EventState, State: st, Slot: -1, Battery: -1}); err != nil {
+		if err := b.svc.Recorder.HandleEvent(b.ctx, sparekey.DeviceEvent{Device: testkit.BenLock, Kind: sparekey.EventState, State: st, Slot: -1, Battery: -1}); err != nil {
 			t.Fatal(err)
 		}
 	}
 	state(sparekey.LockStateJammed)
 	state(sparekey.LockStateJammed) // the same jam read again
-	if l := b.lock(ben102); l.State != sparekey.LockStateJammed {
+	if l := b.lock(testkit.BenLock); l.State != sparekey.LockStateJammed {
 		t.Fatalf("state after a jammed state report = %s", l.State)
 	}
 	if n := len(b.auditsOf("lock.jammed")); n != 1 {
@@ -262,7 +263,7 @@ func TestJamSeenInAStateReport(t *testing.T) {
 		t.Errorf("%d lock.jammed audits after state reports, want the 1 jam", n)
 	}
 	var kinds []sparekey.DeviceEventKind
-	for _, e := range b.lockEvents(ben102) {
+	for _, e := range b.lockEvents(testkit.BenLock) {
 		kinds = append(kinds, e.Kind)
 	}
 	if !slices.Contains(kinds, sparekey.EventJammed) || slices.Contains(kinds, sparekey.EventJamCleared) {
@@ -273,15 +274,15 @@ func TestJamSeenInAStateReport(t *testing.T) {
 func TestBatteryAndAvailability(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	if l := b.lock(chen103); !l.Online || l.Battery != 100 || l.LastSeen == nil {
+	if l := b.lock(testkit.ChenLock); !l.Online || l.Battery != 100 || l.LastSeen == nil {
 		t.Fatalf("after announce: %+v", l)
 	}
 	b.clock.Advance(time.Minute)
-	b.setState(chen103, sim.StateChange{Battery: ptr(15)})
-	if l := b.lock(chen103); l.Battery != 15 || !l.LastSeen.Equal(b.clock.Now()) {
+	b.setState(testkit.ChenLock, sim.StateChange{Battery: ptr(15)})
+	if l := b.lock(testkit.ChenLock); l.Battery != 15 || !l.LastSeen.Equal(b.clock.Now()) {
 		t.Errorf("after a battery report: %+v", l)
 	}
-	events := b.lockEvents(chen103)
+	events := b.lockEvents(testkit.ChenLock)
 	if last := events[len(events)-1]; last.Kind != sparekey.EventBattery || last.Detail != "15%" {
 		t.Errorf("lock event = %+v", last)
 	}
@@ -290,19 +291,19 @@ func TestBatteryAndAvailability(t *testing.T) {
 	}
 
 	b.clock.Advance(time.Minute)
-	b.setState(chen103, offline)
-	l := b.lock(chen103)
+	b.setState(testkit.ChenLock, offline)
+	l := b.lock(testkit.ChenLock)
 	if l.Online || l.Battery != 15 || !l.LastSeen.Equal(b.clock.Now()) {
 		t.Errorf("after going offline: %+v", l)
 	}
 	// While offline, its reports are lost; the battery it reports on return counts.
-	b.setState(chen103, sim.StateChange{Battery: ptr(9)})
-	if l := b.lock(chen103); l.Battery != 15 || l.Online {
+	b.setState(testkit.ChenLock, sim.StateChange{Battery: ptr(9)})
+	if l := b.lock(testkit.ChenLock); l.Battery != 15 || l.Online {
 		t.Errorf("an offline lock's report arrived: %+v", l)
 	}
 	b.clock.Advance(time.Minute)
-	b.setState(chen103, online)
-	if l := b.lock(chen103); !l.Online || l.Battery != 9 || !l.LastSeen.Equal(b.clock.Now()) || l.State != sparekey.LockStateLocked {
+	b.setState(testkit.ChenLock, online)
+	if l := b.lock(testkit.ChenLock); !l.Online || l.Battery != 9 || !l.LastSeen.Equal(b.clock.Now()) || l.State != sparekey.LockStateLocked {
 		t.Errorf("after coming back: %+v", l)
 	}
 	if n, m := len(b.auditsOf("lock.offline")), len(b.auditsOf("lock.online")); n != 1 || m != 4 {
@@ -335,13 +336,13 @@ func TestEventWithoutTime(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	b.clock.Advance(time.Hour)
-	if err := b.svc.Recorder.HandleEvent(b.ctx, sparekey.DeviceEvent{Device: ana101, Kind: sparekey.EventLocked, Slot: -1, Battery: -1}); err != nil {
+	if err := b.svc.Recorder.HandleEvent(b.ctx, sparekey.DeviceEvent{Device: testkit.AnaLock, Kind: sparekey.EventLocked, Slot: -1, Battery: -1}); err != nil {
 		t.Fatal(err)
 	}
-	if l := b.lock(ana101); l.LastSeen == nil || !l.LastSeen.Equal(b.clock.Now()) || l.State != sparekey.LockStateLocked {
+	if l := b.lock(testkit.AnaLock); l.LastSeen == nil || !l.LastSeen.Equal(b.clock.Now()) || l.State != sparekey.LockStateLocked {
 		t.Errorf("lock = %+v", l)
 	}
-	events := b.lockEvents(ana101)
+	events := b.lockEvents(testkit.AnaLock)
 	if last := events[len(events)-1]; !last.At.Equal(b.clock.Now()) {
 		t.Errorf("lock event at %v, want %v", last.At, b.clock.Now())
 	}
@@ -353,10 +354,10 @@ func TestBackupCodeUsedTwiceBeforeRotation(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	b.runOnce()
-	a := b.resident(ana)
-	code := b.issue(ana)[0].Code
+	a := b.resident(testkit.AnaEmail)
+	code := b.issue(testkit.AnaEmail)[0].Code
 	for range 2 {
-		if got := b.keypad(ana101, code); got != sparekey.KeypadUnlocked {
+		if got := b.keypad(testkit.AnaLock, code); got != sparekey.KeypadUnlocked {
 			t.Fatalf("backup code at the keypad = %s", got)
 		}
 	}
@@ -379,25 +380,25 @@ func TestReissuedCodeUsedUp(t *testing.T) {
 	t.Parallel()
 	b := setup(t, withConfig(func(c *access.Config) { c.PoolSize = 1 }))
 	b.runOnce()
-	first := b.issue(ana)[0]
+	first := b.issue(testkit.AnaEmail)[0]
 	b.clock.Advance(time.Minute)
-	if got := b.keypad(ana101, first.Code); got != sparekey.KeypadUnlocked {
+	if got := b.keypad(testkit.AnaLock, first.Code); got != sparekey.KeypadUnlocked {
 		t.Fatalf("first code = %s", got)
 	}
 	b.runOnce() // the fresh code reaches the lock
 	b.clock.Advance(time.Minute)
-	second := b.issue(ana)[0]
+	second := b.issue(testkit.AnaEmail)[0]
 	if second.Number != first.Number || second.Code == first.Code || second.UsedAt != nil {
 		t.Fatalf("re-issued slot = %+v; want the same slot, a new code, no use on record", second)
 	}
-	if err := b.svc.Reconciler.Resync(b.ctx, ana101); err != nil { // the lock is being reprogrammed
+	if err := b.svc.Reconciler.Resync(b.ctx, testkit.AnaLock); err != nil { // the lock is being reprogrammed
 		t.Fatal(err)
 	}
 	b.clock.Advance(time.Minute)
-	if got := b.keypad(ana101, second.Code); got != sparekey.KeypadUnlocked {
+	if got := b.keypad(testkit.AnaLock, second.Code); got != sparekey.KeypadUnlocked {
 		t.Fatalf("second code = %s", got)
 	}
-	if sl := b.slot(ana101, second.Number); sl.Code == second.Code || sl.Backup != sparekey.BackupAvailable {
+	if sl := b.slot(testkit.AnaLock, second.Number); sl.Code == second.Code || sl.Backup != sparekey.BackupAvailable {
 		t.Fatalf("second code not used up by its first use: %+v", sl)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"sparekey"
+	"sparekey/internal/testkit"
 	"sparekey/sim"
 )
 
@@ -13,40 +14,40 @@ func TestOperate(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 
-	if err := b.svc.Doors.Operate(b.ctx, ana101, true, "staff:admin"); err != nil {
+	if err := b.svc.Doors.Operate(b.ctx, testkit.AnaLock, true, "staff:admin"); err != nil {
 		t.Fatal(err)
 	}
-	if st, _ := b.fleet.Status(ana101); st.State != sparekey.LockStateUnlocked {
+	if st, _ := b.fleet.Status(testkit.AnaLock); st.State != sparekey.LockStateUnlocked {
 		t.Errorf("virtual lock = %s after a remote unlock", st.State)
 	}
-	if l := b.lock(ana101); l.State != sparekey.LockStateUnlocked {
+	if l := b.lock(testkit.AnaLock); l.State != sparekey.LockStateUnlocked {
 		t.Errorf("stored state = %s after a remote unlock", l.State)
 	}
 	a := b.auditsOf("lock.remote_unlock")
-	if len(a) != 1 || a[0].Actor != "staff:admin" || a[0].Subject != "lock:"+ana101 || a[0].Detail["result"] != "ok" {
+	if len(a) != 1 || a[0].Actor != "staff:admin" || a[0].Subject != "lock:"+testkit.AnaLock || a[0].Detail["result"] != "ok" {
 		t.Errorf("unlock audit = %+v", a)
 	}
-	if err := b.svc.Doors.Operate(b.ctx, ana101, false, "resident:1"); err != nil {
+	if err := b.svc.Doors.Operate(b.ctx, testkit.AnaLock, false, "resident:1"); err != nil {
 		t.Fatal(err)
 	}
-	if st, _ := b.fleet.Status(ana101); st.State != sparekey.LockStateLocked {
+	if st, _ := b.fleet.Status(testkit.AnaLock); st.State != sparekey.LockStateLocked {
 		t.Errorf("virtual lock = %s after a remote lock", st.State)
 	}
 	if a := b.auditsOf("lock.remote_lock"); len(a) != 1 || a[0].Actor != "resident:1" || a[0].Detail["result"] != "ok" {
 		t.Errorf("lock audit = %+v", a)
 	}
 
-	b.setState(ben102, offline)
-	err := b.svc.Doors.Operate(b.ctx, ben102, true, "staff:admin")
+	b.setState(testkit.BenLock, offline)
+	err := b.svc.Doors.Operate(b.ctx, testkit.BenLock, true, "staff:admin")
 	wantCode(t, err, sparekey.ELOCKOFFLINE)
 	if msg := sparekey.ErrorMessage(err); !strings.Contains(msg, "Front door") || !strings.Contains(msg, "offline") {
 		t.Errorf("offline message = %q", msg)
 	}
 
-	b.setState(chen103, jam)
-	err = b.svc.Doors.Operate(b.ctx, chen103, true, "staff:admin")
+	b.setState(testkit.ChenLock, jam)
+	err = b.svc.Doors.Operate(b.ctx, testkit.ChenLock, true, "staff:admin")
 	wantCode(t, err, sparekey.ELOCKJAMMED)
-	if st, _ := b.fleet.Status(chen103); st.State != sparekey.LockStateJammed {
+	if st, _ := b.fleet.Status(testkit.ChenLock); st.State != sparekey.LockStateJammed {
 		t.Errorf("jammed lock = %s", st.State)
 	}
 
@@ -60,8 +61,8 @@ func TestOperate(t *testing.T) {
 		}
 	}
 	sameList(t, "refused unlocks audited", refused, []string{
-		"lock:" + ben102 + " staff:admin " + sparekey.ELOCKOFFLINE,
-		"lock:" + chen103 + " staff:admin " + sparekey.ELOCKJAMMED,
+		"lock:" + testkit.BenLock + " staff:admin " + sparekey.ELOCKOFFLINE,
+		"lock:" + testkit.ChenLock + " staff:admin " + sparekey.ELOCKJAMMED,
 	})
 }
 
@@ -81,13 +82,13 @@ func (d unreachable) Unlock(ctx context.Context, device string) error {
 
 func TestOperateDriverError(t *testing.T) {
 	t.Parallel()
-	b := setup(t, withDriver(func(f *sim.Fleet) sparekey.LockDriver { return unreachable{f, ana101} }))
-	wantCode(t, b.svc.Doors.Operate(b.ctx, ana101, true, "staff:admin"), sparekey.ELOCKOFFLINE)
+	b := setup(t, withDriver(func(f *sim.Fleet) sparekey.LockDriver { return unreachable{f, testkit.AnaLock} }))
+	wantCode(t, b.svc.Doors.Operate(b.ctx, testkit.AnaLock, true, "staff:admin"), sparekey.ELOCKOFFLINE)
 	a := b.auditsOf("lock.remote_unlock")
 	if len(a) != 1 || a[0].Detail["result"] != sparekey.ELOCKOFFLINE {
 		t.Errorf("audit of a failed unlock = %+v", a)
 	}
-	if st, _ := b.fleet.Status(ana101); st.State != sparekey.LockStateLocked {
+	if st, _ := b.fleet.Status(testkit.AnaLock); st.State != sparekey.LockStateLocked {
 		t.Errorf("virtual lock = %s", st.State)
 	}
 }
@@ -95,17 +96,17 @@ func TestOperateDriverError(t *testing.T) {
 func TestLockInfo(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	info := b.lockInfo(ben102)
-	if info.Lock.Device != ben102 || info.Lock.Name != "Front door" || info.Unit != "102" ||
+	info := b.lockInfo(testkit.BenLock)
+	if info.Lock.Device != testkit.BenLock || info.Lock.Name != "Front door" || info.Unit != "102" ||
 		info.SlotsPending != 4 || info.SlotsFailed != 0 || info.PoolReady != 0 {
 		t.Errorf("before the reconciler: %+v", info)
 	}
 	b.runOnce()
-	if info := b.lockInfo(ben102); info.SlotsPending != 0 || info.PoolReady != 3 {
+	if info := b.lockInfo(testkit.BenLock); info.SlotsPending != 0 || info.PoolReady != 3 {
 		t.Errorf("after the reconciler: %+v", info)
 	}
-	b.issue(ben)
-	if info := b.lockInfo(ben102); info.PoolReady != 2 {
+	b.issue(testkit.BenEmail)
+	if info := b.lockInfo(testkit.BenLock); info.PoolReady != 2 {
 		t.Errorf("after issuing one code: %+v", info)
 	}
 	_, err := b.svc.Doors.LockInfo(b.ctx, "unit-999-front")
@@ -134,7 +135,7 @@ func TestOperateAuditedWhenTheCallerLeaves(t *testing.T) {
 	t.Parallel()
 	ctx, cancel := context.WithCancel(context.Background())
 	b := setup(t, withDriver(func(f *sim.Fleet) sparekey.LockDriver { return impatient{f, cancel} }))
-	if err := b.svc.Doors.Operate(ctx, ana101, true, "staff:admin"); err == nil {
+	if err := b.svc.Doors.Operate(ctx, testkit.AnaLock, true, "staff:admin"); err == nil {
 		t.Fatal("Operate with the caller gone returned no error")
 	}
 	a := b.auditsOf("lock.remote_unlock")

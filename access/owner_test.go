@@ -6,6 +6,7 @@ import (
 
 	"sparekey"
 	"sparekey/access"
+	"sparekey/internal/testkit"
 )
 
 // TestOnlyTheOwnerProgramsALock: with several instances, an instance
@@ -13,16 +14,16 @@ import (
 func TestOnlyTheOwnerProgramsALock(t *testing.T) {
 	t.Parallel()
 	b := setup(t, withConfig(func(c *access.Config) {
-		c.Owns = func(device string) bool { return device != ben102 }
+		c.Owns = func(device string) bool { return device != testkit.BenLock }
 	}))
 	b.runOnce()
-	if len(b.fleet.Programmed(ana101)) == 0 {
+	if len(b.fleet.Programmed(testkit.AnaLock)) == 0 {
 		t.Fatal("owned lock not programmed")
 	}
-	if got := b.fleet.Programmed(ben102); len(got) != 0 {
+	if got := b.fleet.Programmed(testkit.BenLock); len(got) != 0 {
 		t.Fatalf("a lock another instance owns was programmed: %v", got)
 	}
-	if info := b.lockInfo(ben102); info.SlotsPending == 0 {
+	if info := b.lockInfo(testkit.BenLock); info.SlotsPending == 0 {
 		t.Fatal("the other owner's slots should still be pending")
 	}
 }
@@ -35,25 +36,25 @@ func TestReplayedEventRecordedOnce(t *testing.T) {
 	b := setup(t)
 	b.runOnce()
 	at := b.clock.Now()
-	wrong := sparekey.DeviceEvent{Device: chen103, Kind: sparekey.EventWrongCode, At: at, Slot: -1, Source: "keypad", Battery: -1}
+	wrong := sparekey.DeviceEvent{Device: testkit.ChenLock, Kind: sparekey.EventWrongCode, At: at, Slot: -1, Source: "keypad", Battery: -1}
 	if err := b.svc.Recorder.HandleEvent(b.ctx, wrong); err != nil {
 		t.Fatal(err)
 	}
-	before := len(b.lockEvents(chen103))
+	before := len(b.lockEvents(testkit.ChenLock))
 	replay := wrong
 	replay.Replayed = true
 	replay.At = at.Add(40 * time.Millisecond) // the other instance read it a moment later
 	if err := b.svc.Recorder.HandleEvent(b.ctx, replay); err != nil {
 		t.Fatal(err)
 	}
-	if n := len(b.lockEvents(chen103)); n != before {
+	if n := len(b.lockEvents(testkit.ChenLock)); n != before {
 		t.Fatalf("replayed duplicate recorded: %d lock events, had %d", n, before)
 	}
-	jam := sparekey.DeviceEvent{Device: chen103, Kind: sparekey.EventJammed, At: at.Add(time.Second), Slot: -1, Battery: -1, Replayed: true}
+	jam := sparekey.DeviceEvent{Device: testkit.ChenLock, Kind: sparekey.EventJammed, At: at.Add(time.Second), Slot: -1, Battery: -1, Replayed: true}
 	if err := b.svc.Recorder.HandleEvent(b.ctx, jam); err != nil {
 		t.Fatal(err)
 	}
-	if l := b.lock(chen103); l.State != sparekey.LockStateJammed {
+	if l := b.lock(testkit.ChenLock); l.State != sparekey.LockStateJammed {
 		t.Fatalf("replayed jam nobody had recorded: lock state %s, want jammed", l.State)
 	}
 }

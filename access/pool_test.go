@@ -8,6 +8,7 @@ import (
 
 	"sparekey"
 	"sparekey/access"
+	"sparekey/internal/testkit"
 	"sparekey/roster"
 )
 
@@ -18,7 +19,7 @@ func (b *testBundle) newLock(device string, slotCount, codeMin, codeMax int) *sp
 	l := &sparekey.Lock{Device: device, Name: "Front door", Adapter: "sim", SlotCount: slotCount,
 		CodeMin: codeMin, CodeMax: codeMax, State: sparekey.LockStateUnknown, Battery: -1}
 	b.write(func(tx sparekey.Tx) error {
-		p := &sparekey.Property{Name: "Property of " + device, Timezone: "America/New_York", CreatedAt: t0}
+		p := &sparekey.Property{Name: "Property of " + device, Timezone: "America/New_York", CreatedAt: testkit.T0}
 		if err := tx.CreateProperty(b.ctx, p); err != nil {
 			return err
 		}
@@ -40,7 +41,7 @@ func (b *testBundle) provision(l *sparekey.Lock) error {
 func TestProvisionLockFillsPool(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	residentCodes := map[string]string{ana101: anaCode, ben102: benCode, chen103: chenCode}
+	residentCodes := map[string]string{testkit.AnaLock: testkit.AnaCode, testkit.BenLock: testkit.BenCode, testkit.ChenLock: testkit.ChenCode}
 	for device, residentCode := range residentCodes {
 		slots := b.slots(device)
 		pool := b.pool(device)
@@ -65,8 +66,8 @@ func TestProvisionLockFillsPool(t *testing.T) {
 			if sl.Sync != sparekey.SyncPending || sl.SyncedAt != nil || sl.Usable() {
 				t.Errorf("%s slot %d: new pool slot is %s/usable=%v before the lock confirmed it", device, sl.Number, sl.Sync, sl.Usable())
 			}
-			if !sl.NextSyncAt.Equal(t0) {
-				t.Errorf("%s slot %d: NextSyncAt = %v, want now (%v)", device, sl.Number, sl.NextSyncAt, t0)
+			if !sl.NextSyncAt.Equal(testkit.T0) {
+				t.Errorf("%s slot %d: NextSyncAt = %v, want now (%v)", device, sl.Number, sl.NextSyncAt, testkit.T0)
 			}
 		}
 		if len(slots) != 4 {
@@ -135,7 +136,7 @@ func TestProvisionLockAroundResidents(t *testing.T) {
 	t.Parallel()
 	b := bare(t)
 	l := b.newLock("lock-a", 4, 6, 8)
-	r := &sparekey.Resident{Name: "Dee", Email: "dee@example.com", Phone: "+12015550111", CreatedAt: t0}
+	r := &sparekey.Resident{Name: "Dee", Email: "dee@example.com", Phone: "+12015550111", CreatedAt: testkit.T0}
 	var rs *sparekey.Slot
 	b.write(func(tx sparekey.Tx) (err error) {
 		r.UnitID = l.UnitID
@@ -157,7 +158,7 @@ func TestProvisionLockAroundResidents(t *testing.T) {
 		}
 	}
 	// The lock is full now: another resident does not fit.
-	b2 := &sparekey.Resident{UnitID: l.UnitID, Name: "Eve", Email: "eve@example.com", Phone: "+12015550112", CreatedAt: t0}
+	b2 := &sparekey.Resident{UnitID: l.UnitID, Name: "Eve", Email: "eve@example.com", Phone: "+12015550112", CreatedAt: testkit.T0}
 	err := b.db.Tx(b.ctx, func(tx sparekey.Tx) error {
 		if err := tx.CreateResident(b.ctx, b2); err != nil {
 			return err
@@ -171,7 +172,7 @@ func TestProvisionLockAroundResidents(t *testing.T) {
 func TestAssignResidentCodeChecksCode(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	l := b.lock(ana101)
+	l := b.lock(testkit.AnaLock)
 	for _, tc := range []struct {
 		code string
 		want string
@@ -180,11 +181,11 @@ func TestAssignResidentCodeChecksCode(t *testing.T) {
 		{"48291", sparekey.EINVALID},      // too short for the lock
 		{"4829163571", sparekey.EINVALID}, // too long
 		{"48a916", sparekey.EINVALID},
-		{anaCode, sparekey.ECONFLICT}, // Ana's code is on the lock
-		{b.pool(ana101)[0].Code, sparekey.ECONFLICT},
+		{testkit.AnaCode, sparekey.ECONFLICT}, // Ana's code is on the lock
+		{b.pool(testkit.AnaLock)[0].Code, sparekey.ECONFLICT},
 		{"907315", ""},
 	} {
-		r := &sparekey.Resident{UnitID: l.UnitID, Name: "Guest", Email: "guest@example.com", Phone: "+12015550120", CreatedAt: t0}
+		r := &sparekey.Resident{UnitID: l.UnitID, Name: "Guest", Email: "guest@example.com", Phone: "+12015550120", CreatedAt: testkit.T0}
 		var sl *sparekey.Slot
 		err := b.db.Tx(b.ctx, func(tx sparekey.Tx) (err error) {
 			if err := tx.CreateResident(b.ctx, r); err != nil {
@@ -208,7 +209,7 @@ func TestAssignResidentCodeChecksCode(t *testing.T) {
 
 func TestIssuedTo(t *testing.T) {
 	t.Parallel()
-	issuedAt := t0
+	issuedAt := testkit.T0
 	synced := func(mod func(*sparekey.Slot)) *sparekey.Slot {
 		sl := &sparekey.Slot{Purpose: sparekey.SlotBackup, Code: "58203917", Sync: sparekey.SyncSynced,
 			Backup: sparekey.BackupIssued, IssuedTo: 7, IssuedAt: &issuedAt}
@@ -223,19 +224,19 @@ func TestIssuedTo(t *testing.T) {
 		now  time.Time
 		want bool
 	}{
-		{"just issued", synced(nil), t0, true},
-		{"an hour later", synced(nil), t0.Add(time.Hour), true},
-		{"a nanosecond before 24h", synced(nil), t0.Add(sparekey.BackupCodeTTL - time.Nanosecond), true},
-		{"exactly 24h", synced(nil), t0.Add(sparekey.BackupCodeTTL), false},
-		{"after 24h", synced(nil), t0.Add(sparekey.BackupCodeTTL + time.Second), false},
-		{"another resident", synced(func(s *sparekey.Slot) { s.IssuedTo = 8 }), t0, false},
-		{"available", synced(func(s *sparekey.Slot) { s.Backup = sparekey.BackupAvailable; s.IssuedTo = 0 }), t0, false},
-		{"used", synced(func(s *sparekey.Slot) { s.Backup = sparekey.BackupUsed }), t0, false},
-		{"no issue time", synced(func(s *sparekey.Slot) { s.IssuedAt = nil }), t0, false},
-		{"not confirmed", synced(func(s *sparekey.Slot) { s.Sync = sparekey.SyncPending }), t0, false},
-		{"failed", synced(func(s *sparekey.Slot) { s.Sync = sparekey.SyncFailed }), t0, false},
-		{"empty code", synced(func(s *sparekey.Slot) { s.Code = "" }), t0, false},
-		{"resident slot", synced(func(s *sparekey.Slot) { s.Purpose = sparekey.SlotResident }), t0, false},
+		{"just issued", synced(nil), testkit.T0, true},
+		{"an hour later", synced(nil), testkit.T0.Add(time.Hour), true},
+		{"a nanosecond before 24h", synced(nil), testkit.T0.Add(sparekey.BackupCodeTTL - time.Nanosecond), true},
+		{"exactly 24h", synced(nil), testkit.T0.Add(sparekey.BackupCodeTTL), false},
+		{"after 24h", synced(nil), testkit.T0.Add(sparekey.BackupCodeTTL + time.Second), false},
+		{"another resident", synced(func(s *sparekey.Slot) { s.IssuedTo = 8 }), testkit.T0, false},
+		{"available", synced(func(s *sparekey.Slot) { s.Backup = sparekey.BackupAvailable; s.IssuedTo = 0 }), testkit.T0, false},
+		{"used", synced(func(s *sparekey.Slot) { s.Backup = sparekey.BackupUsed }), testkit.T0, false},
+		{"no issue time", synced(func(s *sparekey.Slot) { s.IssuedAt = nil }), testkit.T0, false},
+		{"not confirmed", synced(func(s *sparekey.Slot) { s.Sync = sparekey.SyncPending }), testkit.T0, false},
+		{"failed", synced(func(s *sparekey.Slot) { s.Sync = sparekey.SyncFailed }), testkit.T0, false},
+		{"empty code", synced(func(s *sparekey.Slot) { s.Code = "" }), testkit.T0, false},
+		{"resident slot", synced(func(s *sparekey.Slot) { s.Purpose = sparekey.SlotResident }), testkit.T0, false},
 	} {
 		if got := access.IssuedTo(tc.slot, 7, tc.now); got != tc.want {
 			t.Errorf("%s: IssuedTo = %v, want %v", tc.name, got, tc.want)
@@ -246,7 +247,7 @@ func TestIssuedTo(t *testing.T) {
 func TestIssueBackupCodes(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	if got := b.issue(ana); len(got) != 0 {
+	if got := b.issue(testkit.AnaEmail); len(got) != 0 {
 		t.Fatalf("issued %d codes before any lock confirmed its pool: %+v", len(got), got)
 	}
 	if n := len(b.auditsOf("backup_code.issued")); n != 0 {
@@ -254,25 +255,25 @@ func TestIssueBackupCodes(t *testing.T) {
 	}
 	b.runOnce()
 
-	a := b.resident(ana)
-	got := b.issue(ana)
+	a := b.resident(testkit.AnaEmail)
+	got := b.issue(testkit.AnaEmail)
 	if len(got) != 1 {
 		t.Fatalf("issued %d codes to Ana, want 1 (one lock in unit 101)", len(got))
 	}
 	first := got[0]
-	if first.LockID != b.lock(ana101).ID || first.Number != 0 || first.Backup != sparekey.BackupIssued ||
-		first.IssuedTo != a.ID || first.IssuedAt == nil || !first.IssuedAt.Equal(t0) || !first.Usable() {
+	if first.LockID != b.lock(testkit.AnaLock).ID || first.Number != 0 || first.Backup != sparekey.BackupIssued ||
+		first.IssuedTo != a.ID || first.IssuedAt == nil || !first.IssuedAt.Equal(testkit.T0) || !first.Usable() {
 		t.Fatalf("issued slot = %+v", first)
 	}
-	if on := b.fleet.Programmed(ana101)[0]; on != first.Code {
+	if on := b.fleet.Programmed(testkit.AnaLock)[0]; on != first.Code {
 		t.Fatalf("issued code %q is not the one on the lock (%q)", first.Code, on)
 	}
-	if stored := b.slot(ana101, 0); stored.Backup != sparekey.BackupIssued || stored.IssuedTo != a.ID {
+	if stored := b.slot(testkit.AnaLock, 0); stored.Backup != sparekey.BackupIssued || stored.IssuedTo != a.ID {
 		t.Fatalf("issue not stored: %+v", stored)
 	}
 	audits := b.auditsOf("backup_code.issued")
 	if len(audits) != 1 || audits[0].Subject != fmt.Sprintf("resident:%d", a.ID) ||
-		audits[0].Detail["lock"] != ana101 || audits[0].Detail["slot"] != "0" {
+		audits[0].Detail["lock"] != testkit.AnaLock || audits[0].Detail["slot"] != "0" {
 		t.Fatalf("issue audit = %+v", audits)
 	}
 	for _, e := range b.audits() {
@@ -287,29 +288,29 @@ func TestIssueBackupCodes(t *testing.T) {
 	// and issues nothing new.
 	for _, d := range []time.Duration{time.Hour, 22 * time.Hour} {
 		b.clock.Advance(d)
-		again := b.issue(ana)
-		if len(again) != 1 || again[0].ID != first.ID || again[0].Code != first.Code || !again[0].IssuedAt.Equal(t0) {
-			t.Fatalf("issue %v later = %+v, want the still-valid %+v", b.clock.Now().Sub(t0), again, first)
+		again := b.issue(testkit.AnaEmail)
+		if len(again) != 1 || again[0].ID != first.ID || again[0].Code != first.Code || !again[0].IssuedAt.Equal(testkit.T0) {
+			t.Fatalf("issue %v later = %+v, want the still-valid %+v", b.clock.Now().Sub(testkit.T0), again, first)
 		}
 	}
 	if n := len(b.auditsOf("backup_code.issued")); n != 1 {
 		t.Errorf("%d issue audits after repeats, want 1", n)
 	}
-	pool := b.pool(ana101)
+	pool := b.pool(testkit.AnaLock)
 	if pool[1].Backup != sparekey.BackupAvailable || pool[2].Backup != sparekey.BackupAvailable {
 		t.Errorf("repeat issue took another pool code: %+v %+v", pool[1], pool[2])
 	}
 
 	// Ben's pool is his lock's own.
-	bens := b.issue(ben)
-	if len(bens) != 1 || bens[0].LockID != b.lock(ben102).ID || bens[0].Number != 0 || bens[0].IssuedTo != b.resident(ben).ID {
+	bens := b.issue(testkit.BenEmail)
+	if len(bens) != 1 || bens[0].LockID != b.lock(testkit.BenLock).ID || bens[0].Number != 0 || bens[0].IssuedTo != b.resident(testkit.BenEmail).ID {
 		t.Fatalf("Ben's codes = %+v", bens)
 	}
 
 	// Once Ana's code is 24h old it is never given again, even before the
 	// reconciler rotated it.
 	b.clock.Advance(time.Hour)
-	fresh := b.issue(ana)
+	fresh := b.issue(testkit.AnaEmail)
 	if len(fresh) != 1 || fresh[0].ID == first.ID || fresh[0].Code == first.Code || !fresh[0].IssuedAt.Equal(b.clock.Now()) {
 		t.Fatalf("issue after 24h = %+v, want a fresh code, not %+v", fresh, first)
 	}
@@ -319,35 +320,35 @@ func TestIssueOnlyConfirmedAvailableCodes(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	// unit-103-front is offline, so its pool never reached it.
-	b.setState(chen103, offline)
+	b.setState(testkit.ChenLock, offline)
 	b.runOnce()
-	if got := b.issue(chen); len(got) != 0 {
+	if got := b.issue(testkit.ChenEmail); len(got) != 0 {
 		t.Fatalf("Chen got %+v from a pool the lock never confirmed", got)
 	}
 
 	// A pool code that is back to pending (say a rotation on its way) is
 	// skipped for the next confirmed one.
 	b.write(func(tx sparekey.Tx) error {
-		sl := b.slot(ben102, 0)
-		sl.Code, sl.Sync, sl.NextSyncAt = "58203917", sparekey.SyncPending, t0.Add(time.Hour)
+		sl := b.slot(testkit.BenLock, 0)
+		sl.Code, sl.Sync, sl.NextSyncAt = "58203917", sparekey.SyncPending, testkit.T0.Add(time.Hour)
 		return tx.UpdateSlot(b.ctx, sl)
 	})
-	if got := b.issue(ben); len(got) != 1 || got[0].Number != 1 {
+	if got := b.issue(testkit.BenEmail); len(got) != 1 || got[0].Number != 1 {
 		t.Fatalf("Ben got %+v, want pool slot 1 (slot 0 is pending)", got)
 	}
 
 	// Four residents share unit 101's pool of three.
 	more := []roster.Entry{
-		{Property: "Maple Court Apartments", Unit: "101", Lock: ana101, Name: "Dee", Email: "dee@example.com", Phone: "+12015550111"},
-		{Property: "Maple Court Apartments", Unit: "101", Lock: ana101, Name: "Eve", Email: "eve@example.com", Phone: "+12015550112"},
-		{Property: "Maple Court Apartments", Unit: "101", Lock: ana101, Name: "Fay", Email: "fay@example.com", Phone: "+12015550113"},
+		{Property: "Maple Court Apartments", Unit: "101", Lock: testkit.AnaLock, Name: "Dee", Email: "dee@example.com", Phone: "+12015550111"},
+		{Property: "Maple Court Apartments", Unit: "101", Lock: testkit.AnaLock, Name: "Eve", Email: "eve@example.com", Phone: "+12015550112"},
+		{Property: "Maple Court Apartments", Unit: "101", Lock: testkit.AnaLock, Name: "Fay", Email: "fay@example.com", Phone: "+12015550113"},
 	}
 	if err := roster.Add(b.ctx, b.db, b.svc.Codes, b.clock, more); err != nil {
 		t.Fatal(err)
 	}
 	b.runOnce()
 	numbers := map[int]bool{}
-	for _, email := range []string{ana, "dee@example.com", "eve@example.com"} {
+	for _, email := range []string{testkit.AnaEmail, "dee@example.com", "eve@example.com"} {
 		got := b.issue(email)
 		if len(got) != 1 || numbers[got[0].Number] {
 			t.Fatalf("%s got %+v; issued so far %v", email, got, numbers)
@@ -368,7 +369,7 @@ func TestResidentCodeLengthOnShortKeypad(t *testing.T) {
 	var random *sparekey.Slot
 	var chosenErr error
 	b.write(func(tx sparekey.Tx) (err error) {
-		r := &sparekey.Resident{UnitID: l.UnitID, Name: "Dee", Email: "dee@example.com", Phone: "+12015550111", CreatedAt: t0}
+		r := &sparekey.Resident{UnitID: l.UnitID, Name: "Dee", Email: "dee@example.com", Phone: "+12015550111", CreatedAt: testkit.T0}
 		if err := tx.CreateResident(b.ctx, r); err != nil {
 			return err
 		}

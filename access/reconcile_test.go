@@ -14,6 +14,7 @@ import (
 
 	"sparekey"
 	"sparekey/access"
+	"sparekey/internal/testkit"
 	"sparekey/sim"
 )
 
@@ -61,7 +62,7 @@ func (d *hookDriver) count() int {
 func TestRunOnceProgramsPendingSlots(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	for _, device := range []string{ana101, ben102, chen103} {
+	for _, device := range []string{testkit.AnaLock, testkit.BenLock, testkit.ChenLock} {
 		if got := b.fleet.Programmed(device); len(got) != 0 {
 			t.Fatalf("%s holds codes before the reconciler ran: %v", device, got)
 		}
@@ -69,20 +70,20 @@ func TestRunOnceProgramsPendingSlots(t *testing.T) {
 			t.Fatalf("%s before RunOnce: %+v", device, info)
 		}
 	}
-	if got := b.issue(ana); len(got) != 0 {
+	if got := b.issue(testkit.AnaEmail); len(got) != 0 {
 		t.Fatalf("a backup code was issued before the lock confirmed it: %+v", got)
 	}
 
 	if n := b.runOnce(); n != 12 {
 		t.Errorf("RunOnce programmed %d slots, want 12 (3 locks x (3 backup + 1 resident))", n)
 	}
-	for _, device := range []string{ana101, ben102, chen103} {
+	for _, device := range []string{testkit.AnaLock, testkit.BenLock, testkit.ChenLock} {
 		want := b.desired(device)
 		if got := b.fleet.Programmed(device); !maps.Equal(got, want) {
 			t.Errorf("%s: lock holds %v, database wants %v", device, got, want)
 		}
 		for _, sl := range b.slots(device) {
-			if sl.Sync != sparekey.SyncSynced || sl.SyncedAt == nil || !sl.SyncedAt.Equal(t0) ||
+			if sl.Sync != sparekey.SyncSynced || sl.SyncedAt == nil || !sl.SyncedAt.Equal(testkit.T0) ||
 				sl.SyncAttempts != 0 || sl.SyncError != "" || !sl.Usable() {
 				t.Errorf("%s slot %d after RunOnce: %+v", device, sl.Number, sl)
 			}
@@ -91,10 +92,10 @@ func TestRunOnceProgramsPendingSlots(t *testing.T) {
 			t.Errorf("%s after RunOnce: %+v", device, info)
 		}
 	}
-	if got := b.desired(ana101)[3]; got != anaCode {
-		t.Errorf("Ana's slot 3 holds %q, want %s", got, anaCode)
+	if got := b.desired(testkit.AnaLock)[3]; got != testkit.AnaCode {
+		t.Errorf("Ana's slot 3 holds %q, want %s", got, testkit.AnaCode)
 	}
-	for device, code := range map[string]string{ana101: anaCode, ben102: benCode, chen103: chenCode} {
+	for device, code := range map[string]string{testkit.AnaLock: testkit.AnaCode, testkit.BenLock: testkit.BenCode, testkit.ChenLock: testkit.ChenCode} {
 		if got := b.keypad(device, code); got != sparekey.KeypadUnlocked {
 			t.Errorf("%s: resident code = %s, want unlocked", device, got)
 		}
@@ -102,7 +103,7 @@ func TestRunOnceProgramsPendingSlots(t *testing.T) {
 	if n := b.runOnce(); n != 0 {
 		t.Errorf("second RunOnce programmed %d slots, want 0", n)
 	}
-	if got := b.issue(ana); len(got) != 1 {
+	if got := b.issue(testkit.AnaEmail); len(got) != 1 {
 		t.Errorf("after the lock confirmed its pool Ana got %d codes, want 1", len(got))
 	}
 }
@@ -110,21 +111,21 @@ func TestRunOnceProgramsPendingSlots(t *testing.T) {
 func TestRunOnceOfflineLockWaits(t *testing.T) {
 	t.Parallel()
 	b := setup(t, withConfig(func(c *access.Config) { c.MaxSyncAttempts = 3 }))
-	b.setState(ana101, offline)
-	if b.lock(ana101).Online {
+	b.setState(testkit.AnaLock, offline)
+	if b.lock(testkit.AnaLock).Online {
 		t.Fatal("lock still online after EventOffline")
 	}
 
 	if n := b.runOnce(); n != 8 {
 		t.Errorf("RunOnce programmed %d slots, want 8 (the two online locks)", n)
 	}
-	if got := b.fleet.Programmed(ana101); len(got) != 0 {
+	if got := b.fleet.Programmed(testkit.AnaLock); len(got) != 0 {
 		t.Fatalf("offline lock got codes: %v", got)
 	}
 	check := func(when string) {
 		t.Helper()
 		now := b.clock.Now()
-		for _, sl := range b.slots(ana101) {
+		for _, sl := range b.slots(testkit.AnaLock) {
 			if sl.Sync != sparekey.SyncPending || sl.SyncAttempts != 0 || sl.SyncError == "" ||
 				!sl.NextSyncAt.After(now) || sl.NextSyncAt.After(now.Add(time.Minute)) {
 				t.Fatalf("%s: slot %d = %s attempts %d error %q next in %v; want pending, attempts not counted, retry within a minute",
@@ -144,18 +145,18 @@ func TestRunOnceOfflineLockWaits(t *testing.T) {
 		}
 		check("while offline")
 	}
-	if info := b.lockInfo(ana101); info.SlotsPending != 4 || info.SlotsFailed != 0 || info.PoolReady != 0 {
+	if info := b.lockInfo(testkit.AnaLock); info.SlotsPending != 4 || info.SlotsFailed != 0 || info.PoolReady != 0 {
 		t.Errorf("LockInfo of offline lock = %+v", info)
 	}
 
 	// Back online: everything is due at once.
 	b.clock.Advance(time.Second)
-	b.setState(ana101, online)
-	if !b.lock(ana101).Online {
+	b.setState(testkit.AnaLock, online)
+	if !b.lock(testkit.AnaLock).Online {
 		t.Fatal("lock not online after EventOnline")
 	}
 	now := b.clock.Now()
-	for _, sl := range b.slots(ana101) {
+	for _, sl := range b.slots(testkit.AnaLock) {
 		if sl.NextSyncAt.After(now) {
 			t.Errorf("slot %d still waits %v after the lock came back", sl.Number, sl.NextSyncAt.Sub(now))
 		}
@@ -163,10 +164,10 @@ func TestRunOnceOfflineLockWaits(t *testing.T) {
 	if n := b.runOnce(); n != 4 {
 		t.Errorf("RunOnce after the lock came back programmed %d slots, want 4", n)
 	}
-	if got, want := b.fleet.Programmed(ana101), b.desired(ana101); !maps.Equal(got, want) {
+	if got, want := b.fleet.Programmed(testkit.AnaLock), b.desired(testkit.AnaLock); !maps.Equal(got, want) {
 		t.Errorf("lock holds %v, database wants %v", got, want)
 	}
-	for _, sl := range b.slots(ana101) {
+	for _, sl := range b.slots(testkit.AnaLock) {
 		if sl.Sync != sparekey.SyncSynced || sl.SyncError != "" {
 			t.Errorf("slot %d = %+v", sl.Number, sl)
 		}
@@ -175,7 +176,7 @@ func TestRunOnceOfflineLockWaits(t *testing.T) {
 
 func TestRunOnceFlagsFailingSlot(t *testing.T) {
 	t.Parallel()
-	driver := &hookDriver{device: ana101, hook: func(context.Context, int, string) error {
+	driver := &hookDriver{device: testkit.AnaLock, hook: func(context.Context, int, string) error {
 		return errors.New("zcl: status FAILURE from 0x0017880104 (code 48291657)")
 	}}
 	b := setup(t,
@@ -189,7 +190,7 @@ func TestRunOnceFlagsFailingSlot(t *testing.T) {
 			t.Fatalf("attempt %d: %d commands to the failing lock, want %d", attempt, got, 4*attempt)
 		}
 		now := b.clock.Now()
-		for _, sl := range b.slots(ana101) {
+		for _, sl := range b.slots(testkit.AnaLock) {
 			if sl.SyncAttempts != attempt || sl.SyncedAt != nil {
 				t.Fatalf("attempt %d: slot %d = %+v", attempt, sl.Number, sl)
 			}
@@ -209,7 +210,7 @@ func TestRunOnceFlagsFailingSlot(t *testing.T) {
 				t.Fatalf("slot %d = %s after MaxSyncAttempts, want failed", sl.Number, sl.Sync)
 			}
 		}
-		lastWait = b.slots(ana101)[0].NextSyncAt.Sub(now)
+		lastWait = b.slots(testkit.AnaLock)[0].NextSyncAt.Sub(now)
 		if attempt < 3 {
 			if b.runOnce(); driver.count() != 4*attempt {
 				t.Fatalf("attempt %d: retried before the backoff passed", attempt)
@@ -226,11 +227,11 @@ func TestRunOnceFlagsFailingSlot(t *testing.T) {
 		t.Fatalf("%d slot.sync_failed audits, want one per slot (4): %+v", len(audits), audits)
 	}
 	for i, e := range audits {
-		if e.Subject != "lock:"+ana101 || e.Actor != "system" || e.Detail["slot"] == "" || e.Detail["error"] == "" {
+		if e.Subject != "lock:"+testkit.AnaLock || e.Actor != "system" || e.Detail["slot"] == "" || e.Detail["error"] == "" {
 			t.Errorf("audit %d = %+v", i, e)
 		}
 	}
-	if info := b.lockInfo(ana101); info.SlotsFailed != 4 || info.SlotsPending != 0 || info.PoolReady != 0 {
+	if info := b.lockInfo(testkit.AnaLock); info.SlotsFailed != 4 || info.SlotsPending != 0 || info.PoolReady != 0 {
 		t.Errorf("LockInfo = %+v, want 4 failed, 0 pending, 0 ready", info)
 	}
 
@@ -248,17 +249,17 @@ func TestRunOnceFlagsFailingSlot(t *testing.T) {
 	if n := len(b.auditsOf("slot.sync_failed")); n != 4 {
 		t.Errorf("%d slot.sync_failed audits after the hourly retry, want still 4", n)
 	}
-	for _, sl := range b.slots(ana101) {
+	for _, sl := range b.slots(testkit.AnaLock) {
 		if sl.Sync != sparekey.SyncFailed || sl.Usable() {
 			t.Errorf("slot %d = %+v, want still failed", sl.Number, sl)
 		}
 	}
-	if got := b.issue(ana); len(got) != 0 {
+	if got := b.issue(testkit.AnaEmail); len(got) != 0 {
 		t.Errorf("Ana got %+v from a pool that never reached the lock", got)
 	}
 	// The other locks were not held up.
-	if got, want := b.fleet.Programmed(ben102), b.desired(ben102); !maps.Equal(got, want) {
-		t.Errorf("%s holds %v, want %v", ben102, got, want)
+	if got, want := b.fleet.Programmed(testkit.BenLock), b.desired(testkit.BenLock); !maps.Equal(got, want) {
+		t.Errorf("%s holds %v, want %v", testkit.BenLock, got, want)
 	}
 }
 
@@ -269,13 +270,13 @@ func TestRunOnceSlotChangedInFlight(t *testing.T) {
 	const newCode = "58203917"
 	var b *testBundle
 	var oldCode string
-	driver := &hookDriver{device: ana101}
+	driver := &hookDriver{device: testkit.AnaLock}
 	driver.hook = func(ctx context.Context, slot int, code string) error {
 		if slot == 0 && oldCode == "" {
 			oldCode = code
 			// Someone rotates the slot while the lock is being programmed.
 			err := b.db.Tx(ctx, func(tx sparekey.Tx) error {
-				sl := b.slot(ana101, 0)
+				sl := b.slot(testkit.AnaLock, 0)
 				sl.Code, sl.Sync, sl.NextSyncAt = newCode, sparekey.SyncPending, b.clock.Now()
 				return tx.UpdateSlot(ctx, sl)
 			})
@@ -283,7 +284,7 @@ func TestRunOnceSlotChangedInFlight(t *testing.T) {
 				return err
 			}
 		}
-		return driver.Fleet.SetPIN(ctx, ana101, slot, code)
+		return driver.Fleet.SetPIN(ctx, testkit.AnaLock, slot, code)
 	}
 	b = setup(t, withDriver(func(f *sim.Fleet) sparekey.LockDriver { driver.Fleet = f; return driver }))
 
@@ -291,24 +292,24 @@ func TestRunOnceSlotChangedInFlight(t *testing.T) {
 	if oldCode == "" || oldCode == newCode {
 		t.Fatalf("slot 0 was not programmed (old code %q)", oldCode)
 	}
-	sl := b.slot(ana101, 0)
+	sl := b.slot(testkit.AnaLock, 0)
 	if sl.Code != newCode || sl.Sync != sparekey.SyncPending || sl.SyncedAt != nil {
 		t.Fatalf("slot 0 after the in-flight change = code %q %s synced at %v; want the new code, still pending",
 			sl.Code, sl.Sync, sl.SyncedAt)
 	}
-	if got := b.fleet.Programmed(ana101)[0]; got != oldCode {
+	if got := b.fleet.Programmed(testkit.AnaLock)[0]; got != oldCode {
 		t.Fatalf("lock slot 0 holds %q, want the old code the command carried", got)
 	}
-	if info := b.lockInfo(ana101); info.SlotsPending != 1 || info.PoolReady != 2 {
+	if info := b.lockInfo(testkit.AnaLock); info.SlotsPending != 1 || info.PoolReady != 2 {
 		t.Errorf("LockInfo = %+v, want 1 pending and 2 ready", info)
 	}
 
 	b.runOnce()
-	sl = b.slot(ana101, 0)
-	if sl.Sync != sparekey.SyncSynced || b.fleet.Programmed(ana101)[0] != newCode {
-		t.Fatalf("next pass: slot 0 = %s, lock holds %q; want synced with %s", sl.Sync, b.fleet.Programmed(ana101)[0], newCode)
+	sl = b.slot(testkit.AnaLock, 0)
+	if sl.Sync != sparekey.SyncSynced || b.fleet.Programmed(testkit.AnaLock)[0] != newCode {
+		t.Fatalf("next pass: slot 0 = %s, lock holds %q; want synced with %s", sl.Sync, b.fleet.Programmed(testkit.AnaLock)[0], newCode)
 	}
-	if got := b.keypad(ana101, oldCode); got != sparekey.KeypadRejected {
+	if got := b.keypad(testkit.AnaLock, oldCode); got != sparekey.KeypadRejected {
 		t.Errorf("old code at the keypad = %s, want rejected", got)
 	}
 }
@@ -317,14 +318,14 @@ func TestRunOnceRotatesExpiredCodes(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	b.runOnce()
-	a := b.resident(ana)
-	anas := b.issue(ana)
+	a := b.resident(testkit.AnaEmail)
+	anas := b.issue(testkit.AnaEmail)
 	if len(anas) != 1 {
 		t.Fatalf("Ana got %d codes", len(anas))
 	}
 	old := anas[0]
 	b.clock.Advance(12 * time.Hour)
-	bens := b.issue(ben)
+	bens := b.issue(testkit.BenEmail)
 	if len(bens) != 1 {
 		t.Fatalf("Ben got %d codes", len(bens))
 	}
@@ -334,7 +335,7 @@ func TestRunOnceRotatesExpiredCodes(t *testing.T) {
 	if n := b.runOnce(); n != 0 {
 		t.Errorf("RunOnce before expiry programmed %d slots", n)
 	}
-	if sl := b.slot(ana101, old.Number); sl.Code != old.Code || sl.Backup != sparekey.BackupIssued || sl.IssuedTo != a.ID {
+	if sl := b.slot(testkit.AnaLock, old.Number); sl.Code != old.Code || sl.Backup != sparekey.BackupIssued || sl.IssuedTo != a.ID {
 		t.Fatalf("Ana's code changed before 24h: %+v", sl)
 	}
 	if n := len(b.auditsOf("backup_code.rotated")); n != 0 {
@@ -347,26 +348,26 @@ func TestRunOnceRotatesExpiredCodes(t *testing.T) {
 	if n := b.runOnce(); n != 1 {
 		t.Errorf("RunOnce after expiry programmed %d slots, want 1", n)
 	}
-	sl := b.slot(ana101, old.Number)
+	sl := b.slot(testkit.AnaLock, old.Number)
 	if sl.Code == old.Code || sl.Backup != sparekey.BackupAvailable || sl.IssuedTo != old.IssuedTo || sl.IssuedAt != nil ||
 		sl.Sync != sparekey.SyncSynced || len(sl.Code) != 8 || access.Trivial(sl.Code) {
 		t.Fatalf("expired slot after RunOnce = %+v", sl)
 	}
-	if got := b.fleet.Programmed(ana101)[old.Number]; got != sl.Code {
+	if got := b.fleet.Programmed(testkit.AnaLock)[old.Number]; got != sl.Code {
 		t.Errorf("lock slot %d holds %q, want the fresh code", old.Number, got)
 	}
-	if got := b.keypad(ana101, old.Code); got != sparekey.KeypadRejected {
+	if got := b.keypad(testkit.AnaLock, old.Code); got != sparekey.KeypadRejected {
 		t.Errorf("expired backup code at the keypad = %s, want rejected", got)
 	}
 	rot := b.auditsOf("backup_code.rotated")
-	if len(rot) != 1 || rot[0].Detail["reason"] != "expired" || rot[0].Detail["lock"] != ana101 ||
-		rot[0].Detail["resident"] != itoa(a.ID) || rot[0].Subject != "lock:"+ana101 {
+	if len(rot) != 1 || rot[0].Detail["reason"] != "expired" || rot[0].Detail["lock"] != testkit.AnaLock ||
+		rot[0].Detail["resident"] != itoa(a.ID) || rot[0].Subject != "lock:"+testkit.AnaLock {
 		t.Errorf("rotation audit = %+v", rot)
 	}
-	if sl := b.slot(ben102, bens[0].Number); sl.Code != bens[0].Code || sl.Backup != sparekey.BackupIssued {
+	if sl := b.slot(testkit.BenLock, bens[0].Number); sl.Code != bens[0].Code || sl.Backup != sparekey.BackupIssued {
 		t.Errorf("Ben's 12h-old code was rotated: %+v", sl)
 	}
-	if got := b.issue(ana); len(got) != 1 || got[0].Code == old.Code {
+	if got := b.issue(testkit.AnaEmail); len(got) != 1 || got[0].Code == old.Code {
 		t.Errorf("Ana's next code = %+v; the expired one must not come back", got)
 	}
 }
@@ -382,7 +383,7 @@ func TestRunOnceFullLockDoesNotBlockOthers(t *testing.T) {
 		t.Fatal(err)
 	}
 	b.write(func(tx sparekey.Tx) error {
-		r := &sparekey.Resident{UnitID: tiny.UnitID, Name: "Dee", Email: "dee@example.com", Phone: "+12015550111", CreatedAt: t0}
+		r := &sparekey.Resident{UnitID: tiny.UnitID, Name: "Dee", Email: "dee@example.com", Phone: "+12015550111", CreatedAt: testkit.T0}
 		if err := tx.CreateResident(b.ctx, r); err != nil {
 			return err
 		}
@@ -396,8 +397,8 @@ func TestRunOnceFullLockDoesNotBlockOthers(t *testing.T) {
 	if err != nil {
 		t.Errorf("regression: RunOnce fails for every lock when one lock has no free slot for its pool: %v (programmed %d)", err, n)
 	}
-	if got, want := b.fleet.Programmed(ana101), b.desired(ana101); len(got) != 5 || !maps.Equal(got, want) {
-		t.Errorf("%s holds %v, want %v", ana101, got, want)
+	if got, want := b.fleet.Programmed(testkit.AnaLock), b.desired(testkit.AnaLock); len(got) != 5 || !maps.Equal(got, want) {
+		t.Errorf("%s holds %v, want %v", testkit.AnaLock, got, want)
 	}
 	if got := b.fleet.Programmed(tiny.Device); len(got) != 4 {
 		t.Errorf("the full lock's own codes were not programmed: %v", got)
@@ -453,13 +454,13 @@ func TestStartStopAndNudge(t *testing.T) {
 	}
 	// The first pass runs at once.
 	waitFor(t, "the first pass to program every lock", func() bool {
-		return maps.Equal(b.fleet.Programmed(chen103), b.desired(chen103)) && len(b.fleet.Programmed(chen103)) == 4
+		return maps.Equal(b.fleet.Programmed(testkit.ChenLock), b.desired(testkit.ChenLock)) && len(b.fleet.Programmed(testkit.ChenLock)) == 4
 	})
 
 	// The interval is an hour: only a nudge makes it program a change now.
 	const newCode = "58203917"
 	b.write(func(tx sparekey.Tx) error {
-		sl := b.slot(ana101, 0)
+		sl := b.slot(testkit.AnaLock, 0)
 		sl.Code, sl.Sync, sl.NextSyncAt = newCode, sparekey.SyncPending, b.clock.Now()
 		return tx.UpdateSlot(b.ctx, sl)
 	})
@@ -467,7 +468,7 @@ func TestStartStopAndNudge(t *testing.T) {
 	b.svc.Reconciler.Nudge() // nudges do not pile up or block
 	b.svc.Reconciler.Nudge()
 	waitFor(t, "the nudged pass to program the change", func() bool {
-		return b.fleet.Programmed(ana101)[0] == newCode && b.slot(ana101, 0).Sync == sparekey.SyncSynced
+		return b.fleet.Programmed(testkit.AnaLock)[0] == newCode && b.slot(testkit.AnaLock, 0).Sync == sparekey.SyncSynced
 	})
 
 	start := time.Now()
@@ -480,13 +481,13 @@ func TestStartStopAndNudge(t *testing.T) {
 
 	// Stopped means stopped: a nudge programs nothing.
 	b.write(func(tx sparekey.Tx) error {
-		sl := b.slot(ana101, 1)
+		sl := b.slot(testkit.AnaLock, 1)
 		sl.Code, sl.Sync, sl.NextSyncAt = "69314725", sparekey.SyncPending, b.clock.Now()
 		return tx.UpdateSlot(b.ctx, sl)
 	})
 	b.svc.Reconciler.Nudge()
 	time.Sleep(50 * time.Millisecond)
-	if b.fleet.Programmed(ana101)[1] == "69314725" {
+	if b.fleet.Programmed(testkit.AnaLock)[1] == "69314725" {
 		t.Error("a stopped reconciler programmed a slot")
 	}
 
@@ -494,7 +495,7 @@ func TestStartStopAndNudge(t *testing.T) {
 	ctx, cancel := context.WithCancel(b.ctx)
 	b.svc.Reconciler.Start(ctx)
 	waitFor(t, "the restarted reconciler to program the change", func() bool {
-		return b.fleet.Programmed(ana101)[1] == "69314725"
+		return b.fleet.Programmed(testkit.AnaLock)[1] == "69314725"
 	})
 	cancel()
 	waitFor(t, "the reconciler to end with its context", func() bool { return goroutines(reconcilerFrame) == before })
@@ -507,7 +508,7 @@ func TestStopInterruptsHangingCommand(t *testing.T) {
 	startStop.Lock()
 	defer startStop.Unlock()
 	entered := make(chan struct{}, 100)
-	driver := &hookDriver{device: ana101, hook: func(ctx context.Context, _ int, _ string) error {
+	driver := &hookDriver{device: testkit.AnaLock, hook: func(ctx context.Context, _ int, _ string) error {
 		entered <- struct{}{}
 		<-ctx.Done()
 		return ctx.Err()
@@ -528,7 +529,7 @@ func TestStopInterruptsHangingCommand(t *testing.T) {
 		t.Fatal("Stop hangs while a command hangs")
 	}
 	waitFor(t, "the reconciler goroutine to end", func() bool { return goroutines(reconcilerFrame) == before })
-	for _, sl := range b.slots(ana101) {
+	for _, sl := range b.slots(testkit.AnaLock) {
 		if sl.Sync != sparekey.SyncPending || sl.SyncAttempts != 0 {
 			t.Errorf("slot %d after an interrupted command = %s, %d attempts; want pending, 0", sl.Number, sl.Sync, sl.SyncAttempts)
 		}
@@ -540,11 +541,11 @@ func TestStopInterruptsHangingCommand(t *testing.T) {
 func TestOfflineRetriesBackOff(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	b.setState(ana101, offline)
+	b.setState(testkit.AnaLock, offline)
 	var waits []time.Duration
 	for range 8 {
 		b.runOnce()
-		sl := b.slot(ana101, 0)
+		sl := b.slot(testkit.AnaLock, 0)
 		wait := sl.NextSyncAt.Sub(b.clock.Now())
 		waits = append(waits, wait)
 		b.clock.Advance(wait)
@@ -560,7 +561,7 @@ func TestFailedSlotHealsOnHourlyRetry(t *testing.T) {
 	t.Parallel()
 	var broken atomic.Bool
 	broken.Store(true)
-	driver := &hookDriver{device: ana101, hook: func(ctx context.Context, slot int, code string) error {
+	driver := &hookDriver{device: testkit.AnaLock, hook: func(ctx context.Context, slot int, code string) error {
 		if broken.Load() {
 			return errors.New("lock rejected the command")
 		}
@@ -572,13 +573,13 @@ func TestFailedSlotHealsOnHourlyRetry(t *testing.T) {
 		b.runOnce()
 		b.clock.Advance(time.Minute)
 	}
-	if info := b.lockInfo(ana101); info.SlotsFailed == 0 {
+	if info := b.lockInfo(testkit.AnaLock); info.SlotsFailed == 0 {
 		t.Fatalf("no slot failed: %+v", info)
 	}
 	broken.Store(false)
 	b.clock.Advance(time.Hour)
 	b.runOnce()
-	if info := b.lockInfo(ana101); info.SlotsFailed != 0 || info.SlotsPending != 0 {
+	if info := b.lockInfo(testkit.AnaLock); info.SlotsFailed != 0 || info.SlotsPending != 0 {
 		t.Fatalf("after the lock recovered: %+v, want every slot synced", info)
 	}
 }
@@ -590,18 +591,18 @@ func TestAnswerMeansOnline(t *testing.T) {
 	b := setup(t)
 	b.runOnce()
 	b.write(func(tx sparekey.Tx) error {
-		l, err := tx.LockByDevice(b.ctx, chen103)
+		l, err := tx.LockByDevice(b.ctx, testkit.ChenLock)
 		if err != nil {
 			return err
 		}
 		l.Online = false
 		return tx.UpdateLock(b.ctx, l)
 	})
-	if err := b.svc.Reconciler.Resync(b.ctx, chen103); err != nil {
+	if err := b.svc.Reconciler.Resync(b.ctx, testkit.ChenLock); err != nil {
 		t.Fatal(err)
 	}
 	b.runOnce()
-	if l := b.lock(chen103); !l.Online {
+	if l := b.lock(testkit.ChenLock); !l.Online {
 		t.Fatal("a lock that confirmed its codes is still recorded offline")
 	}
 }
@@ -612,20 +613,20 @@ func TestPreload(t *testing.T) {
 	t.Parallel()
 	b := setup(t) // slots pending, the virtual locks empty
 	got := map[int]string{}
-	err := b.svc.Reconciler.Preload(b.ctx, ana101, func(slot int, code string) error {
+	err := b.svc.Reconciler.Preload(b.ctx, testkit.AnaLock, func(slot int, code string) error {
 		got[slot] = code
-		return b.fleet.SetPIN(b.ctx, ana101, slot, code)
+		return b.fleet.SetPIN(b.ctx, testkit.AnaLock, slot, code)
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := b.desired(ana101); len(got) != len(want) || len(got) != 4 {
+	if want := b.desired(testkit.AnaLock); len(got) != len(want) || len(got) != 4 {
 		t.Fatalf("preloaded %v, want the desired codes %v", got, want)
 	}
-	if info := b.lockInfo(ana101); info.SlotsPending != 0 || info.PoolReady != 3 {
+	if info := b.lockInfo(testkit.AnaLock); info.SlotsPending != 0 || info.PoolReady != 3 {
 		t.Fatalf("after Preload: %+v", info)
 	}
-	if got := b.keypad(ana101, "482916"); got != sparekey.KeypadUnlocked {
+	if got := b.keypad(testkit.AnaLock, "482916"); got != sparekey.KeypadUnlocked {
 		t.Fatalf("Ana's code after Preload = %s", got)
 	}
 }

@@ -4,29 +4,12 @@ import (
 	"context"
 	"slices"
 	"testing"
-	"time"
 
 	"sparekey"
 	"sparekey/access"
 	"sparekey/internal/testkit"
 	"sparekey/roster"
 	"sparekey/sim"
-)
-
-// t0 is when every test starts; the clock stands still until a test moves it.
-var t0 = time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
-
-// The demo's residents and locks (CONTRACT.md).
-const (
-	ana      = "ana@example.com"
-	ben      = "ben@example.com"
-	chen     = "chen@example.com"
-	ana101   = "unit-101-front"
-	ben102   = "unit-102-front"
-	chen103  = "unit-103-front"
-	anaCode  = "482916"
-	benCode  = "731845"
-	chenCode = "590273"
 )
 
 // testBundle is one service on a real SQLite store, driving a simulated
@@ -72,7 +55,7 @@ func bare(t *testing.T, opts ...option) *testBundle {
 	t.Helper()
 	ctx := t.Context()
 	db := testkit.OpenDB(t)
-	clock := sparekey.NewFixedClock(t0)
+	clock := sparekey.NewFixedClock(testkit.T0)
 	fleet := sim.New(clock)
 	cfg := access.Config{Store: db, Driver: fleet, Clock: clock}
 	for _, o := range opts {

@@ -61,11 +61,9 @@ func (r *recorder) has(ev sparekey.DeviceEvent) bool {
 	return false
 }
 
-var t0 = time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
-
 // event is the n-th event of the lock: At tells them apart.
 func event(device string, kind sparekey.DeviceEventKind, n int) sparekey.DeviceEvent {
-	return sparekey.DeviceEvent{Device: device, Kind: kind, At: t0.Add(time.Duration(n) * time.Second), Slot: -1, Battery: -1}
+	return sparekey.DeviceEvent{Device: device, Kind: kind, At: testkit.T0.Add(time.Duration(n) * time.Second), Slot: -1, Battery: -1}
 }
 
 // startDelivery starts a delivery on rec that retries at once, stopped
