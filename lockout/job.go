@@ -2,13 +2,13 @@ package lockout
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
 	"sparekey"
 	"sparekey/contact"
 	"sparekey/locale"
+	"sparekey/loop"
 	"sparekey/secret"
 )
 
@@ -31,41 +31,28 @@ func (s *Service) Wake() { s.loop.Wake() }
 
 // RunOnce answers the pending requests it can claim and returns how many.
 func (s *Service) RunOnce(ctx context.Context) (int, error) {
-	var claimed []*sparekey.BackupRequest
-	err := s.cfg.Store.Tx(ctx, func(tx sparekey.Tx) (err error) {
-		claimed, err = tx.ClaimBackupRequests(ctx, s.now(), s.cfg.Lease, requestBatch)
-		return err
-	})
-	if err != nil {
-		return 0, err
-	}
-	// One request that cannot be answered must not hold up the others: its
-	// lease runs out and a later pass tries it again.
-	queued := false
-	var errs []error
-	// Start no answer in the second half of the lease: past it another
-	// worker may take the request (an update under a lost lease is refused
-	// anyway, but the work would be wasted).
-	lastStart := s.now().Add(s.cfg.Lease / 2)
-	for _, r := range claimed {
-		if s.now().After(lastStart) {
-			break // the rest are taken again after their lease
-		}
-		sent, err := s.answer(ctx, r)
-		if sparekey.ErrorCode(err) == sparekey.ECONFLICT {
-			s.log.Info("backup request taken over by another worker; its answer is theirs", "request", r.ID)
-			continue
-		} else if err != nil {
-			errs = append(errs, fmt.Errorf("answer backup request %d: %w", r.ID, err))
-		} else if r.ProcessedAt != nil {
-			s.cfg.Answered(r.Outcome, r.ProcessedAt.Sub(r.CreatedAt))
-		}
-		queued = queued || sent
-	}
-	if queued {
-		s.cfg.Queued()
-	}
-	return len(claimed), errors.Join(errs...)
+	return loop.Claimed[*sparekey.BackupRequest]{
+		Claim: func(ctx context.Context) (claimed []*sparekey.BackupRequest, err error) {
+			err = s.cfg.Store.Tx(ctx, func(tx sparekey.Tx) error {
+				claimed, err = tx.ClaimBackupRequests(ctx, s.now(), s.cfg.Lease, requestBatch)
+				return err
+			})
+			return claimed, err
+		},
+		Answer: func(ctx context.Context, r *sparekey.BackupRequest) (bool, error) {
+			sent, err := s.answer(ctx, r)
+			switch {
+			case sparekey.ErrorCode(err) == sparekey.ECONFLICT:
+				s.log.Info("backup request taken over by another worker; its answer is theirs", "request", r.ID)
+			case err != nil:
+				err = fmt.Errorf("answer backup request %d: %w", r.ID, err)
+			case r.ProcessedAt != nil:
+				s.cfg.Answered(r.Outcome, r.ProcessedAt.Sub(r.CreatedAt))
+			}
+			return sent, err
+		},
+		Lease: s.cfg.Lease, Clock: s.cfg.Clock, Queued: s.cfg.Queued,
+	}.RunOnce(ctx)
 }
 
 // answer does everything a request leads to in one transaction: if the

@@ -1,6 +1,7 @@
 // Package loop runs one pass of background work over and over: at once,
 // then every interval, or sooner when woken, until stopped. The reconciler,
-// the Get Code job and the outbox worker each run on one.
+// the Get Code job and the outbox worker each run on one. Claimed is the
+// pass the Get Code and sign-in jobs share: claim a batch, answer each.
 package loop
 
 import (

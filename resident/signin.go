@@ -8,7 +8,6 @@ package resident
 import (
 	"context"
 	"crypto/rand"
-	"errors"
 	"fmt"
 	"log/slog"
 	"math/big"
@@ -184,33 +183,23 @@ const signInBatch = 50
 
 // RunOnce answers the sign-in requests it can claim and returns how many.
 func (s *Service) RunOnce(ctx context.Context) (int, error) {
-	var claimed []*sparekey.SignIn
-	err := s.cfg.Store.Tx(ctx, func(tx sparekey.Tx) (err error) {
-		claimed, err = tx.ClaimSignIns(ctx, s.now(), s.cfg.Lease, signInBatch)
-		return err
-	})
-	if err != nil {
-		return 0, err
-	}
-	queued := false
-	var errs []error
-	lastStart := s.now().Add(s.cfg.Lease / 2) // past it, another worker may take them
-	for _, in := range claimed {
-		if s.now().After(lastStart) {
-			break
-		}
-		sent, err := s.answer(ctx, in)
-		if sparekey.ErrorCode(err) == sparekey.ECONFLICT {
-			continue // taken over by another worker: the answer is theirs
-		} else if err != nil {
-			errs = append(errs, fmt.Errorf("answer sign-in %d: %w", in.ID, err))
-		}
-		queued = queued || sent
-	}
-	if queued {
-		s.cfg.Queued()
-	}
-	return len(claimed), errors.Join(errs...)
+	return loop.Claimed[*sparekey.SignIn]{
+		Claim: func(ctx context.Context) (claimed []*sparekey.SignIn, err error) {
+			err = s.cfg.Store.Tx(ctx, func(tx sparekey.Tx) error {
+				claimed, err = tx.ClaimSignIns(ctx, s.now(), s.cfg.Lease, signInBatch)
+				return err
+			})
+			return claimed, err
+		},
+		Answer: func(ctx context.Context, in *sparekey.SignIn) (bool, error) {
+			sent, err := s.answer(ctx, in)
+			if err != nil { // an ECONFLICT stays one: errors.As finds it
+				err = fmt.Errorf("answer sign-in %d: %w", in.ID, err)
+			}
+			return sent, err
+		},
+		Lease: s.cfg.Lease, Clock: s.cfg.Clock, Queued: s.cfg.Queued,
+	}.RunOnce(ctx)
 }
 
 // answer looks the typed contact up and, for an account under its hourly
