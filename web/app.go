@@ -89,7 +89,7 @@ func requireResident(cfg Config, next http.Handler) http.Handler {
 func renderApp(w http.ResponseWriter, r *http.Request, cfg Config, status int, name, title, tab string, data any) {
 	m := memberOf(r)
 	p := page{Title: title, Tab: tab, Data: appPage{CSRF: csrfToken(cfg, m.session), Data: data, Done: r.URL.Query().Get("done")}}
-	p.Resident = firstWord(m.resident.Name)
+	p.Resident = m.resident.FirstName()
 	renderPage(w, r, cfg.Logger, status, name, p)
 }
 
@@ -99,13 +99,6 @@ type appPage struct {
 	Done  string // what the last action did, for a confirmation
 	Error string
 	Data  any
-}
-
-func firstWord(s string) string {
-	if f := strings.Fields(s); len(f) > 0 {
-		return f[0]
-	}
-	return s
 }
 
 func residentVisit(r *http.Request) resident.Visit {
@@ -286,7 +279,7 @@ func appHome(w http.ResponseWriter, r *http.Request, cfg Config, status int, err
 		return
 	}
 	m := memberOf(r)
-	p := page{Title: "Home", Tab: "home", Resident: firstWord(m.resident.Name),
+	p := page{Title: "Home", Tab: "home", Resident: m.resident.FirstName(),
 		Data: appPage{CSRF: csrfToken(cfg, m.session), Done: r.URL.Query().Get("done"), Error: errMsg, Data: h}}
 	renderPage(w, r, cfg.Logger, status, "app_home", p)
 }
@@ -377,7 +370,7 @@ func handleAppReport(cfg Config) http.Handler {
 			}
 			m := memberOf(r)
 			renderPage(w, r, cfg.Logger, httpStatus(err), "app_report", page{Title: "Notify maintenance", Tab: "more",
-				Resident: firstWord(m.resident.Name), Data: appPage{CSRF: csrfToken(cfg, m.session), Error: sparekey.ErrorMessage(err), Data: appReport{Doors: h.Doors}}})
+				Resident: m.resident.FirstName(), Data: appPage{CSRF: csrfToken(cfg, m.session), Error: sparekey.ErrorMessage(err), Data: appReport{Doors: h.Doors}}})
 			return
 		}
 		renderApp(w, r, cfg, http.StatusOK, "app_report", "Maintenance notified", "more",

@@ -139,7 +139,7 @@ func handleWizardPage(cfg Config) http.Handler {
 		}
 		p := page{Title: "I'm locked out", Data: data}
 		if m := signedIn(cfg, r); m != nil {
-			p.Resident, p.Tab = firstWord(m.resident.Name), "more"
+			p.Resident, p.Tab = m.resident.FirstName(), "more"
 		}
 		renderPage(w, r, cfg.Logger, http.StatusOK, name, p)
 	})
