@@ -203,7 +203,7 @@ func (s *Service) withLink(ctx context.Context, token string, v Visit, action st
 	var outcome error
 	err := s.cfg.Store.Tx(ctx, func(tx sparekey.Tx) error {
 		now := s.now() // inside the transaction: a wait for the writer must not stretch a link's life
-		audit := &sparekey.AuditEvent{At: now, Actor: "anonymous", Action: action, IP: v.IP, UserAgent: truncate(v.UserAgent, 256)}
+		audit := &sparekey.AuditEvent{At: now, Actor: "anonymous", Action: action, IP: v.IP, UserAgent: sparekey.Clip(v.UserAgent, 256, "")}
 		link, err := tx.BackupLinkByTokenHash(ctx, hash)
 		if sparekey.ErrorCode(err) == sparekey.ENOTFOUND || err == nil && !secret.Equal(link.TokenHash, hash) {
 			audit.Action, audit.Subject = "link.unknown", "link:unknown"

@@ -139,7 +139,7 @@ func (s *Service) RequestCode(ctx context.Context, req CodeRequest) error {
 		ContactHash: s.cfg.Keys.Hash(sparekey.HashContact, normalized),
 		ContactKind: kind,
 		IP:          req.IP,
-		UserAgent:   truncate(req.UserAgent, 256),
+		UserAgent:   sparekey.Clip(req.UserAgent, 256, ""),
 		Outcome:     sparekey.OutcomePending,
 		CreatedAt:   now,
 		Language:    locale.Of(req.Language),
@@ -165,11 +165,4 @@ func (s *Service) RequestCode(ctx context.Context, req CodeRequest) error {
 		s.log.Warn("get code request over the per-IP limit", "ip", req.IP)
 	}
 	return err
-}
-
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n]
 }

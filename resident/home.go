@@ -209,7 +209,7 @@ func (s *Service) AccessCodes(ctx context.Context, residentID int64, reveal bool
 		if reveal {
 			who := fmt.Sprintf("resident:%d", r.ID)
 			if err := tx.RecordAudit(ctx, &sparekey.AuditEvent{At: s.now(), Actor: who, Action: "resident.code_revealed",
-				Subject: who, IP: v.IP, UserAgent: truncate(v.UserAgent, 256)}); err != nil {
+				Subject: who, IP: v.IP, UserAgent: sparekey.Clip(v.UserAgent, 256, "")}); err != nil {
 				return err
 			}
 			told, err = s.tellRevealed(ctx, tx, r, where.Property, v.Language)

@@ -157,7 +157,7 @@ func (s *Service) RequestSignIn(ctx context.Context, typed string, v Visit) (han
 		HandleHash:  s.cfg.Keys.Hash(sparekey.HashSignInHandle, handle),
 		TokenHash:   s.cfg.Keys.Hash(sparekey.HashSignInToken, token),
 		IP:          v.IP,
-		UserAgent:   truncate(v.UserAgent, 256),
+		UserAgent:   sparekey.Clip(v.UserAgent, 256, ""),
 		CreatedAt:   now,
 		ExpiresAt:   now.Add(sparekey.SignInTTL),
 		ContactKind: kind,
@@ -384,7 +384,7 @@ func (s *Service) signIn(ctx context.Context, v Visit, find func(sparekey.Tx) (*
 		}
 		token = secret.NewToken()
 		sess := &sparekey.ResidentSession{TokenHash: s.cfg.Keys.Hash(sparekey.HashResidentToken, token), ResidentID: r.ID,
-			CreatedAt: now, ExpiresAt: now.Add(s.cfg.SessionTTL), IP: v.IP, UserAgent: truncate(v.UserAgent, 256)}
+			CreatedAt: now, ExpiresAt: now.Add(s.cfg.SessionTTL), IP: v.IP, UserAgent: sparekey.Clip(v.UserAgent, 256, "")}
 		if err := tx.CreateResidentSession(ctx, sess); err != nil {
 			return err
 		}
@@ -393,7 +393,7 @@ func (s *Service) signIn(ctx context.Context, v Visit, find func(sparekey.Tx) (*
 		}
 		who := fmt.Sprintf("resident:%d", r.ID)
 		return tx.RecordAudit(ctx, &sparekey.AuditEvent{At: now, Actor: who, Action: "resident.signed_in", Subject: who,
-			IP: v.IP, UserAgent: truncate(v.UserAgent, 256)})
+			IP: v.IP, UserAgent: sparekey.Clip(v.UserAgent, 256, "")})
 	})
 	if err != nil {
 		return "", err
@@ -454,11 +454,4 @@ func newCode() string {
 		panic(err) // crypto/rand does not fail on supported systems
 	}
 	return fmt.Sprintf("%06d", n.Int64())
-}
-
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n]
 }

@@ -247,7 +247,7 @@ type setPayload struct {
 func (b *Bridge) execute(ctx context.Context, c command) {
 	var p setPayload
 	if err := json.Unmarshal(c.payload, &p); err != nil {
-		b.bridgeError(ctx, fmt.Sprintf("Invalid message '%s', skipping...", truncate(string(c.payload), 80)))
+		b.bridgeError(ctx, fmt.Sprintf("Invalid message '%s', skipping...", sparekey.Clip(string(c.payload), 80, "…")))
 		return
 	}
 	if _, err := b.fleet.Status(c.device); err != nil {
@@ -453,11 +453,4 @@ func (b *Bridge) publish(ctx context.Context, topic string, v any, retain bool) 
 	if _, err := cm.Publish(ctx, &paho.Publish{Topic: topic, QoS: 1, Retain: retain, Payload: body}); err != nil {
 		b.log.Debug("simulator publish failed", "topic", topic, "err", err)
 	}
-}
-
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n] + "…"
 }

@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"sparekey"
 )
 
 // MaxPayload is the largest message the adapter reads. A lock's state is a
@@ -163,7 +165,7 @@ func ParseAvailability(payload []byte) (online bool, err error) {
 	case "offline":
 		return false, nil
 	}
-	return false, fmt.Errorf("availability %q is neither online nor offline", truncate(state, 40))
+	return false, fmt.Errorf("availability %q is neither online nor offline", sparekey.Clip(state, 40, "…"))
 }
 
 // bridgeLog is a line of zigbee2mqtt/bridge/logging.
@@ -196,11 +198,4 @@ func failedDevice(payload []byte) string {
 		return ""
 	}
 	return rest[:j]
-}
-
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n] + "…"
 }
