@@ -162,6 +162,18 @@ func Message(tag, name string, data map[string]any) (string, error) {
 	return b.String(), nil
 }
 
+// Email renders the email name in the language of tag: its messages
+// name.subject and name.text.
+func Email(tag, name string, data map[string]any) (subject, text string, err error) {
+	if subject, err = Message(tag, name+".subject", data); err != nil {
+		return "", "", err
+	}
+	if text, err = Message(tag, name+".text", data); err != nil {
+		return "", "", err
+	}
+	return subject, text, nil
+}
+
 // Clock writes a time of day in the language of tag: "3:04 PM", "3:04 p. m.".
 func Clock(tag string, t time.Time) string { return get(tag).Clock(t) }
 

@@ -167,6 +167,10 @@ func TestLanguages(t *testing.T) {
 	if got := Text(English, "Hi %s", "Ana"); got != "Hi Ana" {
 		t.Errorf("Text(en) = %q", got)
 	}
+	if subject, text, err := Email(Spanish, "access_code_revealed", map[string]any{"Name": "Ana", "Property": "Maple Court"}); err != nil ||
+		subject != "Se mostró tu código de acceso en la app" || !strings.HasPrefix(text, "Hola, Ana:\n\n") {
+		t.Errorf("Email = %q, %q, %v", subject, text, err)
+	}
 	if _, err := Message(English, "no_such_message", nil); err == nil {
 		t.Error("an unknown message rendered")
 	}

@@ -32,12 +32,9 @@ func (s *Service) Wake() { s.loop.Wake() }
 // RunOnce answers the pending requests it can claim and returns how many.
 func (s *Service) RunOnce(ctx context.Context) (int, error) {
 	return loop.Claimed[*sparekey.BackupRequest]{
-		Claim: func(ctx context.Context) (claimed []*sparekey.BackupRequest, err error) {
-			err = s.cfg.Store.Tx(ctx, func(tx sparekey.Tx) error {
-				claimed, err = tx.ClaimBackupRequests(ctx, s.now(), s.cfg.Lease, requestBatch)
-				return err
-			})
-			return claimed, err
+		Store: s.cfg.Store,
+		Claim: func(ctx context.Context, tx sparekey.Tx) ([]*sparekey.BackupRequest, error) {
+			return tx.ClaimBackupRequests(ctx, s.now(), s.cfg.Lease, requestBatch)
 		},
 		Answer: func(ctx context.Context, r *sparekey.BackupRequest) (bool, error) {
 			sent, err := s.answer(ctx, r)

@@ -46,10 +46,7 @@ func linkSMS(lang string, where *locale.Place, link string) (string, error) {
 func linkEmail(lang string, where *locale.Place, r *sparekey.Resident, link, newRequest string, expires time.Time) (subject, text, html string, err error) {
 	data := messageData(where, r)
 	data["Link"], data["NewRequest"], data["Expires"] = link, newRequest, expires.In(where.Location)
-	if subject, err = locale.Message(lang, "backup_link.subject", data); err != nil {
-		return "", "", "", err
-	}
-	if text, err = locale.Message(lang, "backup_link.text", data); err != nil {
+	if subject, text, err = locale.Email(lang, "backup_link", data); err != nil {
 		return "", "", "", err
 	}
 	if html, err = locale.Message(lang, "backup_link.html", data); err != nil {
@@ -61,11 +58,5 @@ func linkEmail(lang string, where *locale.Place, r *sparekey.Resident, link, new
 func revealEmail(lang string, where *locale.Place, r *sparekey.Resident, when time.Time) (subject, text string, err error) {
 	data := messageData(where, r)
 	data["When"] = when.In(where.Location)
-	if subject, err = locale.Message(lang, "code_revealed.subject", data); err != nil {
-		return "", "", err
-	}
-	if text, err = locale.Message(lang, "code_revealed.text", data); err != nil {
-		return "", "", err
-	}
-	return subject, text, nil
+	return locale.Email(lang, "code_revealed", data)
 }

@@ -13,8 +13,10 @@ import (
 // worker died is claimed again once its lease ends) and answers them one
 // by one, each in its own transaction. Get Code and sign-in are such jobs.
 type Claimed[T any] struct {
-	// Claim takes up to a batch of requests under a lease of Lease.
-	Claim func(ctx context.Context) ([]T, error)
+	// Claim takes up to a batch of requests under a lease of Lease, in a
+	// transaction of Store.
+	Claim func(ctx context.Context, tx sparekey.Tx) ([]T, error)
+	Store sparekey.Store
 	// Answer answers one claimed request and reports whether messages
 	// were queued. An ECONFLICT means another worker took the request
 	// over (its lease ran out): the answer is theirs, and no error.
@@ -29,7 +31,11 @@ type Claimed[T any] struct {
 // RunOnce claims a batch and answers it; it returns how many requests it
 // claimed and the errors of those it could not answer.
 func (c Claimed[T]) RunOnce(ctx context.Context) (int, error) {
-	claimed, err := c.Claim(ctx)
+	var claimed []T
+	err := c.Store.Tx(ctx, func(tx sparekey.Tx) (err error) {
+		claimed, err = c.Claim(ctx, tx)
+		return err
+	})
 	if err != nil {
 		return 0, err
 	}

@@ -10,6 +10,11 @@ import (
 	"sparekey/loop"
 )
 
+// txStore runs a transaction with no Tx: the claims here read nothing.
+type txStore struct{ sparekey.Store }
+
+func (txStore) Tx(ctx context.Context, fn func(sparekey.Tx) error) error { return fn(nil) }
+
 type stepClock struct{ now time.Time }
 
 func (c *stepClock) Now() time.Time { return c.now }
@@ -23,7 +28,8 @@ func TestClaimedRunOnce(t *testing.T) {
 	var answered []int
 	woken := 0
 	job := loop.Claimed[int]{
-		Claim: func(context.Context) ([]int, error) { return []int{1, 2, 3, 4, 5}, nil },
+		Store: txStore{},
+		Claim: func(context.Context, sparekey.Tx) ([]int, error) { return []int{1, 2, 3, 4, 5}, nil },
 		Answer: func(_ context.Context, r int) (bool, error) {
 			answered = append(answered, r)
 			switch r {
@@ -52,7 +58,7 @@ func TestClaimedRunOnce(t *testing.T) {
 		t.Errorf("outbox woken %d times, want once", woken)
 	}
 
-	job.Claim = func(context.Context) ([]int, error) { return nil, errors.New("no database") }
+	job.Claim = func(context.Context, sparekey.Tx) ([]int, error) { return nil, errors.New("no database") }
 	if n, err := job.RunOnce(context.Background()); n != 0 || err == nil {
 		t.Errorf("failed claim: %d, %v", n, err)
 	}

@@ -251,11 +251,7 @@ func (s *Service) tellRevealed(ctx context.Context, tx sparekey.Tx, r *sparekey.
 		}
 	}
 	data := map[string]any{"Name": r.FirstName(), "Property": prop.Name}
-	subject, err := locale.Message(lang, "access_code_revealed.subject", data)
-	if err != nil {
-		return false, err
-	}
-	body, err := locale.Message(lang, "access_code_revealed.text", data)
+	subject, body, err := locale.Email(lang, "access_code_revealed", data)
 	if err != nil {
 		return false, err
 	}

@@ -184,12 +184,9 @@ const signInBatch = 50
 // RunOnce answers the sign-in requests it can claim and returns how many.
 func (s *Service) RunOnce(ctx context.Context) (int, error) {
 	return loop.Claimed[*sparekey.SignIn]{
-		Claim: func(ctx context.Context) (claimed []*sparekey.SignIn, err error) {
-			err = s.cfg.Store.Tx(ctx, func(tx sparekey.Tx) error {
-				claimed, err = tx.ClaimSignIns(ctx, s.now(), s.cfg.Lease, signInBatch)
-				return err
-			})
-			return claimed, err
+		Store: s.cfg.Store,
+		Claim: func(ctx context.Context, tx sparekey.Tx) ([]*sparekey.SignIn, error) {
+			return tx.ClaimSignIns(ctx, s.now(), s.cfg.Lease, signInBatch)
 		},
 		Answer: func(ctx context.Context, in *sparekey.SignIn) (bool, error) {
 			sent, err := s.answer(ctx, in)
@@ -279,11 +276,7 @@ func (s *Service) sendSignIn(ctx context.Context, tx sparekey.Tx, r *sparekey.Re
 	if err != nil {
 		return err
 	}
-	subject, err := locale.Message(lang, "sign_in.subject", data)
-	if err != nil {
-		return err
-	}
-	body, err := locale.Message(lang, "sign_in.text", data)
+	subject, body, err := locale.Email(lang, "sign_in", data)
 	if err != nil {
 		return err
 	}
