@@ -360,7 +360,7 @@ func TestIssueOnlyConfirmedAvailableCodes(t *testing.T) {
 	}
 }
 
-// DESIGN.md: codes are 6–8 digits within the lock's limits. A keypad that
+// Codes are 6–8 digits within the lock's limits (docs/api.md). A keypad that
 // takes 4–8 digits (the typical Zigbee deadbolt) still gets 6-digit codes.
 func TestResidentCodeLengthOnShortKeypad(t *testing.T) {
 	t.Parallel()

@@ -9,7 +9,7 @@ import (
 
 // BenchmarkRequestCode measures the Get Code answer path on a real SQLite
 // store: parse, per-IP count, one insert. A known and an unknown contact
-// must cost the same (SECURITY.md rule 2): compare the two with benchstat.
+// must cost the same (docs/security.md rule 2): compare them with benchstat.
 func BenchmarkRequestCode(b *testing.B) {
 	for _, tc := range []struct{ name, contact string }{{"known", testkit.AnaEmail}, {"unknown", "nobody@example.org"}} {
 		b.Run(tc.name, func(b *testing.B) {

@@ -296,7 +296,7 @@ func TestConcurrentWorkersAnswerEachRequestOnce(t *testing.T) {
 	}
 }
 
-// STYLE 9: the job worker answers requests as they come, and Stop ends it.
+// The job worker answers requests as they come, and Stop ends it.
 func TestStartAnswersRequestsAndStopEndsIt(t *testing.T) {
 	t.Parallel()
 	b := setup(t, func(c *lockout.Config) { c.PollInterval = 20 * time.Millisecond })

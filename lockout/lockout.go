@@ -106,7 +106,7 @@ func New(cfg Config) *Service {
 	s := &Service{cfg: cfg, log: cfg.Logger}
 	// The job runs on a jittered tick, never woken by a request: when it
 	// runs, and how long it holds the database, must not line up with any
-	// one request (SECURITY.md rule 2).
+	// one request (docs/security.md rule 2).
 	s.loop = loop.New(cfg.PollInterval, func(ctx context.Context) (bool, error) {
 		n, err := s.RunOnce(ctx)
 		return n == requestBatch, err

@@ -231,8 +231,8 @@ func (s *Service) AccessCodes(ctx context.Context, residentID int64, reveal bool
 }
 
 // tellRevealed emails the account that its access code was shown in the
-// app (SECURITY.md 13), at most once in ten minutes: someone with a stolen
-// session learns the code too, and the resident should hear of it.
+// app (docs/security.md rule 13), at most once in ten minutes: someone with
+// a stolen session learns the code too, and the resident should hear of it.
 func (s *Service) tellRevealed(ctx context.Context, tx sparekey.Tx, r *sparekey.Resident, prop *sparekey.Property, lang string) (bool, error) {
 	if r.Email == "" {
 		return false, nil

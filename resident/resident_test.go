@@ -759,7 +759,7 @@ func TestSweep(t *testing.T) {
 
 func errOf[T any](_ T, err error) error { return err }
 
-// Like Get Code (SECURITY.md rule 2), a sign-in request only validates and
+// Like Get Code (docs/security.md rule 2), a sign-in request only validates and
 // records: its time must not depend on whether the contact is an
 // account's, which it does not look up. Known and unknown medians stay
 // within noise.

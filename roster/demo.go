@@ -7,7 +7,7 @@ import (
 	"sparekey"
 )
 
-// Demo is the demo data of CONTRACT.md.
+// Demo is the demo data that docs/api.md promises.
 var Demo = []Entry{
 	{Property: "Maple Court Apartments", Unit: "101", Lock: "unit-101-front", LockName: "Front door", Name: "Ana Ruiz", Email: "ana@example.com", Phone: "+12015550101", AccessCode: "482916"},
 	{Property: "Maple Court Apartments", Unit: "102", Lock: "unit-102-front", LockName: "Front door", Name: "Ben Okafor", Email: "ben@example.com", Phone: "+12015550102", AccessCode: "731845"},

@@ -14,7 +14,7 @@ func (b *testBundle) seedDemo() (bool, error) {
 	return roster.SeedDemo(b.ctx, b.db, b.codes, b.clock)
 }
 
-// TestSeedDemo checks the demo data against CONTRACT.md, value by value.
+// TestSeedDemo checks the demo data against docs/api.md, value by value.
 func TestSeedDemo(t *testing.T) {
 	t.Parallel()
 	b := setup(t)

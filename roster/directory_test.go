@@ -12,7 +12,7 @@ import (
 // TestMoveIn: staff move a resident into an existing unit; the resident
 // gets an access code on the unit's lock and, when asked, a welcome email.
 // Bad input is refused with a clear message and writes nothing, and a
-// premium-rate or shared-cost phone is never a resident's (SECURITY.md
+// premium-rate or shared-cost phone is never a resident's (docs/security.md
 // rule 5), as in the CSV imports.
 func TestMoveIn(t *testing.T) {
 	t.Parallel()

@@ -8,7 +8,7 @@ import (
 	"testing"
 )
 
-// The resident app over HTTP, held to SECURITY.md: the same answer to a
+// The resident app over HTTP, held to docs/security.md: the same answer to a
 // sign-in request whatever was typed (1, 3), no code or token in the logs
 // (12), HttpOnly Secure SameSite cookies, a CSRF token on every form and
 // a resident's reach limited to their own unit (15).

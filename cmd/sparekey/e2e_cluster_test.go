@@ -89,7 +89,7 @@ func instanceIDs(devices []string, want string) (string, string) {
 	}
 }
 
-// TestTwoInstancesOnePostgresOneBroker runs the CONTRACT.md story against
+// TestTwoInstancesOnePostgresOneBroker runs the contract story against
 // two serve processes on one PostgreSQL database and one MQTT broker,
 // alternating between them; checks every message went out exactly once and
 // the limits hold across both; then kills one with SIGKILL mid-run and

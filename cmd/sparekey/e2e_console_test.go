@@ -19,7 +19,7 @@ import (
 )
 
 // End-to-end tests of the staff console and the staff API's authorization
-// (SECURITY.md rule 15, issue 4): sessions, CSRF, per-property access.
+// (docs/security.md rule 15): sessions, CSRF, per-property access.
 
 // noRedirects answers a redirect itself, so tests see the 303 and its
 // cookies; Go's client would follow it.
@@ -459,7 +459,7 @@ func TestConsoleAuthorization(t *testing.T) {
 
 // TestConsoleStaffLockAPIIsPerProperty: the lock routes of the staff API
 // answer a console session only about its own property's locks, as the
-// console's lock pages do (SECURITY.md rule 15: staff only their property).
+// console's lock pages do (docs/security.md rule 15: staff only their property).
 func TestConsoleStaffLockAPIIsPerProperty(t *testing.T) {
 	t.Parallel()
 	s := startServer(t)

@@ -25,7 +25,7 @@ func comparable(r response) string {
 	return strings.Join(keys, "\n") + "\n\n" + string(r.body) + "\n" + http.StatusText(r.status)
 }
 
-// SECURITY.md rule 1: the same status, body and headers for a match, no
+// docs/security.md rule 1: the same status, body and headers for a match, no
 // match, a phone that is not the account's, a moved-out resident, and an
 // account over its limit; rule 11: links never come from the Host header.
 func TestGetCodeAnswersAlike(t *testing.T) {
@@ -69,11 +69,11 @@ func TestGetCodeAnswersAlike(t *testing.T) {
 	}
 }
 
-// SECURITY.md rule 2 (time must not depend on the account) is tested in
+// docs/security.md rule 2 (time must not depend on the account) is tested in
 // lockout.TestRequestTimeDoesNotDependOnAccount, where the per-account limit
 // can be lifted so that a lookup done inline would show.
 
-// SECURITY.md rule 6: the per-IP limit answers 429 with the error shape.
+// docs/security.md rule 6: the per-IP limit answers 429 with the error shape.
 func TestGetCodePerIPLimit(t *testing.T) {
 	t.Parallel()
 	s := startServer(t, "--ip-limit", "3")

@@ -228,7 +228,7 @@ func quote(s string) string {
 	return string(b)
 }
 
-// TestContractStory walks the story of CONTRACT.md through the real
+// TestContractStory walks the outside contract (docs/api.md) through the real
 // program: Ana asks with her phone, both messages arrive, the link reveals
 // a code that opens unit-101-front; the link expires after 30 minutes and a
 // new request gives a new working link; Ben's code opens unit-102-front

@@ -380,7 +380,7 @@ func TestImportWhileDemoRuns(t *testing.T) {
 	}
 }
 
-// Restarting the demo on its database keeps its state (CONTRACT.md), and
+// Restarting the demo on its database keeps its state (docs/api.md), and
 // that includes the codes on the locks: the virtual locks start empty, so
 // what the database holds as confirmed must be programmed again.
 func TestServeDemoRestartKeepsCodesOnLocks(t *testing.T) {

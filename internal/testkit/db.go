@@ -136,7 +136,7 @@ func Allow(ids ...int64) func(int64) bool {
 	return func(id int64) bool { return slices.Contains(ids, id) }
 }
 
-// Demo seeds the demo roster (CONTRACT.md) on db through an access service
+// Demo seeds the demo roster (docs/api.md) on db through an access service
 // made from cfg, its Store, Driver and Clock filled in, and gives every demo
 // lock a virtual lock that reports back to that service. Nothing is on the
 // locks yet: the Reconciler's RunOnce programs them.

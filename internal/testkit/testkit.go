@@ -47,7 +47,7 @@ func Median(ds []time.Duration) time.Duration {
 
 // SameTime calls fn n times with true (a known account) and n times with
 // false, alternating, and fails the test when the median time of one side
-// is more than 1.5 times the other's (SECURITY.md rule 2).
+// is more than 1.5 times the other's (docs/security.md rule 2).
 func SameTime(t testing.TB, n int, fn func(known bool)) {
 	t.Helper()
 	var known, unknown []time.Duration
