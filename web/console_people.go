@@ -178,11 +178,11 @@ func handleConsoleAudit(cfg Config) http.Handler {
 		if !p.admin() {
 			allowed = p.allowed
 		}
-		if data.Events, err = cfg.Staff.Audit(r.Context(), f, allowed); err != nil {
+		if data.Events, err = cfg.Audit.Search(r.Context(), f, allowed); err != nil {
 			consoleError(w, r, cfg, err)
 			return
 		}
-		if data.Names, err = cfg.Staff.AuditNames(r.Context(), data.Events); err != nil {
+		if data.Names, err = cfg.Audit.Names(r.Context(), data.Events); err != nil {
 			consoleError(w, r, cfg, err)
 			return
 		}

@@ -43,11 +43,15 @@ type Staff interface {
 	List(ctx context.Context, propertyID int64) ([]*sparekey.Staff, error)
 	// Properties lists the properties with the given ids (nil: all).
 	Properties(ctx context.Context, ids []int64) ([]*sparekey.Property, error)
-	// Audit searches the audit trail, keeping what concerns the allowed
+}
+
+// AuditLog reads the audit trail for the console.
+type AuditLog interface {
+	// Search searches the audit trail, keeping what concerns the allowed
 	// properties.
-	Audit(ctx context.Context, f sparekey.AuditFilter, allowed func(int64) bool) ([]*sparekey.AuditEvent, error)
-	// AuditNames names the people among the events' actors and subjects.
-	AuditNames(ctx context.Context, events []*sparekey.AuditEvent) (map[string]string, error)
+	Search(ctx context.Context, f sparekey.AuditFilter, allowed func(int64) bool) ([]*sparekey.AuditEvent, error)
+	// Names names the people among the events' actors and subjects.
+	Names(ctx context.Context, events []*sparekey.AuditEvent) (map[string]string, error)
 }
 
 // Upkeep is jams and work orders.
@@ -91,11 +95,12 @@ type Config struct {
 	Locks      Locks
 	Dev        *Dev
 	AdminToken string
-	// Staff, Upkeep and Directory serve the staff console and the work
-	// order API. Without Staff nobody can sign in to the console.
+	// Staff, Upkeep, Directory and Audit serve the staff console and the
+	// work order API. Without Staff nobody can sign in to the console.
 	Staff     Staff
 	Upkeep    Upkeep
 	Directory Directory
+	Audit     AuditLog
 	// Residents is the resident app (sign-in, home, access); nil leaves
 	// the app's pages without anyone to sign in.
 	Residents Residents

@@ -18,6 +18,7 @@ import (
 
 	"sparekey"
 	"sparekey/access"
+	"sparekey/audit"
 	"sparekey/cluster"
 	"sparekey/device"
 	"sparekey/lockout"
@@ -289,7 +290,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		}
 	}
 	handler := web.NewServer(web.Config{Logger: log, Clock: clock, Lockout: flow, Locks: acc.Doors, Dev: dev,
-		Staff: team, Upkeep: jams, Directory: people, Residents: app, Keys: keys,
+		Staff: team, Upkeep: jams, Directory: people, Audit: audit.New(db), Residents: app, Keys: keys,
 		AdminToken: c.adminToken, DefaultRegion: c.defaultRegion, BaseURL: c.baseURL,
 		Metrics: meters.Handler(), ObserveRequest: meters.ObserveRequest,
 		TrustedProxies: c.trustedProxies})

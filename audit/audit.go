@@ -1,41 +1,36 @@
-package staff
+// Package audit reads the audit trail for staff: a search that keeps to
+// the properties a staff member works for, and the names of the people in
+// it. Every package writes its own lines (sparekey.AuditStore); this one
+// only reads them.
+package audit
 
 import (
 	"context"
-	"slices"
 	"strconv"
 	"strings"
 
 	"sparekey"
 )
 
-// Properties lists the properties with the given ids, by name; nil ids
-// lists every property.
-func (s *Service) Properties(ctx context.Context, ids []int64) ([]*sparekey.Property, error) {
-	var out []*sparekey.Property
-	err := s.cfg.Store.Read(ctx, func(tx sparekey.Tx) error {
-		props, err := tx.Properties(ctx)
-		for _, p := range props {
-			if ids == nil || slices.Contains(ids, p.ID) {
-				out = append(out, p)
-			}
-		}
-		return err
-	})
-	return out, err
+// Log reads the audit trail.
+type Log struct {
+	store sparekey.Store
 }
 
-// Audit searches the audit trail newest first. A staff member sees only
+// New returns a Log reading store.
+func New(store sparekey.Store) *Log { return &Log{store: store} }
+
+// Search searches the audit trail newest first. A staff member sees only
 // what concerns their properties: events about a lock, resident, link,
 // work order or property of theirs, and their own sign-ins. allowed nil
 // sees everything.
-func (s *Service) Audit(ctx context.Context, f sparekey.AuditFilter, allowed func(int64) bool) ([]*sparekey.AuditEvent, error) {
+func (l *Log) Search(ctx context.Context, f sparekey.AuditFilter, allowed func(int64) bool) ([]*sparekey.AuditEvent, error) {
 	limit := f.Limit
 	if limit <= 0 || limit > 500 {
 		limit = 200
 	}
 	var out []*sparekey.AuditEvent
-	err := s.cfg.Store.Read(ctx, func(tx sparekey.Tx) error {
+	err := l.store.Read(ctx, func(tx sparekey.Tx) error {
 		if allowed == nil {
 			f.Limit = limit
 			var err error
@@ -137,12 +132,12 @@ func (w *whose) lookup(subject string) (int64, error) {
 	return 0, nil
 }
 
-// AuditNames names the actors and subjects of events that are people:
+// Names names the actors and subjects of events that are people:
 // staff ("staff:2" → "Maya Patel"), residents ("resident:3" → "Ana Ruiz
 // (resident)"), the admin token and Sparekey itself. Others are left out.
-func (s *Service) AuditNames(ctx context.Context, events []*sparekey.AuditEvent) (map[string]string, error) {
+func (l *Log) Names(ctx context.Context, events []*sparekey.AuditEvent) (map[string]string, error) {
 	names := map[string]string{"system": "Sparekey", "staff:admin": "admin token"}
-	err := s.cfg.Store.Read(ctx, func(tx sparekey.Tx) error {
+	err := l.store.Read(ctx, func(tx sparekey.Tx) error {
 		team, err := tx.StaffList(ctx, 0)
 		if err != nil {
 			return err
