@@ -11,7 +11,7 @@ import (
 	"sparekey"
 )
 
-// The resident app: sign-in attempts and sessions.
+// Resident sign-in attempts and resident sessions.
 
 const signInColumns = `id, resident_id, handle_hash, token_hash, code_hash, ip, created_at, expires_at, attempts, used_at,
 	user_agent, contact_kind, contact_hash, secret_sealed, language, outcome, claimed_until`
