@@ -127,7 +127,7 @@ const unknownFor = time.Minute
 // recordedAlready reports whether a replayed event was recorded by the
 // instance that owned the lock: the same kind and slot within two seconds
 // (each instance stamps a report when it reads it).
-func recordedAlready(ctx context.Context, tx sparekey.Tx, lock *sparekey.Lock, ev sparekey.DeviceEvent) (bool, error) {
+func recordedAlready(ctx context.Context, tx sparekey.LockEventStore, lock *sparekey.Lock, ev sparekey.DeviceEvent) (bool, error) {
 	recent, err := tx.LockEvents(ctx, lock.ID, 50)
 	if err != nil {
 		return false, err
@@ -143,7 +143,7 @@ func recordedAlready(ctx context.Context, tx sparekey.Tx, lock *sparekey.Lock, e
 
 // eventDetail is the lock event's line for staff: how it happened and, for
 // a code, whose it was, e.g. "keypad, backup code of Ana Ruiz".
-func eventDetail(ctx context.Context, tx sparekey.Tx, ev sparekey.DeviceEvent, audit map[string]string) (string, error) {
+func eventDetail(ctx context.Context, tx sparekey.ResidentStore, ev sparekey.DeviceEvent, audit map[string]string) (string, error) {
 	var parts []string
 	if ev.Source != "" {
 		parts = append(parts, ev.Source)
@@ -214,7 +214,7 @@ func applyToLock(lock *sparekey.Lock, ev sparekey.DeviceEvent) {
 // what it is for and whose it is. A backup code's first use also ends it;
 // Codes sees to that as an observer of the recorded event, under the same
 // conditions.
-func whoseCode(ctx context.Context, tx sparekey.Tx, lock *sparekey.Lock, ev sparekey.DeviceEvent, detail map[string]string) error {
+func whoseCode(ctx context.Context, tx sparekey.SlotStore, lock *sparekey.Lock, ev sparekey.DeviceEvent, detail map[string]string) error {
 	number := ev.Slot
 	detail["slot"] = fmt.Sprint(number)
 	slots, err := tx.SlotsByLock(ctx, lock.ID)

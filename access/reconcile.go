@@ -310,7 +310,7 @@ func (r *Reconciler) record(ctx context.Context, lock *sparekey.Lock, want *spar
 // markOnline records that a lock just answered: it is online, whatever
 // availability report Sparekey missed (a lock imported after its hub had
 // announced it, say).
-func markOnline(ctx context.Context, tx sparekey.Tx, lockID int64, now time.Time) error {
+func markOnline(ctx context.Context, tx sparekey.LockStore, lockID int64, now time.Time) error {
 	l, err := tx.Lock(ctx, lockID)
 	if err != nil {
 		return err

@@ -81,7 +81,7 @@ func (r *Reconciler) Preload(ctx context.Context, device string, program func(sl
 
 // resync makes every slot of the lock that holds a code, or may still hold
 // one, pending.
-func resync(ctx context.Context, tx sparekey.Tx, lock *sparekey.Lock, now time.Time) error {
+func resync(ctx context.Context, tx sparekey.SlotStore, lock *sparekey.Lock, now time.Time) error {
 	slots, err := tx.SlotsByLock(ctx, lock.ID)
 	if err != nil {
 		return err
@@ -138,7 +138,7 @@ func (r *Reconciler) RetryLocks(ctx context.Context, devices []string) error {
 
 // retryNow makes every pending or failed slot of a lock that just came back
 // due now.
-func retryNow(ctx context.Context, tx sparekey.Tx, lock *sparekey.Lock, now time.Time) error {
+func retryNow(ctx context.Context, tx sparekey.SlotStore, lock *sparekey.Lock, now time.Time) error {
 	slots, err := tx.SlotsByLock(ctx, lock.ID)
 	if err != nil {
 		return err
