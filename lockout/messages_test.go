@@ -101,7 +101,7 @@ func TestLinkMessagesInTheLanguageAsked(t *testing.T) {
 	}{
 		{"es", "Maple Court Apartments: tu codigo de respaldo (30 min): ", "El enlace a tu código de respaldo",
 			"Hola, Ana:\n\nPediste un código de respaldo para tu puerta (unidad 101, Maple Court Apartments).", `<html lang="es">`, "Se mostró tu código de respaldo"},
-		{"fr", "Maple Court Apartments: your backup code link (30 min): ", "Your backup door code link",
+		{"zz", "Maple Court Apartments: your backup code link (30 min): ", "Your backup door code link",
 			"Hi Ana,\n\nYou asked for a backup code for your door (unit 101, Maple Court Apartments).", `<html lang="en">`, "Your backup door code was viewed"},
 	} {
 		b := setup(t)

@@ -625,7 +625,7 @@ func TestResidentUpdatesInTheirLanguage(t *testing.T) {
 	b := setup(t)
 	rosa := b.addRoommate()
 	wo := b.reportAs(testkit.AnaEmail, upkeep.ResidentReport{Via: "app", Language: locale.Spanish}).WorkOrder
-	b.reportAs(rosa.Email, upkeep.ResidentReport{Via: "app", Language: "fr"})
+	b.reportAs(rosa.Email, upkeep.ResidentReport{Via: "app", Language: "zz"})
 	b.update(wo.ID, upkeep.Change{Status: ptr(sparekey.WorkOrderInProgress)})
 	b.update(wo.ID, upkeep.Change{Status: ptr(sparekey.WorkOrderResolved), Resolution: "Cambiamos la placa."})
 

@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"net/url"
 	"path"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -93,13 +92,27 @@ func knowPages(mux *http.ServeMux, next http.Handler) http.Handler {
 // pagesKey holds, in a request's context, whether a path has a page.
 type pagesKey struct{}
 
-// switchTo is the link that shows the same page in the next language
-// (with two, the other one), and that language's tag.
-func switchTo(r *http.Request, lang string) (href, other string) {
-	tags := locale.Tags()
-	other = tags[(slices.Index(tags, lang)+1)%len(tags)]
+// languageLink is a link that shows the page in another language.
+type languageLink struct {
+	Href, Lang, Name string
+}
+
+// switchLinks are the links that show the same page in each of the other
+// languages, in the catalog's order.
+func switchLinks(r *http.Request, lang string) []languageLink {
+	var links []languageLink
+	for _, other := range locale.Tags() {
+		if other != lang {
+			links = append(links, languageLink{Href: switchTo(r, other), Lang: other, Name: locale.Name(other)})
+		}
+	}
+	return links
+}
+
+// switchTo is the address of the same page in the language other.
+func switchTo(r *http.Request, other string) string {
 	if r == nil {
-		return "/?lang=" + other, other
+		return "/?lang=" + other
 	}
 	q := url.Values{}
 	for k, v := range r.URL.Query() {
@@ -119,5 +132,5 @@ func switchTo(r *http.Request, lang string) (href, other string) {
 			q = url.Values{"lang": {other}}
 		}
 	}
-	return to + "?" + q.Encode(), other
+	return to + "?" + q.Encode()
 }

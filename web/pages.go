@@ -85,9 +85,10 @@ type page struct {
 	Console *consoleBar // the staff console's header; nil on residents' pages
 	Data    any
 
-	// Set by renderPage: the page's language, and the link to the next
-	// language with that language's tag and name.
-	Lang, SwitchHref, SwitchLang, SwitchName string
+	// Set by renderPage: the page's language, and the links to the same
+	// page in the others.
+	Lang   string
+	Switch []languageLink
 	// Resident is the signed-in resident's first name, "" when nobody is.
 	Resident string
 	// Tab is the resident app's bottom bar tab: home, access or more.
@@ -113,8 +114,7 @@ func renderPage(w http.ResponseWriter, r *http.Request, log *slog.Logger, status
 		p.Lang = locale.English
 	} else {
 		p.Title = translate(p.Lang, p.Title)
-		p.SwitchHref, p.SwitchLang = switchTo(r, p.Lang)
-		p.SwitchName = locale.Name(p.SwitchLang)
+		p.Switch = switchLinks(r, p.Lang)
 		p.OnSignIn = r != nil && strings.HasPrefix(r.URL.Path, "/app/sign-in")
 	}
 	var buf bytes.Buffer
