@@ -10,7 +10,6 @@ import (
 )
 
 func (b *testBundle) seedDemo() (bool, error) {
-	b.t.Helper()
 	return roster.SeedDemo(b.ctx, b.db, b.codes, b.clock)
 }
 
@@ -30,7 +29,7 @@ func TestSeedDemo(t *testing.T) {
 		{"102", "unit-102-front", "Ben Okafor", "ben@example.com", "+12015550102", "731845"},
 		{"103", "unit-103-front", "Chen Wei", "chen@example.com", "+12015550103", "590273"},
 	}
-	b.read(func(tx sparekey.Tx) error {
+	b.read(t, func(tx sparekey.Tx) error {
 		p, err := tx.PropertyByName(b.ctx, "Maple Court Apartments")
 		if err != nil {
 			return err
@@ -100,20 +99,20 @@ func TestSeedDemo(t *testing.T) {
 	})
 
 	// Restarting the demo keeps its state.
-	before := b.dump()
+	before := b.dump(t)
 	seeded, err = b.seedDemo()
 	if err != nil || seeded {
 		t.Fatalf("second SeedDemo = %v, %v; want false, nil", seeded, err)
 	}
-	sameDump(t, "a second SeedDemo", before, b.dump())
+	sameDump(t, "a second SeedDemo", before, b.dump(t))
 
 	// So does restarting it after a roster import into the demo.
-	b.mustAdd(birch)
-	before = b.dump()
+	b.mustAdd(t, birch)
+	before = b.dump(t)
 	if seeded, err := b.seedDemo(); err != nil || seeded {
 		t.Fatalf("SeedDemo after an import into the demo = %v, %v; want false, nil", seeded, err)
 	}
-	sameDump(t, "SeedDemo after an import", before, b.dump())
+	sameDump(t, "SeedDemo after an import", before, b.dump(t))
 }
 
 func TestSeedDemoRefusesOtherData(t *testing.T) {
@@ -128,8 +127,8 @@ func TestSeedDemoRefusesOtherData(t *testing.T) {
 func seedDemoRefuses(t *testing.T, file string) {
 	t.Helper()
 	b := setup(t)
-	b.mustAdd(file)
-	before := b.dump()
+	b.mustAdd(t, file)
+	before := b.dump(t)
 	seeded, err := b.seedDemo()
 	if err == nil || seeded {
 		t.Fatalf("SeedDemo on a database with other data = %v, %v", seeded, err)
@@ -137,5 +136,5 @@ func seedDemoRefuses(t *testing.T, file string) {
 	if !strings.Contains(err.Error(), "empty database") {
 		t.Errorf("error %q does not say the demo needs an empty database", err)
 	}
-	sameDump(t, "a refused SeedDemo", before, b.dump())
+	sameDump(t, "a refused SeedDemo", before, b.dump(t))
 }

@@ -17,17 +17,17 @@ import (
 func TestMoveIn(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	b.mustAdd(birch)
+	b.mustAdd(t, birch)
 	d := &roster.Directory{Store: b.db, Codes: b.codes, Clock: b.clock, Region: "US", BaseURL: "https://keys.example"}
 	var birchID int64
-	b.read(func(tx sparekey.Tx) error {
+	b.read(t, func(tx sparekey.Tx) error {
 		p, err := tx.PropertyByName(b.ctx, "Birch Hall")
 		birchID = p.ID
 		return err
 	})
 	newcomer := roster.Newcomer{PropertyID: birchID, Unit: "1B", Name: "Eve Stone", Email: "Eve@Example.com", Phone: "(201) 555-0155"}
 
-	before := b.dump()
+	before := b.dump(t)
 	for _, tc := range []struct {
 		name, want string
 		change     func(*roster.Newcomer)
@@ -47,7 +47,7 @@ func TestMoveIn(t *testing.T) {
 		if sparekey.ErrorCode(err) != sparekey.EINVALID || !strings.Contains(sparekey.ErrorMessage(err), tc.want) {
 			t.Errorf("%s: MoveIn = %v, want invalid mentioning %q", tc.name, err, tc.want)
 		}
-		sameDump(t, tc.name, before, b.dump())
+		sameDump(t, tc.name, before, b.dump(t))
 	}
 
 	newcomer.Welcome = true
@@ -58,7 +58,7 @@ func TestMoveIn(t *testing.T) {
 	if r.Email != "eve@example.com" || r.Phone != "+12015550155" {
 		t.Errorf("moved in %+v", r)
 	}
-	if got := b.residentSlots(r); len(got) != 1 || got["birch-1b-front"] == nil {
+	if got := b.residentSlots(t, r); len(got) != 1 || got["birch-1b-front"] == nil {
 		t.Errorf("Eve's access codes: %v", got)
 	}
 	var welcomes []string
@@ -81,11 +81,11 @@ func TestMoveIn(t *testing.T) {
 func TestAddRefusesPremiumRatePhones(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	before := b.dump()
+	before := b.dump(t)
 	err := roster.Add(b.ctx, b.db, b.codes, b.clock, []roster.Entry{{Property: "Birch Hall", Unit: "1A", Lock: "birch-1a-front",
 		Name: "Ann Lee", Email: "ann@example.com", Phone: "+19005550101"}})
 	if sparekey.ErrorCode(err) != sparekey.EINVALID || !strings.Contains(err.Error(), "premium-rate") {
 		t.Errorf("Add with a premium-rate phone = %v", err)
 	}
-	sameDump(t, "refused entry", before, b.dump())
+	sameDump(t, "refused entry", before, b.dump(t))
 }

@@ -21,7 +21,7 @@ const birch = header +
 func TestAddCreatesEverything(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	b.mustAdd(birch)
+	b.mustAdd(t, birch)
 
 	type where struct{ property, unit, lock string }
 	want := map[string]where{
@@ -30,7 +30,7 @@ func TestAddCreatesEverything(t *testing.T) {
 		"cy@example.com":  {"Birch Hall", "1B", "birch-1b-front"},
 		"dee@example.com": {"Oak Court", "7", "oak-7-front"},
 	}
-	b.read(func(tx sparekey.Tx) error {
+	b.read(t, func(tx sparekey.Tx) error {
 		for _, name := range []string{"Birch Hall", "Oak Court"} {
 			p, err := tx.PropertyByName(b.ctx, name)
 			if err != nil {
@@ -75,13 +75,13 @@ func TestAddCreatesEverything(t *testing.T) {
 		}
 		return nil
 	})
-	ann := b.resident("ann@example.com")
+	ann := b.resident(t, "ann@example.com")
 	if ann.Name != "Ann Lee" || ann.Phone != "+12015550121" || ann.Email != "ann@example.com" {
 		t.Errorf("Ann = %+v", ann)
 	}
 
 	for _, device := range []string{"birch-1a-front", "birch-1b-front", "oak-7-front"} {
-		slots := b.slots(device)
+		slots := b.slots(t, device)
 		var pool, residents int
 		codes := map[string]bool{}
 		for _, sl := range slots {
@@ -112,8 +112,8 @@ func TestAddCreatesEverything(t *testing.T) {
 		}
 	}
 	for email, w := range want {
-		r := b.resident(email)
-		got := b.residentSlots(r)
+		r := b.resident(t, email)
+		got := b.residentSlots(t, r)
 		sl := got[w.lock]
 		if len(got) != 1 || sl == nil {
 			t.Errorf("%s has access codes on %v, want one on %s", email, keys(got), w.lock)
@@ -124,7 +124,7 @@ func TestAddCreatesEverything(t *testing.T) {
 		}
 	}
 	moved := 0
-	b.read(func(tx sparekey.Tx) error {
+	b.read(t, func(tx sparekey.Tx) error {
 		events, err := tx.AuditEvents(b.ctx, 0)
 		for _, e := range events {
 			if e.Action == "resident.moved_in" {
@@ -151,15 +151,15 @@ func keys[V any](m map[string]V) []string {
 func TestAddToExistingUnit(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	b.mustAdd(birch)
+	b.mustAdd(t, birch)
 	b.clock.Advance(time.Hour)
-	b.mustAdd(header + "Birch Hall,1A,birch-1a-front,Eve Lee,eve@example.com,2015550105\n")
-	slots := b.slots("birch-1a-front")
+	b.mustAdd(t, header+"Birch Hall,1A,birch-1a-front,Eve Lee,eve@example.com,2015550105\n")
+	slots := b.slots(t, "birch-1a-front")
 	if len(slots) != 6 {
 		t.Fatalf("%d slots on birch-1a-front, want 3 backup + 3 residents", len(slots))
 	}
-	eve := b.resident("eve@example.com")
-	if sl := b.residentSlots(eve)["birch-1a-front"]; sl == nil || sl.Number != 5 {
+	eve := b.resident(t, "eve@example.com")
+	if sl := b.residentSlots(t, eve)["birch-1a-front"]; sl == nil || sl.Number != 5 {
 		t.Errorf("Eve's slot = %+v, want number 5", sl)
 	}
 	if !eve.CreatedAt.Equal(testkit.T0.Add(time.Hour)) {
@@ -171,8 +171,8 @@ func TestAddToExistingUnit(t *testing.T) {
 func TestAddMovedOutResidentAgain(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	b.mustAdd(birch)
-	old := b.resident("cy@example.com")
+	b.mustAdd(t, birch)
+	old := b.resident(t, "cy@example.com")
 	if err := b.db.Tx(b.ctx, func(tx sparekey.Tx) error {
 		moved := testkit.T0.Add(time.Hour)
 		old.MovedOutAt = &moved
@@ -180,9 +180,9 @@ func TestAddMovedOutResidentAgain(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	b.mustAdd(header + "Oak Court,7,oak-7-front,Cy Ng,cy@example.com,2015550103\n")
-	now := b.resident("cy@example.com")
-	if now.ID == old.ID || !now.Active() || len(b.residentSlots(now)) != 1 {
+	b.mustAdd(t, header+"Oak Court,7,oak-7-front,Cy Ng,cy@example.com,2015550103\n")
+	now := b.resident(t, "cy@example.com")
+	if now.ID == old.ID || !now.Active() || len(b.residentSlots(t, now)) != 1 {
 		t.Errorf("re-imported resident = %+v", now)
 	}
 }
@@ -192,14 +192,14 @@ func TestAddMovedOutResidentAgain(t *testing.T) {
 func TestAddUnitWithTwoLocks(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	b.mustAdd(header +
-		"Birch Hall,1A,birch-1a-front,Ann Lee,ann@example.com,2015550101\n" +
+	b.mustAdd(t, header+
+		"Birch Hall,1A,birch-1a-front,Ann Lee,ann@example.com,2015550101\n"+
 		"Birch Hall,1A,birch-1a-back,Bob Lee,bob@example.com,2015550102\n")
-	b.mustAdd(header + "Birch Hall,1A,birch-1a-garage,Eve Lee,eve@example.com,2015550105\n")
+	b.mustAdd(t, header+"Birch Hall,1A,birch-1a-garage,Eve Lee,eve@example.com,2015550105\n")
 	want := []string{"birch-1a-back", "birch-1a-front", "birch-1a-garage"}
 	var missing []string
 	for _, email := range []string{"ann@example.com", "bob@example.com", "eve@example.com"} {
-		got := b.residentSlots(b.resident(email))
+		got := b.residentSlots(t, b.resident(t, email))
 		for _, device := range want {
 			if got[device] == nil {
 				missing = append(missing, email+" on "+device)
@@ -208,7 +208,7 @@ func TestAddUnitWithTwoLocks(t *testing.T) {
 	}
 	for _, device := range want {
 		pool := 0
-		for _, sl := range b.slots(device) {
+		for _, sl := range b.slots(t, device) {
 			if sl.Purpose == sparekey.SlotBackup {
 				pool++
 			}
@@ -257,10 +257,10 @@ func TestAddAllOrNothing(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			b := setup(t)
-			b.mustAdd(birch)
-			before := b.dump()
+			b.mustAdd(t, birch)
+			before := b.dump(t)
 			b.clock.Advance(time.Hour)
-			err := b.add(tc.file)
+			err := b.add(t, tc.file)
 			if err == nil {
 				t.Fatal("Add succeeded")
 			}
@@ -268,12 +268,12 @@ func TestAddAllOrNothing(t *testing.T) {
 			if prefix := fmt.Sprintf("line %d: %s: ", tc.line, tc.field); !strings.HasPrefix(msg, prefix) {
 				t.Errorf("error %q does not start with %q", msg, prefix)
 			}
-			sameDump(t, "a failed Add", before, b.dump())
+			sameDump(t, "a failed Add", before, b.dump(t))
 
 			// Nothing was left half-done or locked: a good file goes in.
-			b.mustAdd(header + "Pine Row,1,pine-1-front,Gus Hale,gus@example.com,2015550111\n")
-			if r := b.resident("gus@example.com"); len(b.residentSlots(r)) != 1 {
-				t.Errorf("Gus after the retry: %+v", b.residentSlots(r))
+			b.mustAdd(t, header+"Pine Row,1,pine-1-front,Gus Hale,gus@example.com,2015550111\n")
+			if r := b.resident(t, "gus@example.com"); len(b.residentSlots(t, r)) != 1 {
+				t.Errorf("Gus after the retry: %+v", b.residentSlots(t, r))
 			}
 		})
 	}
@@ -283,8 +283,8 @@ func TestAddAllOrNothing(t *testing.T) {
 func TestAddErrorWithoutLine(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	b.mustAdd(birch)
-	before := b.dump()
+	b.mustAdd(t, birch)
+	before := b.dump(t)
 	err := roster.Add(b.ctx, b.db, b.codes, b.clock, []roster.Entry{
 		{Property: "Pine Row", Unit: "1", Lock: "pine-1-front", Name: "Gus", Email: "gus@example.com", Phone: "+12015550111", AccessCode: "123456"},
 	})
@@ -294,5 +294,5 @@ func TestAddErrorWithoutLine(t *testing.T) {
 	if strings.Contains(fmt.Sprint(err), "123456") {
 		t.Errorf("error %q repeats the door code", err)
 	}
-	sameDump(t, "a failed Add", before, b.dump())
+	sameDump(t, "a failed Add", before, b.dump(t))
 }

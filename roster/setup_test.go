@@ -16,7 +16,6 @@ import (
 // testBundle is a fresh SQLite store with the access service as the
 // roster's Codes, on a clock that stands still.
 type testBundle struct {
-	t     *testing.T
 	ctx   context.Context
 	db    *testkit.DB
 	clock *sparekey.OffsetClock
@@ -29,40 +28,43 @@ func setup(t *testing.T) *testBundle {
 	db := testkit.OpenDB(t)
 	clock := sparekey.NewFixedClock(testkit.T0)
 	codes := access.New(access.Config{Store: db, Clock: clock}).Codes
-	return &testBundle{t: t, ctx: ctx, db: db, clock: clock, codes: codes}
+	return &testBundle{ctx: ctx, db: db, clock: clock, codes: codes}
 }
 
 // add imports a CSV file's text; it gives up after 10 s so that a store
 // left locked by an earlier failure fails the test instead of hanging it.
-func (b *testBundle) add(file string) error {
-	b.t.Helper()
+func (b *testBundle) add(t testing.TB, file string) error {
+	t.Helper()
 	entries, err := roster.ParseCSV(strings.NewReader(file), "US")
 	if err != nil {
-		b.t.Fatalf("ParseCSV: %v", err)
+		t.Fatalf("ParseCSV: %v", err)
 	}
 	ctx, cancel := context.WithTimeout(b.ctx, 10*time.Second)
 	defer cancel()
 	return roster.Add(ctx, b.db, b.codes, b.clock, entries)
 }
 
-func (b *testBundle) mustAdd(file string) {
-	b.t.Helper()
-	if err := b.add(file); err != nil {
-		b.t.Fatal(err)
+func (b *testBundle) mustAdd(t testing.TB, file string) {
+	t.Helper()
+	if err := b.add(t, file); err != nil {
+		t.Fatal(err)
 	}
 }
 
-func (b *testBundle) read(fn func(tx sparekey.Tx) error) { b.t.Helper(); b.db.MustRead(b.t, fn) }
-func (b *testBundle) slots(device string) []*sparekey.Slot {
-	b.t.Helper()
-	return b.db.Slots(b.t, device)
+func (b *testBundle) read(t testing.TB, fn func(tx sparekey.Tx) error) {
+	t.Helper()
+	b.db.MustRead(t, fn)
+}
+func (b *testBundle) slots(t testing.TB, device string) []*sparekey.Slot {
+	t.Helper()
+	return b.db.Slots(t, device)
 }
 
 // residentSlots returns the resident's access code slots by lock device.
-func (b *testBundle) residentSlots(r *sparekey.Resident) map[string]*sparekey.Slot {
-	b.t.Helper()
+func (b *testBundle) residentSlots(t testing.TB, r *sparekey.Resident) map[string]*sparekey.Slot {
+	t.Helper()
 	out := map[string]*sparekey.Slot{}
-	b.read(func(tx sparekey.Tx) error {
+	b.read(t, func(tx sparekey.Tx) error {
 		locks, err := tx.Locks(b.ctx)
 		if err != nil {
 			return err
@@ -75,7 +77,7 @@ func (b *testBundle) residentSlots(r *sparekey.Resident) map[string]*sparekey.Sl
 			for _, sl := range slots {
 				if sl.Purpose == sparekey.SlotResident && sl.ResidentID == r.ID {
 					if out[l.Device] != nil {
-						b.t.Errorf("resident %d has two slots on %s", r.ID, l.Device)
+						t.Errorf("resident %d has two slots on %s", r.ID, l.Device)
 					}
 					out[l.Device] = sl
 				}
@@ -86,19 +88,19 @@ func (b *testBundle) residentSlots(r *sparekey.Resident) map[string]*sparekey.Sl
 	return out
 }
 
-func (b *testBundle) resident(email string) *sparekey.Resident {
-	b.t.Helper()
-	return b.db.Resident(b.t, email)
+func (b *testBundle) resident(t testing.TB, email string) *sparekey.Resident {
+	t.Helper()
+	return b.db.Resident(t, email)
 }
 
 // dump returns every row of every table, read straight from the SQLite
 // file, so tests can tell whether anything at all was written.
-func (b *testBundle) dump() string {
-	b.t.Helper()
-	return dumpDB(b.t, b.db.DSN)
+func (b *testBundle) dump(t testing.TB) string {
+	t.Helper()
+	return dumpDB(t, b.db.DSN)
 }
 
-func dumpDB(t *testing.T, dsn string) string { return pgtest.Dump(t, dsn) }
+func dumpDB(t testing.TB, dsn string) string { return pgtest.Dump(t, dsn) }
 
 // counts returns how many rows each table holds, for readable failures.
 func counts(dump string) map[string]int {
