@@ -47,7 +47,7 @@ func TestConcurrentSweepsOpenOneOrder(t *testing.T) {
 	}
 	locks := []string{testkit.AnaLock, testkit.BenLock, testkit.ChenLock}
 	for _, l := range locks {
-		b.jam(l)
+		b.jam(t, l)
 	}
 	for round := 1; round <= 3; round++ {
 		b.clock.Advance(31 * time.Minute)
@@ -57,7 +57,7 @@ func TestConcurrentSweepsOpenOneOrder(t *testing.T) {
 		}
 		noErrors(t, "Sweep", together(sweeps...))
 		for _, l := range locks {
-			orders := b.orders(l)
+			orders := b.orders(t, l)
 			open := 0
 			for _, wo := range orders {
 				if wo.Status != sparekey.WorkOrderResolved {
@@ -68,17 +68,17 @@ func TestConcurrentSweepsOpenOneOrder(t *testing.T) {
 				t.Fatalf("round %d: %s has %d orders, %d open", round, l, len(orders), open)
 			}
 		}
-		if got := len(b.sent("work_order_opened")); got != 2*len(locks)*round {
+		if got := len(b.sent(t, "work_order_opened")); got != 2*len(locks)*round {
 			t.Fatalf("round %d: %d messages to the team, want %d", round, got, 2*len(locks)*round)
 		}
 		// Fixed; the locks jam again.
 		for _, l := range locks {
-			b.resolve(b.orders(l)[round-1].ID)
-			b.clear(l)
+			b.resolve(t, b.orders(t, l)[round-1].ID)
+			b.clear(t, l)
 		}
 		b.clock.Advance(time.Minute)
 		for _, l := range locks {
-			b.jam(l)
+			b.jam(t, l)
 		}
 	}
 }
@@ -88,8 +88,8 @@ func TestConcurrentSweepsOpenOneOrder(t *testing.T) {
 func TestConcurrentReportsShareOneOrder(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	rosa := b.addRoommate()
-	a := b.resident(testkit.AnaEmail)
+	rosa := b.addRoommate(t)
+	a := b.resident(t, testkit.AnaEmail)
 	for round := 1; round <= 5; round++ {
 		var reps [2]*upkeep.Reported
 		errs := together(
@@ -106,10 +106,10 @@ func TestConcurrentReportsShareOneOrder(t *testing.T) {
 		if reps[0].WorkOrder.ID != reps[1].WorkOrder.ID || reps[0].Opened == reps[1].Opened {
 			t.Fatalf("round %d: reports = %+v, %+v; want one order, opened once", round, reps[0], reps[1])
 		}
-		if got := b.orders(testkit.AnaLock); len(got) != round {
+		if got := b.orders(t, testkit.AnaLock); len(got) != round {
 			t.Fatalf("round %d: %d orders", round, len(got))
 		}
-		b.resolve(reps[0].WorkOrder.ID)
+		b.resolve(t, reps[0].WorkOrder.ID)
 		b.clock.Advance(time.Hour)
 	}
 }
@@ -119,9 +119,9 @@ func TestConcurrentReportsShareOneOrder(t *testing.T) {
 func TestConcurrentJamAndReport(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	a := b.resident(testkit.AnaEmail)
+	a := b.resident(t, testkit.AnaEmail)
 	rule := sparekey.JamRule{Jams: 1, Window: time.Hour, Uncleared: time.Minute}
-	if err := b.svc.SetJamRule(b.ctx, b.maple().ID, rule, "staff:1"); err != nil {
+	if err := b.svc.SetJamRule(b.ctx, b.maple(t).ID, rule, "staff:1"); err != nil {
 		t.Fatal(err)
 	}
 	for round := 1; round <= 5; round++ {
@@ -135,15 +135,15 @@ func TestConcurrentJamAndReport(t *testing.T) {
 			},
 		)
 		noErrors(t, "jam and report", errs)
-		orders := b.orders(testkit.AnaLock)
+		orders := b.orders(t, testkit.AnaLock)
 		if len(orders) != round || orders[round-1].Status != sparekey.WorkOrderOpen {
 			t.Fatalf("round %d: orders %+v", round, orders)
 		}
-		if l := b.lock(testkit.AnaLock); l.State != sparekey.LockStateJammed {
+		if l := b.lock(t, testkit.AnaLock); l.State != sparekey.LockStateJammed {
 			t.Fatalf("round %d: the jam was not recorded: lock %+v", round, l)
 		}
-		b.clear(testkit.AnaLock)
-		b.resolve(orders[round-1].ID)
+		b.clear(t, testkit.AnaLock)
+		b.resolve(t, orders[round-1].ID)
 		b.clock.Advance(2 * time.Hour)
 	}
 }
@@ -154,7 +154,7 @@ func TestConcurrentSweepAndLockReports(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	for round := 1; round <= 10; round++ {
-		b.jam(testkit.AnaLock)
+		b.jam(t, testkit.AnaLock)
 		b.clock.Advance(31 * time.Minute)
 		errs := together(
 			func() error { return b.svc.Sweep(b.ctx) },
@@ -163,8 +163,8 @@ func TestConcurrentSweepAndLockReports(t *testing.T) {
 			},
 		)
 		noErrors(t, "sweep and jam cleared", errs)
-		if wo, err := b.activeOrder(testkit.AnaLock); err == nil {
-			b.resolve(wo.ID)
+		if wo, err := b.activeOrder(t, testkit.AnaLock); err == nil {
+			b.resolve(t, wo.ID)
 		}
 		b.clock.Advance(time.Hour)
 	}
@@ -174,7 +174,7 @@ func TestConcurrentSweepAndLockReports(t *testing.T) {
 func TestConcurrentUpdateAndLockReports(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	a := b.resident(testkit.AnaEmail)
+	a := b.resident(t, testkit.AnaEmail)
 	for round := 1; round <= 10; round++ {
 		rep, err := b.svc.Report(b.ctx, upkeep.ResidentReport{ResidentID: a.ID})
 		if err != nil {
@@ -190,13 +190,13 @@ func TestConcurrentUpdateAndLockReports(t *testing.T) {
 			},
 		)
 		noErrors(t, "update and locked", errs)
-		b.resolve(rep.WorkOrder.ID)
+		b.resolve(t, rep.WorkOrder.ID)
 		b.clock.Advance(time.Hour)
 	}
 }
 
-func (b *testBundle) activeOrder(device string) (*sparekey.WorkOrder, error) {
-	l := b.lock(device)
+func (b *testBundle) activeOrder(t testing.TB, device string) (*sparekey.WorkOrder, error) {
+	l := b.lock(t, device)
 	var wo *sparekey.WorkOrder
 	err := b.db.Read(b.ctx, func(tx sparekey.Tx) (err error) {
 		wo, err = tx.ActiveWorkOrder(b.ctx, l.ID)

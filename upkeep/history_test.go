@@ -12,11 +12,11 @@ import (
 // addJam stores a jam that started at the given time and cleared five
 // minutes later, straight into the store: the history only reads jams, and
 // this places them to the microsecond.
-func (b *testBundle) addJam(device string, at time.Time) {
-	b.t.Helper()
-	l := b.lock(device)
+func (b *testBundle) addJam(t testing.TB, device string, at time.Time) {
+	t.Helper()
+	l := b.lock(t, device)
 	cleared := at.Add(5 * time.Minute)
-	b.write(func(tx sparekey.Tx) error {
+	b.write(t, func(tx sparekey.Tx) error {
 		return tx.CreateJam(b.ctx, &sparekey.Jam{LockID: l.ID, StartedAt: at, Cause: "reported by the lock",
 			ClearedAt: &cleared, ClearedBy: string(sparekey.EventJamCleared)})
 	})
@@ -36,7 +36,7 @@ func TestDoorHistory(t *testing.T) {
 	}
 	now := at(2026, 3, 18, 10, 0) // a Wednesday
 	b.clock.Advance(now.Sub(testkit.T0))
-	b.report(testkit.AnaLock, sparekey.EventLocked, "manual")
+	b.report(t, testkit.AnaLock, sparekey.EventLocked, "manual")
 
 	for _, j := range []time.Time{
 		at(2026, 3, 16, 0, 30),                // this week
@@ -49,15 +49,15 @@ func TestDoorHistory(t *testing.T) {
 		at(2025, 12, 28, 23, 0),               // the Sunday before the chart: listed, not charted
 		at(2025, 12, 10, 12, 0),               // too old to list
 	} {
-		b.addJam(testkit.AnaLock, j)
+		b.addJam(t, testkit.AnaLock, j)
 	}
-	b.addJam(testkit.BenLock, at(2026, 3, 17, 12, 0)) // another door's
+	b.addJam(t, testkit.BenLock, at(2026, 3, 17, 12, 0)) // another door's
 
 	h, err := b.svc.DoorHistory(b.ctx, testkit.AnaLock, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if h.Lock.Device != testkit.AnaLock || h.Unit.Name != "101" || h.Property.ID != b.maple().ID || h.Location.String() != "America/New_York" {
+	if h.Lock.Device != testkit.AnaLock || h.Unit.Name != "101" || h.Property.ID != b.maple(t).ID || h.Location.String() != "America/New_York" {
 		t.Errorf("history of %+v, unit %+v, property %+v, in %v", h.Lock, h.Unit, h.Property, h.Location)
 	}
 	if len(h.Jams) != 8 {
@@ -113,8 +113,8 @@ func TestDoorHistoryOnMondayMorning(t *testing.T) {
 	ny, _ := time.LoadLocation("America/New_York")
 	now := time.Date(2026, 3, 9, 0, 1, 0, 0, ny)
 	b.clock.Advance(now.Sub(testkit.T0))
-	b.addJam(testkit.AnaLock, now.Add(-30*time.Second))
-	b.addJam(testkit.AnaLock, now.Add(-2*time.Minute))
+	b.addJam(t, testkit.AnaLock, now.Add(-30*time.Second))
+	b.addJam(t, testkit.AnaLock, now.Add(-2*time.Minute))
 	h, err := b.svc.DoorHistory(b.ctx, testkit.AnaLock, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -130,11 +130,11 @@ func TestJamCounts(t *testing.T) {
 	b := setup(t)
 	b.clock.Advance(60 * 24 * time.Hour)
 	now := b.clock.Now()
-	b.addJam(testkit.AnaLock, now.Add(-time.Hour))
-	b.addJam(testkit.AnaLock, now.Add(-29*24*time.Hour))
-	b.addJam(testkit.AnaLock, now.Add(-31*24*time.Hour))
-	b.addJam(testkit.BenLock, now.Add(-40*24*time.Hour))
-	ids := []int64{b.lock(testkit.AnaLock).ID, b.lock(testkit.BenLock).ID, b.lock(testkit.ChenLock).ID}
+	b.addJam(t, testkit.AnaLock, now.Add(-time.Hour))
+	b.addJam(t, testkit.AnaLock, now.Add(-29*24*time.Hour))
+	b.addJam(t, testkit.AnaLock, now.Add(-31*24*time.Hour))
+	b.addJam(t, testkit.BenLock, now.Add(-40*24*time.Hour))
+	ids := []int64{b.lock(t, testkit.AnaLock).ID, b.lock(t, testkit.BenLock).ID, b.lock(t, testkit.ChenLock).ID}
 	got, err := b.svc.JamCounts(b.ctx, ids)
 	if err != nil {
 		t.Fatal(err)
@@ -154,9 +154,9 @@ func TestJamCounts(t *testing.T) {
 		t.Fatal(err)
 	}
 	b.clock.Advance(time.Minute)
-	b.resolve(wo.ID)
+	b.resolve(t, wo.ID)
 	b.clock.Advance(time.Minute)
-	b.addJam(testkit.AnaLock, b.clock.Now())
+	b.addJam(t, testkit.AnaLock, b.clock.Now())
 	got, err = b.svc.JamCounts(b.ctx, ids)
 	if want := (upkeep.JamCount{Days30: 3, SinceFix: 1, FixedBy: wo.ID}); err != nil || got[ids[0]] != want {
 		t.Errorf("after a fix: JamCounts = %+v, %v; want %+v", got, err, want)

@@ -33,7 +33,6 @@ const baseURL = "https://sparekey.test"
 // reports, as serve wires them, on a real store seeded with the demo
 // roster, on a clock that moves only when told.
 type testBundle struct {
-	t      *testing.T
 	ctx    context.Context
 	db     *testkit.DB
 	clock  *sparekey.OffsetClock
@@ -53,7 +52,7 @@ func setup(t *testing.T) *testBundle {
 	t.Cleanup(cancel)
 	db := testkit.OpenDB(t)
 	clock := sparekey.NewFixedClock(testkit.T0)
-	b := &testBundle{t: t, ctx: ctx, db: db, clock: clock, queued: &atomic.Int64{}}
+	b := &testBundle{ctx: ctx, db: db, clock: clock, queued: &atomic.Int64{}}
 	b.cfg = upkeep.Config{
 		Store:   db,
 		Clock:   clock,
@@ -71,22 +70,22 @@ func setup(t *testing.T) *testBundle {
 		t.Fatalf("SeedDemo = %v, %v", seeded, err)
 	}
 	for _, e := range roster.Demo {
-		b.event(sparekey.DeviceEvent{Device: e.Lock, Kind: sparekey.EventBattery, Battery: 87})
+		b.event(t, sparekey.DeviceEvent{Device: e.Lock, Kind: sparekey.EventBattery, Battery: 87})
 	}
 	return b
 }
 
 // secondProperty adds Birch Hall with one resident and lock, and its own
 // maintenance contacts; it returns the property.
-func (b *testBundle) secondProperty() *sparekey.Property {
-	b.t.Helper()
+func (b *testBundle) secondProperty(t testing.TB) *sparekey.Property {
+	t.Helper()
 	err := roster.Add(b.ctx, b.db, b.access.Codes, b.clock, []roster.Entry{{Property: birch, Unit: "1A", Lock: dee1a,
 		Name: "Dee Park", Email: dee, Phone: "+12015550104"}})
 	if err != nil {
-		b.t.Fatal(err)
+		t.Fatal(err)
 	}
 	var p *sparekey.Property
-	b.write(func(tx sparekey.Tx) (err error) {
+	b.write(t, func(tx sparekey.Tx) (err error) {
 		if p, err = tx.PropertyByName(b.ctx, birch); err != nil {
 			return err
 		}
@@ -98,8 +97,8 @@ func (b *testBundle) secondProperty() *sparekey.Property {
 
 // event records a lock report the way the MQTT adapter does, stamped now
 // unless it says when.
-func (b *testBundle) event(ev sparekey.DeviceEvent) {
-	b.t.Helper()
+func (b *testBundle) event(t testing.TB, ev sparekey.DeviceEvent) {
+	t.Helper()
 	if ev.At.IsZero() {
 		ev.At = b.clock.Now()
 	}
@@ -110,66 +109,75 @@ func (b *testBundle) event(ev sparekey.DeviceEvent) {
 		ev.Battery = -1
 	}
 	if err := b.access.Recorder.HandleEvent(b.ctx, ev); err != nil {
-		b.t.Fatalf("HandleEvent(%+v): %v", ev, err)
+		t.Fatalf("HandleEvent(%+v): %v", ev, err)
 	}
 }
 
 // report records that the lock reported kind from source.
-func (b *testBundle) report(device string, kind sparekey.DeviceEventKind, source string) {
-	b.t.Helper()
-	b.event(sparekey.DeviceEvent{Device: device, Kind: kind, Source: source})
+func (b *testBundle) report(t testing.TB, device string, kind sparekey.DeviceEventKind, source string) {
+	t.Helper()
+	b.event(t, sparekey.DeviceEvent{Device: device, Kind: kind, Source: source})
 }
 
-func (b *testBundle) jam(device string) {
-	b.t.Helper()
-	b.report(device, sparekey.EventJammed, "")
+func (b *testBundle) jam(t testing.TB, device string) {
+	t.Helper()
+	b.report(t, device, sparekey.EventJammed, "")
 }
 
-func (b *testBundle) clear(device string) {
-	b.t.Helper()
-	b.report(device, sparekey.EventJamCleared, "")
+func (b *testBundle) clear(t testing.TB, device string) {
+	t.Helper()
+	b.report(t, device, sparekey.EventJamCleared, "")
 }
 
 // jamCleared makes the lock jam, stay jammed for five minutes and clear,
 // and moves the clock on by gap after it.
-func (b *testBundle) jamCleared(device string, gap time.Duration) {
-	b.t.Helper()
-	b.jam(device)
+func (b *testBundle) jamCleared(t testing.TB, device string, gap time.Duration) {
+	t.Helper()
+	b.jam(t, device)
 	b.clock.Advance(5 * time.Minute)
-	b.clear(device)
+	b.clear(t, device)
 	b.clock.Advance(gap)
 }
 
-func (b *testBundle) read(fn func(tx sparekey.Tx) error)  { b.t.Helper(); b.db.MustRead(b.t, fn) }
-func (b *testBundle) write(fn func(tx sparekey.Tx) error) { b.t.Helper(); b.db.MustWrite(b.t, fn) }
-func (b *testBundle) lock(device string) *sparekey.Lock   { b.t.Helper(); return b.db.Lock(b.t, device) }
+func (b *testBundle) read(t testing.TB, fn func(tx sparekey.Tx) error) {
+	t.Helper()
+	b.db.MustRead(t, fn)
+}
+func (b *testBundle) write(t testing.TB, fn func(tx sparekey.Tx) error) {
+	t.Helper()
+	b.db.MustWrite(t, fn)
+}
+func (b *testBundle) lock(t testing.TB, device string) *sparekey.Lock {
+	t.Helper()
+	return b.db.Lock(t, device)
+}
 
-func (b *testBundle) property(name string) *sparekey.Property {
-	b.t.Helper()
+func (b *testBundle) property(t testing.TB, name string) *sparekey.Property {
+	t.Helper()
 	var p *sparekey.Property
-	b.read(func(tx sparekey.Tx) (err error) {
+	b.read(t, func(tx sparekey.Tx) (err error) {
 		p, err = tx.PropertyByName(b.ctx, name)
 		return err
 	})
 	return p
 }
 
-func (b *testBundle) maple() *sparekey.Property {
-	b.t.Helper()
-	return b.property(roster.Demo[0].Property)
+func (b *testBundle) maple(t testing.TB) *sparekey.Property {
+	t.Helper()
+	return b.property(t, roster.Demo[0].Property)
 }
 
-func (b *testBundle) resident(email string) *sparekey.Resident {
-	b.t.Helper()
-	return b.db.Resident(b.t, email)
+func (b *testBundle) resident(t testing.TB, email string) *sparekey.Resident {
+	t.Helper()
+	return b.db.Resident(t, email)
 }
 
 // orders returns the lock's work orders, oldest first.
-func (b *testBundle) orders(device string) []*sparekey.WorkOrder {
-	b.t.Helper()
-	l := b.lock(device)
+func (b *testBundle) orders(t testing.TB, device string) []*sparekey.WorkOrder {
+	t.Helper()
+	l := b.lock(t, device)
 	var out []*sparekey.WorkOrder
-	b.read(func(tx sparekey.Tx) (err error) {
+	b.read(t, func(tx sparekey.Tx) (err error) {
 		out, err = tx.WorkOrders(b.ctx, sparekey.WorkOrderFilter{LockID: l.ID})
 		return err
 	})
@@ -179,19 +187,19 @@ func (b *testBundle) orders(device string) []*sparekey.WorkOrder {
 
 // only returns the lock's one work order, failing the test unless there is
 // exactly one.
-func (b *testBundle) only(device string) *sparekey.WorkOrder {
-	b.t.Helper()
-	orders := b.orders(device)
+func (b *testBundle) only(t testing.TB, device string) *sparekey.WorkOrder {
+	t.Helper()
+	orders := b.orders(t, device)
 	if len(orders) != 1 {
-		b.t.Fatalf("%s has %d work orders, want 1: %+v", device, len(orders), orders)
+		t.Fatalf("%s has %d work orders, want 1: %+v", device, len(orders), orders)
 	}
 	return orders[0]
 }
 
-func (b *testBundle) order(id int64) *sparekey.WorkOrder {
-	b.t.Helper()
+func (b *testBundle) order(t testing.TB, id int64) *sparekey.WorkOrder {
+	t.Helper()
 	var wo *sparekey.WorkOrder
-	b.read(func(tx sparekey.Tx) (err error) {
+	b.read(t, func(tx sparekey.Tx) (err error) {
 		wo, err = tx.WorkOrder(b.ctx, id)
 		return err
 	})
@@ -199,10 +207,10 @@ func (b *testBundle) order(id int64) *sparekey.WorkOrder {
 }
 
 // notes returns the work order's timeline, oldest first.
-func (b *testBundle) notes(id int64) []*sparekey.WorkOrderNote {
-	b.t.Helper()
+func (b *testBundle) notes(t testing.TB, id int64) []*sparekey.WorkOrderNote {
+	t.Helper()
 	var out []*sparekey.WorkOrderNote
-	b.read(func(tx sparekey.Tx) (err error) {
+	b.read(t, func(tx sparekey.Tx) (err error) {
 		out, err = tx.WorkOrderNotes(b.ctx, id)
 		return err
 	})
@@ -210,10 +218,10 @@ func (b *testBundle) notes(id int64) []*sparekey.WorkOrderNote {
 }
 
 // notesOf returns the work order's notes of a kind, oldest first.
-func (b *testBundle) notesOf(id int64, kind string) []*sparekey.WorkOrderNote {
-	b.t.Helper()
+func (b *testBundle) notesOf(t testing.TB, id int64, kind string) []*sparekey.WorkOrderNote {
+	t.Helper()
 	var out []*sparekey.WorkOrderNote
-	for _, n := range b.notes(id) {
+	for _, n := range b.notes(t, id) {
 		if n.Kind == kind {
 			out = append(out, n)
 		}
@@ -222,21 +230,21 @@ func (b *testBundle) notesOf(id int64, kind string) []*sparekey.WorkOrderNote {
 }
 
 // kinds lists the kinds of the work order's notes, oldest first.
-func (b *testBundle) kinds(id int64) []string {
-	b.t.Helper()
+func (b *testBundle) kinds(t testing.TB, id int64) []string {
+	t.Helper()
 	var out []string
-	for _, n := range b.notes(id) {
+	for _, n := range b.notes(t, id) {
 		out = append(out, n.Kind)
 	}
 	return out
 }
 
 // jams returns every jam of the lock, newest first.
-func (b *testBundle) jams(device string) []*sparekey.Jam {
-	b.t.Helper()
-	l := b.lock(device)
+func (b *testBundle) jams(t testing.TB, device string) []*sparekey.Jam {
+	t.Helper()
+	l := b.lock(t, device)
 	var out []*sparekey.Jam
-	b.read(func(tx sparekey.Tx) (err error) {
+	b.read(t, func(tx sparekey.Tx) (err error) {
 		out, err = tx.JamsSince(b.ctx, l.ID, time.Time{}, 0)
 		return err
 	})
@@ -244,14 +252,14 @@ func (b *testBundle) jams(device string) []*sparekey.Jam {
 }
 
 // messages returns the outbox, oldest first.
-func (b *testBundle) messages() []*sparekey.Message { b.t.Helper(); return b.db.Messages(b.t) }
+func (b *testBundle) messages(t testing.TB) []*sparekey.Message { t.Helper(); return b.db.Messages(t) }
 
 // sent summarizes the outbox's messages whose kind starts with prefix as
 // "kind channel:recipient", oldest first.
-func (b *testBundle) sent(prefix string) []string {
-	b.t.Helper()
+func (b *testBundle) sent(t testing.TB, prefix string) []string {
+	t.Helper()
 	out := []string{}
-	for _, m := range b.messages() {
+	for _, m := range b.messages(t) {
 		if strings.HasPrefix(m.Kind, prefix) {
 			out = append(out, m.Kind+" "+string(m.Channel)+":"+m.To)
 		}
@@ -260,46 +268,46 @@ func (b *testBundle) sent(prefix string) []string {
 }
 
 // audits returns the audit lines with the action, oldest first.
-func (b *testBundle) audits(action string) []*sparekey.AuditEvent {
-	b.t.Helper()
-	return b.db.AuditOf(b.t, action)
+func (b *testBundle) audits(t testing.TB, action string) []*sparekey.AuditEvent {
+	t.Helper()
+	return b.db.AuditOf(t, action)
 }
 
 // addStaff creates an account of the team directly in the store (no
 // password is checked in these tests) and returns it.
-func (b *testBundle) addStaff(email, name string, properties ...int64) *sparekey.Staff {
-	b.t.Helper()
+func (b *testBundle) addStaff(t testing.TB, email, name string, properties ...int64) *sparekey.Staff {
+	t.Helper()
 	st := &sparekey.Staff{Email: email, Name: name, Role: sparekey.RoleMaintenance,
 		PasswordHash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0c2FsdA$a2V5a2V5a2V5a2V5a2V5a2V5a2V5a2V5a2V5a2V5a2U",
 		Properties:   properties, CreatedAt: b.clock.Now()}
-	b.write(func(tx sparekey.Tx) error { return tx.CreateStaff(b.ctx, st) })
+	b.write(t, func(tx sparekey.Tx) error { return tx.CreateStaff(b.ctx, st) })
 	return st
 }
 
 // update changes a work order as staff:1 of every property, failing the
 // test on error.
-func (b *testBundle) update(id int64, c upkeep.Change) *sparekey.WorkOrder {
-	b.t.Helper()
+func (b *testBundle) update(t testing.TB, id int64, c upkeep.Change) *sparekey.WorkOrder {
+	t.Helper()
 	if c.Actor == "" {
 		c.Actor = "staff:1"
 	}
 	wo, err := b.svc.Update(b.ctx, id, c)
 	if err != nil {
-		b.t.Fatalf("Update(%d, %+v): %v", id, c, err)
+		t.Fatalf("Update(%d, %+v): %v", id, c, err)
 	}
 	return wo
 }
 
 // resolve resolves a work order.
-func (b *testBundle) resolve(id int64) *sparekey.WorkOrder {
-	b.t.Helper()
-	return b.update(id, upkeep.Change{Status: ptr(sparekey.WorkOrderResolved), Resolution: "Adjusted the strike plate."})
+func (b *testBundle) resolve(t testing.TB, id int64) *sparekey.WorkOrder {
+	t.Helper()
+	return b.update(t, id, upkeep.Change{Status: ptr(sparekey.WorkOrderResolved), Resolution: "Adjusted the strike plate."})
 }
 
-func (b *testBundle) sweep() {
-	b.t.Helper()
+func (b *testBundle) sweep(t testing.TB) {
+	t.Helper()
 	if err := b.svc.Sweep(b.ctx); err != nil {
-		b.t.Fatalf("Sweep: %v", err)
+		t.Fatalf("Sweep: %v", err)
 	}
 }
 
@@ -320,19 +328,19 @@ var (
 func deny(int64) bool { return false }
 
 // keypadUnlock records the resident's own code opening the lock.
-func (b *testBundle) keypadUnlock(device string) {
-	b.t.Helper()
-	l := b.lock(device)
+func (b *testBundle) keypadUnlock(t testing.TB, device string) {
+	t.Helper()
+	l := b.lock(t, device)
 	var slots []*sparekey.Slot
-	b.read(func(tx sparekey.Tx) (err error) {
+	b.read(t, func(tx sparekey.Tx) (err error) {
 		slots, err = tx.SlotsByLock(b.ctx, l.ID)
 		return err
 	})
 	for _, sl := range slots {
 		if sl.Purpose == sparekey.SlotResident && sl.ResidentID != 0 {
-			b.event(sparekey.DeviceEvent{Device: device, Kind: sparekey.EventKeypadUnlock, Slot: sl.Number, Source: "keypad"})
+			b.event(t, sparekey.DeviceEvent{Device: device, Kind: sparekey.EventKeypadUnlock, Slot: sl.Number, Source: "keypad"})
 			return
 		}
 	}
-	b.t.Fatalf("%s has no resident code", device)
+	t.Fatalf("%s has no resident code", device)
 }

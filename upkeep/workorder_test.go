@@ -16,20 +16,20 @@ import (
 )
 
 // addRoommate adds a second resident to Ana's unit and returns them.
-func (b *testBundle) addRoommate() *sparekey.Resident {
-	b.t.Helper()
+func (b *testBundle) addRoommate(t testing.TB) *sparekey.Resident {
+	t.Helper()
 	err := roster.Add(b.ctx, b.db, b.access.Codes, b.clock, []roster.Entry{{Property: roster.Demo[0].Property, Unit: "101",
 		Lock: testkit.AnaLock, Name: "Rosa Ruiz", Email: "rosa@example.com", Phone: "+12015550111"}})
 	if err != nil {
-		b.t.Fatal(err)
+		t.Fatal(err)
 	}
-	return b.resident("rosa@example.com")
+	return b.resident(t, "rosa@example.com")
 }
 
-func (b *testBundle) watchers(id int64) []int64 {
-	b.t.Helper()
+func (b *testBundle) watchers(t testing.TB, id int64) []int64 {
+	t.Helper()
 	var out []int64
-	b.read(func(tx sparekey.Tx) error {
+	b.read(t, func(tx sparekey.Tx) error {
 		ws, err := tx.WorkOrderWatchers(b.ctx, id)
 		for _, w := range ws {
 			out = append(out, w.ResidentID)
@@ -39,12 +39,12 @@ func (b *testBundle) watchers(id int64) []int64 {
 	return out
 }
 
-func (b *testBundle) reportAs(email string, r upkeep.ResidentReport) *upkeep.Reported {
-	b.t.Helper()
-	r.ResidentID = b.resident(email).ID
+func (b *testBundle) reportAs(t testing.TB, email string, r upkeep.ResidentReport) *upkeep.Reported {
+	t.Helper()
+	r.ResidentID = b.resident(t, email).ID
 	rep, err := b.svc.Report(b.ctx, r)
 	if err != nil {
-		b.t.Fatalf("Report(%+v): %v", r, err)
+		t.Fatalf("Report(%+v): %v", r, err)
 	}
 	return rep
 }
@@ -55,43 +55,43 @@ func (b *testBundle) reportAs(email string, r upkeep.ResidentReport) *upkeep.Rep
 func TestResidentReportOpensAnOrder(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	b.jamCleared(testkit.AnaLock, time.Hour)
-	b.jamCleared(testkit.AnaLock, time.Hour)
-	a := b.resident(testkit.AnaEmail)
+	b.jamCleared(t, testkit.AnaLock, time.Hour)
+	b.jamCleared(t, testkit.AnaLock, time.Hour)
+	a := b.resident(t, testkit.AnaEmail)
 
-	rep := b.reportAs(testkit.AnaEmail, upkeep.ResidentReport{Note: "  The bolt sticks at night.  ", Via: "app"})
+	rep := b.reportAs(t, testkit.AnaEmail, upkeep.ResidentReport{Note: "  The bolt sticks at night.  ", Via: "app"})
 	wo := rep.WorkOrder
 	if !rep.Opened || rep.Door != "Front door, unit 101" || wo == nil {
 		t.Fatalf("Report = %+v", rep)
 	}
 	summary := "Ana Ruiz reported the door is stuck (from the app). Note: The bolt sticks at night."
 	if wo.Source != sparekey.SourceResident || wo.Status != sparekey.WorkOrderOpen || wo.Summary != summary ||
-		wo.JamCount != 2 || wo.LockID != b.lock(testkit.AnaLock).ID {
+		wo.JamCount != 2 || wo.LockID != b.lock(t, testkit.AnaLock).ID {
 		t.Errorf("order = %+v", wo)
 	}
-	if got := b.only(testkit.AnaLock); got.ID != wo.ID {
+	if got := b.only(t, testkit.AnaLock); got.ID != wo.ID {
 		t.Errorf("stored order %d, reported %d", got.ID, wo.ID)
 	}
-	notes := b.notes(wo.ID)
+	notes := b.notes(t, wo.ID)
 	if len(notes) != 1 || notes[0].Kind != "opened" || notes[0].Author != fmt.Sprintf("resident:%d", a.ID) ||
 		!strings.HasPrefix(notes[0].Text, summary+"\nDoor: Front door, unit 101") {
 		t.Errorf("notes = %+v", notes)
 	}
-	if got := b.watchers(wo.ID); !slices.Equal(got, []int64{a.ID}) {
+	if got := b.watchers(t, wo.ID); !slices.Equal(got, []int64{a.ID}) {
 		t.Errorf("watchers = %v, want Ana", got)
 	}
-	sameList(t, "messages", b.sent("work_order"), []string{
+	sameList(t, "messages", b.sent(t, "work_order"), []string{
 		"work_order_opened sms:" + testkit.MaplePhone,
 		"work_order_opened email:" + testkit.MapleMaintenance,
 		"work_order_received email:" + testkit.AnaEmail,
 	})
-	for _, m := range b.messages() {
+	for _, m := range b.messages(t) {
 		if m.Kind == "work_order_received" && (m.Subject != "Maintenance has your report" ||
 			!strings.Contains(m.Body, "Hi Ana,") || !strings.Contains(m.Body, fmt.Sprintf("Work order #%d.", wo.ID))) {
 			t.Errorf("received email = %q\n%s", m.Subject, m.Body)
 		}
 	}
-	reported := b.audits("work_order.reported")
+	reported := b.audits(t, "work_order.reported")
 	if len(reported) != 1 || reported[0].Actor != fmt.Sprintf("resident:%d", a.ID) || reported[0].Detail["opened"] != "true" ||
 		reported[0].Detail["lock"] != testkit.AnaLock || reported[0].Subject != fmt.Sprintf("work_order:%d", wo.ID) {
 		t.Errorf("audit = %+v", reported)
@@ -109,40 +109,40 @@ func TestResidentReportGoesOntoTheOpenOrder(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	for range 3 {
-		b.jamCleared(testkit.AnaLock, time.Hour)
+		b.jamCleared(t, testkit.AnaLock, time.Hour)
 	}
-	wo := b.only(testkit.AnaLock)
-	a := b.resident(testkit.AnaEmail)
+	wo := b.only(t, testkit.AnaLock)
+	a := b.resident(t, testkit.AnaEmail)
 
-	rep := b.reportAs(testkit.AnaEmail, upkeep.ResidentReport{Lock: testkit.AnaLock, Note: "Still sticks.", Via: "link"})
+	rep := b.reportAs(t, testkit.AnaEmail, upkeep.ResidentReport{Lock: testkit.AnaLock, Note: "Still sticks.", Via: "link"})
 	if rep.Opened || rep.WorkOrder.ID != wo.ID || rep.Door != "Front door, unit 101" {
 		t.Fatalf("Report = %+v, want the open order", rep)
 	}
-	got := b.only(testkit.AnaLock)
+	got := b.only(t, testkit.AnaLock)
 	if got.Source != sparekey.SourceJamRule || got.JamCount != 3 || !got.UpdatedAt.Equal(b.clock.Now()) {
 		t.Errorf("order = %+v", got)
 	}
-	report := b.notesOf(wo.ID, "report")
+	report := b.notesOf(t, wo.ID, "report")
 	if len(report) != 1 || report[0].Author != fmt.Sprintf("resident:%d", a.ID) ||
 		report[0].Text != "Ana Ruiz reported the door is stuck (from the link). Note: Still sticks." {
 		t.Errorf("report notes = %+v", report)
 	}
-	if got := b.audits("work_order.reported"); len(got) != 1 || got[0].Detail["opened"] != "false" {
+	if got := b.audits(t, "work_order.reported"); len(got) != 1 || got[0].Detail["opened"] != "false" {
 		t.Errorf("audit = %+v", got)
 	}
 
 	// Reporting again adds a note; the resident watches once.
 	b.clock.Advance(time.Hour)
-	b.reportAs(testkit.AnaEmail, upkeep.ResidentReport{})
-	if got := b.notesOf(wo.ID, "report"); len(got) != 2 || got[1].Text != "Ana Ruiz reported the door is stuck." {
+	b.reportAs(t, testkit.AnaEmail, upkeep.ResidentReport{})
+	if got := b.notesOf(t, wo.ID, "report"); len(got) != 2 || got[1].Text != "Ana Ruiz reported the door is stuck." {
 		t.Errorf("report notes = %+v", got)
 	}
-	if got := b.watchers(wo.ID); !slices.Equal(got, []int64{a.ID}) {
+	if got := b.watchers(t, wo.ID); !slices.Equal(got, []int64{a.ID}) {
 		t.Errorf("watchers = %v", got)
 	}
 	b.clock.Advance(upkeep.ReportRepeat - time.Second)
-	b.reportAs(testkit.AnaEmail, upkeep.ResidentReport{Note: "Third try."})
-	sameList(t, "messages", b.sent("work_order"), []string{
+	b.reportAs(t, testkit.AnaEmail, upkeep.ResidentReport{Note: "Third try."})
+	sameList(t, "messages", b.sent(t, "work_order"), []string{
 		"work_order_opened sms:" + testkit.MaplePhone,
 		"work_order_opened email:" + testkit.MapleMaintenance,
 		"work_order_reported sms:" + testkit.MaplePhone,
@@ -153,7 +153,7 @@ func TestResidentReportGoesOntoTheOpenOrder(t *testing.T) {
 		"work_order_received email:" + testkit.AnaEmail,
 		"work_order_received email:" + testkit.AnaEmail,
 	})
-	for _, m := range b.messages() {
+	for _, m := range b.messages(t) {
 		if m.Kind == "work_order_reported" && m.Channel == sparekey.ChannelSMS && !strings.Contains(m.Body, "Ana Ruiz reported the door is stuck (from the link). Note: Still sticks.") && !strings.Contains(m.Body, "Ana Ruiz reported the door is stuck.") {
 			t.Errorf("team's SMS about the report: %q", m.Body)
 		}
@@ -167,17 +167,17 @@ func TestResidentReportGoesOntoTheOpenOrder(t *testing.T) {
 func TestReportOntoAnOrderInProgress(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	wo := b.reportAs(testkit.BenEmail, upkeep.ResidentReport{}).WorkOrder
-	b.update(wo.ID, upkeep.Change{Status: ptr(sparekey.WorkOrderInProgress)})
+	wo := b.reportAs(t, testkit.BenEmail, upkeep.ResidentReport{}).WorkOrder
+	b.update(t, wo.ID, upkeep.Change{Status: ptr(sparekey.WorkOrderInProgress)})
 	for _, lang := range []string{locale.English, locale.Spanish} {
 		b.clock.Advance(upkeep.ReportRepeat)
-		rep := b.reportAs(testkit.BenEmail, upkeep.ResidentReport{Language: lang})
+		rep := b.reportAs(t, testkit.BenEmail, upkeep.ResidentReport{Language: lang})
 		if rep.Opened || rep.WorkOrder.ID != wo.ID || rep.WorkOrder.Status != sparekey.WorkOrderInProgress {
 			t.Fatalf("report onto the order in progress: %+v", rep)
 		}
 	}
 	var bodies []string
-	for _, m := range b.messages() {
+	for _, m := range b.messages(t) {
 		if m.Kind == "work_order_received" {
 			bodies = append(bodies, m.Body)
 		}
@@ -197,7 +197,7 @@ func TestReportOntoAnOrderInProgress(t *testing.T) {
 func TestResidentReportRefusals(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	a := b.resident(testkit.AnaEmail)
+	a := b.resident(t, testkit.AnaEmail)
 
 	_, err := b.svc.Report(b.ctx, upkeep.ResidentReport{ResidentID: a.ID, Note: strings.Repeat("x", upkeep.MaxNoteLength+1)})
 	wantCode(t, "a note too long", err, sparekey.EINVALID)
@@ -213,19 +213,19 @@ func TestResidentReportRefusals(t *testing.T) {
 	wantCode(t, "a resident who moved out", err, sparekey.EFORBIDDEN)
 
 	for _, lock := range []string{testkit.AnaLock, testkit.BenLock} {
-		if got := b.orders(lock); len(got) != 0 {
+		if got := b.orders(t, lock); len(got) != 0 {
 			t.Errorf("%s has work orders: %+v", lock, got)
 		}
 	}
-	if got := b.sent("work_order"); len(got) != 0 {
+	if got := b.sent(t, "work_order"); len(got) != 0 {
 		t.Errorf("messages queued: %q", got)
 	}
-	if got := b.audits("work_order.reported"); len(got) != 0 {
+	if got := b.audits(t, "work_order.reported"); len(got) != 0 {
 		t.Errorf("refused reports audited: %+v", got)
 	}
 
 	// The longest note is fine.
-	rep := b.reportAs(testkit.BenEmail, upkeep.ResidentReport{Note: strings.Repeat("y", upkeep.MaxNoteLength)})
+	rep := b.reportAs(t, testkit.BenEmail, upkeep.ResidentReport{Note: strings.Repeat("y", upkeep.MaxNoteLength)})
 	if !rep.Opened {
 		t.Errorf("Report = %+v", rep)
 	}
@@ -249,7 +249,7 @@ func TestStaffOpen(t *testing.T) {
 	if wo.Source != sparekey.SourceStaff || wo.Summary != "Handle is loose." || wo.Status != sparekey.WorkOrderOpen {
 		t.Errorf("order = %+v", wo)
 	}
-	if n := b.notes(wo.ID); len(n) != 1 || n[0].Author != "staff:7" || n[0].Kind != "opened" {
+	if n := b.notes(t, wo.ID); len(n) != 1 || n[0].Author != "staff:7" || n[0].Kind != "opened" {
 		t.Errorf("notes = %+v", n)
 	}
 	if b.queued.Load() == 0 {
@@ -260,11 +260,11 @@ func TestStaffOpen(t *testing.T) {
 	if err != nil || opened || again.ID != wo.ID {
 		t.Fatalf("second Open = %+v, %v, %v; want the open order", again, opened, err)
 	}
-	if n := b.notesOf(wo.ID, "note"); len(n) != 1 || n[0].Text != "Also squeaks." || n[0].Author != "staff:8" {
+	if n := b.notesOf(t, wo.ID, "note"); len(n) != 1 || n[0].Text != "Also squeaks." || n[0].Author != "staff:8" {
 		t.Errorf("notes = %+v", n)
 	}
-	b.only(testkit.AnaLock)
-	sameList(t, "messages", b.sent("work_order"), []string{
+	b.only(t, testkit.AnaLock)
+	sameList(t, "messages", b.sent(t, "work_order"), []string{
 		"work_order_opened sms:" + testkit.MaplePhone,
 		"work_order_opened email:" + testkit.MapleMaintenance,
 	})
@@ -276,44 +276,44 @@ func TestStaffOpen(t *testing.T) {
 func TestUpdateLifecycle(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	rosa := b.addRoommate()
-	wo := b.reportAs(testkit.AnaEmail, upkeep.ResidentReport{Via: "app"}).WorkOrder
-	b.reportAs(rosa.Email, upkeep.ResidentReport{Via: "app"})
-	if got := b.watchers(wo.ID); len(got) != 2 {
+	rosa := b.addRoommate(t)
+	wo := b.reportAs(t, testkit.AnaEmail, upkeep.ResidentReport{Via: "app"}).WorkOrder
+	b.reportAs(t, rosa.Email, upkeep.ResidentReport{Via: "app"})
+	if got := b.watchers(t, wo.ID); len(got) != 2 {
 		t.Fatalf("watchers = %v, want Ana and Rosa", got)
 	}
 	if _, err := b.access.Codes.MoveOut(b.ctx, rosa.ID, "staff:1"); err != nil {
 		t.Fatal(err) // a watcher who moved out hears nothing more
 	}
-	before := len(b.messages())
+	before := len(b.messages(t))
 
 	_, err := b.svc.Update(b.ctx, wo.ID, upkeep.Change{Status: ptr(sparekey.WorkOrderResolved), Actor: "staff:1"})
 	wantCode(t, "resolving without a resolution", err, sparekey.EINVALID)
 	_, err = b.svc.Update(b.ctx, wo.ID, upkeep.Change{Status: ptr(sparekey.WorkOrderResolved), Resolution: "   ", Actor: "staff:1"})
 	wantCode(t, "resolving with a blank resolution", err, sparekey.EINVALID)
-	if got := b.order(wo.ID); got.Status != sparekey.WorkOrderOpen || got.ResolvedAt != nil {
+	if got := b.order(t, wo.ID); got.Status != sparekey.WorkOrderOpen || got.ResolvedAt != nil {
 		t.Fatalf("after refusals: %+v", got)
 	}
 
 	b.clock.Advance(time.Hour)
 	started := b.clock.Now()
-	got := b.update(wo.ID, upkeep.Change{Status: ptr(sparekey.WorkOrderInProgress)})
+	got := b.update(t, wo.ID, upkeep.Change{Status: ptr(sparekey.WorkOrderInProgress)})
 	if got.Status != sparekey.WorkOrderInProgress || got.StartedAt == nil || !got.StartedAt.Equal(started) || got.ResolvedAt != nil {
 		t.Fatalf("in progress: %+v", got)
 	}
-	if stored := b.order(wo.ID); stored.Status != sparekey.WorkOrderInProgress || !stored.StartedAt.Equal(started) {
+	if stored := b.order(t, wo.ID); stored.Status != sparekey.WorkOrderInProgress || !stored.StartedAt.Equal(started) {
 		t.Errorf("stored: %+v", stored)
 	}
 
 	b.clock.Advance(time.Hour)
-	b.update(wo.ID, upkeep.Change{Status: ptr(sparekey.WorkOrderInProgress), Note: "Parts ordered."})
-	if got := b.order(wo.ID); !got.StartedAt.Equal(started) {
+	b.update(t, wo.ID, upkeep.Change{Status: ptr(sparekey.WorkOrderInProgress), Note: "Parts ordered."})
+	if got := b.order(t, wo.ID); !got.StartedAt.Equal(started) {
 		t.Errorf("StartedAt moved to %v", got.StartedAt)
 	}
 
 	b.clock.Advance(time.Hour)
 	resolved := b.clock.Now()
-	got = b.update(wo.ID, upkeep.Change{Status: ptr(sparekey.WorkOrderResolved), Resolution: " Replaced the strike plate. "})
+	got = b.update(t, wo.ID, upkeep.Change{Status: ptr(sparekey.WorkOrderResolved), Resolution: " Replaced the strike plate. "})
 	if got.Status != sparekey.WorkOrderResolved || got.ResolvedAt == nil || !got.ResolvedAt.Equal(resolved) ||
 		got.Resolution != "Replaced the strike plate." || !got.StartedAt.Equal(started) {
 		t.Fatalf("resolved: %+v", got)
@@ -323,7 +323,7 @@ func TestUpdateLifecycle(t *testing.T) {
 	}
 
 	var statuses []string
-	for _, n := range b.notes(wo.ID) {
+	for _, n := range b.notes(t, wo.ID) {
 		if n.Kind == "status" || n.Kind == "note" {
 			statuses = append(statuses, n.Kind+": "+n.Text)
 			if n.Author != "staff:1" {
@@ -334,7 +334,7 @@ func TestUpdateLifecycle(t *testing.T) {
 	sameList(t, "timeline", statuses, []string{"status: In progress.", "note: Parts ordered.", "status: Resolved: Replaced the strike plate."})
 
 	var told []string
-	for _, m := range b.messages()[before:] {
+	for _, m := range b.messages(t)[before:] {
 		told = append(told, m.Kind+" "+string(m.Channel)+":"+m.To)
 		if m.Kind == "work_order_resolved" && !strings.Contains(m.Body, "Replaced the strike plate.") {
 			t.Errorf("resolved message without the resolution: %q", m.Body)
@@ -346,7 +346,7 @@ func TestUpdateLifecycle(t *testing.T) {
 		"work_order_resolved email:" + testkit.AnaEmail,
 		"work_order_resolved sms:" + testkit.AnaPhone,
 	})
-	updated := b.audits("work_order.updated")
+	updated := b.audits(t, "work_order.updated")
 	if len(updated) != 3 || updated[0].Detail["status"] != "in_progress" || updated[2].Detail["status"] != "resolved" ||
 		updated[2].Actor != "staff:1" {
 		t.Errorf("audit = %+v", updated)
@@ -359,21 +359,21 @@ func TestResolvedWhileStillJammed(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	for range 3 {
-		b.jamCleared(testkit.AnaLock, time.Hour)
+		b.jamCleared(t, testkit.AnaLock, time.Hour)
 	}
-	first := b.only(testkit.AnaLock)
-	b.resolve(first.ID)
-	if got := b.notesOf(first.ID, "note"); len(got) != 0 {
+	first := b.only(t, testkit.AnaLock)
+	b.resolve(t, first.ID)
+	if got := b.notesOf(t, first.ID, "note"); len(got) != 0 {
 		t.Errorf("an order resolved on a lock that works got notes %+v", got)
 	}
 
 	b.clock.Advance(time.Hour)
-	wo := b.reportAs(testkit.AnaEmail, upkeep.ResidentReport{Via: "app"}).WorkOrder
-	b.jam(testkit.AnaLock)
-	if got := b.resolve(wo.ID); got.Status != sparekey.WorkOrderResolved {
+	wo := b.reportAs(t, testkit.AnaEmail, upkeep.ResidentReport{Via: "app"}).WorkOrder
+	b.jam(t, testkit.AnaLock)
+	if got := b.resolve(t, wo.ID); got.Status != sparekey.WorkOrderResolved {
 		t.Fatalf("resolving while jammed: %+v, want resolved", got)
 	}
-	got := b.notesOf(wo.ID, "note")
+	got := b.notesOf(t, wo.ID, "note")
 	if len(got) != 1 || got[0].Text != upkeep.StillJammedNote(sparekey.DefaultJamRule) || got[0].Author != "staff:1" ||
 		!strings.Contains(got[0].Text, "30 minutes from now, a new work order opens") {
 		t.Errorf("notes of an order resolved while its lock is jammed = %+v, want the still-jammed note", got)
@@ -381,30 +381,30 @@ func TestResolvedWhileStillJammed(t *testing.T) {
 
 	// Ana, who reported it, is told it was resolved, and that the lock
 	// still says jammed.
-	for _, m := range b.messages() {
+	for _, m := range b.messages(t) {
 		if m.Kind == "work_order_resolved" && m.To != "" && !strings.Contains(m.Body, "The lock still reports a jam, though") {
 			t.Errorf("Ana's %s that the order was resolved does not say the lock still reports the jam: %q", m.Channel, m.Body)
 		}
 	}
-	if n := len(ofKind(b.messages(), "work_order_resolved")); n != 2 {
+	if n := len(ofKind(b.messages(t), "work_order_resolved")); n != 2 {
 		t.Errorf("%d resolved messages, want Ana's SMS and email", n)
 	}
 
 	// What the note says holds: the jam opens no order within the window
 	// after the resolution, and a new one once the window has passed.
 	b.clock.Advance(29 * time.Minute)
-	b.sweep()
-	if n := len(b.orders(testkit.AnaLock)); n != 2 {
+	b.sweep(t)
+	if n := len(b.orders(t, testkit.AnaLock)); n != 2 {
 		t.Fatalf("%d orders 29 minutes after resolving on a jammed lock, want the 2 there were", n)
 	}
 	b.clock.Advance(time.Minute)
-	b.sweep()
-	orders := b.orders(testkit.AnaLock)
+	b.sweep(t)
+	orders := b.orders(t, testkit.AnaLock)
 	if len(orders) != 3 || orders[2].Status != sparekey.WorkOrderOpen || orders[2].Summary != fmt.Sprintf("Still jammed 30 minutes after work order #%d was resolved.", wo.ID) {
 		t.Errorf("orders 30 minutes after resolving on a still-jammed lock = %+v, want a new open one saying why", orders)
 	}
-	b.sweep()
-	if n := len(b.orders(testkit.AnaLock)); n != 3 {
+	b.sweep(t)
+	if n := len(b.orders(t, testkit.AnaLock)); n != 3 {
 		t.Errorf("%d orders after sweeping again, want still 3", n)
 	}
 }
@@ -430,10 +430,10 @@ func TestUpdateRefusals(t *testing.T) {
 	}
 	_, err = b.svc.Update(b.ctx, 9999, upkeep.Change{Note: "Hello.", Actor: "staff:1"})
 	wantCode(t, "no such order", err, sparekey.ENOTFOUND)
-	if got := b.kinds(wo.ID); strings.Join(got, ",") != "opened" {
+	if got := b.kinds(t, wo.ID); strings.Join(got, ",") != "opened" {
 		t.Errorf("notes after refusals = %q", got)
 	}
-	if got := b.audits("work_order.updated"); len(got) != 0 {
+	if got := b.audits(t, "work_order.updated"); len(got) != 0 {
 		t.Errorf("refusals audited: %+v", got)
 	}
 }
@@ -442,23 +442,23 @@ func TestUpdateRefusals(t *testing.T) {
 func TestAssign(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	maple, birchHall := b.maple(), b.secondProperty()
-	mia := b.addStaff("mia@example.com", "Mia Lopez", maple.ID)
-	other := b.addStaff("olaf@birch.example", "Olaf Berg", birchHall.ID)
-	both := b.addStaff("bo@example.com", "Bo Chan", maple.ID, birchHall.ID)
+	maple, birchHall := b.maple(t), b.secondProperty(t)
+	mia := b.addStaff(t, "mia@example.com", "Mia Lopez", maple.ID)
+	other := b.addStaff(t, "olaf@birch.example", "Olaf Berg", birchHall.ID)
+	both := b.addStaff(t, "bo@example.com", "Bo Chan", maple.ID, birchHall.ID)
 	wo, _, err := b.svc.Open(b.ctx, upkeep.StaffReport{Lock: testkit.AnaLock, Note: "Broken.", Actor: "staff:1"})
 	if err != nil {
 		t.Fatal(err)
 	}
 
-	if got := b.update(wo.ID, upkeep.Change{AssigneeID: &mia.ID}); got.AssigneeID != mia.ID {
+	if got := b.update(t, wo.ID, upkeep.Change{AssigneeID: &mia.ID}); got.AssigneeID != mia.ID {
 		t.Errorf("assignee = %d, want Mia", got.AssigneeID)
 	}
 	for _, id := range []int64{other.ID, 9999, -1} {
 		_, err := b.svc.Update(b.ctx, wo.ID, upkeep.Change{AssigneeID: &id, Actor: "staff:1"})
 		wantCode(t, fmt.Sprintf("assigning staff %d", id), err, sparekey.EINVALID)
 	}
-	if got := b.order(wo.ID); got.AssigneeID != mia.ID {
+	if got := b.order(t, wo.ID); got.AssigneeID != mia.ID {
 		t.Errorf("assignee after refusals = %d", got.AssigneeID)
 	}
 	d, err := b.svc.WorkOrder(b.ctx, wo.ID, nil)
@@ -471,12 +471,12 @@ func TestAssign(t *testing.T) {
 	}
 	sameList(t, "who can be assigned", team, []string{"bo@example.com", "mia@example.com"})
 
-	b.update(wo.ID, upkeep.Change{AssigneeID: &both.ID})
-	if got := b.update(wo.ID, upkeep.Change{AssigneeID: ptr(int64(0))}); got.AssigneeID != 0 {
+	b.update(t, wo.ID, upkeep.Change{AssigneeID: &both.ID})
+	if got := b.update(t, wo.ID, upkeep.Change{AssigneeID: ptr(int64(0))}); got.AssigneeID != 0 {
 		t.Errorf("assignee after unassigning = %d", got.AssigneeID)
 	}
 	var assigned []string
-	for _, n := range b.notesOf(wo.ID, "assigned") {
+	for _, n := range b.notesOf(t, wo.ID, "assigned") {
 		assigned = append(assigned, n.Text)
 	}
 	sameList(t, "assignment notes", assigned, []string{"Assigned to Mia Lopez.", "Assigned to Bo Chan.", "Assigned to nobody."})
@@ -490,27 +490,27 @@ func TestReopenWhileAnotherIsOpen(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b.resolve(first.ID)
+	b.resolve(t, first.ID)
 	b.clock.Advance(time.Hour)
 	second, opened, err := b.svc.Open(b.ctx, upkeep.StaffReport{Lock: testkit.AnaLock, Note: "Broken again.", Actor: "staff:1"})
 	if err != nil || !opened || second.ID == first.ID {
 		t.Fatalf("Open after the resolution = %+v, %v, %v", second, opened, err)
 	}
-	notes := len(b.notes(first.ID))
+	notes := len(b.notes(t, first.ID))
 	for _, to := range []sparekey.WorkOrderStatus{sparekey.WorkOrderOpen, sparekey.WorkOrderInProgress} {
 		_, err := b.svc.Update(b.ctx, first.ID, upkeep.Change{Status: ptr(to), Actor: "staff:1"})
 		wantCode(t, "moving the resolved order to "+string(to), err, sparekey.ECONFLICT)
 	}
-	if got := b.order(first.ID); got.Status != sparekey.WorkOrderResolved || got.ResolvedAt == nil || len(b.notes(first.ID)) != notes {
+	if got := b.order(t, first.ID); got.Status != sparekey.WorkOrderResolved || got.ResolvedAt == nil || len(b.notes(t, first.ID)) != notes {
 		t.Errorf("refused reopening changed the order: %+v", got)
 	}
 
-	b.resolve(second.ID)
-	got := b.update(first.ID, upkeep.Change{Status: ptr(sparekey.WorkOrderOpen)})
+	b.resolve(t, second.ID)
+	got := b.update(t, first.ID, upkeep.Change{Status: ptr(sparekey.WorkOrderOpen)})
 	if got.Status != sparekey.WorkOrderOpen || got.ResolvedAt != nil {
 		t.Errorf("reopened: %+v", got)
 	}
-	if n := b.notesOf(first.ID, "status"); n[len(n)-1].Text != "Reopened." {
+	if n := b.notesOf(t, first.ID, "status"); n[len(n)-1].Text != "Reopened." {
 		t.Errorf("status notes = %+v", n)
 	}
 }
@@ -520,12 +520,12 @@ func TestReopenWhileAnotherIsOpen(t *testing.T) {
 func TestAllowedHidesOtherProperties(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	maple, birchHall := b.maple(), b.secondProperty()
+	maple, birchHall := b.maple(t), b.secondProperty(t)
 	wo, _, err := b.svc.Open(b.ctx, upkeep.StaffReport{Lock: testkit.AnaLock, Note: "Broken.", Actor: "staff:1", Allowed: allow(maple.ID)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	messages := len(b.messages())
+	messages := len(b.messages(t))
 
 	for name, allowed := range map[string]func(int64) bool{"nobody": deny, "Birch Hall": allow(birchHall.ID)} {
 		_, err := b.svc.WorkOrder(b.ctx, wo.ID, allowed)
@@ -540,16 +540,16 @@ func TestAllowedHidesOtherProperties(t *testing.T) {
 		_, err = b.svc.DoorHistory(b.ctx, testkit.AnaLock, allowed)
 		wantCode(t, name+": DoorHistory", err, sparekey.ENOTFOUND)
 	}
-	if got := b.order(wo.ID); got.Status != sparekey.WorkOrderOpen || got.Resolution != "" {
+	if got := b.order(t, wo.ID); got.Status != sparekey.WorkOrderOpen || got.Resolution != "" {
 		t.Errorf("order = %+v", got)
 	}
-	if got := b.kinds(wo.ID); strings.Join(got, ",") != "opened" {
+	if got := b.kinds(t, wo.ID); strings.Join(got, ",") != "opened" {
 		t.Errorf("notes = %q", got)
 	}
-	if got := b.orders(testkit.ChenLock); len(got) != 0 {
+	if got := b.orders(t, testkit.ChenLock); len(got) != 0 {
 		t.Errorf("chen's lock got %+v", got)
 	}
-	if got := len(b.messages()); got != messages {
+	if got := len(b.messages(t)); got != messages {
 		t.Errorf("%d messages, want %d", got, messages)
 	}
 
@@ -571,14 +571,14 @@ func TestAllowedHidesOtherProperties(t *testing.T) {
 func TestWorkOrderDetailAndList(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	maple, birchHall := b.maple(), b.secondProperty()
+	maple, birchHall := b.maple(t), b.secondProperty(t)
 	for range 3 {
-		b.jamCleared(testkit.AnaLock, time.Hour)
+		b.jamCleared(t, testkit.AnaLock, time.Hour)
 	}
-	wo := b.only(testkit.AnaLock)
-	b.reportAs(testkit.AnaEmail, upkeep.ResidentReport{})
-	b.jam(dee1a)
-	b.reportAs(dee, upkeep.ResidentReport{})
+	wo := b.only(t, testkit.AnaLock)
+	b.reportAs(t, testkit.AnaEmail, upkeep.ResidentReport{})
+	b.jam(t, dee1a)
+	b.reportAs(t, dee, upkeep.ResidentReport{})
 
 	d, err := b.svc.WorkOrder(b.ctx, wo.ID, allow(maple.ID))
 	if err != nil {
@@ -612,7 +612,7 @@ func TestWorkOrderDetailAndList(t *testing.T) {
 	})
 	sameList(t, "Maple Court's", list(sparekey.WorkOrderFilter{PropertyIDs: []int64{maple.ID}}), []string{"unit-101-front Front door 101 open"})
 	sameList(t, "no property's", list(sparekey.WorkOrderFilter{PropertyIDs: []int64{}}), []string{})
-	b.resolve(wo.ID)
+	b.resolve(t, wo.ID)
 	sameList(t, "resolved", list(sparekey.WorkOrderFilter{Status: sparekey.WorkOrderResolved}), []string{"unit-101-front Front door 101 resolved"})
 	sameList(t, "Birch Hall's open", list(sparekey.WorkOrderFilter{PropertyIDs: []int64{birchHall.ID}, Status: sparekey.WorkOrderOpen}),
 		[]string{"birch-1a-front Front door 1A open"})
@@ -623,14 +623,14 @@ func TestWorkOrderDetailAndList(t *testing.T) {
 func TestResidentUpdatesInTheirLanguage(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	rosa := b.addRoommate()
-	wo := b.reportAs(testkit.AnaEmail, upkeep.ResidentReport{Via: "app", Language: locale.Spanish}).WorkOrder
-	b.reportAs(rosa.Email, upkeep.ResidentReport{Via: "app", Language: "zz"})
-	b.update(wo.ID, upkeep.Change{Status: ptr(sparekey.WorkOrderInProgress)})
-	b.update(wo.ID, upkeep.Change{Status: ptr(sparekey.WorkOrderResolved), Resolution: "Cambiamos la placa."})
+	rosa := b.addRoommate(t)
+	wo := b.reportAs(t, testkit.AnaEmail, upkeep.ResidentReport{Via: "app", Language: locale.Spanish}).WorkOrder
+	b.reportAs(t, rosa.Email, upkeep.ResidentReport{Via: "app", Language: "zz"})
+	b.update(t, wo.ID, upkeep.Change{Status: ptr(sparekey.WorkOrderInProgress)})
+	b.update(t, wo.ID, upkeep.Change{Status: ptr(sparekey.WorkOrderResolved), Resolution: "Cambiamos la placa."})
 
 	got := map[string]string{}
-	for _, m := range b.messages() {
+	for _, m := range b.messages(t) {
 		if strings.HasPrefix(m.Kind, "work_order_") && m.Kind != "work_order_opened" {
 			got[m.Kind+" "+string(m.Channel)+":"+m.To] = m.Subject + "|" + m.Body
 		}
