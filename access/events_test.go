@@ -14,19 +14,19 @@ import (
 func TestKeypadUseOfIssuedBackupCode(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	b.runOnce()
-	a := b.resident(testkit.AnaEmail)
-	issued := b.issue(testkit.AnaEmail)
+	b.runOnce(t)
+	a := b.resident(t, testkit.AnaEmail)
+	issued := b.issue(t, testkit.AnaEmail)
 	if len(issued) != 1 {
 		t.Fatalf("Ana got %d codes", len(issued))
 	}
 	old := issued[0]
 
 	b.clock.Advance(time.Hour)
-	if got := b.keypad(testkit.AnaLock, old.Code); got != sparekey.KeypadUnlocked {
+	if got := b.keypad(t, testkit.AnaLock, old.Code); got != sparekey.KeypadUnlocked {
 		t.Fatalf("issued backup code at the keypad = %s, want unlocked", got)
 	}
-	sl := b.slot(testkit.AnaLock, old.Number)
+	sl := b.slot(t, testkit.AnaLock, old.Number)
 	if sl.Code == old.Code || len(sl.Code) != 8 || sl.Sync != sparekey.SyncPending ||
 		sl.Backup != sparekey.BackupAvailable || sl.IssuedTo != old.IssuedTo || sl.IssuedAt != nil || sl.Usable() {
 		t.Fatalf("used slot = %+v; want a fresh code, pending, back in the pool", sl)
@@ -34,23 +34,23 @@ func TestKeypadUseOfIssuedBackupCode(t *testing.T) {
 	if !sl.NextSyncAt.Equal(b.clock.Now()) {
 		t.Errorf("rotated slot due at %v, want now", sl.NextSyncAt)
 	}
-	rot := b.auditsOf("backup_code.rotated")
+	rot := b.auditsOf(t, "backup_code.rotated")
 	if len(rot) != 1 || rot[0].Detail["reason"] != "used" || rot[0].Detail["resident"] != itoa(a.ID) ||
 		rot[0].Detail["slot"] != itoa(int64(old.Number)) {
 		t.Errorf("rotation audit = %+v", rot)
 	}
-	use := b.auditsOf("lock.keypad_unlock")
+	use := b.auditsOf(t, "lock.keypad_unlock")
 	if len(use) != 1 || use[0].Detail["purpose"] != string(sparekey.SlotBackup) || use[0].Detail["resident"] != itoa(a.ID) ||
 		use[0].Subject != "lock:"+testkit.AnaLock {
 		t.Errorf("keypad audit = %+v", use)
 	}
-	if l := b.lock(testkit.AnaLock); l.State != sparekey.LockStateUnlocked {
+	if l := b.lock(t, testkit.AnaLock); l.State != sparekey.LockStateUnlocked {
 		t.Errorf("lock state = %s, want unlocked", l.State)
 	}
-	if events := b.lockEvents(testkit.AnaLock); events[len(events)-1].Detail != "keypad, backup code of Ana Ruiz" || events[len(events)-1].ResidentID != a.ID {
+	if events := b.lockEvents(t, testkit.AnaLock); events[len(events)-1].Detail != "keypad, backup code of Ana Ruiz" || events[len(events)-1].ResidentID != a.ID {
 		t.Errorf("lock event = %+v, want whose backup code it was", events[len(events)-1])
 	}
-	if info := b.lockInfo(testkit.AnaLock); info.PoolReady != 2 || info.SlotsPending != 1 {
+	if info := b.lockInfo(t, testkit.AnaLock); info.PoolReady != 2 || info.SlotsPending != 1 {
 		t.Errorf("LockInfo after the use = %+v", info)
 	}
 
@@ -59,16 +59,16 @@ func TestKeypadUseOfIssuedBackupCode(t *testing.T) {
 	if got := b.fleet.Programmed(testkit.AnaLock)[old.Number]; got != old.Code {
 		t.Fatalf("lock slot %d = %q before the reconciler ran", old.Number, got)
 	}
-	if n := b.runOnce(); n != 1 {
+	if n := b.runOnce(t); n != 1 {
 		t.Errorf("RunOnce programmed %d slots, want 1", n)
 	}
 	if got := b.fleet.Programmed(testkit.AnaLock)[old.Number]; got != sl.Code {
 		t.Fatalf("lock slot %d = %q, want the fresh code", old.Number, got)
 	}
-	if got := b.keypad(testkit.AnaLock, old.Code); got != sparekey.KeypadRejected {
+	if got := b.keypad(t, testkit.AnaLock, old.Code); got != sparekey.KeypadRejected {
 		t.Errorf("used backup code at the keypad again = %s, want rejected", got)
 	}
-	if got := b.issue(testkit.AnaEmail); len(got) != 1 || got[0].Code == old.Code {
+	if got := b.issue(t, testkit.AnaEmail); len(got) != 1 || got[0].Code == old.Code {
 		t.Errorf("Ana's next code = %+v; a used code must not come back", got)
 	}
 }
@@ -78,23 +78,23 @@ func TestKeypadUseOfIssuedBackupCode(t *testing.T) {
 func TestKeypadUseOfUnissuedBackupCode(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	b.runOnce()
-	leaked := b.slot(testkit.BenLock, 2)
-	if got := b.keypad(testkit.BenLock, leaked.Code); got != sparekey.KeypadUnlocked {
+	b.runOnce(t)
+	leaked := b.slot(t, testkit.BenLock, 2)
+	if got := b.keypad(t, testkit.BenLock, leaked.Code); got != sparekey.KeypadUnlocked {
 		t.Fatalf("pool code at the keypad = %s", got)
 	}
-	if sl := b.slot(testkit.BenLock, 2); sl.Code == leaked.Code || sl.Sync != sparekey.SyncPending {
+	if sl := b.slot(t, testkit.BenLock, 2); sl.Code == leaked.Code || sl.Sync != sparekey.SyncPending {
 		t.Errorf("leaked pool code not rotated: %+v", sl)
 	}
-	rot := b.auditsOf("backup_code.rotated")
+	rot := b.auditsOf(t, "backup_code.rotated")
 	if len(rot) != 1 || rot[0].Detail["reason"] != "used_unissued" {
 		t.Errorf("rotation audit = %+v", rot)
 	}
-	if events := b.lockEvents(testkit.BenLock); events[len(events)-1].Detail != "keypad, backup code given to nobody" {
+	if events := b.lockEvents(t, testkit.BenLock); events[len(events)-1].Detail != "keypad, backup code given to nobody" {
 		t.Errorf("lock event = %+v, want the unissued code called out", events[len(events)-1])
 	}
-	b.runOnce()
-	if got := b.keypad(testkit.BenLock, leaked.Code); got != sparekey.KeypadRejected {
+	b.runOnce(t)
+	if got := b.keypad(t, testkit.BenLock, leaked.Code); got != sparekey.KeypadRejected {
 		t.Errorf("leaked code after rotation = %s, want rejected", got)
 	}
 }
@@ -102,18 +102,18 @@ func TestKeypadUseOfUnissuedBackupCode(t *testing.T) {
 func TestKeypadUseOfResidentCode(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	b.runOnce()
-	a := b.resident(testkit.AnaEmail)
+	b.runOnce(t)
+	a := b.resident(t, testkit.AnaEmail)
 	b.clock.Advance(time.Minute)
-	if got := b.keypad(testkit.AnaLock, testkit.AnaCode); got != sparekey.KeypadUnlocked {
+	if got := b.keypad(t, testkit.AnaLock, testkit.AnaCode); got != sparekey.KeypadUnlocked {
 		t.Fatalf("Ana's code = %s", got)
 	}
-	events := b.lockEvents(testkit.AnaLock)
+	events := b.lockEvents(t, testkit.AnaLock)
 	last := events[len(events)-1]
 	if last.Kind != sparekey.EventKeypadUnlock || last.Slot != 3 || last.Detail != "keypad, access code of Ana Ruiz" || !last.At.Equal(b.clock.Now()) {
 		t.Errorf("lock event = %+v, want keypad_unlock of slot 3 from the keypad by Ana's access code, now", last)
 	}
-	use := b.auditsOf("lock.keypad_unlock")
+	use := b.auditsOf(t, "lock.keypad_unlock")
 	if len(use) != 1 {
 		t.Fatalf("%d keypad audits, want 1", len(use))
 	}
@@ -127,13 +127,13 @@ func TestKeypadUseOfResidentCode(t *testing.T) {
 			t.Errorf("audit detail %s holds the door code", k)
 		}
 	}
-	if sl := b.slot(testkit.AnaLock, 3); sl.Code != testkit.AnaCode || sl.Sync != sparekey.SyncSynced {
+	if sl := b.slot(t, testkit.AnaLock, 3); sl.Code != testkit.AnaCode || sl.Sync != sparekey.SyncSynced {
 		t.Errorf("a resident code changed with its use: %+v", sl)
 	}
-	if n := len(b.auditsOf("backup_code.rotated")); n != 0 {
+	if n := len(b.auditsOf(t, "backup_code.rotated")); n != 0 {
 		t.Errorf("%d rotations after a resident code was used", n)
 	}
-	if l := b.lock(testkit.AnaLock); l.State != sparekey.LockStateUnlocked || l.LastSeen == nil || !l.LastSeen.Equal(b.clock.Now()) {
+	if l := b.lock(t, testkit.AnaLock); l.State != sparekey.LockStateUnlocked || l.LastSeen == nil || !l.LastSeen.Equal(b.clock.Now()) {
 		t.Errorf("lock = %+v, want unlocked, seen now", l)
 	}
 }
@@ -141,26 +141,26 @@ func TestKeypadUseOfResidentCode(t *testing.T) {
 func TestWrongCodesAndKeypadLockout(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	b.runOnce()
+	b.runOnce(t)
 	for range sim.MaxWrongCodes {
-		if got := b.keypad(testkit.ChenLock, "907315"); got != sparekey.KeypadRejected {
+		if got := b.keypad(t, testkit.ChenLock, "907315"); got != sparekey.KeypadRejected {
 			t.Fatalf("wrong code = %s", got)
 		}
 	}
-	if got := b.keypad(testkit.ChenLock, testkit.ChenCode); got != sparekey.KeypadDisabled {
+	if got := b.keypad(t, testkit.ChenLock, testkit.ChenCode); got != sparekey.KeypadDisabled {
 		t.Fatalf("keypad after %d wrong codes = %s, want keypad_disabled", sim.MaxWrongCodes, got)
 	}
 	kinds := map[sparekey.DeviceEventKind]int{}
-	for _, e := range b.lockEvents(testkit.ChenLock) {
+	for _, e := range b.lockEvents(t, testkit.ChenLock) {
 		kinds[e.Kind]++
 	}
 	if kinds[sparekey.EventWrongCode] != sim.MaxWrongCodes || kinds[sparekey.EventKeypadLocked] != 1 {
 		t.Errorf("lock events = %v", kinds)
 	}
-	if n := len(b.auditsOf("lock.wrong_code")); n != sim.MaxWrongCodes {
+	if n := len(b.auditsOf(t, "lock.wrong_code")); n != sim.MaxWrongCodes {
 		t.Errorf("%d wrong_code audits, want %d", n, sim.MaxWrongCodes)
 	}
-	if n := len(b.auditsOf("lock.keypad_disabled")); n != 1 {
+	if n := len(b.auditsOf(t, "lock.keypad_disabled")); n != 1 {
 		t.Errorf("%d keypad_disabled audits, want 1", n)
 	}
 }
@@ -168,33 +168,33 @@ func TestWrongCodesAndKeypadLockout(t *testing.T) {
 func TestJamAndClear(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	b.runOnce()
-	if l := b.lock(testkit.BenLock); l.State != sparekey.LockStateLocked {
+	b.runOnce(t)
+	if l := b.lock(t, testkit.BenLock); l.State != sparekey.LockStateLocked {
 		t.Fatalf("state after announce = %s, want locked", l.State)
 	}
 
-	b.setState(testkit.BenLock, jam)
-	if l := b.lock(testkit.BenLock); l.State != sparekey.LockStateJammed || !l.Online {
+	b.setState(t, testkit.BenLock, jam)
+	if l := b.lock(t, testkit.BenLock); l.State != sparekey.LockStateJammed || !l.Online {
 		t.Fatalf("after a jam: %+v", l)
 	}
 	res, err := b.fleet.Keypad(testkit.BenLock, testkit.BenCode)
 	if err != nil || res.Result != sparekey.KeypadJammed || res.Pattern != sparekey.PatternXOdd {
 		t.Fatalf("keypad while jammed = %+v, %v", res, err)
 	}
-	if l := b.lock(testkit.BenLock); l.State != sparekey.LockStateJammed {
+	if l := b.lock(t, testkit.BenLock); l.State != sparekey.LockStateJammed {
 		t.Fatalf("state after a keypad try while jammed = %s", l.State)
 	}
-	b.setState(testkit.BenLock, unjam)
-	if l := b.lock(testkit.BenLock); l.State != sparekey.LockStateLocked {
+	b.setState(t, testkit.BenLock, unjam)
+	if l := b.lock(t, testkit.BenLock); l.State != sparekey.LockStateLocked {
 		t.Errorf("state after the jam cleared = %s, want locked again", l.State)
 	}
-	if n := len(b.auditsOf("lock.jammed")); n != 1 {
+	if n := len(b.auditsOf(t, "lock.jammed")); n != 1 {
 		t.Errorf("%d lock.jammed audits, want 1: the code typed while jammed is no second jam", n)
 	}
-	if a := b.auditsOf("lock.code_tried_while_jammed"); len(a) != 1 || a[0].Detail["source"] != "keypad" {
+	if a := b.auditsOf(t, "lock.code_tried_while_jammed"); len(a) != 1 || a[0].Detail["source"] != "keypad" {
 		t.Errorf("audit of the code typed while jammed = %+v", a)
 	}
-	evs := b.lockEvents(testkit.BenLock)
+	evs := b.lockEvents(t, testkit.BenLock)
 	var kinds []string
 	for _, e := range evs {
 		if e.Kind == sparekey.EventJammed {
@@ -202,17 +202,17 @@ func TestJamAndClear(t *testing.T) {
 		}
 	}
 	sameList(t, "jammed lock events' details", kinds, []string{"", "keypad, a code typed while jammed"})
-	if n := len(b.auditsOf("lock.jam_cleared")); n != 1 {
+	if n := len(b.auditsOf(t, "lock.jam_cleared")); n != 1 {
 		t.Errorf("%d lock.jam_cleared audits, want 1", n)
 	}
 
 	// A door left unlocked goes back to unlocked.
-	if got := b.keypad(testkit.BenLock, testkit.BenCode); got != sparekey.KeypadUnlocked {
+	if got := b.keypad(t, testkit.BenLock, testkit.BenCode); got != sparekey.KeypadUnlocked {
 		t.Fatalf("Ben's code after the jam = %s", got)
 	}
-	b.setState(testkit.BenLock, jam)
-	b.setState(testkit.BenLock, unjam)
-	if l := b.lock(testkit.BenLock); l.State != sparekey.LockStateUnlocked {
+	b.setState(t, testkit.BenLock, jam)
+	b.setState(t, testkit.BenLock, unjam)
+	if l := b.lock(t, testkit.BenLock); l.State != sparekey.LockStateUnlocked {
 		t.Errorf("state after the jam cleared = %s, want unlocked again", l.State)
 	}
 }
@@ -227,7 +227,7 @@ func TestJamClearedWithoutState(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if l := b.lock(testkit.BenLock); l.State == sparekey.LockStateJammed {
+	if l := b.lock(t, testkit.BenLock); l.State == sparekey.LockStateJammed {
 		t.Errorf("regression: after jam_cleared without a state the lock stays %s, so Operate refuses it as lock_jammed", l.State)
 	}
 }
@@ -239,7 +239,7 @@ func TestJamClearedWithoutState(t *testing.T) {
 func TestJamSeenInAStateReport(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	b.runOnce()
+	b.runOnce(t)
 	state := func(st sparekey.LockState) {
 		t.Helper()
 		if err := b.svc.Recorder.HandleEvent(b.ctx, sparekey.DeviceEvent{Device: testkit.BenLock, Kind: sparekey.EventState, State: st, Slot: -1, Battery: -1}); err != nil {
@@ -248,22 +248,22 @@ func TestJamSeenInAStateReport(t *testing.T) {
 	}
 	state(sparekey.LockStateJammed)
 	state(sparekey.LockStateJammed) // the same jam read again
-	if l := b.lock(testkit.BenLock); l.State != sparekey.LockStateJammed {
+	if l := b.lock(t, testkit.BenLock); l.State != sparekey.LockStateJammed {
 		t.Fatalf("state after a jammed state report = %s", l.State)
 	}
-	if n := len(b.auditsOf("lock.jammed")); n != 1 {
+	if n := len(b.auditsOf(t, "lock.jammed")); n != 1 {
 		t.Errorf("%d lock.jammed audits after a jammed state report read twice, want 1", n)
 	}
 	state(sparekey.LockStateLocked)
 	state(sparekey.LockStateUnlocked)
-	if n := len(b.auditsOf("lock.jam_cleared")); n != 0 {
+	if n := len(b.auditsOf(t, "lock.jam_cleared")); n != 0 {
 		t.Errorf("%d lock.jam_cleared audits after state reports on a jammed lock, want none", n)
 	}
-	if n := len(b.auditsOf("lock.jammed")); n != 1 {
+	if n := len(b.auditsOf(t, "lock.jammed")); n != 1 {
 		t.Errorf("%d lock.jammed audits after state reports, want the 1 jam", n)
 	}
 	var kinds []sparekey.DeviceEventKind
-	for _, e := range b.lockEvents(testkit.BenLock) {
+	for _, e := range b.lockEvents(t, testkit.BenLock) {
 		kinds = append(kinds, e.Kind)
 	}
 	if !slices.Contains(kinds, sparekey.EventJammed) || slices.Contains(kinds, sparekey.EventJamCleared) {
@@ -274,39 +274,39 @@ func TestJamSeenInAStateReport(t *testing.T) {
 func TestBatteryAndAvailability(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	if l := b.lock(testkit.ChenLock); !l.Online || l.Battery != 100 || l.LastSeen == nil {
+	if l := b.lock(t, testkit.ChenLock); !l.Online || l.Battery != 100 || l.LastSeen == nil {
 		t.Fatalf("after announce: %+v", l)
 	}
 	b.clock.Advance(time.Minute)
-	b.setState(testkit.ChenLock, sim.StateChange{Battery: ptr(15)})
-	if l := b.lock(testkit.ChenLock); l.Battery != 15 || !l.LastSeen.Equal(b.clock.Now()) {
+	b.setState(t, testkit.ChenLock, sim.StateChange{Battery: ptr(15)})
+	if l := b.lock(t, testkit.ChenLock); l.Battery != 15 || !l.LastSeen.Equal(b.clock.Now()) {
 		t.Errorf("after a battery report: %+v", l)
 	}
-	events := b.lockEvents(testkit.ChenLock)
+	events := b.lockEvents(t, testkit.ChenLock)
 	if last := events[len(events)-1]; last.Kind != sparekey.EventBattery || last.Detail != "15%" {
 		t.Errorf("lock event = %+v", last)
 	}
-	if a := b.auditsOf("lock.battery"); len(a) != 1 || a[0].Detail["battery"] != "15" {
+	if a := b.auditsOf(t, "lock.battery"); len(a) != 1 || a[0].Detail["battery"] != "15" {
 		t.Errorf("battery audit = %+v", a)
 	}
 
 	b.clock.Advance(time.Minute)
-	b.setState(testkit.ChenLock, offline)
-	l := b.lock(testkit.ChenLock)
+	b.setState(t, testkit.ChenLock, offline)
+	l := b.lock(t, testkit.ChenLock)
 	if l.Online || l.Battery != 15 || !l.LastSeen.Equal(b.clock.Now()) {
 		t.Errorf("after going offline: %+v", l)
 	}
 	// While offline, its reports are lost; the battery it reports on return counts.
-	b.setState(testkit.ChenLock, sim.StateChange{Battery: ptr(9)})
-	if l := b.lock(testkit.ChenLock); l.Battery != 15 || l.Online {
+	b.setState(t, testkit.ChenLock, sim.StateChange{Battery: ptr(9)})
+	if l := b.lock(t, testkit.ChenLock); l.Battery != 15 || l.Online {
 		t.Errorf("an offline lock's report arrived: %+v", l)
 	}
 	b.clock.Advance(time.Minute)
-	b.setState(testkit.ChenLock, online)
-	if l := b.lock(testkit.ChenLock); !l.Online || l.Battery != 9 || !l.LastSeen.Equal(b.clock.Now()) || l.State != sparekey.LockStateLocked {
+	b.setState(t, testkit.ChenLock, online)
+	if l := b.lock(t, testkit.ChenLock); !l.Online || l.Battery != 9 || !l.LastSeen.Equal(b.clock.Now()) || l.State != sparekey.LockStateLocked {
 		t.Errorf("after coming back: %+v", l)
 	}
-	if n, m := len(b.auditsOf("lock.offline")), len(b.auditsOf("lock.online")); n != 1 || m != 4 {
+	if n, m := len(b.auditsOf(t, "lock.offline")), len(b.auditsOf(t, "lock.online")); n != 1 || m != 4 {
 		t.Errorf("%d offline and %d online audits, want 1 and 4 (3 announcements and the return)", n, m)
 	}
 }
@@ -314,17 +314,17 @@ func TestBatteryAndAvailability(t *testing.T) {
 func TestEventFromUnknownDeviceDropped(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	before := len(b.audits())
+	before := len(b.audits(t))
 	for _, kind := range []sparekey.DeviceEventKind{sparekey.EventJammed, sparekey.EventKeypadUnlock, sparekey.EventOnline, sparekey.EventBattery} {
 		ev := sparekey.DeviceEvent{Device: "unit-999-front", Kind: kind, Slot: 2, Battery: 50}
 		if err := b.svc.Recorder.HandleEvent(b.ctx, ev); err != nil {
 			t.Errorf("HandleEvent(%s from an unknown lock) = %v, want nil", kind, err)
 		}
 	}
-	if after := len(b.audits()); after != before {
+	if after := len(b.audits(t)); after != before {
 		t.Errorf("unknown lock's events wrote %d audit lines", after-before)
 	}
-	for _, l := range b.locks() {
+	for _, l := range b.locks(t) {
 		if l.State == sparekey.LockStateJammed || l.Battery == 50 {
 			t.Errorf("unknown lock's event changed %s: %+v", l.Device, l)
 		}
@@ -339,10 +339,10 @@ func TestEventWithoutTime(t *testing.T) {
 	if err := b.svc.Recorder.HandleEvent(b.ctx, sparekey.DeviceEvent{Device: testkit.AnaLock, Kind: sparekey.EventLocked, Slot: -1, Battery: -1}); err != nil {
 		t.Fatal(err)
 	}
-	if l := b.lock(testkit.AnaLock); l.LastSeen == nil || !l.LastSeen.Equal(b.clock.Now()) || l.State != sparekey.LockStateLocked {
+	if l := b.lock(t, testkit.AnaLock); l.LastSeen == nil || !l.LastSeen.Equal(b.clock.Now()) || l.State != sparekey.LockStateLocked {
 		t.Errorf("lock = %+v", l)
 	}
-	events := b.lockEvents(testkit.AnaLock)
+	events := b.lockEvents(t, testkit.AnaLock)
 	if last := events[len(events)-1]; !last.At.Equal(b.clock.Now()) {
 		t.Errorf("lock event at %v, want %v", last.At, b.clock.Now())
 	}
@@ -353,16 +353,16 @@ func TestEventWithoutTime(t *testing.T) {
 func TestBackupCodeUsedTwiceBeforeRotation(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	b.runOnce()
-	a := b.resident(testkit.AnaEmail)
-	code := b.issue(testkit.AnaEmail)[0].Code
+	b.runOnce(t)
+	a := b.resident(t, testkit.AnaEmail)
+	code := b.issue(t, testkit.AnaEmail)[0].Code
 	for range 2 {
-		if got := b.keypad(testkit.AnaLock, code); got != sparekey.KeypadUnlocked {
+		if got := b.keypad(t, testkit.AnaLock, code); got != sparekey.KeypadUnlocked {
 			t.Fatalf("backup code at the keypad = %s", got)
 		}
 	}
-	rot := b.auditsOf("backup_code.rotated")
-	use := b.auditsOf("lock.keypad_unlock")
+	rot := b.auditsOf(t, "backup_code.rotated")
+	use := b.auditsOf(t, "lock.keypad_unlock")
 	if len(rot) != 1 || len(use) != 2 || use[1].Detail["resident"] != itoa(a.ID) {
 		reasons := []string{}
 		for _, e := range rot {
@@ -379,15 +379,15 @@ func TestBackupCodeUsedTwiceBeforeRotation(t *testing.T) {
 func TestReissuedCodeUsedUp(t *testing.T) {
 	t.Parallel()
 	b := setup(t, withConfig(func(c *access.Config) { c.PoolSize = 1 }))
-	b.runOnce()
-	first := b.issue(testkit.AnaEmail)[0]
+	b.runOnce(t)
+	first := b.issue(t, testkit.AnaEmail)[0]
 	b.clock.Advance(time.Minute)
-	if got := b.keypad(testkit.AnaLock, first.Code); got != sparekey.KeypadUnlocked {
+	if got := b.keypad(t, testkit.AnaLock, first.Code); got != sparekey.KeypadUnlocked {
 		t.Fatalf("first code = %s", got)
 	}
-	b.runOnce() // the fresh code reaches the lock
+	b.runOnce(t) // the fresh code reaches the lock
 	b.clock.Advance(time.Minute)
-	second := b.issue(testkit.AnaEmail)[0]
+	second := b.issue(t, testkit.AnaEmail)[0]
 	if second.Number != first.Number || second.Code == first.Code || second.UsedAt != nil {
 		t.Fatalf("re-issued slot = %+v; want the same slot, a new code, no use on record", second)
 	}
@@ -395,10 +395,10 @@ func TestReissuedCodeUsedUp(t *testing.T) {
 		t.Fatal(err)
 	}
 	b.clock.Advance(time.Minute)
-	if got := b.keypad(testkit.AnaLock, second.Code); got != sparekey.KeypadUnlocked {
+	if got := b.keypad(t, testkit.AnaLock, second.Code); got != sparekey.KeypadUnlocked {
 		t.Fatalf("second code = %s", got)
 	}
-	if sl := b.slot(testkit.AnaLock, second.Number); sl.Code == second.Code || sl.Backup != sparekey.BackupAvailable {
+	if sl := b.slot(t, testkit.AnaLock, second.Number); sl.Code == second.Code || sl.Backup != sparekey.BackupAvailable {
 		t.Fatalf("second code not used up by its first use: %+v", sl)
 	}
 }

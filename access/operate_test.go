@@ -20,10 +20,10 @@ func TestOperate(t *testing.T) {
 	if st, _ := b.fleet.Status(testkit.AnaLock); st.State != sparekey.LockStateUnlocked {
 		t.Errorf("virtual lock = %s after a remote unlock", st.State)
 	}
-	if l := b.lock(testkit.AnaLock); l.State != sparekey.LockStateUnlocked {
+	if l := b.lock(t, testkit.AnaLock); l.State != sparekey.LockStateUnlocked {
 		t.Errorf("stored state = %s after a remote unlock", l.State)
 	}
-	a := b.auditsOf("lock.remote_unlock")
+	a := b.auditsOf(t, "lock.remote_unlock")
 	if len(a) != 1 || a[0].Actor != "staff:admin" || a[0].Subject != "lock:"+testkit.AnaLock || a[0].Detail["result"] != "ok" {
 		t.Errorf("unlock audit = %+v", a)
 	}
@@ -33,18 +33,18 @@ func TestOperate(t *testing.T) {
 	if st, _ := b.fleet.Status(testkit.AnaLock); st.State != sparekey.LockStateLocked {
 		t.Errorf("virtual lock = %s after a remote lock", st.State)
 	}
-	if a := b.auditsOf("lock.remote_lock"); len(a) != 1 || a[0].Actor != "resident:1" || a[0].Detail["result"] != "ok" {
+	if a := b.auditsOf(t, "lock.remote_lock"); len(a) != 1 || a[0].Actor != "resident:1" || a[0].Detail["result"] != "ok" {
 		t.Errorf("lock audit = %+v", a)
 	}
 
-	b.setState(testkit.BenLock, offline)
+	b.setState(t, testkit.BenLock, offline)
 	err := b.svc.Doors.Operate(b.ctx, testkit.BenLock, true, "staff:admin")
 	wantCode(t, err, sparekey.ELOCKOFFLINE)
 	if msg := sparekey.ErrorMessage(err); !strings.Contains(msg, "Front door") || !strings.Contains(msg, "offline") {
 		t.Errorf("offline message = %q", msg)
 	}
 
-	b.setState(testkit.ChenLock, jam)
+	b.setState(t, testkit.ChenLock, jam)
 	err = b.svc.Doors.Operate(b.ctx, testkit.ChenLock, true, "staff:admin")
 	wantCode(t, err, sparekey.ELOCKJAMMED)
 	if st, _ := b.fleet.Status(testkit.ChenLock); st.State != sparekey.LockStateJammed {
@@ -55,7 +55,7 @@ func TestOperate(t *testing.T) {
 
 	// Refused attempts are audited too: who tried which door, and why not.
 	var refused []string
-	for _, a := range b.auditsOf("lock.remote_unlock") {
+	for _, a := range b.auditsOf(t, "lock.remote_unlock") {
 		if a.Detail["result"] != "ok" {
 			refused = append(refused, a.Subject+" "+a.Actor+" "+a.Detail["result"])
 		}
@@ -84,7 +84,7 @@ func TestOperateDriverError(t *testing.T) {
 	t.Parallel()
 	b := setup(t, withDriver(func(f *sim.Fleet) sparekey.LockDriver { return unreachable{f, testkit.AnaLock} }))
 	wantCode(t, b.svc.Doors.Operate(b.ctx, testkit.AnaLock, true, "staff:admin"), sparekey.ELOCKOFFLINE)
-	a := b.auditsOf("lock.remote_unlock")
+	a := b.auditsOf(t, "lock.remote_unlock")
 	if len(a) != 1 || a[0].Detail["result"] != sparekey.ELOCKOFFLINE {
 		t.Errorf("audit of a failed unlock = %+v", a)
 	}
@@ -96,17 +96,17 @@ func TestOperateDriverError(t *testing.T) {
 func TestLockInfo(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	info := b.lockInfo(testkit.BenLock)
+	info := b.lockInfo(t, testkit.BenLock)
 	if info.Lock.Device != testkit.BenLock || info.Lock.Name != "Front door" || info.Unit != "102" ||
 		info.SlotsPending != 4 || info.SlotsFailed != 0 || info.PoolReady != 0 {
 		t.Errorf("before the reconciler: %+v", info)
 	}
-	b.runOnce()
-	if info := b.lockInfo(testkit.BenLock); info.SlotsPending != 0 || info.PoolReady != 3 {
+	b.runOnce(t)
+	if info := b.lockInfo(t, testkit.BenLock); info.SlotsPending != 0 || info.PoolReady != 3 {
 		t.Errorf("after the reconciler: %+v", info)
 	}
-	b.issue(testkit.BenEmail)
-	if info := b.lockInfo(testkit.BenLock); info.PoolReady != 2 {
+	b.issue(t, testkit.BenEmail)
+	if info := b.lockInfo(t, testkit.BenLock); info.PoolReady != 2 {
 		t.Errorf("after issuing one code: %+v", info)
 	}
 	_, err := b.svc.Doors.LockInfo(b.ctx, "unit-999-front")
@@ -138,7 +138,7 @@ func TestOperateAuditedWhenTheCallerLeaves(t *testing.T) {
 	if err := b.svc.Doors.Operate(ctx, testkit.AnaLock, true, "staff:admin"); err == nil {
 		t.Fatal("Operate with the caller gone returned no error")
 	}
-	a := b.auditsOf("lock.remote_unlock")
+	a := b.auditsOf(t, "lock.remote_unlock")
 	if len(a) != 1 || a[0].Actor != "staff:admin" || a[0].Detail["result"] != "not_awaited" {
 		t.Fatalf("unlock audit = %+v", a)
 	}

@@ -14,11 +14,11 @@ import (
 
 // newLock creates a property, unit and lock with the given keypad limits
 // directly through the store, with no slots.
-func (b *testBundle) newLock(device string, slotCount, codeMin, codeMax int) *sparekey.Lock {
-	b.t.Helper()
+func (b *testBundle) newLock(t testing.TB, device string, slotCount, codeMin, codeMax int) *sparekey.Lock {
+	t.Helper()
 	l := &sparekey.Lock{Device: device, Name: "Front door", Adapter: "sim", SlotCount: slotCount,
 		CodeMin: codeMin, CodeMax: codeMax, State: sparekey.LockStateUnknown, Battery: -1}
-	b.write(func(tx sparekey.Tx) error {
+	b.write(t, func(tx sparekey.Tx) error {
 		p := &sparekey.Property{Name: "Property of " + device, Timezone: "America/New_York", CreatedAt: testkit.T0}
 		if err := tx.CreateProperty(b.ctx, p); err != nil {
 			return err
@@ -34,7 +34,6 @@ func (b *testBundle) newLock(device string, slotCount, codeMin, codeMax int) *sp
 }
 
 func (b *testBundle) provision(l *sparekey.Lock) error {
-	b.t.Helper()
 	return b.db.Tx(b.ctx, func(tx sparekey.Tx) error { return b.svc.Codes.ProvisionLock(b.ctx, tx, l) })
 }
 
@@ -43,8 +42,8 @@ func TestProvisionLockFillsPool(t *testing.T) {
 	b := setup(t)
 	residentCodes := map[string]string{testkit.AnaLock: testkit.AnaCode, testkit.BenLock: testkit.BenCode, testkit.ChenLock: testkit.ChenCode}
 	for device, residentCode := range residentCodes {
-		slots := b.slots(device)
-		pool := b.pool(device)
+		slots := b.slots(t, device)
+		pool := b.pool(t, device)
 		if len(pool) != 3 {
 			t.Fatalf("%s: pool has %d slots, want the default PoolSize 3", device, len(pool))
 		}
@@ -74,18 +73,18 @@ func TestProvisionLockFillsPool(t *testing.T) {
 			t.Errorf("%s: %d slots, want 3 backup + 1 resident", device, len(slots))
 		}
 
-		before := b.desired(device)
-		lock := b.lock(device)
+		before := b.desired(t, device)
+		lock := b.lock(t, device)
 		if err := b.provision(lock); err != nil {
 			t.Fatal(err)
 		}
 		if err := b.provision(lock); err != nil {
 			t.Fatal(err)
 		}
-		if got := b.slots(device); len(got) != len(slots) {
+		if got := b.slots(t, device); len(got) != len(slots) {
 			t.Errorf("%s: ProvisionLock on a full pool went from %d to %d slots", device, len(slots), len(got))
 		}
-		if after := b.desired(device); fmt.Sprint(after) != fmt.Sprint(before) {
+		if after := b.desired(t, device); fmt.Sprint(after) != fmt.Sprint(before) {
 			t.Errorf("%s: ProvisionLock on a full pool changed codes:\n before %v\n after  %v", device, before, after)
 		}
 	}
@@ -105,11 +104,11 @@ func TestProvisionLockCodeLengthAndPoolSize(t *testing.T) {
 		t.Run(fmt.Sprintf("%d-%d", tc.min, tc.max), func(t *testing.T) {
 			t.Parallel()
 			b := bare(t, withConfig(func(c *access.Config) { c.PoolSize = 5 }))
-			l := b.newLock("lock-a", 10, tc.min, tc.max)
+			l := b.newLock(t, "lock-a", 10, tc.min, tc.max)
 			if err := b.provision(l); err != nil {
 				t.Fatal(err)
 			}
-			pool := b.pool("lock-a")
+			pool := b.pool(t, "lock-a")
 			if len(pool) != 5 {
 				t.Fatalf("pool has %d slots, want PoolSize 5", len(pool))
 			}
@@ -123,7 +122,7 @@ func TestProvisionLockCodeLengthAndPoolSize(t *testing.T) {
 			if err := b.provision(l); err != nil {
 				t.Fatal(err)
 			}
-			if n := len(b.slots("lock-a")); n != 5 {
+			if n := len(b.slots(t, "lock-a")); n != 5 {
 				t.Errorf("second ProvisionLock: %d slots, want 5", n)
 			}
 		})
@@ -135,10 +134,10 @@ func TestProvisionLockCodeLengthAndPoolSize(t *testing.T) {
 func TestProvisionLockAroundResidents(t *testing.T) {
 	t.Parallel()
 	b := bare(t)
-	l := b.newLock("lock-a", 4, 6, 8)
+	l := b.newLock(t, "lock-a", 4, 6, 8)
 	r := &sparekey.Resident{Name: "Dee", Email: "dee@example.com", Phone: "+12015550111", CreatedAt: testkit.T0}
 	var rs *sparekey.Slot
-	b.write(func(tx sparekey.Tx) (err error) {
+	b.write(t, func(tx sparekey.Tx) (err error) {
 		r.UnitID = l.UnitID
 		if err := tx.CreateResident(b.ctx, r); err != nil {
 			return err
@@ -152,7 +151,7 @@ func TestProvisionLockAroundResidents(t *testing.T) {
 	if err := b.provision(l); err != nil {
 		t.Fatal(err)
 	}
-	for i, sl := range b.pool("lock-a") {
+	for i, sl := range b.pool(t, "lock-a") {
 		if sl.Number != i+1 || sl.Code == rs.Code {
 			t.Errorf("pool slot %d: number %d code %q (resident has slot 0, %q)", i, sl.Number, sl.Code, rs.Code)
 		}
@@ -172,7 +171,7 @@ func TestProvisionLockAroundResidents(t *testing.T) {
 func TestAssignResidentCodeChecksCode(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	l := b.lock(testkit.AnaLock)
+	l := b.lock(t, testkit.AnaLock)
 	for _, tc := range []struct {
 		code string
 		want string
@@ -182,7 +181,7 @@ func TestAssignResidentCodeChecksCode(t *testing.T) {
 		{"4829163571", sparekey.EINVALID}, // too long
 		{"48a916", sparekey.EINVALID},
 		{testkit.AnaCode, sparekey.ECONFLICT}, // Ana's code is on the lock
-		{b.pool(testkit.AnaLock)[0].Code, sparekey.ECONFLICT},
+		{b.pool(t, testkit.AnaLock)[0].Code, sparekey.ECONFLICT},
 		{"907315", ""},
 	} {
 		r := &sparekey.Resident{UnitID: l.UnitID, Name: "Guest", Email: "guest@example.com", Phone: "+12015550120", CreatedAt: testkit.T0}
@@ -247,36 +246,36 @@ func TestIssuedTo(t *testing.T) {
 func TestIssueBackupCodes(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	if got := b.issue(testkit.AnaEmail); len(got) != 0 {
+	if got := b.issue(t, testkit.AnaEmail); len(got) != 0 {
 		t.Fatalf("issued %d codes before any lock confirmed its pool: %+v", len(got), got)
 	}
-	if n := len(b.auditsOf("backup_code.issued")); n != 0 {
+	if n := len(b.auditsOf(t, "backup_code.issued")); n != 0 {
 		t.Fatalf("%d backup_code.issued audits for nothing issued", n)
 	}
-	b.runOnce()
+	b.runOnce(t)
 
-	a := b.resident(testkit.AnaEmail)
-	got := b.issue(testkit.AnaEmail)
+	a := b.resident(t, testkit.AnaEmail)
+	got := b.issue(t, testkit.AnaEmail)
 	if len(got) != 1 {
 		t.Fatalf("issued %d codes to Ana, want 1 (one lock in unit 101)", len(got))
 	}
 	first := got[0]
-	if first.LockID != b.lock(testkit.AnaLock).ID || first.Number != 0 || first.Backup != sparekey.BackupIssued ||
+	if first.LockID != b.lock(t, testkit.AnaLock).ID || first.Number != 0 || first.Backup != sparekey.BackupIssued ||
 		first.IssuedTo != a.ID || first.IssuedAt == nil || !first.IssuedAt.Equal(testkit.T0) || !first.Usable() {
 		t.Fatalf("issued slot = %+v", first)
 	}
 	if on := b.fleet.Programmed(testkit.AnaLock)[0]; on != first.Code {
 		t.Fatalf("issued code %q is not the one on the lock (%q)", first.Code, on)
 	}
-	if stored := b.slot(testkit.AnaLock, 0); stored.Backup != sparekey.BackupIssued || stored.IssuedTo != a.ID {
+	if stored := b.slot(t, testkit.AnaLock, 0); stored.Backup != sparekey.BackupIssued || stored.IssuedTo != a.ID {
 		t.Fatalf("issue not stored: %+v", stored)
 	}
-	audits := b.auditsOf("backup_code.issued")
+	audits := b.auditsOf(t, "backup_code.issued")
 	if len(audits) != 1 || audits[0].Subject != fmt.Sprintf("resident:%d", a.ID) ||
 		audits[0].Detail["lock"] != testkit.AnaLock || audits[0].Detail["slot"] != "0" {
 		t.Fatalf("issue audit = %+v", audits)
 	}
-	for _, e := range b.audits() {
+	for _, e := range b.audits(t) {
 		for k, v := range e.Detail {
 			if v == first.Code {
 				t.Fatalf("audit %s detail %s holds the door code", e.Action, k)
@@ -288,29 +287,29 @@ func TestIssueBackupCodes(t *testing.T) {
 	// and issues nothing new.
 	for _, d := range []time.Duration{time.Hour, 22 * time.Hour} {
 		b.clock.Advance(d)
-		again := b.issue(testkit.AnaEmail)
+		again := b.issue(t, testkit.AnaEmail)
 		if len(again) != 1 || again[0].ID != first.ID || again[0].Code != first.Code || !again[0].IssuedAt.Equal(testkit.T0) {
 			t.Fatalf("issue %v later = %+v, want the still-valid %+v", b.clock.Now().Sub(testkit.T0), again, first)
 		}
 	}
-	if n := len(b.auditsOf("backup_code.issued")); n != 1 {
+	if n := len(b.auditsOf(t, "backup_code.issued")); n != 1 {
 		t.Errorf("%d issue audits after repeats, want 1", n)
 	}
-	pool := b.pool(testkit.AnaLock)
+	pool := b.pool(t, testkit.AnaLock)
 	if pool[1].Backup != sparekey.BackupAvailable || pool[2].Backup != sparekey.BackupAvailable {
 		t.Errorf("repeat issue took another pool code: %+v %+v", pool[1], pool[2])
 	}
 
 	// Ben's pool is his lock's own.
-	bens := b.issue(testkit.BenEmail)
-	if len(bens) != 1 || bens[0].LockID != b.lock(testkit.BenLock).ID || bens[0].Number != 0 || bens[0].IssuedTo != b.resident(testkit.BenEmail).ID {
+	bens := b.issue(t, testkit.BenEmail)
+	if len(bens) != 1 || bens[0].LockID != b.lock(t, testkit.BenLock).ID || bens[0].Number != 0 || bens[0].IssuedTo != b.resident(t, testkit.BenEmail).ID {
 		t.Fatalf("Ben's codes = %+v", bens)
 	}
 
 	// Once Ana's code is 24h old it is never given again, even before the
 	// reconciler rotated it.
 	b.clock.Advance(time.Hour)
-	fresh := b.issue(testkit.AnaEmail)
+	fresh := b.issue(t, testkit.AnaEmail)
 	if len(fresh) != 1 || fresh[0].ID == first.ID || fresh[0].Code == first.Code || !fresh[0].IssuedAt.Equal(b.clock.Now()) {
 		t.Fatalf("issue after 24h = %+v, want a fresh code, not %+v", fresh, first)
 	}
@@ -320,20 +319,20 @@ func TestIssueOnlyConfirmedAvailableCodes(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	// unit-103-front is offline, so its pool never reached it.
-	b.setState(testkit.ChenLock, offline)
-	b.runOnce()
-	if got := b.issue(testkit.ChenEmail); len(got) != 0 {
+	b.setState(t, testkit.ChenLock, offline)
+	b.runOnce(t)
+	if got := b.issue(t, testkit.ChenEmail); len(got) != 0 {
 		t.Fatalf("Chen got %+v from a pool the lock never confirmed", got)
 	}
 
 	// A pool code that is back to pending (say a rotation on its way) is
 	// skipped for the next confirmed one.
-	b.write(func(tx sparekey.Tx) error {
-		sl := b.slot(testkit.BenLock, 0)
+	b.write(t, func(tx sparekey.Tx) error {
+		sl := b.slot(t, testkit.BenLock, 0)
 		sl.Code, sl.Sync, sl.NextSyncAt = "58203917", sparekey.SyncPending, testkit.T0.Add(time.Hour)
 		return tx.UpdateSlot(b.ctx, sl)
 	})
-	if got := b.issue(testkit.BenEmail); len(got) != 1 || got[0].Number != 1 {
+	if got := b.issue(t, testkit.BenEmail); len(got) != 1 || got[0].Number != 1 {
 		t.Fatalf("Ben got %+v, want pool slot 1 (slot 0 is pending)", got)
 	}
 
@@ -346,16 +345,16 @@ func TestIssueOnlyConfirmedAvailableCodes(t *testing.T) {
 	if err := roster.Add(b.ctx, b.db, b.svc.Codes, b.clock, more); err != nil {
 		t.Fatal(err)
 	}
-	b.runOnce()
+	b.runOnce(t)
 	numbers := map[int]bool{}
 	for _, email := range []string{testkit.AnaEmail, "dee@example.com", "eve@example.com"} {
-		got := b.issue(email)
+		got := b.issue(t, email)
 		if len(got) != 1 || numbers[got[0].Number] {
 			t.Fatalf("%s got %+v; issued so far %v", email, got, numbers)
 		}
 		numbers[got[0].Number] = true
 	}
-	if got := b.issue("fay@example.com"); len(got) != 0 {
+	if got := b.issue(t, "fay@example.com"); len(got) != 0 {
 		t.Fatalf("Fay got %+v from a pool whose codes are all issued", got)
 	}
 }
@@ -365,10 +364,10 @@ func TestIssueOnlyConfirmedAvailableCodes(t *testing.T) {
 func TestResidentCodeLengthOnShortKeypad(t *testing.T) {
 	t.Parallel()
 	b := bare(t)
-	l := b.newLock("lock-a", 10, 4, 8)
+	l := b.newLock(t, "lock-a", 10, 4, 8)
 	var random *sparekey.Slot
 	var chosenErr error
-	b.write(func(tx sparekey.Tx) (err error) {
+	b.write(t, func(tx sparekey.Tx) (err error) {
 		r := &sparekey.Resident{UnitID: l.UnitID, Name: "Dee", Email: "dee@example.com", Phone: "+12015550111", CreatedAt: testkit.T0}
 		if err := tx.CreateResident(b.ctx, r); err != nil {
 			return err

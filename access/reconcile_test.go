@@ -66,44 +66,44 @@ func TestRunOnceProgramsPendingSlots(t *testing.T) {
 		if got := b.fleet.Programmed(device); len(got) != 0 {
 			t.Fatalf("%s holds codes before the reconciler ran: %v", device, got)
 		}
-		if info := b.lockInfo(device); info.SlotsPending != 4 || info.PoolReady != 0 {
+		if info := b.lockInfo(t, device); info.SlotsPending != 4 || info.PoolReady != 0 {
 			t.Fatalf("%s before RunOnce: %+v", device, info)
 		}
 	}
-	if got := b.issue(testkit.AnaEmail); len(got) != 0 {
+	if got := b.issue(t, testkit.AnaEmail); len(got) != 0 {
 		t.Fatalf("a backup code was issued before the lock confirmed it: %+v", got)
 	}
 
-	if n := b.runOnce(); n != 12 {
+	if n := b.runOnce(t); n != 12 {
 		t.Errorf("RunOnce programmed %d slots, want 12 (3 locks x (3 backup + 1 resident))", n)
 	}
 	for _, device := range []string{testkit.AnaLock, testkit.BenLock, testkit.ChenLock} {
-		want := b.desired(device)
+		want := b.desired(t, device)
 		if got := b.fleet.Programmed(device); !maps.Equal(got, want) {
 			t.Errorf("%s: lock holds %v, database wants %v", device, got, want)
 		}
-		for _, sl := range b.slots(device) {
+		for _, sl := range b.slots(t, device) {
 			if sl.Sync != sparekey.SyncSynced || sl.SyncedAt == nil || !sl.SyncedAt.Equal(testkit.T0) ||
 				sl.SyncAttempts != 0 || sl.SyncError != "" || !sl.Usable() {
 				t.Errorf("%s slot %d after RunOnce: %+v", device, sl.Number, sl)
 			}
 		}
-		if info := b.lockInfo(device); info.SlotsPending != 0 || info.SlotsFailed != 0 || info.PoolReady != 3 {
+		if info := b.lockInfo(t, device); info.SlotsPending != 0 || info.SlotsFailed != 0 || info.PoolReady != 3 {
 			t.Errorf("%s after RunOnce: %+v", device, info)
 		}
 	}
-	if got := b.desired(testkit.AnaLock)[3]; got != testkit.AnaCode {
+	if got := b.desired(t, testkit.AnaLock)[3]; got != testkit.AnaCode {
 		t.Errorf("Ana's slot 3 holds %q, want %s", got, testkit.AnaCode)
 	}
 	for device, code := range map[string]string{testkit.AnaLock: testkit.AnaCode, testkit.BenLock: testkit.BenCode, testkit.ChenLock: testkit.ChenCode} {
-		if got := b.keypad(device, code); got != sparekey.KeypadUnlocked {
+		if got := b.keypad(t, device, code); got != sparekey.KeypadUnlocked {
 			t.Errorf("%s: resident code = %s, want unlocked", device, got)
 		}
 	}
-	if n := b.runOnce(); n != 0 {
+	if n := b.runOnce(t); n != 0 {
 		t.Errorf("second RunOnce programmed %d slots, want 0", n)
 	}
-	if got := b.issue(testkit.AnaEmail); len(got) != 1 {
+	if got := b.issue(t, testkit.AnaEmail); len(got) != 1 {
 		t.Errorf("after the lock confirmed its pool Ana got %d codes, want 1", len(got))
 	}
 }
@@ -111,12 +111,12 @@ func TestRunOnceProgramsPendingSlots(t *testing.T) {
 func TestRunOnceOfflineLockWaits(t *testing.T) {
 	t.Parallel()
 	b := setup(t, withConfig(func(c *access.Config) { c.MaxSyncAttempts = 3 }))
-	b.setState(testkit.AnaLock, offline)
-	if b.lock(testkit.AnaLock).Online {
+	b.setState(t, testkit.AnaLock, offline)
+	if b.lock(t, testkit.AnaLock).Online {
 		t.Fatal("lock still online after EventOffline")
 	}
 
-	if n := b.runOnce(); n != 8 {
+	if n := b.runOnce(t); n != 8 {
 		t.Errorf("RunOnce programmed %d slots, want 8 (the two online locks)", n)
 	}
 	if got := b.fleet.Programmed(testkit.AnaLock); len(got) != 0 {
@@ -125,7 +125,7 @@ func TestRunOnceOfflineLockWaits(t *testing.T) {
 	check := func(when string) {
 		t.Helper()
 		now := b.clock.Now()
-		for _, sl := range b.slots(testkit.AnaLock) {
+		for _, sl := range b.slots(t, testkit.AnaLock) {
 			if sl.Sync != sparekey.SyncPending || sl.SyncAttempts != 0 || sl.SyncError == "" ||
 				!sl.NextSyncAt.After(now) || sl.NextSyncAt.After(now.Add(time.Minute)) {
 				t.Fatalf("%s: slot %d = %s attempts %d error %q next in %v; want pending, attempts not counted, retry within a minute",
@@ -134,40 +134,40 @@ func TestRunOnceOfflineLockWaits(t *testing.T) {
 		}
 	}
 	check("first pass")
-	if n := b.runOnce(); n != 0 {
+	if n := b.runOnce(t); n != 0 {
 		t.Errorf("RunOnce before the backoff passed programmed %d slots", n)
 	}
 	// However long the lock stays away, it is never given up on.
 	for range 10 {
 		b.clock.Advance(2 * time.Minute)
-		if n := b.runOnce(); n != 0 {
+		if n := b.runOnce(t); n != 0 {
 			t.Fatalf("RunOnce programmed %d slots on an offline lock", n)
 		}
 		check("while offline")
 	}
-	if info := b.lockInfo(testkit.AnaLock); info.SlotsPending != 4 || info.SlotsFailed != 0 || info.PoolReady != 0 {
+	if info := b.lockInfo(t, testkit.AnaLock); info.SlotsPending != 4 || info.SlotsFailed != 0 || info.PoolReady != 0 {
 		t.Errorf("LockInfo of offline lock = %+v", info)
 	}
 
 	// Back online: everything is due at once.
 	b.clock.Advance(time.Second)
-	b.setState(testkit.AnaLock, online)
-	if !b.lock(testkit.AnaLock).Online {
+	b.setState(t, testkit.AnaLock, online)
+	if !b.lock(t, testkit.AnaLock).Online {
 		t.Fatal("lock not online after EventOnline")
 	}
 	now := b.clock.Now()
-	for _, sl := range b.slots(testkit.AnaLock) {
+	for _, sl := range b.slots(t, testkit.AnaLock) {
 		if sl.NextSyncAt.After(now) {
 			t.Errorf("slot %d still waits %v after the lock came back", sl.Number, sl.NextSyncAt.Sub(now))
 		}
 	}
-	if n := b.runOnce(); n != 4 {
+	if n := b.runOnce(t); n != 4 {
 		t.Errorf("RunOnce after the lock came back programmed %d slots, want 4", n)
 	}
-	if got, want := b.fleet.Programmed(testkit.AnaLock), b.desired(testkit.AnaLock); !maps.Equal(got, want) {
+	if got, want := b.fleet.Programmed(testkit.AnaLock), b.desired(t, testkit.AnaLock); !maps.Equal(got, want) {
 		t.Errorf("lock holds %v, database wants %v", got, want)
 	}
-	for _, sl := range b.slots(testkit.AnaLock) {
+	for _, sl := range b.slots(t, testkit.AnaLock) {
 		if sl.Sync != sparekey.SyncSynced || sl.SyncError != "" {
 			t.Errorf("slot %d = %+v", sl.Number, sl)
 		}
@@ -185,12 +185,12 @@ func TestRunOnceFlagsFailingSlot(t *testing.T) {
 
 	var lastWait time.Duration
 	for attempt := 1; attempt <= 3; attempt++ {
-		b.runOnce()
+		b.runOnce(t)
 		if got := driver.count(); got != 4*attempt {
 			t.Fatalf("attempt %d: %d commands to the failing lock, want %d", attempt, got, 4*attempt)
 		}
 		now := b.clock.Now()
-		for _, sl := range b.slots(testkit.AnaLock) {
+		for _, sl := range b.slots(t, testkit.AnaLock) {
 			if sl.SyncAttempts != attempt || sl.SyncedAt != nil {
 				t.Fatalf("attempt %d: slot %d = %+v", attempt, sl.Number, sl)
 			}
@@ -210,19 +210,19 @@ func TestRunOnceFlagsFailingSlot(t *testing.T) {
 				t.Fatalf("slot %d = %s after MaxSyncAttempts, want failed", sl.Number, sl.Sync)
 			}
 		}
-		lastWait = b.slots(testkit.AnaLock)[0].NextSyncAt.Sub(now)
+		lastWait = b.slots(t, testkit.AnaLock)[0].NextSyncAt.Sub(now)
 		if attempt < 3 {
-			if b.runOnce(); driver.count() != 4*attempt {
+			if b.runOnce(t); driver.count() != 4*attempt {
 				t.Fatalf("attempt %d: retried before the backoff passed", attempt)
 			}
-			if n := len(b.auditsOf("slot.sync_failed")); n != 0 {
+			if n := len(b.auditsOf(t, "slot.sync_failed")); n != 0 {
 				t.Fatalf("attempt %d: %d slot.sync_failed audits already", attempt, n)
 			}
 		}
 		b.clock.Advance(10 * time.Second)
 	}
 
-	audits := b.auditsOf("slot.sync_failed")
+	audits := b.auditsOf(t, "slot.sync_failed")
 	if len(audits) != 4 {
 		t.Fatalf("%d slot.sync_failed audits, want one per slot (4): %+v", len(audits), audits)
 	}
@@ -231,34 +231,34 @@ func TestRunOnceFlagsFailingSlot(t *testing.T) {
 			t.Errorf("audit %d = %+v", i, e)
 		}
 	}
-	if info := b.lockInfo(testkit.AnaLock); info.SlotsFailed != 4 || info.SlotsPending != 0 || info.PoolReady != 0 {
+	if info := b.lockInfo(t, testkit.AnaLock); info.SlotsFailed != 4 || info.SlotsPending != 0 || info.PoolReady != 0 {
 		t.Errorf("LockInfo = %+v, want 4 failed, 0 pending, 0 ready", info)
 	}
 
 	// A failed slot stays flagged while it fails: one quiet try an hour,
 	// never synced, never issued, no new alarm.
-	b.runOnce()
+	b.runOnce(t)
 	if got := driver.count(); got != 12 {
 		t.Errorf("%d commands right after the slots failed, want still 12", got)
 	}
 	b.clock.Advance(time.Hour)
-	b.runOnce()
+	b.runOnce(t)
 	if got := driver.count(); got != 16 {
 		t.Errorf("%d commands an hour after the slots failed, want 16 (one retry each)", got)
 	}
-	if n := len(b.auditsOf("slot.sync_failed")); n != 4 {
+	if n := len(b.auditsOf(t, "slot.sync_failed")); n != 4 {
 		t.Errorf("%d slot.sync_failed audits after the hourly retry, want still 4", n)
 	}
-	for _, sl := range b.slots(testkit.AnaLock) {
+	for _, sl := range b.slots(t, testkit.AnaLock) {
 		if sl.Sync != sparekey.SyncFailed || sl.Usable() {
 			t.Errorf("slot %d = %+v, want still failed", sl.Number, sl)
 		}
 	}
-	if got := b.issue(testkit.AnaEmail); len(got) != 0 {
+	if got := b.issue(t, testkit.AnaEmail); len(got) != 0 {
 		t.Errorf("Ana got %+v from a pool that never reached the lock", got)
 	}
 	// The other locks were not held up.
-	if got, want := b.fleet.Programmed(testkit.BenLock), b.desired(testkit.BenLock); !maps.Equal(got, want) {
+	if got, want := b.fleet.Programmed(testkit.BenLock), b.desired(t, testkit.BenLock); !maps.Equal(got, want) {
 		t.Errorf("%s holds %v, want %v", testkit.BenLock, got, want)
 	}
 }
@@ -276,7 +276,7 @@ func TestRunOnceSlotChangedInFlight(t *testing.T) {
 			oldCode = code
 			// Someone rotates the slot while the lock is being programmed.
 			err := b.db.Tx(ctx, func(tx sparekey.Tx) error {
-				sl := b.slot(testkit.AnaLock, 0)
+				sl := b.slot(t, testkit.AnaLock, 0)
 				sl.Code, sl.Sync, sl.NextSyncAt = newCode, sparekey.SyncPending, b.clock.Now()
 				return tx.UpdateSlot(ctx, sl)
 			})
@@ -288,11 +288,11 @@ func TestRunOnceSlotChangedInFlight(t *testing.T) {
 	}
 	b = setup(t, withDriver(func(f *sim.Fleet) sparekey.LockDriver { driver.Fleet = f; return driver }))
 
-	b.runOnce()
+	b.runOnce(t)
 	if oldCode == "" || oldCode == newCode {
 		t.Fatalf("slot 0 was not programmed (old code %q)", oldCode)
 	}
-	sl := b.slot(testkit.AnaLock, 0)
+	sl := b.slot(t, testkit.AnaLock, 0)
 	if sl.Code != newCode || sl.Sync != sparekey.SyncPending || sl.SyncedAt != nil {
 		t.Fatalf("slot 0 after the in-flight change = code %q %s synced at %v; want the new code, still pending",
 			sl.Code, sl.Sync, sl.SyncedAt)
@@ -300,16 +300,16 @@ func TestRunOnceSlotChangedInFlight(t *testing.T) {
 	if got := b.fleet.Programmed(testkit.AnaLock)[0]; got != oldCode {
 		t.Fatalf("lock slot 0 holds %q, want the old code the command carried", got)
 	}
-	if info := b.lockInfo(testkit.AnaLock); info.SlotsPending != 1 || info.PoolReady != 2 {
+	if info := b.lockInfo(t, testkit.AnaLock); info.SlotsPending != 1 || info.PoolReady != 2 {
 		t.Errorf("LockInfo = %+v, want 1 pending and 2 ready", info)
 	}
 
-	b.runOnce()
-	sl = b.slot(testkit.AnaLock, 0)
+	b.runOnce(t)
+	sl = b.slot(t, testkit.AnaLock, 0)
 	if sl.Sync != sparekey.SyncSynced || b.fleet.Programmed(testkit.AnaLock)[0] != newCode {
 		t.Fatalf("next pass: slot 0 = %s, lock holds %q; want synced with %s", sl.Sync, b.fleet.Programmed(testkit.AnaLock)[0], newCode)
 	}
-	if got := b.keypad(testkit.AnaLock, oldCode); got != sparekey.KeypadRejected {
+	if got := b.keypad(t, testkit.AnaLock, oldCode); got != sparekey.KeypadRejected {
 		t.Errorf("old code at the keypad = %s, want rejected", got)
 	}
 }
@@ -317,38 +317,38 @@ func TestRunOnceSlotChangedInFlight(t *testing.T) {
 func TestRunOnceRotatesExpiredCodes(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	b.runOnce()
-	a := b.resident(testkit.AnaEmail)
-	anas := b.issue(testkit.AnaEmail)
+	b.runOnce(t)
+	a := b.resident(t, testkit.AnaEmail)
+	anas := b.issue(t, testkit.AnaEmail)
 	if len(anas) != 1 {
 		t.Fatalf("Ana got %d codes", len(anas))
 	}
 	old := anas[0]
 	b.clock.Advance(12 * time.Hour)
-	bens := b.issue(testkit.BenEmail)
+	bens := b.issue(t, testkit.BenEmail)
 	if len(bens) != 1 {
 		t.Fatalf("Ben got %d codes", len(bens))
 	}
 
 	// Just under 24h: nothing rotates.
 	b.clock.Advance(12*time.Hour - time.Second)
-	if n := b.runOnce(); n != 0 {
+	if n := b.runOnce(t); n != 0 {
 		t.Errorf("RunOnce before expiry programmed %d slots", n)
 	}
-	if sl := b.slot(testkit.AnaLock, old.Number); sl.Code != old.Code || sl.Backup != sparekey.BackupIssued || sl.IssuedTo != a.ID {
+	if sl := b.slot(t, testkit.AnaLock, old.Number); sl.Code != old.Code || sl.Backup != sparekey.BackupIssued || sl.IssuedTo != a.ID {
 		t.Fatalf("Ana's code changed before 24h: %+v", sl)
 	}
-	if n := len(b.auditsOf("backup_code.rotated")); n != 0 {
+	if n := len(b.auditsOf(t, "backup_code.rotated")); n != 0 {
 		t.Fatalf("%d rotations before expiry", n)
 	}
 
 	// Past 24h: Ana's code is rotated and the fresh code programmed in the
 	// same pass; Ben's, 12h old, stays.
 	b.clock.Advance(2 * time.Second)
-	if n := b.runOnce(); n != 1 {
+	if n := b.runOnce(t); n != 1 {
 		t.Errorf("RunOnce after expiry programmed %d slots, want 1", n)
 	}
-	sl := b.slot(testkit.AnaLock, old.Number)
+	sl := b.slot(t, testkit.AnaLock, old.Number)
 	if sl.Code == old.Code || sl.Backup != sparekey.BackupAvailable || sl.IssuedTo != old.IssuedTo || sl.IssuedAt != nil ||
 		sl.Sync != sparekey.SyncSynced || len(sl.Code) != 8 || access.Trivial(sl.Code) {
 		t.Fatalf("expired slot after RunOnce = %+v", sl)
@@ -356,18 +356,18 @@ func TestRunOnceRotatesExpiredCodes(t *testing.T) {
 	if got := b.fleet.Programmed(testkit.AnaLock)[old.Number]; got != sl.Code {
 		t.Errorf("lock slot %d holds %q, want the fresh code", old.Number, got)
 	}
-	if got := b.keypad(testkit.AnaLock, old.Code); got != sparekey.KeypadRejected {
+	if got := b.keypad(t, testkit.AnaLock, old.Code); got != sparekey.KeypadRejected {
 		t.Errorf("expired backup code at the keypad = %s, want rejected", got)
 	}
-	rot := b.auditsOf("backup_code.rotated")
+	rot := b.auditsOf(t, "backup_code.rotated")
 	if len(rot) != 1 || rot[0].Detail["reason"] != "expired" || rot[0].Detail["lock"] != testkit.AnaLock ||
 		rot[0].Detail["resident"] != itoa(a.ID) || rot[0].Subject != "lock:"+testkit.AnaLock {
 		t.Errorf("rotation audit = %+v", rot)
 	}
-	if sl := b.slot(testkit.BenLock, bens[0].Number); sl.Code != bens[0].Code || sl.Backup != sparekey.BackupIssued {
+	if sl := b.slot(t, testkit.BenLock, bens[0].Number); sl.Code != bens[0].Code || sl.Backup != sparekey.BackupIssued {
 		t.Errorf("Ben's 12h-old code was rotated: %+v", sl)
 	}
-	if got := b.issue(testkit.AnaEmail); len(got) != 1 || got[0].Code == old.Code {
+	if got := b.issue(t, testkit.AnaEmail); len(got) != 1 || got[0].Code == old.Code {
 		t.Errorf("Ana's next code = %+v; the expired one must not come back", got)
 	}
 }
@@ -378,11 +378,11 @@ func TestRunOnceRotatesExpiredCodes(t *testing.T) {
 func TestRunOnceFullLockDoesNotBlockOthers(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	tiny := b.newLock("a-tiny-lock", 4, 6, 8)
+	tiny := b.newLock(t, "a-tiny-lock", 4, 6, 8)
 	if err := b.provision(tiny); err != nil {
 		t.Fatal(err)
 	}
-	b.write(func(tx sparekey.Tx) error {
+	b.write(t, func(tx sparekey.Tx) error {
 		r := &sparekey.Resident{UnitID: tiny.UnitID, Name: "Dee", Email: "dee@example.com", Phone: "+12015550111", CreatedAt: testkit.T0}
 		if err := tx.CreateResident(b.ctx, r); err != nil {
 			return err
@@ -397,7 +397,7 @@ func TestRunOnceFullLockDoesNotBlockOthers(t *testing.T) {
 	if err != nil {
 		t.Errorf("regression: RunOnce fails for every lock when one lock has no free slot for its pool: %v (programmed %d)", err, n)
 	}
-	if got, want := b.fleet.Programmed(testkit.AnaLock), b.desired(testkit.AnaLock); len(got) != 5 || !maps.Equal(got, want) {
+	if got, want := b.fleet.Programmed(testkit.AnaLock), b.desired(t, testkit.AnaLock); len(got) != 5 || !maps.Equal(got, want) {
 		t.Errorf("%s holds %v, want %v", testkit.AnaLock, got, want)
 	}
 	if got := b.fleet.Programmed(tiny.Device); len(got) != 4 {
@@ -454,13 +454,13 @@ func TestStartStopAndNudge(t *testing.T) {
 	}
 	// The first pass runs at once.
 	waitFor(t, "the first pass to program every lock", func() bool {
-		return maps.Equal(b.fleet.Programmed(testkit.ChenLock), b.desired(testkit.ChenLock)) && len(b.fleet.Programmed(testkit.ChenLock)) == 4
+		return maps.Equal(b.fleet.Programmed(testkit.ChenLock), b.desired(t, testkit.ChenLock)) && len(b.fleet.Programmed(testkit.ChenLock)) == 4
 	})
 
 	// The interval is an hour: only a nudge makes it program a change now.
 	const newCode = "58203917"
-	b.write(func(tx sparekey.Tx) error {
-		sl := b.slot(testkit.AnaLock, 0)
+	b.write(t, func(tx sparekey.Tx) error {
+		sl := b.slot(t, testkit.AnaLock, 0)
 		sl.Code, sl.Sync, sl.NextSyncAt = newCode, sparekey.SyncPending, b.clock.Now()
 		return tx.UpdateSlot(b.ctx, sl)
 	})
@@ -468,7 +468,7 @@ func TestStartStopAndNudge(t *testing.T) {
 	b.svc.Reconciler.Nudge() // nudges do not pile up or block
 	b.svc.Reconciler.Nudge()
 	waitFor(t, "the nudged pass to program the change", func() bool {
-		return b.fleet.Programmed(testkit.AnaLock)[0] == newCode && b.slot(testkit.AnaLock, 0).Sync == sparekey.SyncSynced
+		return b.fleet.Programmed(testkit.AnaLock)[0] == newCode && b.slot(t, testkit.AnaLock, 0).Sync == sparekey.SyncSynced
 	})
 
 	start := time.Now()
@@ -480,8 +480,8 @@ func TestStartStopAndNudge(t *testing.T) {
 	b.svc.Reconciler.Stop() // twice: a no-op
 
 	// Stopped means stopped: a nudge programs nothing.
-	b.write(func(tx sparekey.Tx) error {
-		sl := b.slot(testkit.AnaLock, 1)
+	b.write(t, func(tx sparekey.Tx) error {
+		sl := b.slot(t, testkit.AnaLock, 1)
 		sl.Code, sl.Sync, sl.NextSyncAt = "69314725", sparekey.SyncPending, b.clock.Now()
 		return tx.UpdateSlot(b.ctx, sl)
 	})
@@ -529,7 +529,7 @@ func TestStopInterruptsHangingCommand(t *testing.T) {
 		t.Fatal("Stop hangs while a command hangs")
 	}
 	waitFor(t, "the reconciler goroutine to end", func() bool { return goroutines(reconcilerFrame) == before })
-	for _, sl := range b.slots(testkit.AnaLock) {
+	for _, sl := range b.slots(t, testkit.AnaLock) {
 		if sl.Sync != sparekey.SyncPending || sl.SyncAttempts != 0 {
 			t.Errorf("slot %d after an interrupted command = %s, %d attempts; want pending, 0", sl.Number, sl.Sync, sl.SyncAttempts)
 		}
@@ -541,11 +541,11 @@ func TestStopInterruptsHangingCommand(t *testing.T) {
 func TestOfflineRetriesBackOff(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	b.setState(testkit.AnaLock, offline)
+	b.setState(t, testkit.AnaLock, offline)
 	var waits []time.Duration
 	for range 8 {
-		b.runOnce()
-		sl := b.slot(testkit.AnaLock, 0)
+		b.runOnce(t)
+		sl := b.slot(t, testkit.AnaLock, 0)
 		wait := sl.NextSyncAt.Sub(b.clock.Now())
 		waits = append(waits, wait)
 		b.clock.Advance(wait)
@@ -570,16 +570,16 @@ func TestFailedSlotHealsOnHourlyRetry(t *testing.T) {
 	b := setup(t, withConfig(func(c *access.Config) { c.MaxSyncAttempts = 2 }),
 		withDriver(func(f *sim.Fleet) sparekey.LockDriver { driver.Fleet = f; return driver }))
 	for range 4 {
-		b.runOnce()
+		b.runOnce(t)
 		b.clock.Advance(time.Minute)
 	}
-	if info := b.lockInfo(testkit.AnaLock); info.SlotsFailed == 0 {
+	if info := b.lockInfo(t, testkit.AnaLock); info.SlotsFailed == 0 {
 		t.Fatalf("no slot failed: %+v", info)
 	}
 	broken.Store(false)
 	b.clock.Advance(time.Hour)
-	b.runOnce()
-	if info := b.lockInfo(testkit.AnaLock); info.SlotsFailed != 0 || info.SlotsPending != 0 {
+	b.runOnce(t)
+	if info := b.lockInfo(t, testkit.AnaLock); info.SlotsFailed != 0 || info.SlotsPending != 0 {
 		t.Fatalf("after the lock recovered: %+v, want every slot synced", info)
 	}
 }
@@ -589,8 +589,8 @@ func TestFailedSlotHealsOnHourlyRetry(t *testing.T) {
 func TestAnswerMeansOnline(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	b.runOnce()
-	b.write(func(tx sparekey.Tx) error {
+	b.runOnce(t)
+	b.write(t, func(tx sparekey.Tx) error {
 		l, err := tx.LockByDevice(b.ctx, testkit.ChenLock)
 		if err != nil {
 			return err
@@ -601,8 +601,8 @@ func TestAnswerMeansOnline(t *testing.T) {
 	if err := b.svc.Reconciler.Resync(b.ctx, testkit.ChenLock); err != nil {
 		t.Fatal(err)
 	}
-	b.runOnce()
-	if l := b.lock(testkit.ChenLock); !l.Online {
+	b.runOnce(t)
+	if l := b.lock(t, testkit.ChenLock); !l.Online {
 		t.Fatal("a lock that confirmed its codes is still recorded offline")
 	}
 }
@@ -620,13 +620,13 @@ func TestPreload(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := b.desired(testkit.AnaLock); len(got) != len(want) || len(got) != 4 {
+	if want := b.desired(t, testkit.AnaLock); len(got) != len(want) || len(got) != 4 {
 		t.Fatalf("preloaded %v, want the desired codes %v", got, want)
 	}
-	if info := b.lockInfo(testkit.AnaLock); info.SlotsPending != 0 || info.PoolReady != 3 {
+	if info := b.lockInfo(t, testkit.AnaLock); info.SlotsPending != 0 || info.PoolReady != 3 {
 		t.Fatalf("after Preload: %+v", info)
 	}
-	if got := b.keypad(testkit.AnaLock, "482916"); got != sparekey.KeypadUnlocked {
+	if got := b.keypad(t, testkit.AnaLock, "482916"); got != sparekey.KeypadUnlocked {
 		t.Fatalf("Ana's code after Preload = %s", got)
 	}
 }

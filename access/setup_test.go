@@ -15,7 +15,6 @@ import (
 // testBundle is one service on a real SQLite store, driving a simulated
 // fleet that reports back to it, on a clock that moves only when told.
 type testBundle struct {
-	t     *testing.T
 	ctx   context.Context
 	db    *testkit.DB
 	clock *sparekey.OffsetClock
@@ -46,7 +45,7 @@ func setup(t *testing.T, opts ...option) *testBundle {
 	if err != nil || !seeded {
 		t.Fatalf("SeedDemo = %v, %v", seeded, err)
 	}
-	b.addSimLocks()
+	b.addSimLocks(t)
 	return b
 }
 
@@ -67,61 +66,70 @@ func bare(t *testing.T, opts ...option) *testBundle {
 			t.Errorf("HandleEvent(%+v): %v", ev, err)
 		}
 	})
-	return &testBundle{t: t, ctx: ctx, db: db, clock: clock, fleet: fleet, svc: svc, cfg: cfg}
+	return &testBundle{ctx: ctx, db: db, clock: clock, fleet: fleet, svc: svc, cfg: cfg}
 }
 
 // addSimLocks adds a virtual lock for every lock in the database and
 // reports it online with its state and battery.
-func (b *testBundle) addSimLocks() {
-	b.t.Helper()
-	for _, l := range b.locks() {
+func (b *testBundle) addSimLocks(t testing.TB) {
+	t.Helper()
+	for _, l := range b.locks(t) {
 		b.fleet.Add(l.Device, l.SlotCount)
 		st, err := b.fleet.Status(l.Device)
 		if err != nil {
-			b.t.Fatal(err)
+			t.Fatal(err)
 		}
 		ev := sparekey.DeviceEvent{Device: l.Device, Kind: sparekey.EventOnline, At: b.clock.Now(), Slot: -1, State: st.State, Battery: st.Battery}
 		if err := b.svc.Recorder.HandleEvent(b.ctx, ev); err != nil {
-			b.t.Fatal(err)
+			t.Fatal(err)
 		}
 	}
 }
 
-func (b *testBundle) read(fn func(tx sparekey.Tx) error)  { b.t.Helper(); b.db.MustRead(b.t, fn) }
-func (b *testBundle) write(fn func(tx sparekey.Tx) error) { b.t.Helper(); b.db.MustWrite(b.t, fn) }
+func (b *testBundle) read(t testing.TB, fn func(tx sparekey.Tx) error) {
+	t.Helper()
+	b.db.MustRead(t, fn)
+}
+func (b *testBundle) write(t testing.TB, fn func(tx sparekey.Tx) error) {
+	t.Helper()
+	b.db.MustWrite(t, fn)
+}
 
-func (b *testBundle) locks() []*sparekey.Lock {
-	b.t.Helper()
+func (b *testBundle) locks(t testing.TB) []*sparekey.Lock {
+	t.Helper()
 	var locks []*sparekey.Lock
-	b.read(func(tx sparekey.Tx) (err error) {
+	b.read(t, func(tx sparekey.Tx) (err error) {
 		locks, err = tx.Locks(b.ctx)
 		return err
 	})
 	return locks
 }
 
-func (b *testBundle) lock(device string) *sparekey.Lock { b.t.Helper(); return b.db.Lock(b.t, device) }
-func (b *testBundle) slots(device string) []*sparekey.Slot {
-	b.t.Helper()
-	return b.db.Slots(b.t, device)
+func (b *testBundle) lock(t testing.TB, device string) *sparekey.Lock {
+	t.Helper()
+	return b.db.Lock(t, device)
+}
+func (b *testBundle) slots(t testing.TB, device string) []*sparekey.Slot {
+	t.Helper()
+	return b.db.Slots(t, device)
 }
 
-func (b *testBundle) slot(device string, number int) *sparekey.Slot {
-	b.t.Helper()
-	for _, sl := range b.slots(device) {
+func (b *testBundle) slot(t testing.TB, device string, number int) *sparekey.Slot {
+	t.Helper()
+	for _, sl := range b.slots(t, device) {
 		if sl.Number == number {
 			return sl
 		}
 	}
-	b.t.Fatalf("%s has no slot %d", device, number)
+	t.Fatalf("%s has no slot %d", device, number)
 	return nil
 }
 
 // pool returns the lock's backup slots.
-func (b *testBundle) pool(device string) []*sparekey.Slot {
-	b.t.Helper()
+func (b *testBundle) pool(t testing.TB, device string) []*sparekey.Slot {
+	t.Helper()
 	var pool []*sparekey.Slot
-	for _, sl := range b.slots(device) {
+	for _, sl := range b.slots(t, device) {
 		if sl.Purpose == sparekey.SlotBackup {
 			pool = append(pool, sl)
 		}
@@ -129,46 +137,46 @@ func (b *testBundle) pool(device string) []*sparekey.Slot {
 	return pool
 }
 
-func (b *testBundle) resident(email string) *sparekey.Resident {
-	b.t.Helper()
-	return b.db.Resident(b.t, email)
+func (b *testBundle) resident(t testing.TB, email string) *sparekey.Resident {
+	t.Helper()
+	return b.db.Resident(t, email)
 }
 
 // issue gives the resident backup codes, as the lockout flow does.
-func (b *testBundle) issue(email string) []*sparekey.Slot {
-	b.t.Helper()
-	r := b.resident(email)
+func (b *testBundle) issue(t testing.TB, email string) []*sparekey.Slot {
+	t.Helper()
+	r := b.resident(t, email)
 	var issued []*sparekey.Slot
-	b.write(func(tx sparekey.Tx) (err error) {
+	b.write(t, func(tx sparekey.Tx) (err error) {
 		issued, err = b.svc.Codes.IssueBackupCodes(b.ctx, tx, r)
 		return err
 	})
 	return issued
 }
 
-func (b *testBundle) runOnce() int {
-	b.t.Helper()
+func (b *testBundle) runOnce(t testing.TB) int {
+	t.Helper()
 	n, err := b.svc.Reconciler.RunOnce(b.ctx)
 	if err != nil {
-		b.t.Fatalf("RunOnce: %v", err)
+		t.Fatalf("RunOnce: %v", err)
 	}
 	return n
 }
 
 // audits returns the audit trail, oldest first; auditsOf the lines with
 // the given action.
-func (b *testBundle) audits() []*sparekey.AuditEvent { b.t.Helper(); return b.db.Audit(b.t) }
-func (b *testBundle) auditsOf(action string) []*sparekey.AuditEvent {
-	b.t.Helper()
-	return b.db.AuditOf(b.t, action)
+func (b *testBundle) audits(t testing.TB) []*sparekey.AuditEvent { t.Helper(); return b.db.Audit(t) }
+func (b *testBundle) auditsOf(t testing.TB, action string) []*sparekey.AuditEvent {
+	t.Helper()
+	return b.db.AuditOf(t, action)
 }
 
 // lockEvents returns what the lock reported, oldest first.
-func (b *testBundle) lockEvents(device string) []*sparekey.LockEvent {
-	b.t.Helper()
-	l := b.lock(device)
+func (b *testBundle) lockEvents(t testing.TB, device string) []*sparekey.LockEvent {
+	t.Helper()
+	l := b.lock(t, device)
 	var events []*sparekey.LockEvent
-	b.read(func(tx sparekey.Tx) (err error) {
+	b.read(t, func(tx sparekey.Tx) (err error) {
 		events, err = tx.LockEvents(b.ctx, l.ID, 0)
 		return err
 	})
@@ -177,10 +185,10 @@ func (b *testBundle) lockEvents(device string) []*sparekey.LockEvent {
 }
 
 // desired returns the codes the database wants on the lock, by slot.
-func (b *testBundle) desired(device string) map[int]string {
-	b.t.Helper()
+func (b *testBundle) desired(t testing.TB, device string) map[int]string {
+	t.Helper()
 	m := map[int]string{}
-	for _, sl := range b.slots(device) {
+	for _, sl := range b.slots(t, device) {
 		if sl.Code != "" {
 			m[sl.Number] = sl.Code
 		}
@@ -188,27 +196,27 @@ func (b *testBundle) desired(device string) map[int]string {
 	return m
 }
 
-func (b *testBundle) keypad(device, code string) string {
-	b.t.Helper()
+func (b *testBundle) keypad(t testing.TB, device, code string) string {
+	t.Helper()
 	res, err := b.fleet.Keypad(device, code)
 	if err != nil {
-		b.t.Fatal(err)
+		t.Fatal(err)
 	}
 	return res.Result
 }
 
-func (b *testBundle) setState(device string, change sim.StateChange) {
-	b.t.Helper()
+func (b *testBundle) setState(t testing.TB, device string, change sim.StateChange) {
+	t.Helper()
 	if err := b.fleet.SetState(device, change); err != nil {
-		b.t.Fatal(err)
+		t.Fatal(err)
 	}
 }
 
-func (b *testBundle) lockInfo(device string) *access.LockInfo {
-	b.t.Helper()
+func (b *testBundle) lockInfo(t testing.TB, device string) *access.LockInfo {
+	t.Helper()
 	info, err := b.svc.Doors.LockInfo(b.ctx, device)
 	if err != nil {
-		b.t.Fatal(err)
+		t.Fatal(err)
 	}
 	return info
 }
