@@ -194,6 +194,11 @@ func (m *Member) changed() {
 	}()
 }
 
+// OnChange sets Config.OnChange, for what follows the changes but is made
+// after the member because it asks the member whom locks belong to. Call
+// it before Start.
+func (m *Member) OnChange(fn func()) { m.cfg.OnChange = fn }
+
 // Lapses counts the times this instance's heartbeat reached the database
 // again after a TTL without one. While it could not, Owns said no to
 // every lock, so OnChange should take the instance's share over again

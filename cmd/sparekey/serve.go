@@ -26,7 +26,6 @@ import (
 	"sparekey/notify"
 	"sparekey/resident"
 	"sparekey/roster"
-	"sparekey/sim"
 	"sparekey/staff"
 	"sparekey/store"
 	"sparekey/upkeep"
@@ -148,6 +147,9 @@ func newLogger(level string, w io.Writer) (*slog.Logger, error) {
 	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l})), nil
 }
 
+// serve reads straight through: configuration, then the dependencies,
+// each made from the ones before it, then the server, then run until ctx
+// ends.
 func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	c, err := parseServe(args, getenv, stderr)
 	if err != nil {
@@ -169,7 +171,6 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if keyFile != "" {
 		log.Info("secret key file", "path", keyFile)
 	}
-
 	var clock sparekey.Clock = sparekey.SystemClock{}
 	var devClock *sparekey.OffsetClock
 	if c.demo {
@@ -178,47 +179,23 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		}
 		clock = devClock
 	}
-
-	var driver sparekey.LockDriver = noDriver{}
-	var acc *access.Service
-	var devs *devices
-	bg := context.WithoutCancel(ctx)
-	member := cluster.New(cluster.Config{Store: db, ID: c.instanceID, TTL: c.instanceTTL, Logger: log,
-		OnChange: func() {
-			if devs != nil {
-				devs.rebalance(bg, acc)
-			}
-		}})
-	var meters *metrics.Metrics
-	if c.demo || c.mqtt != "" {
-		events := device.NewDelivery(device.DeliveryConfig{Owns: member.Owns, KeepFor: max(time.Minute, 3*c.instanceTTL), Logger: log,
-			Recorder: recordFunc(func(ctx context.Context, ev sparekey.DeviceEvent) error { return acc.Recorder.HandleEvent(ctx, ev) }),
-			Recorded: func(ev sparekey.DeviceEvent) { meters.DeviceEvent(ev) }})
-		events.Start(bg)
-		devs, err = newDevices(c, db, clock, log, member, events, func() { devs.refreshAll(bg, acc) })
-		if err != nil {
-			return err
-		}
-		defer devs.close()
-		driver = devs.driver()
-	} else {
-		log.Warn("no lock adapter: locks are unreachable and codes wait as pending; start with --mqtt for Zigbee2MQTT locks or --demo for simulated ones")
-	}
-
-	meterCfg := metrics.Config{Store: db, Logger: log, Instances: func() int { return len(member.Members()) }}
-	if devs != nil {
-		meterCfg.Connected = devs.adapter.Connected
-	}
-	meters = metrics.New(meterCfg)
 	transports, err := transportsFor(c)
 	if err != nil {
 		return err
 	}
 	warnSetup(log, c, transports)
+
+	member := cluster.New(cluster.Config{Store: db, ID: c.instanceID, TTL: c.instanceTTL, Logger: log})
+	locks := device.NewRegistry() // the hub registers its driver below
+	meterCfg := metrics.Config{Store: db, Logger: log, Instances: func() int { return len(member.Members()) }}
+	if hasHub(c) {
+		meterCfg.Connected = locks.Connected
+	}
+	meters := metrics.New(meterCfg)
 	outbox := notify.NewWorker(notify.WorkerConfig{Store: db, Clock: clock, Transports: transports, Logger: log})
 	jams := upkeep.New(upkeep.Config{Store: db, Clock: clock, Logger: log, BaseURL: c.baseURL,
 		Queued: outbox.Notify, Opened: meters.WorkOrderOpened})
-	acc = access.New(access.Config{Store: db, Driver: driver, Clock: clock, Logger: log, PoolSize: c.poolSize,
+	acc := access.New(access.Config{Store: db, Driver: locks, Clock: clock, Logger: log, PoolSize: c.poolSize,
 		Owns: member.Owns, Observers: []sparekey.LockObserver{jams}})
 	team := staff.New(staff.Config{Store: db, Keys: keys, Clock: clock, Logger: log})
 	people := &roster.Directory{Store: db, Codes: acc.Codes, Mover: acc.Codes, Clock: clock, Region: c.defaultRegion,
@@ -227,28 +204,20 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		BaseURL: c.baseURL, DefaultRegion: c.defaultRegion, Queued: outbox.Notify})
 	flow := lockout.New(lockout.Config{Store: db, Keys: keys, Clock: clock, Issuer: acc.Codes, Logger: log, Queued: outbox.Notify, Answered: meters.Answered,
 		BaseURL: c.baseURL, DefaultRegion: c.defaultRegion, SMSRegions: c.smsRegions, IPLimit: c.ipLimit})
+	hub, err := newHub(c, db, clock, log, member, locks, acc, meters)
+	if err != nil {
+		return err
+	}
+	defer hub.close()
 
 	if c.demo {
-		seeded, err := roster.SeedDemo(ctx, db, acc.Codes, clock)
-		if err != nil {
-			return fmt.Errorf("seed demo: %w", err)
-		}
-		if seeded {
-			log.Info("demo data seeded", "property", roster.Demo[0].Property)
-		}
-		if err := seedDemoStaff(ctx, team); err != nil {
-			return fmt.Errorf("seed demo staff: %w", err)
-		}
-		if c.adminToken == "" {
-			// Stable across restarts of one demo database.
-			c.adminToken = keys.Hash("demo-admin-token", "")[:32]
-			c.showToken = true
-		}
-	}
-
-	if c.demo && c.mqtt == "" {
-		if err := waitAlone(ctx, db, c.instanceTTL, log); err != nil {
+		if err := seedDemo(ctx, c, db, acc.Codes, team, keys, clock, log); err != nil {
 			return err
+		}
+		if c.mqtt == "" {
+			if err := waitAlone(ctx, db, c.instanceTTL, log); err != nil {
+				return err
+			}
 		}
 	}
 	if err := member.Start(ctx); err != nil {
@@ -258,43 +227,19 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if c.demo && c.mqtt == "" && len(member.Members()) > 1 {
 		return demoNotAlone(slices.DeleteFunc(member.Members(), func(id string) bool { return id == member.ID() }))
 	}
-	if devs != nil {
-		devs.rebalance(bg, acc) // note which locks are ours
-		if err := devs.start(ctx, acc); err != nil {
-			return err
-		}
+	if err := hub.start(ctx, acc.Reconciler); err != nil {
+		return err
 	}
 
 	var dev *web.Dev
 	if c.demo {
-		dev = &web.Dev{Clock: devClock, Store: db,
-			Keypad: func(device, code string) (sparekey.KeypadResult, error) {
-				if devs.fleet == nil {
-					return sparekey.KeypadResult{}, errNoSimulator
-				}
-				return devs.keypad(ctx, device, code)
-			},
-			SetState: func(device string, jammed, online *bool, battery *int) error {
-				if devs.fleet == nil {
-					return errNoSimulator
-				}
-				return devs.setState(ctx, device, sim.StateChange{Jammed: jammed, Online: online, Battery: battery})
-			},
-			Advanced: func(ctx context.Context) error {
-				acc.Reconciler.Nudge()
-				flow.Wake()
-				jams.Wake()
-				outbox.Notify()
-				return saveDevClock(ctx, db, devClock)
-			},
-		}
+		dev = devTools(ctx, db, devClock, hub, func() { acc.Reconciler.Nudge(); flow.Wake(); jams.Wake(); outbox.Notify() })
 	}
 	handler := web.NewServer(web.Config{Logger: log, Clock: clock, Lockout: flow, Locks: acc.Doors, Dev: dev,
 		Staff: team, Upkeep: jams, Directory: people, Audit: audit.New(db), Residents: app, Keys: keys,
 		AdminToken: c.adminToken, DefaultRegion: c.defaultRegion, BaseURL: c.baseURL,
 		Metrics: meters.Handler(), ObserveRequest: meters.ObserveRequest,
 		TrustedProxies: c.trustedProxies})
-
 	ln, err := net.Listen("tcp", c.addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", c.addr, err)
@@ -303,6 +248,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		WriteTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute,
 		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 
+	bg := context.WithoutCancel(ctx)
 	acc.Reconciler.Start(bg)
 	flow.Start(bg)
 	outbox.Start(bg)
@@ -316,12 +262,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
-	broker, external := "", ""
-	if devs != nil && devs.broker != nil {
-		broker = devs.broker.URL()
-	} else if devs != nil {
-		external = devs.adapter.Broker() // without its password
-	}
+	broker, external := hub.brokers()
 	printBanner(stdout, c, ln.Addr().String(), broker, external)
 
 	select {
@@ -407,16 +348,6 @@ Try it:
 `, base, shownToken(c), brokerLine(c, broker, external))
 }
 
-// devClockSetting is the meta setting that keeps the dev clock's offset,
-// so times written on the moved clock stay consistent across restarts.
-const devClockSetting = "dev_clock_offset"
-
-func saveDevClock(ctx context.Context, db sparekey.Store, clock *sparekey.OffsetClock) error {
-	return db.Tx(ctx, func(tx sparekey.Tx) error {
-		return tx.SetMeta(ctx, devClockSetting, clock.Offset().String())
-	})
-}
-
 // brokerLine says where the demo's locks talk, so one can watch them.
 func brokerLine(c *serveConfig, broker, external string) string {
 	if broker == "" {
@@ -432,27 +363,6 @@ func shownToken(c *serveConfig) string {
 	return "(the one given with --admin-token)"
 }
 
-// restoreDevClock returns the demo's test clock, moved as far forward as it
-// had been before the demo last stopped.
-func restoreDevClock(ctx context.Context, db sparekey.Store) (*sparekey.OffsetClock, error) {
-	clock := &sparekey.OffsetClock{}
-	err := db.Read(ctx, func(tx sparekey.Tx) error {
-		v, err := tx.Meta(ctx, devClockSetting)
-		if sparekey.ErrorCode(err) == sparekey.ENOTFOUND {
-			return nil
-		} else if err != nil {
-			return err
-		}
-		d, err := time.ParseDuration(v)
-		if err != nil {
-			return fmt.Errorf("dev clock offset %q in the database: %w", v, err)
-		}
-		clock.Advance(d)
-		return nil
-	})
-	return clock, err
-}
-
 // defaultClientID names this instance on the broker: stable across
 // restarts, different for two instances on one host.
 func defaultClientID(addr string) string {
@@ -465,67 +375,4 @@ func defaultClientID(addr string) string {
 		}
 		return '-'
 	}, id)
-}
-
-// errNoSimulator answers the dev lock endpoints when --mqtt replaced the
-// simulator with real locks.
-var errNoSimulator = sparekey.Errorf(sparekey.ENOTIMPLEMENTED, "no simulated locks: with --mqtt the locks are real; run sparekey simulate against the broker for virtual ones")
-
-// noDriver is the lock adapter when none is configured: every lock is
-// unreachable, so codes wait in the database as pending.
-type noDriver struct{}
-
-func (noDriver) err(device string) error {
-	return sparekey.Errorf(sparekey.ELOCKOFFLINE, "lock %s is unreachable: no lock adapter is configured", device)
-}
-func (d noDriver) SetPIN(_ context.Context, device string, _ int, _ string) error {
-	return d.err(device)
-}
-func (d noDriver) ClearPIN(_ context.Context, device string, _ int) error { return d.err(device) }
-func (d noDriver) Lock(_ context.Context, device string) error            { return d.err(device) }
-func (d noDriver) Unlock(_ context.Context, device string) error          { return d.err(device) }
-
-// waitAlone waits, before the demo registers itself, until no other
-// instance is registered on the database: a demo that died without signing
-// off stays registered for one TTL. It fails naming those still alive
-// after that (and a heartbeat). The demo does not register first: it would
-// take a share of a live instance's locks while it waited.
-func waitAlone(ctx context.Context, db sparekey.Store, ttl time.Duration, log *slog.Logger) error {
-	deadline := time.Now().Add(ttl + ttl/3 + time.Second)
-	for said := false; ; said = true {
-		var live []string
-		err := db.Read(ctx, func(tx sparekey.Tx) (err error) {
-			live, err = tx.Instances(ctx, ttl)
-			return err
-		})
-		if err != nil {
-			return fmt.Errorf("list the instances on this database: %w", err)
-		}
-		if len(live) == 0 {
-			return nil
-		}
-		if time.Now().After(deadline) {
-			return demoNotAlone(live)
-		}
-		if !said {
-			log.Warn("another instance is registered on this database; waiting for it to expire, in case it is a demo that stopped without signing off",
-				"instances", live, "wait_up_to", time.Until(deadline).Round(time.Second))
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(200 * time.Millisecond):
-		}
-	}
-}
-
-func demoNotAlone(others []string) error {
-	return fmt.Errorf("another Sparekey instance is running on this database (%s); --demo runs its own MQTT broker and virtual locks, which other instances cannot reach: stop the other one, use another --db, or run several instances with --mqtt (and sparekey simulate for virtual locks)",
-		strings.Join(others, ", "))
-}
-
-type recordFunc func(context.Context, sparekey.DeviceEvent) error
-
-func (f recordFunc) HandleEvent(ctx context.Context, ev sparekey.DeviceEvent) error {
-	return f(ctx, ev)
 }
