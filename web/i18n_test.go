@@ -109,7 +109,7 @@ func TestSpanishCatalogCoversTemplates(t *testing.T) {
 
 // TestSpanishCatalogCoversGo checks the English the web package's Go code
 // hands to the pages: texts passed to translate, the titles of residents'
-// pages (render, renderApp and page{Title: …}) and the error messages set
+// pages (render, renderResident and page{Title: …}) and the error messages set
 // on a form's page (Error: "…", again(status, "…")).
 func TestSpanishCatalogCoversGo(t *testing.T) {
 	t.Parallel()
@@ -153,9 +153,9 @@ func TestSpanishCatalogCoversGo(t *testing.T) {
 							m.check(s, where)
 						}
 					}
-				case "render", "renderApp":
+				case "render", "renderResident":
 					// render(w, r, log, status, name, title, data)
-					// renderApp(w, r, cfg, status, name, title, tab, data)
+					// renderResident(w, r, cfg, status, name, title, tab, data)
 					if len(n.Args) >= 6 {
 						name, _ := literal(n.Args[4])
 						if s, ok := literal(n.Args[5]); ok && !englishOnly(name) {

@@ -91,7 +91,8 @@ type page struct {
 	Switch []languageLink
 	// Resident is the signed-in resident's first name, "" when nobody is.
 	Resident string
-	// Tab is the resident app's bottom bar tab: home, access or more.
+	// Tab is the bottom bar tab of a signed-in resident's page: home,
+	// access or more.
 	Tab string
 	// Staff marks a staff page without the console's header (sign-in):
 	// English, no resident footer.

@@ -101,8 +101,9 @@ type Config struct {
 	Upkeep    Upkeep
 	Directory Directory
 	Audit     AuditLog
-	// Residents is the resident app (sign-in, home, access); nil leaves
-	// the app's pages without anyone to sign in.
+	// Residents signs residents in and serves their pages under /app
+	// (home, access, more); nil leaves those pages without anyone to
+	// sign in.
 	Residents Residents
 	// Keys derives CSRF tokens from sessions.
 	Keys sparekey.Keyring
