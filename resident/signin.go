@@ -1,8 +1,9 @@
-// Package resident is the resident app behind the pages: sign-in without
-// passwords (a one-time code and link sent to the account's phone and
-// email), sessions, what a resident's home shows (their doors' live state,
-// banners, their access code and its use), remote lock and unlock of their
-// own doors, and the situation the lockout wizard adapts to.
+// Package resident is what a resident's own pages (/app) stand on:
+// sign-in without passwords (a one-time code and link sent to the
+// account's phone and email), sessions, what a resident's home shows
+// (their doors' live state, banners, their access code and its use),
+// remote lock and unlock of their own doors, and the situation the lockout
+// wizard adapts to.
 package resident
 
 import (
@@ -53,7 +54,7 @@ type Config struct {
 	Lease time.Duration
 }
 
-// Service is the resident app.
+// Service signs residents in and answers for their pages.
 type Service struct {
 	cfg   Config
 	log   *slog.Logger

@@ -200,7 +200,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	team := staff.New(staff.Config{Store: db, Keys: keys, Clock: clock, Logger: log})
 	people := &roster.Directory{Store: db, Codes: acc.Codes, Mover: acc.Codes, Clock: clock, Region: c.defaultRegion,
 		BaseURL: c.baseURL, Queued: outbox.Notify}
-	app := resident.New(resident.Config{Store: db, Keys: keys, Clock: clock, Logger: log, Doors: acc.Doors,
+	residents := resident.New(resident.Config{Store: db, Keys: keys, Clock: clock, Logger: log, Doors: acc.Doors,
 		BaseURL: c.baseURL, DefaultRegion: c.defaultRegion, Queued: outbox.Notify})
 	flow := lockout.New(lockout.Config{Store: db, Keys: keys, Clock: clock, Issuer: acc.Codes, Logger: log, Queued: outbox.Notify, Answered: meters.Answered,
 		BaseURL: c.baseURL, DefaultRegion: c.defaultRegion, SMSRegions: c.smsRegions, IPLimit: c.ipLimit})
@@ -236,7 +236,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		dev = devTools(ctx, db, devClock, hub, func() { acc.Reconciler.Nudge(); flow.Wake(); jams.Wake(); outbox.Notify() })
 	}
 	handler := web.NewServer(web.Config{Logger: log, Clock: clock, Lockout: flow, Locks: acc.Doors, Dev: dev,
-		Staff: team, Upkeep: jams, Directory: people, Audit: audit.New(db), Residents: app, Keys: keys,
+		Staff: team, Upkeep: jams, Directory: people, Audit: audit.New(db), Residents: residents, Keys: keys,
 		AdminToken: c.adminToken, DefaultRegion: c.defaultRegion, BaseURL: c.baseURL,
 		Metrics: meters.Handler(), ObserveRequest: meters.ObserveRequest,
 		TrustedProxies: c.trustedProxies})
@@ -253,8 +253,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	flow.Start(bg)
 	outbox.Start(bg)
 	jams.Start(bg)
-	app.Start(bg)
-	defer app.Stop()
+	residents.Start(bg)
+	defer residents.Stop()
 	defer outbox.Stop()
 	defer jams.Stop()
 	defer flow.Stop()
