@@ -71,8 +71,8 @@ func importRoster(ctx context.Context, args []string, getenv func(string) string
 	}
 	defer st.Close()
 	clock := sparekey.SystemClock{}
-	codes := access.New(access.Config{Store: st, Clock: clock, PoolSize: *poolSize})
-	people := &roster.Directory{Store: st, Codes: codes.Codes, Clock: clock, BaseURL: *baseURL}
+	codes := access.New(access.Config{Store: st, Clock: clock, PoolSize: *poolSize}).Codes
+	people := &roster.Directory{Store: st, Codes: codes, Clock: clock, BaseURL: *baseURL}
 	if err := people.Add(ctx, entries, "system", *welcome); err != nil {
 		if created { // leave no empty database behind, nor its key
 			st.Close()
