@@ -64,19 +64,3 @@ type DeviceEvent struct {
 	// have recorded it already.
 	Replayed bool
 }
-
-// KeypadResult is what a (simulated) keypad answers to a code.
-type KeypadResult struct {
-	Result  string `json:"result"`            // unlocked, rejected, jammed, keypad_disabled
-	Pattern string `json:"pattern,omitempty"` // x-odd while jammed
-	Slot    int    `json:"-"`                 // the matching slot when unlocked
-}
-
-// Keypad results.
-const (
-	KeypadUnlocked = "unlocked"
-	KeypadRejected = "rejected"
-	KeypadJammed   = "jammed"
-	KeypadDisabled = "keypad_disabled"
-	PatternXOdd    = "x-odd"
-)

@@ -23,7 +23,7 @@ func TestKeypadUseOfIssuedBackupCode(t *testing.T) {
 	old := issued[0]
 
 	b.clock.Advance(time.Hour)
-	if got := b.keypad(t, testkit.AnaLock, old.Code); got != sparekey.KeypadUnlocked {
+	if got := b.keypad(t, testkit.AnaLock, old.Code); got != sim.KeypadUnlocked {
 		t.Fatalf("issued backup code at the keypad = %s, want unlocked", got)
 	}
 	sl := b.slot(t, testkit.AnaLock, old.Number)
@@ -65,7 +65,7 @@ func TestKeypadUseOfIssuedBackupCode(t *testing.T) {
 	if got := b.fleet.Programmed(testkit.AnaLock)[old.Number]; got != sl.Code {
 		t.Fatalf("lock slot %d = %q, want the fresh code", old.Number, got)
 	}
-	if got := b.keypad(t, testkit.AnaLock, old.Code); got != sparekey.KeypadRejected {
+	if got := b.keypad(t, testkit.AnaLock, old.Code); got != sim.KeypadRejected {
 		t.Errorf("used backup code at the keypad again = %s, want rejected", got)
 	}
 	if got := b.issue(t, testkit.AnaEmail); len(got) != 1 || got[0].Code == old.Code {
@@ -80,7 +80,7 @@ func TestKeypadUseOfUnissuedBackupCode(t *testing.T) {
 	b := setup(t)
 	b.runOnce(t)
 	leaked := b.slot(t, testkit.BenLock, 2)
-	if got := b.keypad(t, testkit.BenLock, leaked.Code); got != sparekey.KeypadUnlocked {
+	if got := b.keypad(t, testkit.BenLock, leaked.Code); got != sim.KeypadUnlocked {
 		t.Fatalf("pool code at the keypad = %s", got)
 	}
 	if sl := b.slot(t, testkit.BenLock, 2); sl.Code == leaked.Code || sl.Sync != sparekey.SyncPending {
@@ -94,7 +94,7 @@ func TestKeypadUseOfUnissuedBackupCode(t *testing.T) {
 		t.Errorf("lock event = %+v, want the unissued code called out", events[len(events)-1])
 	}
 	b.runOnce(t)
-	if got := b.keypad(t, testkit.BenLock, leaked.Code); got != sparekey.KeypadRejected {
+	if got := b.keypad(t, testkit.BenLock, leaked.Code); got != sim.KeypadRejected {
 		t.Errorf("leaked code after rotation = %s, want rejected", got)
 	}
 }
@@ -105,7 +105,7 @@ func TestKeypadUseOfResidentCode(t *testing.T) {
 	b.runOnce(t)
 	a := b.resident(t, testkit.AnaEmail)
 	b.clock.Advance(time.Minute)
-	if got := b.keypad(t, testkit.AnaLock, testkit.AnaCode); got != sparekey.KeypadUnlocked {
+	if got := b.keypad(t, testkit.AnaLock, testkit.AnaCode); got != sim.KeypadUnlocked {
 		t.Fatalf("Ana's code = %s", got)
 	}
 	events := b.lockEvents(t, testkit.AnaLock)
@@ -143,11 +143,11 @@ func TestWrongCodesAndKeypadLockout(t *testing.T) {
 	b := setup(t)
 	b.runOnce(t)
 	for range sim.MaxWrongCodes {
-		if got := b.keypad(t, testkit.ChenLock, "907315"); got != sparekey.KeypadRejected {
+		if got := b.keypad(t, testkit.ChenLock, "907315"); got != sim.KeypadRejected {
 			t.Fatalf("wrong code = %s", got)
 		}
 	}
-	if got := b.keypad(t, testkit.ChenLock, testkit.ChenCode); got != sparekey.KeypadDisabled {
+	if got := b.keypad(t, testkit.ChenLock, testkit.ChenCode); got != sim.KeypadDisabled {
 		t.Fatalf("keypad after %d wrong codes = %s, want keypad_disabled", sim.MaxWrongCodes, got)
 	}
 	kinds := map[sparekey.DeviceEventKind]int{}
@@ -178,7 +178,7 @@ func TestJamAndClear(t *testing.T) {
 		t.Fatalf("after a jam: %+v", l)
 	}
 	res, err := b.fleet.Keypad(testkit.BenLock, testkit.BenCode)
-	if err != nil || res.Result != sparekey.KeypadJammed || res.Pattern != sparekey.PatternXOdd {
+	if err != nil || res.Result != sim.KeypadJammed || res.Pattern != sim.PatternXOdd {
 		t.Fatalf("keypad while jammed = %+v, %v", res, err)
 	}
 	if l := b.lock(t, testkit.BenLock); l.State != sparekey.LockStateJammed {
@@ -207,7 +207,7 @@ func TestJamAndClear(t *testing.T) {
 	}
 
 	// A door left unlocked goes back to unlocked.
-	if got := b.keypad(t, testkit.BenLock, testkit.BenCode); got != sparekey.KeypadUnlocked {
+	if got := b.keypad(t, testkit.BenLock, testkit.BenCode); got != sim.KeypadUnlocked {
 		t.Fatalf("Ben's code after the jam = %s", got)
 	}
 	b.setState(t, testkit.BenLock, jam)
@@ -357,7 +357,7 @@ func TestBackupCodeUsedTwiceBeforeRotation(t *testing.T) {
 	a := b.resident(t, testkit.AnaEmail)
 	code := b.issue(t, testkit.AnaEmail)[0].Code
 	for range 2 {
-		if got := b.keypad(t, testkit.AnaLock, code); got != sparekey.KeypadUnlocked {
+		if got := b.keypad(t, testkit.AnaLock, code); got != sim.KeypadUnlocked {
 			t.Fatalf("backup code at the keypad = %s", got)
 		}
 	}
@@ -382,7 +382,7 @@ func TestReissuedCodeUsedUp(t *testing.T) {
 	b.runOnce(t)
 	first := b.issue(t, testkit.AnaEmail)[0]
 	b.clock.Advance(time.Minute)
-	if got := b.keypad(t, testkit.AnaLock, first.Code); got != sparekey.KeypadUnlocked {
+	if got := b.keypad(t, testkit.AnaLock, first.Code); got != sim.KeypadUnlocked {
 		t.Fatalf("first code = %s", got)
 	}
 	b.runOnce(t) // the fresh code reaches the lock
@@ -395,7 +395,7 @@ func TestReissuedCodeUsedUp(t *testing.T) {
 		t.Fatal(err)
 	}
 	b.clock.Advance(time.Minute)
-	if got := b.keypad(t, testkit.AnaLock, second.Code); got != sparekey.KeypadUnlocked {
+	if got := b.keypad(t, testkit.AnaLock, second.Code); got != sim.KeypadUnlocked {
 		t.Fatalf("second code = %s", got)
 	}
 	if sl := b.slot(t, testkit.AnaLock, second.Number); sl.Code == second.Code || sl.Backup != sparekey.BackupAvailable {

@@ -96,7 +96,7 @@ func TestRunOnceProgramsPendingSlots(t *testing.T) {
 		t.Errorf("Ana's slot 3 holds %q, want %s", got, testkit.AnaCode)
 	}
 	for device, code := range map[string]string{testkit.AnaLock: testkit.AnaCode, testkit.BenLock: testkit.BenCode, testkit.ChenLock: testkit.ChenCode} {
-		if got := b.keypad(t, device, code); got != sparekey.KeypadUnlocked {
+		if got := b.keypad(t, device, code); got != sim.KeypadUnlocked {
 			t.Errorf("%s: resident code = %s, want unlocked", device, got)
 		}
 	}
@@ -309,7 +309,7 @@ func TestRunOnceSlotChangedInFlight(t *testing.T) {
 	if sl.Sync != sparekey.SyncSynced || b.fleet.Programmed(testkit.AnaLock)[0] != newCode {
 		t.Fatalf("next pass: slot 0 = %s, lock holds %q; want synced with %s", sl.Sync, b.fleet.Programmed(testkit.AnaLock)[0], newCode)
 	}
-	if got := b.keypad(t, testkit.AnaLock, oldCode); got != sparekey.KeypadRejected {
+	if got := b.keypad(t, testkit.AnaLock, oldCode); got != sim.KeypadRejected {
 		t.Errorf("old code at the keypad = %s, want rejected", got)
 	}
 }
@@ -356,7 +356,7 @@ func TestRunOnceRotatesExpiredCodes(t *testing.T) {
 	if got := b.fleet.Programmed(testkit.AnaLock)[old.Number]; got != sl.Code {
 		t.Errorf("lock slot %d holds %q, want the fresh code", old.Number, got)
 	}
-	if got := b.keypad(t, testkit.AnaLock, old.Code); got != sparekey.KeypadRejected {
+	if got := b.keypad(t, testkit.AnaLock, old.Code); got != sim.KeypadRejected {
 		t.Errorf("expired backup code at the keypad = %s, want rejected", got)
 	}
 	rot := b.auditsOf(t, "backup_code.rotated")
@@ -626,7 +626,7 @@ func TestPreload(t *testing.T) {
 	if info := b.lockInfo(t, testkit.AnaLock); info.SlotsPending != 0 || info.PoolReady != 3 {
 		t.Fatalf("after Preload: %+v", info)
 	}
-	if got := b.keypad(t, testkit.AnaLock, "482916"); got != sparekey.KeypadUnlocked {
+	if got := b.keypad(t, testkit.AnaLock, "482916"); got != sim.KeypadUnlocked {
 		t.Fatalf("Ana's code after Preload = %s", got)
 	}
 }

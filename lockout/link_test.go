@@ -14,6 +14,7 @@ import (
 	"sparekey/lockout"
 	"sparekey/roster"
 	"sparekey/secret"
+	"sparekey/sim"
 )
 
 var visit = lockout.Visit{IP: "192.0.2.44", UserAgent: "Mozilla/5.0 (link visitor)"}
@@ -368,7 +369,7 @@ func TestUsedCodeIsReplaced(t *testing.T) {
 	b := setup(t)
 	old := b.requestLink(t, testkit.AnaEmail, testkit.AnaEmail)
 	used := b.reveal(t, old)
-	if res, err := b.fleet.Keypad(testkit.AnaLock, used.Code); err != nil || res.Result != sparekey.KeypadUnlocked {
+	if res, err := b.fleet.Keypad(testkit.AnaLock, used.Code); err != nil || res.Result != sim.KeypadUnlocked {
 		t.Fatalf("Keypad(backup code) = %+v, %v", res, err)
 	}
 	if c := b.reveal(t, old); c.Status != lockout.CodeUsed || c.Code != "" {
@@ -376,7 +377,7 @@ func TestUsedCodeIsReplaced(t *testing.T) {
 	}
 	b.advance(time.Second)
 	b.sync(t) // the rotated slot reaches the lock
-	if res, _ := b.fleet.Keypad(testkit.AnaLock, used.Code); res.Result != sparekey.KeypadRejected {
+	if res, _ := b.fleet.Keypad(testkit.AnaLock, used.Code); res.Result != sim.KeypadRejected {
 		t.Errorf("the used code still opens the door: %+v", res)
 	}
 	b.advance(time.Minute)
@@ -384,7 +385,7 @@ func TestUsedCodeIsReplaced(t *testing.T) {
 	if fresh.Status != lockout.CodeReady || fresh.Code == used.Code {
 		t.Errorf("new link reveals %+v after %s was used; want a different ready code", fresh, used.Code)
 	}
-	if res, _ := b.fleet.Keypad(testkit.AnaLock, fresh.Code); res.Result != sparekey.KeypadUnlocked {
+	if res, _ := b.fleet.Keypad(testkit.AnaLock, fresh.Code); res.Result != sim.KeypadUnlocked {
 		t.Errorf("the new backup code does not open the door: %+v", res)
 	}
 }
@@ -412,7 +413,7 @@ func TestIssuedCodeIsRotatedAfter24Hours(t *testing.T) {
 	if sl := slotOf(); sl != nil {
 		t.Fatalf("code still on a slot 24 h after it was issued: %+v", sl)
 	}
-	if res, _ := b.fleet.Keypad(testkit.AnaLock, code); res.Result != sparekey.KeypadRejected {
+	if res, _ := b.fleet.Keypad(testkit.AnaLock, code); res.Result != sim.KeypadRejected {
 		t.Errorf("the expired code still opens the door: %+v", res)
 	}
 	rotated := false
@@ -450,7 +451,7 @@ func TestLinkMadeWithAnEmptyPoolGetsACodeLater(t *testing.T) {
 	if c.Status != lockout.CodeReady || c.Code == "" {
 		t.Fatalf("reveal once the lock confirmed its pool: %+v, want a ready code", c)
 	}
-	if res, _ := b.fleet.Keypad(device, c.Code); res.Result != sparekey.KeypadUnlocked {
+	if res, _ := b.fleet.Keypad(device, c.Code); res.Result != sim.KeypadUnlocked {
 		t.Errorf("the late code does not open the door: %+v", res)
 	}
 }
@@ -473,7 +474,7 @@ func TestReissuedCodeOutlivesTheLinkThatRevealedIt(t *testing.T) {
 	if again := b.reveal(t, token); again != c {
 		t.Errorf("within the link's life the code went from %+v to %+v", c, again)
 	}
-	if res, _ := b.fleet.Keypad(testkit.AnaLock, c.Code); res.Result != sparekey.KeypadUnlocked {
+	if res, _ := b.fleet.Keypad(testkit.AnaLock, c.Code); res.Result != sim.KeypadUnlocked {
 		t.Errorf("a code revealed 11 minutes ago no longer opens the door: %+v", res)
 	}
 }
@@ -485,7 +486,7 @@ func TestRevealAfterUseIssuesNothingNew(t *testing.T) {
 	b := setup(t)
 	token := b.requestLink(t, testkit.AnaEmail, testkit.AnaEmail)
 	code := b.reveal(t, token)
-	if res, err := b.fleet.Keypad(testkit.AnaLock, code.Code); err != nil || res.Result != sparekey.KeypadUnlocked {
+	if res, err := b.fleet.Keypad(testkit.AnaLock, code.Code); err != nil || res.Result != sim.KeypadUnlocked {
 		t.Fatalf("keypad: %+v, %v", res, err)
 	}
 	issued := len(b.db.AuditOf(t, "backup_code.issued"))

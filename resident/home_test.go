@@ -132,7 +132,7 @@ func TestHomeShowsADisabledKeypad(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	for range sim.MaxWrongCodes {
-		if got := b.keypad(t, testkit.AnaLock, "000000"); got != sparekey.KeypadRejected {
+		if got := b.keypad(t, testkit.AnaLock, "000000"); got != sim.KeypadRejected {
 			t.Fatalf("a wrong code: %s", got)
 		}
 	}
@@ -295,14 +295,14 @@ func TestAccessCodeUses(t *testing.T) {
 			Kind: sparekey.EventKeypadUnlock, Slot: slot, Detail: "keypad"})
 	})
 	b.clock.Advance(time.Minute)
-	if got := b.keypad(t, testkit.AnaLock, testkit.AnaCode); got != sparekey.KeypadUnlocked {
+	if got := b.keypad(t, testkit.AnaLock, testkit.AnaCode); got != sim.KeypadUnlocked {
 		t.Fatalf("Ana's code at her door: %s", got)
 	}
 	b.clock.Advance(time.Minute)
 	b.keypad(t, testkit.AnaLock, "000000") // a wrong code is no use
 	b.handleEvent(t, sparekey.DeviceEvent{Device: testkit.AnaLock, Kind: sparekey.EventKeypadUnlock, Slot: slot + 1, Battery: -1,
 		Source: "keypad"}) // another slot
-	if got := b.keypad(t, testkit.BenLock, "731845"); got != sparekey.KeypadUnlocked {
+	if got := b.keypad(t, testkit.BenLock, "731845"); got != sim.KeypadUnlocked {
 		t.Fatalf("Ben's code at his door: %s", got)
 	}
 	b.clock.Advance(time.Minute)
@@ -326,7 +326,7 @@ func TestBackupCodeUses(t *testing.T) {
 	b.clock.Advance(time.Minute)
 	issued := b.issue(t, testkit.AnaEmail)
 	b.clock.Advance(time.Minute)
-	if got := b.keypad(t, testkit.AnaLock, issued.Code); got != sparekey.KeypadUnlocked {
+	if got := b.keypad(t, testkit.AnaLock, issued.Code); got != sim.KeypadUnlocked {
 		t.Fatalf("Ana's backup code: %s", got)
 	}
 	sameList(t, "Ana's uses", b.uses(t, testkit.AnaEmail), []string{"2m0s Front door: backup code"})

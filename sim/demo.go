@@ -120,8 +120,8 @@ func (t *twinning) ClearPIN(ctx context.Context, device string, slot int) error 
 // Keypad types a code on a virtual lock, then waits (up to 3 s) until
 // Sparekey has recorded what the lock reported, so the dev endpoint
 // answers after the server knows, as a test driving it expects.
-func (d *Demo) Keypad(ctx context.Context, device, code string) (sparekey.KeypadResult, error) {
-	var res sparekey.KeypadResult
+func (d *Demo) Keypad(ctx context.Context, device, code string) (KeypadResult, error) {
+	var res KeypadResult
 	err := d.andWait(ctx, device, func() (err error) {
 		res, err = d.fleet.Keypad(device, code)
 		return err

@@ -79,14 +79,14 @@ func TestDemoKeypadAnswersOnceRecorded(t *testing.T) {
 	code := b.residentCode(t, device) // preloaded on the twin at Start
 	before := time.Now().Add(-time.Second)
 	res, err := b.demo.Keypad(context.Background(), device, code)
-	if err != nil || res.Result != sparekey.KeypadUnlocked {
+	if err != nil || res.Result != sim.KeypadUnlocked {
 		t.Fatalf("Keypad(resident code) = %+v, %v; want unlocked", res, err)
 	}
 	l := b.db.Lock(t, device)
 	if l.LastSeen == nil || l.LastSeen.Before(before) || l.State != sparekey.LockStateUnlocked {
 		t.Fatalf("after Keypad the lock reads %s, last seen %v: its report was not recorded yet", l.State, l.LastSeen)
 	}
-	if res, err := b.demo.Keypad(context.Background(), device, "000000"); err != nil || res.Result != sparekey.KeypadRejected {
+	if res, err := b.demo.Keypad(context.Background(), device, "000000"); err != nil || res.Result != sim.KeypadRejected {
 		t.Fatalf("Keypad(wrong code) = %+v, %v; want rejected", res, err)
 	}
 }
@@ -125,7 +125,7 @@ func TestDemoTwinsALockProgrammedFirst(t *testing.T) {
 	if err := b.driver.SetPIN(ctx, "annex-1-front", 0, "731904"); err != nil {
 		t.Fatalf("SetPIN on a new lock: %v", err)
 	}
-	if res, err := b.demo.Keypad(ctx, "annex-1-front", "731904"); err != nil || res.Result != sparekey.KeypadUnlocked {
+	if res, err := b.demo.Keypad(ctx, "annex-1-front", "731904"); err != nil || res.Result != sim.KeypadUnlocked {
 		t.Fatalf("Keypad on the new twin = %+v, %v; want unlocked", res, err)
 	}
 }

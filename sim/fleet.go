@@ -149,8 +149,8 @@ func (f *Fleet) command(ctx context.Context, device string, to sparekey.LockStat
 // again; a code in a slot opens the door; anything else is rejected, and
 // MaxWrongCodes rejections in a row disable the keypad for LockoutDuration.
 // The keypad works while the lock is offline, with the codes already on it.
-func (f *Fleet) Keypad(device, code string) (sparekey.KeypadResult, error) {
-	var res sparekey.KeypadResult
+func (f *Fleet) Keypad(device, code string) (KeypadResult, error) {
+	var res KeypadResult
 	err := f.do(device, func(l *virtualLock, now time.Time) ([]sparekey.DeviceEvent, error) {
 		var events []sparekey.DeviceEvent
 		res, events = l.keypad(now, code)

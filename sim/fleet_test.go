@@ -81,7 +81,7 @@ func (b *testBundle) setPIN(t *testing.T, slot int, code string) {
 	}
 }
 
-func (b *testBundle) keypad(t *testing.T, code string) sparekey.KeypadResult {
+func (b *testBundle) keypad(t *testing.T, code string) KeypadResult {
 	t.Helper()
 	res, err := b.fleet.Keypad(dev, code)
 	if err != nil {
@@ -279,10 +279,10 @@ func TestStatusAndProgrammed(t *testing.T) {
 		t.Errorf("Programmed = %v", codes)
 	}
 	codes[2] = "000000" // a copy: the lock keeps its code
-	if got := b.keypad(t, "482913"); got.Result != sparekey.KeypadUnlocked {
+	if got := b.keypad(t, "482913"); got.Result != KeypadUnlocked {
 		t.Errorf("Keypad after changing Programmed's map = %+v", got)
 	}
-	if got := b.keypad(t, "551820"); got.Result != sparekey.KeypadRejected {
+	if got := b.keypad(t, "551820"); got.Result != KeypadRejected {
 		t.Errorf("a cleared code: Keypad = %+v, want rejected", got)
 	}
 }

@@ -15,7 +15,7 @@ func TestKeypadOpensWithProgrammedCode(t *testing.T) {
 	b.clock.Advance(time.Minute)
 
 	res := b.keypad(t, "482913")
-	if want := (sparekey.KeypadResult{Result: sparekey.KeypadUnlocked, Slot: 3}); res != want {
+	if want := (KeypadResult{Result: KeypadUnlocked, Slot: 3}); res != want {
 		t.Errorf("Keypad = %+v, want %+v", res, want)
 	}
 	if got := b.status(t).State; got != sparekey.LockStateUnlocked {
@@ -48,7 +48,7 @@ func TestKeypadRejectsWrongCode(t *testing.T) {
 				t.Fatal(err)
 			}
 			res := b.keypad(t, tt.code)
-			if want := (sparekey.KeypadResult{Result: sparekey.KeypadRejected}); res != want {
+			if want := (KeypadResult{Result: KeypadRejected}); res != want {
 				t.Errorf("Keypad = %+v, want %+v", res, want)
 			}
 			if got := b.status(t).State; got != sparekey.LockStateLocked {
@@ -65,7 +65,7 @@ func TestKeypadLockout(t *testing.T) {
 	b.setPIN(t, 0, "482913")
 
 	for i := range MaxWrongCodes {
-		if res := b.keypad(t, "000111"); res.Result != sparekey.KeypadRejected {
+		if res := b.keypad(t, "000111"); res.Result != KeypadRejected {
 			t.Fatalf("wrong code %d: %+v, want rejected", i+1, res)
 		}
 	}
@@ -76,7 +76,7 @@ func TestKeypadLockout(t *testing.T) {
 		t.Errorf("KeypadDisabledUntil = %s, want %s", got, want)
 	}
 
-	disabled := sparekey.KeypadResult{Result: sparekey.KeypadDisabled}
+	disabled := KeypadResult{Result: KeypadDisabled}
 	if res := b.keypad(t, "482913"); res != disabled {
 		t.Errorf("right code while disabled = %+v, want %+v", res, disabled)
 	}
@@ -90,7 +90,7 @@ func TestKeypadLockout(t *testing.T) {
 	b.wantEvents(t) // entries on a disabled keypad are not reported
 
 	b.clock.Advance(time.Second)
-	if res := b.keypad(t, "482913"); res.Result != sparekey.KeypadUnlocked {
+	if res := b.keypad(t, "482913"); res.Result != KeypadUnlocked {
 		t.Errorf("right code at 60 s = %+v, want unlocked", res)
 	}
 	if got := b.status(t).KeypadDisabledUntil; !got.IsZero() {
@@ -112,15 +112,15 @@ func TestWrongCodesMustBeConsecutive(t *testing.T) {
 			}
 		}
 	}
-	enter("000111", MaxWrongCodes-1, sparekey.KeypadRejected)
-	enter("482913", 1, sparekey.KeypadUnlocked)
-	enter("000111", MaxWrongCodes-1, sparekey.KeypadRejected)
-	enter("482913", 1, sparekey.KeypadUnlocked)
+	enter("000111", MaxWrongCodes-1, KeypadRejected)
+	enter("482913", 1, KeypadUnlocked)
+	enter("000111", MaxWrongCodes-1, KeypadRejected)
+	enter("482913", 1, KeypadUnlocked)
 
-	enter("000111", MaxWrongCodes, sparekey.KeypadRejected)
+	enter("000111", MaxWrongCodes, KeypadRejected)
 	b.clock.Advance(LockoutDuration)
-	enter("000111", MaxWrongCodes-1, sparekey.KeypadRejected)
-	enter("482913", 1, sparekey.KeypadUnlocked)
+	enter("000111", MaxWrongCodes-1, KeypadRejected)
+	enter("482913", 1, KeypadUnlocked)
 }
 
 func TestJam(t *testing.T) {
@@ -155,7 +155,7 @@ func TestJam(t *testing.T) {
 
 			// Every entry, right or wrong, and more than the lockout
 			// allows, answers with the jam and reports it.
-			want := sparekey.KeypadResult{Result: sparekey.KeypadJammed, Pattern: sparekey.PatternXOdd}
+			want := KeypadResult{Result: KeypadJammed, Pattern: PatternXOdd}
 			codes := []string{"482913", "730194", "000111", "000111", "000111", "000111", "000111", ""}
 			for _, code := range codes {
 				if res := b.keypad(t, code); res != want {
@@ -182,7 +182,7 @@ func TestJam(t *testing.T) {
 				t.Errorf("status after the jam = %+v, want state %s", s, tt.before)
 			}
 			for slot, code := range map[int]string{0: "482913", 5: "730194", 6: "551820"} {
-				if res := b.keypad(t, code); res.Result != sparekey.KeypadUnlocked || res.Slot != slot {
+				if res := b.keypad(t, code); res.Result != KeypadUnlocked || res.Slot != slot {
 					t.Errorf("Keypad(slot %d code) after the jam = %+v", slot, res)
 				}
 			}
@@ -236,15 +236,15 @@ func TestOffline(t *testing.T) {
 	}
 
 	// The keypad still works with the codes on the lock; nothing is reported.
-	if res := b.keypad(t, "000111"); res.Result != sparekey.KeypadRejected {
+	if res := b.keypad(t, "000111"); res.Result != KeypadRejected {
 		t.Errorf("wrong code offline = %+v", res)
 	}
-	if res := b.keypad(t, "482913"); res.Result != sparekey.KeypadUnlocked || res.Slot != 2 {
+	if res := b.keypad(t, "482913"); res.Result != KeypadUnlocked || res.Slot != 2 {
 		t.Errorf("code on the lock offline = %+v, want unlocked slot 2", res)
 	}
 	b.setState(t, StateChange{Battery: new(40)})
 	b.setState(t, StateChange{Jammed: new(true)})
-	if res := b.keypad(t, "482913"); res.Result != sparekey.KeypadJammed {
+	if res := b.keypad(t, "482913"); res.Result != KeypadJammed {
 		t.Errorf("jammed offline = %+v", res)
 	}
 	b.setState(t, StateChange{Jammed: new(false)})

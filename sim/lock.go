@@ -152,14 +152,14 @@ func (l *virtualLock) command(now time.Time, to sparekey.LockState) ([]sparekey.
 
 // keypad is a person typing code on the keypad. It works whether or not the
 // hub can reach the lock; only the reports are lost while offline.
-func (l *virtualLock) keypad(now time.Time, code string) (sparekey.KeypadResult, []sparekey.DeviceEvent) {
+func (l *virtualLock) keypad(now time.Time, code string) (KeypadResult, []sparekey.DeviceEvent) {
 	if now.Before(l.disabledUntil) {
-		return sparekey.KeypadResult{Result: sparekey.KeypadDisabled}, nil
+		return KeypadResult{Result: KeypadDisabled}, nil
 	}
 	if l.jammed {
 		// A jammed lock flashes its X on every attempt and reports the jam
 		// again; the code is not even checked, so it does not count as wrong.
-		res := sparekey.KeypadResult{Result: sparekey.KeypadJammed, Pattern: sparekey.PatternXOdd}
+		res := KeypadResult{Result: KeypadJammed, Pattern: PatternXOdd}
 		return res, l.report(now, sparekey.EventJammed, SourceKeypad)
 	}
 	if slot := l.match(code); slot >= 0 {
@@ -169,7 +169,7 @@ func (l *virtualLock) keypad(now time.Time, code string) (sparekey.KeypadResult,
 		for i := range events {
 			events[i].Slot = slot
 		}
-		return sparekey.KeypadResult{Result: sparekey.KeypadUnlocked, Slot: slot}, events
+		return KeypadResult{Result: KeypadUnlocked, Slot: slot}, events
 	}
 	l.wrongCodes++
 	events := l.report(now, sparekey.EventWrongCode, SourceKeypad)
@@ -178,7 +178,7 @@ func (l *virtualLock) keypad(now time.Time, code string) (sparekey.KeypadResult,
 		l.disabledUntil = now.Add(LockoutDuration)
 		events = append(events, l.report(now, sparekey.EventKeypadLocked, SourceKeypad)...)
 	}
-	return sparekey.KeypadResult{Result: sparekey.KeypadRejected}, events
+	return KeypadResult{Result: KeypadRejected}, events
 }
 
 // match returns the lowest slot holding code, or -1.

@@ -86,6 +86,13 @@ func handleDevClock(cfg Config) http.Handler {
 	})
 }
 
+// KeypadResult is what the dev keypad endpoint answers: what the virtual
+// lock's keypad did with the code.
+type KeypadResult struct {
+	Result  string `json:"result"`            // unlocked, rejected, jammed, keypad_disabled
+	Pattern string `json:"pattern,omitempty"` // x-odd while jammed
+}
+
 func handleDevKeypad(cfg Config) http.Handler {
 	type request struct {
 		Code string `json:"code"`

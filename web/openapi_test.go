@@ -14,7 +14,6 @@ import (
 	"strings"
 	"testing"
 
-	"sparekey"
 	"sparekey/lockout"
 )
 
@@ -411,7 +410,7 @@ func TestOpenAPISchemasMatchTypes(t *testing.T) {
 		"BackupCode":    reflect.TypeFor[lockout.BackupCode](),
 		"WorkOrder":     reflect.TypeFor[workOrderResponse](),
 		"OutboxMessage": reflect.TypeFor[outboxItem](),
-		"KeypadResult":  reflect.TypeFor[sparekey.KeypadResult](),
+		"KeypadResult":  reflect.TypeFor[KeypadResult](),
 	}
 	schemas := doc.object(doc.object(doc.root["components"], "components")["schemas"], "schemas")
 	for _, name := range sortedKeys(types) {

@@ -80,7 +80,7 @@ type Directory interface {
 type Dev struct {
 	Clock    *sparekey.OffsetClock
 	Store    sparekey.Store
-	Keypad   func(device, code string) (sparekey.KeypadResult, error)
+	Keypad   func(device, code string) (KeypadResult, error)
 	SetState func(device string, jammed, online *bool, battery *int) error
 	// Advanced is called after the clock moved: to keep the offset and
 	// wake background work.

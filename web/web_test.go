@@ -300,8 +300,8 @@ func TestDevClockAndBadInput(t *testing.T) {
 	clock := sparekey.NewFixedClock(time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC))
 	advanced := 0
 	dev := &Dev{Clock: clock, Advanced: func(context.Context) error { advanced++; return nil },
-		Keypad: func(device, code string) (sparekey.KeypadResult, error) {
-			return sparekey.KeypadResult{Result: sparekey.KeypadJammed, Pattern: sparekey.PatternXOdd}, nil
+		Keypad: func(device, code string) (KeypadResult, error) {
+			return KeypadResult{Result: "jammed", Pattern: "x-odd"}, nil
 		},
 		SetState: func(device string, jammed, online *bool, battery *int) error {
 			if battery != nil && *battery > 100 {

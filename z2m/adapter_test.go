@@ -197,7 +197,7 @@ func TestCommandsConfirmedByTheLock(t *testing.T) {
 			t.Fatalf("slot 4 holds %q after a confirmed SetPIN", got)
 		}
 		res, _ := r.fleet.Keypad("front", "482916")
-		if res.Result != sparekey.KeypadUnlocked {
+		if res.Result != sim.KeypadUnlocked {
 			t.Fatalf("keypad: %+v", res)
 		}
 		ev := r.events.wait(t, "front", sparekey.EventKeypadUnlock)
@@ -217,7 +217,7 @@ func TestCommandsConfirmedByTheLock(t *testing.T) {
 			t.Fatal("slot 4 still programmed after a confirmed ClearPIN")
 		}
 		res, _ = r.fleet.Keypad("front", "482916")
-		if res.Result != sparekey.KeypadRejected {
+		if res.Result != sim.KeypadRejected {
 			t.Fatalf("cleared code: %+v", res)
 		}
 		r.events.wait(t, "front", sparekey.EventWrongCode)

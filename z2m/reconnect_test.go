@@ -240,7 +240,7 @@ func TestReconnectsAfterTheBrokerWasAway(t *testing.T) {
 		poll(t, 15*time.Second, "OnConnect after the reconnect", func() bool { return r.connects.Load() >= 2 })
 
 		// Resubscribed: the virtual lock's events reach the handler again.
-		if res, err := fleet.Keypad("front", "864213"); err != nil || res.Result != sparekey.KeypadUnlocked {
+		if res, err := fleet.Keypad("front", "864213"); err != nil || res.Result != sim.KeypadUnlocked {
 			t.Fatalf("keypad: %+v, %v", res, err)
 		}
 		if ev := r.events.wait(t, "front", sparekey.EventKeypadUnlock); ev.Slot != 2 {

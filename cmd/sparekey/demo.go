@@ -43,7 +43,7 @@ func seedDemo(ctx context.Context, c *serveConfig, db sparekey.Store, codes *acc
 // simulated locks' keypads and states.
 func devTools(ctx context.Context, db sparekey.Store, clock *sparekey.OffsetClock, h *hub, advanced func()) *web.Dev {
 	dev := &web.Dev{Clock: clock, Store: db,
-		Keypad:   func(string, string) (sparekey.KeypadResult, error) { return sparekey.KeypadResult{}, errNoSimulator },
+		Keypad:   func(string, string) (web.KeypadResult, error) { return web.KeypadResult{}, errNoSimulator },
 		SetState: func(string, *bool, *bool, *int) error { return errNoSimulator },
 		Advanced: func(ctx context.Context) error {
 			advanced()
@@ -51,7 +51,10 @@ func devTools(ctx context.Context, db sparekey.Store, clock *sparekey.OffsetCloc
 		},
 	}
 	if h != nil && h.demo != nil {
-		dev.Keypad = func(device, code string) (sparekey.KeypadResult, error) { return h.demo.Keypad(ctx, device, code) }
+		dev.Keypad = func(device, code string) (web.KeypadResult, error) {
+			res, err := h.demo.Keypad(ctx, device, code)
+			return web.KeypadResult{Result: res.Result, Pattern: res.Pattern}, err
+		}
 		dev.SetState = func(device string, jammed, online *bool, battery *int) error {
 			return h.demo.SetState(ctx, device, sim.StateChange{Jammed: jammed, Online: online, Battery: battery})
 		}

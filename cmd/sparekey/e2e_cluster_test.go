@@ -138,7 +138,7 @@ func TestTwoInstancesOnePostgresOneBroker(t *testing.T) {
 	anaSMS := b.waitMessages("+12015550101", "backup_link", 1)
 	a.waitMessages("ben@example.com", "backup_link", 1)
 	code := b.reveal(token(t, anaSMS[0])).Codes[0].Code
-	if res, _ := fleet.Keypad("unit-101-front", code); res.Result != sparekey.KeypadUnlocked {
+	if res, _ := fleet.Keypad("unit-101-front", code); res.Result != sim.KeypadUnlocked {
 		t.Fatalf("Ana's backup code at the keypad: %+v", res)
 	}
 	waitUntil(t, "Ana's used backup code replaced on the lock", func() bool {
@@ -174,7 +174,7 @@ func TestTwoInstancesOnePostgresOneBroker(t *testing.T) {
 	before := len(b.outbox("+12015550101"))
 	a.requestCode("(201) 555-0101")
 	a.stop()
-	if res, _ := fleet.Keypad("unit-103-front", "590273"); res.Result != sparekey.KeypadUnlocked {
+	if res, _ := fleet.Keypad("unit-103-front", "590273"); res.Result != sim.KeypadUnlocked {
 		t.Fatalf("Chen's code: %+v", res)
 	}
 	// Whatever A had claimed is B's once the lease has run out.
@@ -232,7 +232,7 @@ func TestLocksTakenBackAfterAHeartbeatLapse(t *testing.T) {
 	}
 	time.Sleep(1500 * time.Millisecond) // past the TTL: the instance owns nothing
 	before := s.keypadEvents("unit-103-front")
-	if got := s.keypad("unit-103-front", "590273"); got != string(sparekey.KeypadUnlocked) {
+	if got := s.keypad("unit-103-front", "590273"); got != string(sim.KeypadUnlocked) {
 		t.Fatalf("Chen's code during the lapse: %s", got)
 	}
 	if err := hold.Rollback(); err != nil {
