@@ -80,6 +80,19 @@ If that was you, there is nothing to do. If it was not, sign out of the app on y
 Sparekey
 `,
 
+		// The welcome a resident gets when staff move them in (roster).
+		"welcome.subject": `Welcome to {{.Property}}: your door code`,
+		"welcome.text": `Hi {{.Name}},
+
+Welcome to unit {{.Unit}} at {{.Property}}. Your own door code is being set on the keypad of your door ({{.Lock}}) now.
+
+To see it, open {{.Base}}/app on your phone and sign in with this email or your phone number: no password, we send you a code. Your door code is under Access.
+
+Locked out one day? Open {{.Base}}/support/locked-out (or in the app: More, then I'm Locked Out). It helps with a jammed lock, and can send a backup code to your phone and this email.
+
+Sparekey for {{.Property}}
+`,
+
 		// A resident's updates on a work order they reported (upkeep): the
 		// email is work_order.email around the update; the SMS, sent for
 		// in_progress and resolved, is the update alone.

@@ -340,6 +340,18 @@ Si fuiste tú, no tienes que hacer nada. Si no, cierra la sesión de la app en t
 Sparekey
 `,
 
+	"welcome.subject": `Te damos la bienvenida a {{.Property}}: tu código de la puerta`,
+	"welcome.text": `Hola, {{.Name}}:
+
+Te damos la bienvenida a la unidad {{.Unit}} de {{.Property}}. Tu propio código de acceso se está guardando ahora en el teclado de tu puerta ({{.Lock}}).
+
+Para verlo, abre {{.Base}}/app en tu teléfono e inicia sesión con este correo o con tu número de teléfono: no necesitas contraseña, te enviamos un código. Tu código de acceso está en Acceso.
+
+¿Algún día te quedas afuera? Abre {{.Base}}/support/locked-out (o en la app: Más, luego Me quedé afuera). Te ayuda con una cerradura atascada y puede enviar un código de respaldo a tu teléfono y a este correo.
+
+Sparekey para {{.Property}}
+`,
+
 	"work_order.door":                     `{{.Lock}}, unidad {{.Unit}}`,
 	"work_order_received.subject":         `Mantenimiento recibió tu reporte`,
 	"work_order_received.update":          `Le avisamos al equipo de mantenimiento de {{.Property}} que tu puerta ({{template "work_order.door" .}}) está atascada. Orden de trabajo #{{.ID}}. Te avisaremos cuando alguien esté trabajando en ella y cuando quede arreglada.`,

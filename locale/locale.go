@@ -184,6 +184,19 @@ func At(tag string, t time.Time) string { return get(tag).At(t) }
 // When writes a day and a time of day: "Jan 2, 3:04 PM", "26 nov, 3:04 p. m.".
 func When(tag string, t time.Time) string { return get(tag).When(t) }
 
+// SMSName is a property's name as an SMS starts with it: cut to fit one
+// segment, with dots ("…" is outside the GSM alphabet and would send the
+// whole text as UCS-2), and "Sparekey" for a property with no name.
+func SMSName(property string) string {
+	if property == "" {
+		return "Sparekey"
+	}
+	if r := []rune(property); len(r) > 24 {
+		return strings.TrimSpace(string(r[:21])) + "..."
+	}
+	return property
+}
+
 // Location is a property's time zone, as its Timezone names it; UTC when
 // it names none that loads. Times residents and staff read are written in
 // it.

@@ -43,7 +43,7 @@ func messageData() map[string]any {
 		"NewRequest": "https://sparekey.example.com/support/locked-out", "Expires": at, "When": at,
 		"Unit": "101", "Property": "Maple Court", "Phone": "(201) 555-0100",
 		"Code": "123456", "Minutes": 15,
-		"Lock": "Front door", "ID": int64(7), "Resolution": "Planed the strike.", "Update": "Fixed.",
+		"Lock": "Front door", "ID": int64(7), "Resolution": "Planed the strike.", "Update": "Fixed.", "Base": "https://sparekey.example.com",
 	}
 }
 
@@ -176,5 +176,19 @@ func TestLanguages(t *testing.T) {
 	}
 	if _, err := Message(English, "sign_in.sms", map[string]any{"Code": "1"}); err == nil {
 		t.Error("a message without its fields rendered")
+	}
+}
+
+func TestSMSName(t *testing.T) {
+	t.Parallel()
+	for name, want := range map[string]string{
+		"Maple Court":                         "Maple Court",
+		"The Residences at Riverside Commons": "The Residences at Riv...",
+		"Résidences du Parc Montsouris Est":   "Résidences du Parc Mo...",
+		"":                                    "Sparekey",
+	} {
+		if got := SMSName(name); got != want {
+			t.Errorf("SMSName(%q) = %q, want %q", name, got, want)
+		}
 	}
 }

@@ -1,7 +1,6 @@
 package lockout
 
 import (
-	"strings"
 	"time"
 
 	"github.com/nyaruka/phonenumbers"
@@ -19,28 +18,17 @@ func helpOf(prop *sparekey.Property) Help {
 	return h
 }
 
-// short is the property's name cut to fit an SMS.
-func short(name string) string {
-	if name == "" {
-		return "Sparekey"
-	}
-	if r := []rune(name); len(r) > 24 {
-		name = strings.TrimSpace(string(r[:21])) + "..." // not "…": outside the GSM alphabet
-	}
-	return name
-}
-
 // messageData is what the lockout messages say of the resident and where
 // they live.
 func messageData(where *locale.Place, r *sparekey.Resident) map[string]any {
 	return map[string]any{"Name": r.FirstName(), "Unit": where.Unit.Name, "Property": where.Property.Name,
-		"Phone": helpOf(where.Property).Phone, "Short": short(where.Property.Name)}
+		"Phone": helpOf(where.Property).Phone, "Short": locale.SMSName(where.Property.Name)}
 }
 
 // linkSMS is the backup link's SMS: one segment (160 characters) with a
 // 24-character property name and a link of up to about 75 characters.
 func linkSMS(lang string, where *locale.Place, link string) (string, error) {
-	return locale.Message(lang, "backup_link.sms", map[string]any{"Short": short(where.Property.Name), "Link": link})
+	return locale.Message(lang, "backup_link.sms", map[string]any{"Short": locale.SMSName(where.Property.Name), "Link": link})
 }
 
 func linkEmail(lang string, where *locale.Place, r *sparekey.Resident, link, newRequest string, expires time.Time) (subject, text, html string, err error) {

@@ -10,6 +10,7 @@ import (
 
 	"sparekey"
 	"sparekey/contact"
+	"sparekey/locale"
 )
 
 // Directory is the console's view of who lives where: it lists a
@@ -127,31 +128,22 @@ func (d *Directory) welcome(ctx context.Context, tx sparekey.Tx, email string) e
 	if err != nil {
 		return err
 	}
-	u, err := tx.Unit(ctx, r.UnitID)
+	where, err := locale.PlaceOf(ctx, tx, r.UnitID)
 	if err != nil {
 		return err
 	}
-	p, err := tx.Property(ctx, u.PropertyID)
-	if err != nil {
-		return err
-	}
-	locks, err := tx.LocksByUnit(ctx, u.ID)
+	locks, err := tx.LocksByUnit(ctx, r.UnitID)
 	if err != nil || len(locks) == 0 {
 		return err
 	}
-	l, base := locks[0], strings.TrimRight(d.BaseURL, "/")
-	body := fmt.Sprintf(`Hi %s,
-
-Welcome to unit %s at %s. Your own door code is being set on the keypad of your door (%s) now.
-
-To see it, open %s/app on your phone and sign in with this email or your phone number: no password, we send you a code. Your door code is under Access.
-
-Locked out one day? Open %s/support/locked-out (or in the app: More, then I'm Locked Out). It helps with a jammed lock, and can send a backup code to your phone and this email.
-
-Sparekey for %s
-`, r.FirstName(), u.Name, p.Name, l.Name, base, base, p.Name)
+	// In English: a roster says nothing of the language a resident reads.
+	subject, body, err := locale.Email(locale.English, "welcome", map[string]any{"Name": r.FirstName(), "Unit": where.Unit.Name,
+		"Property": where.Property.Name, "Lock": locks[0].Name, "Base": strings.TrimRight(d.BaseURL, "/")})
+	if err != nil {
+		return err
+	}
 	return sparekey.QueueMessage(ctx, tx, d.Clock.Now(), fmt.Sprintf("resident:%d", r.ID),
-		&sparekey.Message{Channel: sparekey.ChannelEmail, To: r.Email, Subject: "Welcome to " + p.Name + ": your door code", Body: body, Kind: "welcome"})
+		&sparekey.Message{Channel: sparekey.ChannelEmail, To: r.Email, Subject: subject, Body: body, Kind: "welcome"})
 }
 
 func (d *Directory) contacts(email, phone string) (string, string, error) {

@@ -23,7 +23,7 @@ func (s *Service) notifyTeam(ctx context.Context, tx sparekey.Tx, p *place, wo *
 	}
 	link := s.orderLink(wo)
 	return s.toTeam(ctx, tx, p, wo, "work_order_opened",
-		fmt.Sprintf("%s: work order #%d, %s. %s %s", short(p.Property.Name), wo.ID, p.door(), firstLine(wo.Summary), link),
+		fmt.Sprintf("%s: work order #%d, %s. %s %s", locale.SMSName(p.Property.Name), wo.ID, p.door(), firstLine(wo.Summary), link),
 		fmt.Sprintf("Work order #%d: %s jammed", wo.ID, p.door()),
 		fmt.Sprintf("Work order #%d is open for %s at %s.\n\n%s\n\n%s\n\nOpen it in the console: %s\n\nSparekey for %s\n",
 			wo.ID, p.door(), p.Property.Name, wo.Summary, facts, link, p.Property.Name))
@@ -35,7 +35,7 @@ func (s *Service) notifyTeam(ctx context.Context, tx sparekey.Tx, p *place, wo *
 func (s *Service) tellTeamOfReport(ctx context.Context, tx sparekey.Tx, p *place, wo *sparekey.WorkOrder, text string) error {
 	link := s.orderLink(wo)
 	return s.toTeam(ctx, tx, p, wo, "work_order_reported",
-		fmt.Sprintf("%s: work order #%d, %s. %s %s", short(p.Property.Name), wo.ID, p.door(), text, link),
+		fmt.Sprintf("%s: work order #%d, %s. %s %s", locale.SMSName(p.Property.Name), wo.ID, p.door(), text, link),
 		fmt.Sprintf("Work order #%d: a resident reported %s", wo.ID, p.door()),
 		fmt.Sprintf("A resident reported %s at %s, which has work order #%d open (%s).\n\n%s\n\nOpen it in the console: %s\n\nSparekey for %s\n",
 			p.door(), p.Property.Name, wo.ID, strings.ReplaceAll(string(wo.Status), "_", " "), text, link, p.Property.Name))
@@ -107,7 +107,7 @@ func (s *Service) tellResident(ctx context.Context, tx sparekey.Tx, r *sparekey.
 	}
 	if what != "received" && r.Phone != "" {
 		if err := s.queue(ctx, tx, who, &sparekey.Message{Channel: sparekey.ChannelSMS, To: r.Phone,
-			Body: short(p.Property.Name) + ": " + smsText, Kind: "work_order_" + what}); err != nil {
+			Body: locale.SMSName(p.Property.Name) + ": " + smsText, Kind: "work_order_" + what}); err != nil {
 			return err
 		}
 	}
@@ -148,14 +148,6 @@ func (s *Service) tellWatchers(ctx context.Context, tx sparekey.Tx, wo *sparekey
 
 func (s *Service) queue(ctx context.Context, tx sparekey.Tx, about string, m *sparekey.Message) error {
 	return sparekey.QueueMessage(ctx, tx, s.now(), about, m)
-}
-
-// short is the property's name cut to fit an SMS.
-func short(name string) string {
-	if r := []rune(name); len(r) > 24 {
-		return strings.TrimSpace(string(r[:21])) + "..." // not "…": outside the GSM alphabet
-	}
-	return name
 }
 
 func firstLine(s string) string {
