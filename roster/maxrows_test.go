@@ -10,10 +10,12 @@ import (
 	"strings"
 	"testing"
 
+	"sparekey/internal/testkit"
 	"sparekey/roster"
 )
 
 func TestParseCSVMaxRows(t *testing.T) {
+	testkit.SkipShort(t, "the load test (a roster of MaxRows+1 rows, seconds of parsing)")
 	t.Parallel()
 	var b strings.Builder
 	b.WriteString(header)
