@@ -10,7 +10,7 @@ import (
 	"sparekey"
 )
 
-// Recorder records what a lock reported (access.Service).
+// Recorder records what a lock reported (access.Recorder).
 type Recorder interface {
 	HandleEvent(ctx context.Context, ev sparekey.DeviceEvent) error
 }

@@ -18,7 +18,7 @@ type Membership interface {
 	Lapses() int
 }
 
-// Retrier programs what is pending on locks (access.Service).
+// Retrier programs what is pending on locks (access.Reconciler).
 type Retrier interface {
 	RetryLocks(ctx context.Context, devices []string) error
 	RetryPending(ctx context.Context) error

@@ -23,7 +23,7 @@ type DemoConfig struct {
 	Logger    *slog.Logger
 }
 
-// Preloader gives a lock the codes it should hold (access.Service).
+// Preloader gives a lock the codes it should hold (access.Reconciler).
 type Preloader interface {
 	Preload(ctx context.Context, device string, program func(slot int, code string) error) error
 }
