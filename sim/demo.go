@@ -57,9 +57,10 @@ func StartDemo(cfg DemoConfig) (*Demo, error) {
 func (d *Demo) BrokerURL() string { return d.broker.URL() }
 
 // Start gives every lock in the database a virtual twin holding the codes
-// codes says it should, then puts the fleet on the broker. A real lock
-// keeps its codes while the server restarts; the virtual one starts
-// empty, so it is given what it should hold, as if installed that way.
+// codes says it should, then puts the fleet on the broker and returns once
+// the locks are announced there. A real lock keeps its codes while the
+// server restarts; the virtual one starts empty, so it is given what it
+// should hold, as if installed that way.
 func (d *Demo) Start(ctx context.Context, codes Preloader) error {
 	var locks []*sparekey.Lock
 	err := d.cfg.Store.Read(ctx, func(tx sparekey.Tx) (err error) {
@@ -79,8 +80,26 @@ func (d *Demo) Start(ctx context.Context, codes Preloader) error {
 		}
 	}
 	d.bridge, err = StartBridge(ctx, d.fleet, BridgeConfig{Broker: d.broker.URL(), BaseTopic: d.cfg.BaseTopic, Logger: d.log})
-	return err
+	if err != nil {
+		return err
+	}
+	// The bridge subscribes to the locks' commands after it connected: a
+	// command sent before that would be lost, so wait until every lock is
+	// announced (the embedded broker answers at once).
+	wait := time.NewTimer(announceWait)
+	defer wait.Stop()
+	select {
+	case <-d.bridge.Announced():
+	case <-wait.C:
+		d.log.Warn("the demo's locks are not announced yet; their commands may fail until they are", "waited", announceWait)
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	return nil
 }
+
+// announceWait bounds Start's wait for the bridge to announce the locks.
+const announceWait = 5 * time.Second
 
 // Stop takes the locks off the broker and closes it.
 func (d *Demo) Stop() {
