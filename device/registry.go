@@ -11,7 +11,9 @@
 //     that they can be replayed when this one takes the lock over.
 //   - Ownership follows the instances sharing the locks: it takes locks over
 //     (replay, a state read, pending codes retried) and reads the state of
-//     this instance's locks after a driver reconnects.
+//     this instance's locks after a driver reconnects. A lock is owned on
+//     its own, or with its hub when its driver keeps one connection per hub
+//     (a HubDriver; Registry.Owning).
 //   - Waiters lets a command wait for the lock's own report that confirms it.
 package device
 
@@ -148,3 +150,57 @@ func (r *Registry) Connected() bool {
 	}
 	return true
 }
+
+// A HubDriver reaches its locks through one connection per hub (a Z-Wave
+// JS server): among instances sharing the locks, the one that owns a hub
+// holds its connection and records the reports of every lock on it, so the
+// locks of one hub are owned together. A driver that reaches each lock on
+// its own (Zigbee2MQTT's broker carries every lock to every instance) is
+// not one.
+type HubDriver interface {
+	Driver
+	// Hub names the hub connection the lock is reached through, e.g.
+	// "zwave://bldg-a" for zwave://bldg-a/12 (HubOf says it that way).
+	Hub(device string) string
+}
+
+// HubOf is the hub part of a scheme://HUB/… address ("zwave://bldg-a" for
+// zwave://bldg-a/12), or the address itself when it has no such part.
+func HubOf(device string) string {
+	scheme := Scheme(device)
+	if scheme == "" {
+		return device
+	}
+	rest := device[len(scheme)+len("://"):]
+	hub, _, _ := strings.Cut(rest, "/")
+	return scheme + "://" + hub
+}
+
+// OwnerKey is what instances divide among themselves for the lock: its hub
+// connection when its driver is a HubDriver, else the lock itself.
+func (r *Registry) OwnerKey(device string) string {
+	r.mu.RLock()
+	d, ok := r.drivers[Scheme(device)]
+	r.mu.RUnlock()
+	if h, isHub := d.(HubDriver); ok && isHub {
+		return "hub " + h.Hub(device)
+	}
+	return device
+}
+
+// Owning returns m asked about each lock's OwnerKey instead of the lock:
+// every part that asks whether this instance owns a lock (the delivery of
+// its events, the takeover, the reconciler) must ask it, so that they agree
+// on the locks of a hub.
+func (r *Registry) Owning(m Membership) Membership { return owning{m, r} }
+
+type owning struct {
+	Membership
+	r *Registry
+}
+
+func (o owning) Owns(device string) bool { return o.Membership.Owns(o.r.OwnerKey(device)) }
+
+// OwnsHub reports whether this instance owns the hub connection (as
+// HubDriver.Hub names it), and should therefore hold it.
+func (r *Registry) OwnsHub(m Membership, hub string) bool { return m.Owns("hub " + hub) }

@@ -138,3 +138,62 @@ func TestRegistryConnected(t *testing.T) {
 		t.Error("Connected = true with one driver offline")
 	}
 }
+
+// hubDriver reaches its locks through one connection per hub.
+type hubDriver struct{ fakeDriver }
+
+func (*hubDriver) Hub(d string) string { return device.HubOf(d) }
+
+// keyMembers owns exactly the keys it holds.
+type keyMembers map[string]bool
+
+func (m keyMembers) Owns(key string) bool { return m[key] }
+func (keyMembers) Lapses() int            { return 0 }
+
+func TestHubOf(t *testing.T) {
+	for _, tc := range []struct{ device, want string }{
+		{"zwave://bldg-a/12", "zwave://bldg-a"},
+		{"zwave://bldg-a", "zwave://bldg-a"},
+		{"seam://abc-123", "seam://abc-123"},
+		{"unit-101-front", "unit-101-front"},
+		{"floor 1/back door", "floor 1/back door"},
+	} {
+		if got := device.HubOf(tc.device); got != tc.want {
+			t.Errorf("HubOf(%q) = %q, want %q", tc.device, got, tc.want)
+		}
+	}
+}
+
+func TestLocksOfAHubAreOwnedTogether(t *testing.T) {
+	r := device.NewRegistry()
+	r.Register("", &fakeDriver{})
+	r.Register("zwave", &hubDriver{})
+	r.Register("seam", &fakeDriver{})
+
+	// Locks of one hub share one key; the others are their own.
+	if a, b := r.OwnerKey("zwave://bldg-a/12"), r.OwnerKey("zwave://bldg-a/13"); a != b {
+		t.Errorf("locks of one hub have keys %q and %q", a, b)
+	}
+	if a, b := r.OwnerKey("zwave://bldg-a/12"), r.OwnerKey("zwave://bldg-b/12"); a == b {
+		t.Errorf("locks of two hubs share the key %q", a)
+	}
+	for _, d := range []string{"unit-101-front", "seam://abc"} {
+		if got := r.OwnerKey(d); got != d {
+			t.Errorf("OwnerKey(%q) = %q, want the lock itself", d, got)
+		}
+	}
+
+	members := keyMembers{r.OwnerKey("zwave://bldg-a/1"): true, "unit-101-front": true}
+	owns := r.Owning(members)
+	for d, want := range map[string]bool{
+		"zwave://bldg-a/12": true, "zwave://bldg-a/99": true, "zwave://bldg-b/12": false,
+		"unit-101-front": true, "unit-102-front": false, "seam://abc": false,
+	} {
+		if got := owns.Owns(d); got != want {
+			t.Errorf("Owning(members).Owns(%q) = %v, want %v", d, got, want)
+		}
+	}
+	if !r.OwnsHub(members, "zwave://bldg-a") || r.OwnsHub(members, "zwave://bldg-b") {
+		t.Error("OwnsHub disagrees with the locks' owner")
+	}
+}

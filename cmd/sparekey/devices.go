@@ -35,16 +35,16 @@ func hasHub(c *serveConfig) bool { return c.demo || c.mqtt != "" }
 // without --mqtt, the embedded broker, and registers the adapter as the
 // driver of plain lock names. Nil without --mqtt or --demo.
 func newHub(c *serveConfig, db sparekey.Store, clock sparekey.Clock, log *slog.Logger, member *cluster.Member,
-	locks *device.Registry, acc *access.Service, meters *metrics.Metrics) (*hub, error) {
+	owners device.Membership, locks *device.Registry, acc *access.Service, meters *metrics.Metrics) (*hub, error) {
 	if !hasHub(c) {
 		log.Warn("no lock adapter: locks are unreachable and codes wait as pending; start with --mqtt for Zigbee2MQTT locks or --demo for simulated ones")
 		return nil, nil
 	}
 	bg := context.Background()
 	h := &hub{log: log}
-	h.events = device.NewDelivery(device.DeliveryConfig{Recorder: acc.Recorder, Recorded: meters.DeviceEvent, Owns: member.Owns,
+	h.events = device.NewDelivery(device.DeliveryConfig{Recorder: acc.Recorder, Recorded: meters.DeviceEvent, Owns: owners.Owns,
 		KeepFor: max(time.Minute, 3*c.instanceTTL), Logger: log})
-	h.owners = device.NewOwnership(device.OwnershipConfig{Store: db, Members: member, Drivers: locks, Codes: acc.Reconciler,
+	h.owners = device.NewOwnership(device.OwnershipConfig{Store: db, Members: owners, Drivers: locks, Codes: acc.Reconciler,
 		Events: h.events, Logger: log})
 	member.OnChange(func() { h.owners.Rebalance(bg) })
 	broker := c.mqtt

@@ -187,6 +187,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 
 	member := cluster.New(cluster.Config{Store: db, ID: c.instanceID, TTL: c.instanceTTL, Logger: log})
 	locks := device.NewRegistry() // the hub registers its driver below
+	// Who records a lock's reports and programs it: the lock's owner, or
+	// its hub's for a driver with one connection per hub.
+	owners := locks.Owning(member)
 	meterCfg := metrics.Config{Store: db, Logger: log, Instances: func() int { return len(member.Members()) }}
 	if hasHub(c) {
 		meterCfg.Connected = locks.Connected
@@ -196,7 +199,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	jams := upkeep.New(upkeep.Config{Store: db, Clock: clock, Logger: log, BaseURL: c.baseURL,
 		Queued: outbox.Notify, Opened: meters.WorkOrderOpened})
 	acc := access.New(access.Config{Store: db, Driver: locks, Clock: clock, Logger: log, PoolSize: c.poolSize,
-		Owns: member.Owns, Observers: []sparekey.LockObserver{jams}})
+		Owns: owners.Owns, Observers: []sparekey.LockObserver{jams}})
 	team := staff.New(staff.Config{Store: db, Keys: keys, Clock: clock, Logger: log})
 	people := &roster.Directory{Store: db, Codes: acc.Codes, Mover: acc.Codes, Clock: clock, Region: c.defaultRegion,
 		BaseURL: c.baseURL, Queued: outbox.Notify}
@@ -204,7 +207,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		BaseURL: c.baseURL, DefaultRegion: c.defaultRegion, Queued: outbox.Notify})
 	flow := lockout.New(lockout.Config{Store: db, Keys: keys, Clock: clock, Issuer: acc.Codes, Logger: log, Queued: outbox.Notify, Answered: meters.Answered,
 		BaseURL: c.baseURL, DefaultRegion: c.defaultRegion, SMSRegions: c.smsRegions, IPLimit: c.ipLimit})
-	hub, err := newHub(c, db, clock, log, member, locks, acc, meters)
+	hub, err := newHub(c, db, clock, log, member, owners, locks, acc, meters)
 	if err != nil {
 		return err
 	}
