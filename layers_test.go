@@ -18,7 +18,7 @@ var layers = [][]string{
 	{"web"},
 	{"lockout", "resident", "roster", "upkeep", "staff", "audit", "access"},
 	{"sim"},
-	{"z2m"},
+	{"z2m", "zwave"},
 	{"device", "notify", "cluster", "metrics"},
 	{"locale", "contact", "secret", "loop"},
 	{"store"},
