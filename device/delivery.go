@@ -47,12 +47,19 @@ type Delivery struct {
 	cfg DeliveryConfig
 	log *slog.Logger
 
-	// mu orders a lock's kept events ahead of its later ones: it is held
-	// while events are put on a shard. It also guards closed and kept.
-	mu      sync.Mutex
-	closed  bool
-	kept    map[string][]keptEvent // other owners' recent events, by device
-	shards  []chan queued
+	// mu guards closed: it is held shared while events are put on a
+	// shard, and exclusively while the shards are closed.
+	mu     sync.RWMutex
+	closed bool
+	// order holds a shard while a lock's kept events and then its new ones
+	// are put on it, so the kept ones go first.
+	order  [deliveryShards]sync.Mutex
+	shards []chan queued
+
+	keptMu sync.Mutex
+	kept   map[string][]keptEvent // other owners' recent events, by device
+
+	startMu sync.Mutex
 	started bool
 	wg      sync.WaitGroup
 }
@@ -95,9 +102,9 @@ func NewDelivery(cfg DeliveryConfig) *Delivery {
 
 // Start records queued events until Stop, with ctx.
 func (d *Delivery) Start(ctx context.Context) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if d.started || d.closed {
+	d.startMu.Lock()
+	defer d.startMu.Unlock()
+	if d.started {
 		return
 	}
 	d.started = true
@@ -108,8 +115,10 @@ func (d *Delivery) Start(ctx context.Context) {
 }
 
 // Stop refuses new events and waits until every accepted one was
-// recorded (or given up on) and acknowledged.
+// recorded (or given up on) and acknowledged. A delivery never started
+// records them now: a full shard's sender would wait for ever otherwise.
 func (d *Delivery) Stop() {
+	d.Start(context.Background())
 	d.mu.Lock()
 	if !d.closed {
 		d.closed = true
@@ -143,15 +152,18 @@ func (d *Delivery) Deliver(device string, events []sparekey.DeviceEvent, ack fun
 		ack()
 		return
 	}
-	d.mu.Lock()
-	defer d.mu.Unlock()
+	d.mu.RLock()
+	defer d.mu.RUnlock()
 	if d.closed {
 		d.log.Warn("lock events not recorded: stopping", "device", device, "events", len(events))
 		ack()
 		return
 	}
-	d.enqueue(device, d.takeKept(device), nil)
-	d.enqueue(device, events, ack)
+	i := shardOf(device)
+	d.order[i].Lock()
+	defer d.order[i].Unlock()
+	d.enqueue(i, d.takeKept(device), nil)
+	d.enqueue(i, events, ack)
 }
 
 // Replay hands over the events kept for locks this instance now owns
@@ -159,25 +171,33 @@ func (d *Delivery) Deliver(device string, events []sparekey.DeviceEvent, ack fun
 // later for them. The recorder sees a replayed event perhaps recorded
 // already by the dead owner and must take it once.
 func (d *Delivery) Replay(devices []string) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
+	d.mu.RLock()
+	defer d.mu.RUnlock()
 	if d.closed {
 		return
 	}
 	for _, device := range devices {
-		d.enqueue(device, d.takeKept(device), nil)
+		i := shardOf(device)
+		d.order[i].Lock()
+		d.enqueue(i, d.takeKept(device), nil)
+		d.order[i].Unlock()
 	}
 }
 
-// enqueue puts events on the lock's shard; ack goes with the last one.
-// d.mu must be held.
-func (d *Delivery) enqueue(device string, events []sparekey.DeviceEvent, ack func()) {
+// shardOf is the shard of the lock's events: always the same one.
+func shardOf(device string) int {
 	h := fnv.New32a()
 	h.Write([]byte(device))
-	ch := d.shards[h.Sum32()%deliveryShards]
-	for i, e := range events {
+	return int(h.Sum32() % deliveryShards)
+}
+
+// enqueue puts events on shard i; ack goes with the last one. d.mu must
+// be held shared and d.order[i] held.
+func (d *Delivery) enqueue(i int, events []sparekey.DeviceEvent, ack func()) {
+	ch := d.shards[i]
+	for j, e := range events {
 		q := queued{event: e}
-		if i == len(events)-1 {
+		if j == len(events)-1 {
 			q.ack = ack
 		}
 		ch <- q

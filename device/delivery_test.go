@@ -277,3 +277,56 @@ func TestDeliveryForgetsOldKeptEvents(t *testing.T) {
 		t.Fatalf("%d events replayed older than KeepFor", n)
 	}
 }
+
+// A hub that reports more than a shard holds before the delivery starts
+// waits for Start (backpressure), and Start is not held up by it: the
+// sender used to hold the lock Start needs.
+func TestDeliveryFullBeforeStart(t *testing.T) {
+	rec := &recorder{}
+	d := device.NewDelivery(device.DeliveryConfig{Recorder: rec})
+	const n = 3000 // more than one shard's queue
+	sent := make(chan struct{})
+	go func() {
+		defer close(sent)
+		for i := range n {
+			d.Deliver("unit-101-front", []sparekey.DeviceEvent{event("unit-101-front", sparekey.EventLocked, i)}, nil)
+		}
+	}()
+	other := make(chan struct{})
+	go func() { // another lock's events and a replay are not held behind the full shard
+		d.Replay([]string{"unit-102-front"})
+		close(other)
+	}()
+	select {
+	case <-other:
+	case <-time.After(5 * time.Second):
+		t.Fatal("Replay waited behind another lock's full shard")
+	}
+	started := make(chan struct{})
+	go func() {
+		d.Start(context.Background())
+		close(started)
+	}()
+	select {
+	case <-started:
+	case <-time.After(5 * time.Second):
+		t.Fatal("Start waited behind a sender blocked on a full shard")
+	}
+	<-sent
+	d.Stop()
+	if got := len(rec.all()); got != n {
+		t.Errorf("%d events recorded, want %d", got, n)
+	}
+}
+
+// A delivery stopped without having started records what it accepted.
+func TestDeliveryStopWithoutStart(t *testing.T) {
+	rec := &recorder{}
+	d := device.NewDelivery(device.DeliveryConfig{Recorder: rec})
+	acked := false
+	d.Deliver("unit-101-front", []sparekey.DeviceEvent{event("unit-101-front", sparekey.EventLocked, 1)}, func() { acked = true })
+	d.Stop()
+	if len(rec.all()) != 1 || !acked {
+		t.Errorf("recorded %d events, acked %v; want 1 recorded and acked", len(rec.all()), acked)
+	}
+}

@@ -21,8 +21,8 @@ const maxKept = 100
 func (d *Delivery) keep(device string, events []sparekey.DeviceEvent) {
 	now := time.Now() // the wall clock: a demo's test clock may jump
 	cutoff := now.Add(-d.cfg.KeepFor)
-	d.mu.Lock()
-	defer d.mu.Unlock()
+	d.keptMu.Lock()
+	defer d.keptMu.Unlock()
 	list := d.kept[device]
 	for _, e := range events {
 		list = append(list, keptEvent{event: e, at: now})
@@ -45,13 +45,15 @@ func (d *Delivery) keep(device string, events []sparekey.DeviceEvent) {
 
 // takeKept removes and returns the lock's kept events still fresh, marked
 // Replayed. A state report is left out: it says where the lock stood, and
-// the takeover reads the lock's state anew. d.mu must be held.
+// the takeover reads the lock's state anew.
 func (d *Delivery) takeKept(device string) []sparekey.DeviceEvent {
+	d.keptMu.Lock()
 	list, ok := d.kept[device]
+	delete(d.kept, device)
+	d.keptMu.Unlock()
 	if !ok {
 		return nil
 	}
-	delete(d.kept, device)
 	cutoff := time.Now().Add(-d.cfg.KeepFor)
 	var events []sparekey.DeviceEvent
 	for _, k := range list {

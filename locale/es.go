@@ -21,7 +21,7 @@ func init() { Register(spanish) }
 // The keys of Texts are the exact English texts the templates pass to t,
 // the page titles, the texts Go code passes to translate and the fixed
 // error messages residents can see; the fmt verbs of a translation are
-// those of its key, in the same order (web/i18n_test.go checks both).
+// those of its key, in the same order (locale_test.go checks both).
 var spanish = &Language{
 	Tag:  Spanish,
 	Name: "Español",

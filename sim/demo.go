@@ -119,6 +119,16 @@ type twinning struct {
 	demo *Demo
 }
 
+// Connected reports whether the inner driver holds its hub connection
+// (the metrics and readiness read it through the device registry); a
+// driver without one counts as connected.
+func (t *twinning) Connected() bool {
+	if c, ok := t.Driver.(interface{ Connected() bool }); ok {
+		return c.Connected()
+	}
+	return true
+}
+
 func (t *twinning) ensure(ctx context.Context, device string) {
 	d := t.demo
 	if d.fleet.Add(device, d.cfg.SlotCount) && d.bridge != nil {

@@ -140,3 +140,23 @@ func TestDemoBeforeStart(t *testing.T) {
 		t.Fatalf("Keypad before Start = %v, want lock_offline", err)
 	}
 }
+
+// disconnected is a driver whose hub connection is down.
+type disconnected struct{ device.Driver }
+
+func (disconnected) Connected() bool { return false }
+
+// The demo's driver says whether the adapter holds its broker, so the
+// metrics see the demo's broker go as they see a real one's.
+func TestDemoDriverTellsTheConnection(t *testing.T) {
+	b := setupDemo(t)
+	locks := device.NewRegistry()
+	locks.Register("", b.driver)
+	if !locks.Connected() {
+		t.Error("the demo's driver says disconnected while its adapter is connected")
+	}
+	locks.Register("", b.demo.Driver(disconnected{}))
+	if locks.Connected() {
+		t.Error("the demo's driver says connected while its inner driver is not")
+	}
+}
