@@ -74,12 +74,16 @@ func (f *fakeLockout) Contacts(ctx context.Context) ([]lockout.Help, error) {
 	return []lockout.Help{{Property: "Maple Court", Phone: "(201) 555-0199", Dial: "+12015550199"}}, nil
 }
 
-// fakeUpkeep has no work orders; the real thing is tested in upkeep and
-// end to end in cmd/sparekey.
+// fakeUpkeep has one resolved work order; the real thing is tested in
+// upkeep and end to end in cmd/sparekey.
 type fakeUpkeep struct{ Upkeep }
 
 func (fakeUpkeep) WorkOrders(ctx context.Context, f sparekey.WorkOrderFilter) ([]upkeep.Listed, error) {
-	return nil, nil
+	if f.Status != "" && f.Status != sparekey.WorkOrderResolved {
+		return nil, nil
+	}
+	return []upkeep.Listed{{WorkOrder: &sparekey.WorkOrder{ID: 1, Kind: sparekey.WorkOrderLockJam, Status: sparekey.WorkOrderResolved},
+		Lock: "unit-101-front", Door: "Front door", Unit: "101"}}, nil
 }
 
 type fakeLocks struct{}
@@ -508,6 +512,13 @@ func TestWorkOrdersRoute(t *testing.T) {
 	resp, body := send(t, srv, "GET", "/api/v1/work-orders?status=open", "", "", "Authorization", "Bearer secret-admin")
 	if resp.StatusCode != 200 || strings.TrimSpace(body) != "[]" {
 		t.Errorf("open work orders: %d %s", resp.StatusCode, body)
+	}
+	// "all", as the console's filter says it, is every status.
+	for _, q := range []string{"", "?status=all", "?status=resolved"} {
+		resp, body = send(t, srv, "GET", "/api/v1/work-orders"+q, "", "", "Authorization", "Bearer secret-admin")
+		if resp.StatusCode != 200 || !strings.Contains(body, `"id":1`) {
+			t.Errorf("work orders%s: %d %s", q, resp.StatusCode, body)
+		}
 	}
 	resp, body = send(t, srv, "GET", "/api/v1/work-orders?status=bogus", "", "", "Authorization", "Bearer secret-admin")
 	if resp.StatusCode != 400 || !strings.Contains(body, "invalid_request") {

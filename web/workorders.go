@@ -48,12 +48,16 @@ type workOrderDetailResponse struct {
 }
 
 // handleListWorkOrders lists the work orders the caller may see, newest
-// first; ?status= and ?lock= filter.
+// first; ?status= and ?lock= filter. status=all, as the console's filter
+// says it, is the same as none.
 func handleListWorkOrders(cfg Config) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		status := sparekey.WorkOrderStatus(r.URL.Query().Get("status"))
+		if status == "all" {
+			status = ""
+		}
 		if status != "" && !status.Valid() {
-			writeError(w, r, cfg.Logger, sparekey.Errorf(sparekey.EINVALID, "status must be open, in_progress or resolved."))
+			writeError(w, r, cfg.Logger, sparekey.Errorf(sparekey.EINVALID, "status must be open, in_progress, resolved or all."))
 			return
 		}
 		orders, err := cfg.Upkeep.WorkOrders(r.Context(), sparekey.WorkOrderFilter{

@@ -49,7 +49,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 			return importRoster(ctx, []string{"-h"}, getenv, stdout, stderr)
 		}
 		if len(args) < 3 || args[2] != "roster" {
-			return fmt.Errorf("usage: sparekey import roster --db DB FILE.csv")
+			return fmt.Errorf("usage: sparekey import roster --db DB [--welcome --base-url URL] FILE.csv")
 		}
 		return importRoster(ctx, args[3:], getenv, stdout, stderr)
 	case "simulate":
