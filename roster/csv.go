@@ -116,7 +116,7 @@ func parseRow(rec []string, line int, region string) (Entry, error) {
 		f[name] = v
 	}
 	if !ValidDevice(f["lock"]) {
-		return Entry{}, invalidf("line %d: lock: %q is not a device name (letters, digits, - and _ only)", line, f["lock"])
+		return Entry{}, invalidf("line %d: lock: %q is not a device name (letters, digits, - and _ only, or a driver's address such as zwave://bldg-a/12)", line, f["lock"])
 	}
 	email := strings.ToLower(f["email"])
 	if kind, norm, err := contact.Parse(email, region); err != nil || kind != "email" {
@@ -134,14 +134,27 @@ func parseRow(rec []string, line int, region string) (Entry, error) {
 	return Entry{Line: line, Property: f["property"], Unit: f["unit"], Lock: f["lock"], Name: f["name"], Email: email, Phone: phone}, nil
 }
 
-// ValidDevice reports whether s is a device name Sparekey accepts: safe
-// in MQTT topics and URLs.
+// ValidDevice reports whether s is a device name Sparekey accepts: a
+// Zigbee2MQTT name, safe in MQTT topics and URLs, or another driver's
+// address, scheme://HUB/ID (zwave://bldg-a/12), whose parts are as safe.
 func ValidDevice(s string) bool {
+	scheme, rest, ok := strings.Cut(s, "://")
+	if !ok {
+		return validName(s, false)
+	}
+	hub, id, _ := strings.Cut(rest, "/")
+	return len(s) <= 100 && scheme != "" && strings.ToLower(scheme) == scheme && validName(scheme, false) &&
+		!strings.ContainsAny(scheme, "-_") && validName(hub, true) && (id == "" && !strings.HasSuffix(rest, "/") || validName(id, true))
+}
+
+// validName: 1-64 letters, digits, "-" and "_", and "." where dots may
+// stand (a hub's host-like name).
+func validName(s string, dots bool) bool {
 	if s == "" || len(s) > 64 {
 		return false
 	}
 	for _, c := range s {
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || dots && c == '.') {
 			return false
 		}
 	}

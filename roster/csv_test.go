@@ -261,3 +261,30 @@ func TestParseCSVErrorsAreInvalid(t *testing.T) {
 		t.Fatalf("error %v (%s)", err, sparekey.ErrorCode(err))
 	}
 }
+
+// A lock is a Zigbee2MQTT name or another driver's scheme://HUB/ID
+// address, each part as safe in URLs and topics as a plain name.
+func TestValidDevice(t *testing.T) {
+	for s, want := range map[string]bool{
+		"unit-101-front":      true,
+		"zwave://bldg-a/12":   true,
+		"zwave://hub.local/3": true,
+		"seam://dev_1":        true,
+		"unit 101":            false,
+		"unit.101":            false,
+		"zwave://":            false,
+		"zwave://bldg-a/":     false,
+		"zwave:///12":         false,
+		"zwave://bldg-a/1/2":  false,
+		"Zwave://bldg-a/12":   false,
+		"z-wave://bldg-a/12":  false,
+		"zwave://bldg a/12":   false,
+		"://bldg-a/12":        false,
+		"zwave://bldg-a/1+2":  false,
+		"":                    false,
+	} {
+		if got := roster.ValidDevice(s); got != want {
+			t.Errorf("ValidDevice(%q) = %v, want %v", s, got, want)
+		}
+	}
+}

@@ -71,6 +71,9 @@ func (d *Demo) Start(ctx context.Context, codes Preloader) error {
 		return err
 	}
 	for _, l := range locks {
+		if device.Scheme(l.Device) != "" {
+			continue // a lock of another driver (zwave://…) is real even in the demo
+		}
 		d.fleet.Add(l.Device, l.SlotCount)
 		err := codes.Preload(ctx, l.Device, func(slot int, code string) error {
 			return d.fleet.SetPIN(ctx, l.Device, slot, code)

@@ -32,7 +32,7 @@ import (
 	"sparekey/device"
 )
 
-var _ device.Driver = (*Driver)(nil)
+var _ device.HubDriver = (*Driver)(nil)
 
 // Config configures a Driver.
 type Config struct {
@@ -197,3 +197,8 @@ func (d *Driver) emit(device string, events []sparekey.DeviceEvent) {
 	}
 	d.cfg.Events.Deliver(device, events, nil)
 }
+
+// Hub names the hub connection a lock is reached through ("zwave://bldg-a"
+// for zwave://bldg-a/12): the locks of one hub are owned together among
+// instances.
+func (d *Driver) Hub(lock string) string { return device.HubOf(lock) }

@@ -14,22 +14,24 @@ import (
 	"sparekey/roster"
 	"sparekey/sim"
 	"sparekey/z2m"
+	"sparekey/zwave"
 )
 
 // hub is the lock side of a running server: the Zigbee2MQTT adapter on a
 // broker and, in the demo without --mqtt, the simulated locks behind it;
-// the device layer's delivery of their events and the ownership of locks
-// among instances. A nil hub has no locks.
+// the Z-Wave JS driver with --zwave; the device layer's delivery of their
+// events and the ownership of locks among instances. A nil hub has no locks.
 type hub struct {
-	adapter *z2m.Adapter
-	demo    *sim.Demo // nil with --mqtt
+	adapter *z2m.Adapter  // nil with only --zwave
+	zwave   *zwave.Driver // nil without --zwave
+	demo    *sim.Demo     // nil with --mqtt
 	events  *device.Delivery
 	owners  *device.Ownership
 	log     *slog.Logger
 }
 
 // hasHub says whether serve reaches locks at all.
-func hasHub(c *serveConfig) bool { return c.demo || c.mqtt != "" }
+func hasHub(c *serveConfig) bool { return c.demo || c.mqtt != "" || len(c.zwave) > 0 }
 
 // newHub prepares the adapter (not connected yet) and, for the demo
 // without --mqtt, the embedded broker, and registers the adapter as the
@@ -47,6 +49,14 @@ func newHub(c *serveConfig, db sparekey.Store, clock sparekey.Clock, log *slog.L
 	h.owners = device.NewOwnership(device.OwnershipConfig{Store: db, Members: owners, Drivers: locks, Codes: acc.Reconciler,
 		Events: h.events, Logger: log})
 	member.OnChange(func() { h.owners.Rebalance(bg) })
+	zw, err := newZWave(c.zwave, h.events, func() { h.owners.Reconnected(bg) }, locks, clock, log)
+	if err != nil {
+		return nil, err
+	}
+	h.zwave = zw
+	if !c.demo && c.mqtt == "" {
+		return h, nil // Z-Wave locks only
+	}
 	broker := c.mqtt
 	// An external broker keeps our session for an hour: lock events sent
 	// while Sparekey restarts wait there. The demo's broker starts empty.
@@ -90,6 +100,12 @@ func (h *hub) start(ctx context.Context, codes sim.Preloader) error {
 			return err
 		}
 	}
+	if h.zwave != nil {
+		h.zwave.Start(ctx)
+	}
+	if h.adapter == nil {
+		return nil
+	}
 	if err := h.adapter.Connect(ctx); err != nil {
 		return fmt.Errorf("--mqtt: %w", err)
 	}
@@ -113,6 +129,9 @@ func (h *hub) close() {
 	if h.adapter != nil {
 		h.adapter.Stop()
 	}
+	if h.zwave != nil {
+		h.zwave.Stop()
+	}
 	h.events.Stop()
 	if h.demo != nil {
 		h.demo.Stop()
@@ -123,7 +142,7 @@ func (h *hub) close() {
 // (without its password), for the banner.
 func (h *hub) brokers() (embedded, external string) {
 	switch {
-	case h == nil:
+	case h == nil || h.adapter == nil:
 		return "", ""
 	case h.demo != nil:
 		return h.demo.BrokerURL(), ""

@@ -36,6 +36,7 @@ import (
 type serveConfig struct {
 	addr, db, baseURL, adminToken, mqtt   string
 	mqttTopic, mqttClientID               string
+	zwave                                 zwaveHubs // Z-Wave JS server per hub name
 	instanceID                            string
 	instanceTTL                           time.Duration
 	demo                                  bool
@@ -49,7 +50,7 @@ type serveConfig struct {
 }
 
 func parseServe(args []string, getenv func(string) string, stderr io.Writer) (*serveConfig, error) {
-	c := &serveConfig{}
+	c := &serveConfig{zwave: zwaveHubs{}}
 	fs := newFlagSet("serve", "", stderr)
 	fs.StringVar(&c.addr, "addr", "127.0.0.1:8080", "address to listen on")
 	fs.StringVar(&c.db, "db", "sparekey.db", "SQLite file, or a postgres:// URL")
@@ -59,6 +60,7 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (*s
 	fs.StringVar(&c.mqtt, "mqtt", "", "MQTT broker URL for real Zigbee2MQTT locks, e.g. mqtt://user:pass@broker:1883")
 	fs.StringVar(&c.mqttTopic, "mqtt-topic", "zigbee2mqtt", "Zigbee2MQTT's base topic")
 	fs.StringVar(&c.mqttClientID, "mqtt-client-id", "", "MQTT client ID, the same across restarts so lock events sent while Sparekey is down are kept for it (default sparekey-<host>-<port>)")
+	fs.Var(c.zwave, "zwave", "Z-Wave JS server of a hub, NAME=ws://host:port (repeatable; comma-separated in SPAREKEY_ZWAVE): its locks are zwave://NAME/NODE")
 	fs.IntVar(&c.ipLimit, "ip-limit", 10, "Get Code requests a minute from one IP (0 turns it off)")
 	fs.IntVar(&c.poolSize, "pool-size", 3, "backup codes kept programmed on every lock")
 	fs.StringVar(&c.smtp, "smtp", "", "SMTP server for email, smtp://user:pass@host:587 or smtps://host:465")

@@ -1,0 +1,75 @@
+package main
+
+import (
+	"fmt"
+	"log/slog"
+	"net"
+	"net/url"
+	"sort"
+	"strings"
+
+	"sparekey"
+	"sparekey/device"
+	"sparekey/zwave"
+)
+
+// zwaveHubs is the value of --zwave NAME=ws://host:port, repeatable, each
+// value also a comma-separated list (SPAREKEY_ZWAVE): the Z-Wave JS server
+// of each hub.
+type zwaveHubs map[string]string
+
+func (z zwaveHubs) String() string {
+	names := make([]string, 0, len(z))
+	for n := range z {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	parts := make([]string, len(names))
+	for i, n := range names {
+		parts[i] = n + "=" + z[n]
+	}
+	return strings.Join(parts, ",")
+}
+
+func (z zwaveHubs) Set(v string) error {
+	for _, item := range strings.Split(v, ",") {
+		if item = strings.TrimSpace(item); item == "" {
+			continue
+		}
+		name, u, ok := strings.Cut(item, "=")
+		if !ok || !zwave.ValidHubName(name) {
+			return fmt.Errorf("%q: want NAME=ws://host:port, NAME of letters, digits, -, _ or .", item)
+		}
+		if _, dup := z[name]; dup {
+			return fmt.Errorf("hub %s named twice", name)
+		}
+		if _, err := zwave.ServerURL(u); err != nil {
+			return err
+		}
+		z[name] = u
+	}
+	return nil
+}
+
+// newZWave makes the Z-Wave JS driver (not connected yet) for the hubs and
+// registers it for zwave:// locks; nil without hubs. It warns about every
+// hub reached over plain ws:// off this machine: zwave-js-server has no
+// authentication, and whoever reaches it opens the doors.
+func newZWave(hubs zwaveHubs, events *device.Delivery, onConnect func(), locks *device.Registry, clock sparekey.Clock, log *slog.Logger) (*zwave.Driver, error) {
+	if len(hubs) == 0 {
+		return nil, nil
+	}
+	for name, s := range hubs {
+		u, _ := url.Parse(s)
+		if ip := net.ParseIP(u.Hostname()); u.Scheme == "ws" && u.Hostname() != "localhost" && (ip == nil || !ip.IsLoopback()) {
+			log.Warn("Z-Wave JS server reached over plain ws:// off this machine: anyone on that network can open its doors; use a private network or VPN, or wss:// through a TLS proxy that requires client certificates (docs/zwave-js.md)",
+				"hub", name, "url", s)
+		}
+	}
+	d, err := zwave.New(zwave.Config{Hubs: hubs, Events: events, OnConnect: onConnect, Clock: clock, Logger: log})
+	if err != nil {
+		return nil, fmt.Errorf("--zwave: %w", err)
+	}
+	locks.Register(zwave.Scheme, d)
+	return d, nil
+}
