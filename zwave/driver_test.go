@@ -30,7 +30,7 @@ type testBundle struct {
 
 func setup(t *testing.T) testBundle {
 	t.Helper()
-	stack := zwavejs.Start(t)
+	stack := zwavejs.Shared(t)
 	t.Logf("the Z-Wave JS stack started in %s", stack.Started.Round(time.Millisecond))
 	events := make(recorder, 1000)
 	delivery := device.NewDelivery(device.DeliveryConfig{Recorder: events})

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -37,6 +38,7 @@ type serveConfig struct {
 	addr, db, baseURL, adminToken, mqtt   string
 	mqttTopic, mqttClientID               string
 	zwave                                 zwaveHubs // Z-Wave JS server per hub name
+	zwaveTLS                              *tls.Config
 	instanceID                            string
 	instanceTTL                           time.Duration
 	demo                                  bool
@@ -61,6 +63,9 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (*s
 	fs.StringVar(&c.mqttTopic, "mqtt-topic", "zigbee2mqtt", "Zigbee2MQTT's base topic")
 	fs.StringVar(&c.mqttClientID, "mqtt-client-id", "", "MQTT client ID, the same across restarts so lock events sent while Sparekey is down are kept for it (default sparekey-<host>-<port>)")
 	fs.Var(c.zwave, "zwave", "Z-Wave JS server of a hub, NAME=ws://host:port (repeatable; comma-separated in SPAREKEY_ZWAVE): its locks are zwave://NAME/NODE")
+	zwaveCA := fs.String("zwave-ca", "", "PEM file of the CA that signed the wss:// Z-Wave JS servers' (or their TLS proxy's) certificates (default: the system's CAs)")
+	zwaveCert := fs.String("zwave-cert", "", "PEM client certificate for wss:// Z-Wave JS servers behind a proxy that requires one (with --zwave-key)")
+	zwaveKey := fs.String("zwave-key", "", "PEM private key of --zwave-cert")
 	fs.IntVar(&c.ipLimit, "ip-limit", 10, "Get Code requests a minute from one IP (0 turns it off)")
 	fs.IntVar(&c.poolSize, "pool-size", 3, "backup codes kept programmed on every lock")
 	fs.StringVar(&c.smtp, "smtp", "", "SMTP server for email, smtp://user:pass@host:587 or smtps://host:465")
@@ -134,6 +139,9 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (*s
 		if _, err := z2m.BrokerURL(c.mqtt); err != nil {
 			return nil, fmt.Errorf("--mqtt: %w", err)
 		}
+	}
+	if c.zwaveTLS, err = zwaveTLS(*zwaveCA, *zwaveCert, *zwaveKey); err != nil {
+		return nil, err
 	}
 	if isPostgres(c.db) && c.secretKey == "" {
 		return nil, fmt.Errorf("--secret-key (or SPAREKEY_SECRET_KEY) is required with a PostgreSQL database: every instance needs the same key")

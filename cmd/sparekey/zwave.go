@@ -1,10 +1,13 @@
 package main
 
 import (
+	"crypto/tls"
+	"crypto/x509"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/url"
+	"os"
 	"sort"
 	"strings"
 
@@ -51,11 +54,42 @@ func (z zwaveHubs) Set(v string) error {
 	return nil
 }
 
+// zwaveTLS is the TLS of wss:// hubs: the CA that signed the hubs' (or
+// their TLS proxy's) certificates instead of the system's, and the client
+// certificate a proxy requires. nil when none is given.
+func zwaveTLS(caFile, certFile, keyFile string) (*tls.Config, error) {
+	if caFile == "" && certFile == "" && keyFile == "" {
+		return nil, nil
+	}
+	cfg := &tls.Config{MinVersion: tls.VersionTLS12}
+	if caFile != "" {
+		pem, err := os.ReadFile(caFile)
+		if err != nil {
+			return nil, fmt.Errorf("--zwave-ca: %w", err)
+		}
+		cfg.RootCAs = x509.NewCertPool()
+		if !cfg.RootCAs.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("--zwave-ca %s: no PEM certificate in it", caFile)
+		}
+	}
+	if (certFile == "") != (keyFile == "") {
+		return nil, fmt.Errorf("--zwave-cert and --zwave-key go together")
+	}
+	if certFile != "" {
+		cert, err := tls.LoadX509KeyPair(certFile, keyFile)
+		if err != nil {
+			return nil, fmt.Errorf("--zwave-cert, --zwave-key: %w", err)
+		}
+		cfg.Certificates = []tls.Certificate{cert}
+	}
+	return cfg, nil
+}
+
 // newZWave makes the Z-Wave JS driver (not connected yet) for the hubs and
 // registers it for zwave:// locks; nil without hubs. It warns about every
 // hub reached over plain ws:// off this machine: zwave-js-server has no
 // authentication, and whoever reaches it opens the doors.
-func newZWave(hubs zwaveHubs, events *device.Delivery, onConnect func(), locks *device.Registry, clock sparekey.Clock, log *slog.Logger) (*zwave.Driver, error) {
+func newZWave(hubs zwaveHubs, tlsCfg *tls.Config, events *device.Delivery, onConnect func(), locks *device.Registry, clock sparekey.Clock, log *slog.Logger) (*zwave.Driver, error) {
 	if len(hubs) == 0 {
 		return nil, nil
 	}
@@ -66,7 +100,7 @@ func newZWave(hubs zwaveHubs, events *device.Delivery, onConnect func(), locks *
 				"hub", name, "url", s)
 		}
 	}
-	d, err := zwave.New(zwave.Config{Hubs: hubs, Events: events, OnConnect: onConnect, Clock: clock, Logger: log})
+	d, err := zwave.New(zwave.Config{Hubs: hubs, TLS: tlsCfg, Events: events, OnConnect: onConnect, Clock: clock, Logger: log})
 	if err != nil {
 		return nil, fmt.Errorf("--zwave: %w", err)
 	}

@@ -23,6 +23,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -74,6 +75,38 @@ func Start(t testing.TB) *Stack {
 	}
 	t.Cleanup(s.stop)
 	return s
+}
+
+var shared struct {
+	once  sync.Once
+	stack *Stack
+	err   error
+}
+
+// Shared is one stack for every test of the test binary that calls it,
+// started by the first: the stack takes seconds to start, so a package's
+// tests share one and act on its lock in turn. It runs until the test
+// binary exits (the launcher ends when its stdin closes). It skips the test
+// when Env is not set.
+func Shared(t testing.TB) *Stack {
+	t.Helper()
+	modules := os.Getenv(Env)
+	if modules == "" {
+		t.Skipf("%s is not set: skipping the tests against the real Z-Wave JS (npm ci --prefix internal/zwavejs/testdata; export %s=$PWD/internal/zwavejs/testdata/node_modules)", Env, Env)
+	}
+	shared.once.Do(func() {
+		dir, err := os.MkdirTemp("", "sparekey-zwavejs-")
+		if err != nil {
+			shared.err = err
+			return
+		}
+		shared.stack, shared.err = start(modules, dir, func(string) {})
+		_ = os.RemoveAll(dir) // node has read the launcher
+	})
+	if shared.err != nil {
+		t.Fatal(shared.err)
+	}
+	return shared.stack
 }
 
 // start runs the launcher with node until it says it is ready. Its logs go
