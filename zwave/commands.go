@@ -202,6 +202,13 @@ func (d *Driver) poll(ctx context.Context, h *hub, name string, nodeID int, what
 	return r.Value, nil
 }
 
+// zwave-js's errors (ZWaveErrorCodes) that say the lock was not reached.
+const (
+	zwNodeTimeout = 201 // ZW0201: no response from the node in time
+	zwNodeDead    = 202 // ZW0202: the node did not respond; presumed dead
+	zwNoAck       = 204 // ZW0204: the node did not acknowledge the command
+)
+
 // commandError words a failed command for the lock's health: the hub
 // away, no answer in time, or zwave-js's own error with its code.
 func (d *Driver) commandError(name, what string, err error) error {
@@ -211,6 +218,10 @@ func (d *Driver) commandError(name, what string, err error) error {
 		return sparekey.Errorf(sparekey.ELOCKOFFLINE, "lock %s cannot be reached: its Z-Wave JS server is unreachable", name)
 	case errors.Is(err, errNoResult):
 		return sparekey.Errorf(sparekey.ELOCKTIMEOUT, "lock %s did not confirm the command to %s it within %s", name, what, d.cfg.CommandTimeout)
+	case errors.As(err, &se) && se.zwave == zwNodeDead:
+		return sparekey.Errorf(sparekey.ELOCKOFFLINE, "lock %s is offline: the command to %s it failed: %s", name, what, se)
+	case errors.As(err, &se) && (se.zwave == zwNodeTimeout || se.zwave == zwNoAck):
+		return sparekey.Errorf(sparekey.ELOCKTIMEOUT, "lock %s did not answer the command to %s it: %s", name, what, se)
 	case errors.As(err, &se):
 		return sparekey.Errorf(sparekey.ELOCKFAILED, "the command to %s lock %s failed: %s", what, name, se)
 	}

@@ -2,6 +2,7 @@ package zwave_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -220,6 +221,12 @@ func TestDriver(t *testing.T) {
 			t.Fatalf("offline = %+v, want reason %q", ev, zwave.ReasonNode)
 		}
 		t.Logf("the dead lock showed offline after %s", time.Since(began).Round(time.Millisecond))
+		// A command to it fails with zwave-js's own error, which the
+		// lock's sync problem shows, and waits for the lock to be back.
+		err := b.driver.SetPIN(ctx, b.lock, 5, "918273")
+		if sparekey.ErrorCode(err) != sparekey.ELOCKOFFLINE || !strings.Contains(err.Error(), "ZW0202") {
+			t.Fatalf("SetPIN to the dead lock: %v, want %s with zwave-js's ZW0202", err, sparekey.ELOCKOFFLINE)
+		}
 		b.stack.Alive(t)
 		b.next(t, sparekey.EventOnline)
 	})

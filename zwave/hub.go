@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -241,7 +242,9 @@ type errServer struct {
 
 func (e *errServer) Error() string {
 	if e.zwave != 0 {
-		return fmt.Sprintf("Z-Wave error ZW%04d: %s", e.zwave, e.message)
+		code := fmt.Sprintf("ZW%04d", e.zwave)
+		msg := strings.TrimSpace(strings.TrimSuffix(e.message, "("+code+")"))
+		return fmt.Sprintf("Z-Wave error %s: %s", code, msg)
 	}
 	return fmt.Sprintf("Z-Wave JS server error %s: %s", e.code, e.message)
 }

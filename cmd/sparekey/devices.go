@@ -49,7 +49,8 @@ func newHub(c *serveConfig, db sparekey.Store, clock sparekey.Clock, log *slog.L
 	h.owners = device.NewOwnership(device.OwnershipConfig{Store: db, Members: owners, Drivers: locks, Codes: acc.Reconciler,
 		Events: h.events, Logger: log})
 	member.OnChange(func() { h.owners.Rebalance(bg) })
-	zw, err := newZWave(c.zwave, c.zwaveTLS, h.events, func() { h.owners.Reconnected(bg) }, locks, clock, log)
+	zw, err := newZWave(zwave.Config{Hubs: c.zwave, TLS: c.zwaveTLS, PingEvery: c.zwavePing, Events: h.events,
+		OnConnect: func() { h.owners.Reconnected(bg) }, Clock: clock, Logger: log}, locks)
 	if err != nil {
 		return nil, err
 	}

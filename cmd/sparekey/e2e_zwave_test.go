@@ -21,8 +21,9 @@ const zwaveLock = "zwave://bldg-a/2"
 // real program and the real Z-Wave JS: the lock's codes are programmed
 // through zwave-js-server, Get Code → reveal → the code typed on the lock's
 // keypad opens the door → that backup code is rotated on the lock; remote
-// lock and unlock; three jams → a work order; a move-out while the hub is
-// down clears the code once it is back.
+// lock and unlock; three jams → a work order; a lock that stops answering
+// goes offline and comes back; a move-out while the hub is down clears the
+// code once it is back.
 func TestServeAgainstZWaveJS(t *testing.T) {
 	testkit.SkipShort(t, "the end-to-end test (the real server and Z-Wave JS)")
 	stack := zwavejs.Start(t)
@@ -31,7 +32,7 @@ func TestServeAgainstZWaveJS(t *testing.T) {
 	// The hub is away until the lock is in the roster: Sparekey ignores,
 	// for a while, the reports of a device that is no lock of its own.
 	stack.StopHub(t)
-	s := startServer(t, "--zwave", "bldg-a="+stack.URL)
+	s := startServer(t, "--zwave", "bldg-a="+stack.URL, "--zwave-ping", "500ms")
 	t.Cleanup(func() {
 		if t.Failed() { // the server's log without its HTTP lines
 			for _, line := range strings.Split(s.stderr.String(), "\n") {
@@ -120,6 +121,16 @@ func TestServeAgainstZWaveJS(t *testing.T) {
 	if orders[0].Kind != "lock_jam" || orders[0].JamCount != 3 {
 		t.Fatalf("work order = %+v, want lock_jam with 3 jams", orders[0])
 	}
+
+	// The lock stops answering: a ping finds it dead, it shows offline and
+	// refuses remote commands; once it answers again it is back online.
+	stack.Dead(t)
+	s.waitLock(lockPath, "offline when the lock stops answering", func(l lockJSON) bool { return !l.Online })
+	if r := s.do("POST", "/api/v1/locks/"+lockPath+"/unlock", "", "Authorization", staffAuth); r.status != http.StatusConflict || !strings.Contains(string(r.body), "lock_offline") {
+		t.Fatalf("remote unlock of a dead lock = %d %s", r.status, r.body)
+	}
+	stack.Alive(t)
+	s.waitLock(lockPath, "online when the lock answers again", func(l lockJSON) bool { return l.Online && inSync(l) })
 
 	// The hub goes away: the lock shows offline at once. Zoe moves out
 	// meanwhile; her code leaves the lock once the hub is back.

@@ -39,6 +39,7 @@ type serveConfig struct {
 	mqttTopic, mqttClientID               string
 	zwave                                 zwaveHubs // Z-Wave JS server per hub name
 	zwaveTLS                              *tls.Config
+	zwavePing                             time.Duration
 	instanceID                            string
 	instanceTTL                           time.Duration
 	demo                                  bool
@@ -66,6 +67,7 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (*s
 	zwaveCA := fs.String("zwave-ca", "", "PEM file of the CA that signed the wss:// Z-Wave JS servers' (or their TLS proxy's) certificates (default: the system's CAs)")
 	zwaveCert := fs.String("zwave-cert", "", "PEM client certificate for wss:// Z-Wave JS servers behind a proxy that requires one (with --zwave-key)")
 	zwaveKey := fs.String("zwave-key", "", "PEM private key of --zwave-cert")
+	fs.DurationVar(&c.zwavePing, "zwave-ping", 30*time.Second, "how often a Z-Wave lock that reported nothing meanwhile is pinged: zwave-js notices a dead lock only when a command to it fails")
 	fs.IntVar(&c.ipLimit, "ip-limit", 10, "Get Code requests a minute from one IP (0 turns it off)")
 	fs.IntVar(&c.poolSize, "pool-size", 3, "backup codes kept programmed on every lock")
 	fs.StringVar(&c.smtp, "smtp", "", "SMTP server for email, smtp://user:pass@host:587 or smtps://host:465")
@@ -139,6 +141,9 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (*s
 		if _, err := z2m.BrokerURL(c.mqtt); err != nil {
 			return nil, fmt.Errorf("--mqtt: %w", err)
 		}
+	}
+	if c.zwavePing < 100*time.Millisecond || c.zwavePing > time.Hour {
+		return nil, fmt.Errorf("--zwave-ping must be between 100ms and 1h")
 	}
 	if c.zwaveTLS, err = zwaveTLS(*zwaveCA, *zwaveCert, *zwaveKey); err != nil {
 		return nil, err

@@ -4,14 +4,12 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"fmt"
-	"log/slog"
 	"net"
 	"net/url"
 	"os"
 	"sort"
 	"strings"
 
-	"sparekey"
 	"sparekey/device"
 	"sparekey/zwave"
 )
@@ -85,22 +83,22 @@ func zwaveTLS(caFile, certFile, keyFile string) (*tls.Config, error) {
 	return cfg, nil
 }
 
-// newZWave makes the Z-Wave JS driver (not connected yet) for the hubs and
+// newZWave makes the Z-Wave JS driver (not connected yet) for cfg.Hubs and
 // registers it for zwave:// locks; nil without hubs. It warns about every
 // hub reached over plain ws:// off this machine: zwave-js-server has no
 // authentication, and whoever reaches it opens the doors.
-func newZWave(hubs zwaveHubs, tlsCfg *tls.Config, events *device.Delivery, onConnect func(), locks *device.Registry, clock sparekey.Clock, log *slog.Logger) (*zwave.Driver, error) {
-	if len(hubs) == 0 {
+func newZWave(cfg zwave.Config, locks *device.Registry) (*zwave.Driver, error) {
+	if len(cfg.Hubs) == 0 {
 		return nil, nil
 	}
-	for name, s := range hubs {
+	for name, s := range cfg.Hubs {
 		u, _ := url.Parse(s)
 		if ip := net.ParseIP(u.Hostname()); u.Scheme == "ws" && u.Hostname() != "localhost" && (ip == nil || !ip.IsLoopback()) {
-			log.Warn("Z-Wave JS server reached over plain ws:// off this machine: anyone on that network can open its doors; use a private network or VPN, or wss:// through a TLS proxy that requires client certificates (docs/zwave-js.md)",
+			cfg.Logger.Warn("Z-Wave JS server reached over plain ws:// off this machine: anyone on that network can open its doors; use a private network or VPN, or wss:// through a TLS proxy that requires client certificates (docs/zwave-js.md)",
 				"hub", name, "url", s)
 		}
 	}
-	d, err := zwave.New(zwave.Config{Hubs: hubs, TLS: tlsCfg, Events: events, OnConnect: onConnect, Clock: clock, Logger: log})
+	d, err := zwave.New(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("--zwave: %w", err)
 	}

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"sparekey/device"
+	"sparekey/zwave"
 )
 
 // --zwave is repeatable and SPAREKEY_ZWAVE a comma-separated list; a bad
@@ -49,7 +50,7 @@ func TestZWavePlainRemoteWarned(t *testing.T) {
 	var logs bytes.Buffer
 	log := slog.New(slog.NewTextHandler(&logs, nil))
 	hubs := zwaveHubs{"near": "ws://127.0.0.1:3000", "local": "ws://localhost:3000", "tls": "wss://10.0.0.5:443", "far": "ws://10.0.0.5:3000"}
-	d, err := newZWave(hubs, nil, nil, nil, device.NewRegistry(), nil, log)
+	d, err := newZWave(zwave.Config{Hubs: hubs, Logger: log}, device.NewRegistry())
 	if err != nil || d == nil {
 		t.Fatal(d, err)
 	}
