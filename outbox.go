@@ -22,6 +22,9 @@ const (
 	MessageSent      MessageStatus = "sent"
 	MessageFailed    MessageStatus = "failed" // failed at least once; will be retried
 	MessageAbandoned MessageStatus = "abandoned"
+	// MessageExpired is final: what the message carries (a backup link, a
+	// sign-in code) ran out before it could be sent, so it never was.
+	MessageExpired MessageStatus = "expired"
 )
 
 // Message is an outbox row: written in the same transaction as whatever
@@ -38,10 +41,14 @@ type Message struct {
 	Status        MessageStatus
 	Attempts      int
 	NextAttemptAt time.Time
-	LastError     string
-	ProviderID    string
-	CreatedAt     time.Time
-	SentAt        *time.Time
+	// ValidUntil is when the message stops being worth sending (its link
+	// or code expires); zero for a message that keeps. Set by whoever
+	// queues it.
+	ValidUntil time.Time
+	LastError  string
+	ProviderID string
+	CreatedAt  time.Time
+	SentAt     *time.Time
 }
 
 // QueueMessage puts m in the outbox, due at now, with a message.queued

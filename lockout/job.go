@@ -161,7 +161,7 @@ func (s *Service) createLink(ctx context.Context, tx sparekey.Tx, r *sparekey.Ba
 
 // queueLinkMessages queues the email (always) and the SMS (when the phone
 // may be texted and the limits allow) to the contacts on the account, never
-// to what was typed.
+// to what was typed. Neither is sent once the link expires.
 func (s *Service) queueLinkMessages(ctx context.Context, tx sparekey.Tx, resident *sparekey.Resident, lang, token string, expires time.Time) error {
 	now := s.now()
 	link := s.cfg.BaseURL + "/b/" + token
@@ -175,7 +175,7 @@ func (s *Service) queueLinkMessages(ctx context.Context, tx sparekey.Tx, residen
 			return err
 		}
 		if err := s.queue(ctx, tx, resident, &sparekey.Message{Channel: sparekey.ChannelEmail, To: resident.Email,
-			Subject: subject, Body: text, HTML: html, Kind: "backup_link"}); err != nil {
+			Subject: subject, Body: text, HTML: html, Kind: "backup_link", ValidUntil: expires}); err != nil {
 			return err
 		}
 	}
@@ -212,7 +212,7 @@ func (s *Service) queueLinkMessages(ctx context.Context, tx sparekey.Tx, residen
 		return err
 	}
 	return s.queue(ctx, tx, resident, &sparekey.Message{Channel: sparekey.ChannelSMS, To: resident.Phone,
-		Body: sms, Kind: "backup_link"})
+		Body: sms, Kind: "backup_link", ValidUntil: expires})
 }
 
 func (s *Service) queue(ctx context.Context, tx sparekey.Tx, resident *sparekey.Resident, m *sparekey.Message) error {

@@ -76,6 +76,10 @@ func TestRequestIsAudited(t *testing.T) {
 			e.Subject != fmt.Sprintf("resident:%d", r.ID) {
 			t.Errorf("message.queued %s %v does not describe message %d (%s to %s)", e.Subject, e.Detail, m.ID, m.Channel, m.To)
 		}
+		// Not worth sending once the link, 30 minutes from the request, expires.
+		if want := testkit.T0.Add(sparekey.BackupLinkTTL); !m.ValidUntil.Equal(want) {
+			t.Errorf("%s valid until %v, want %v", m.Channel, m.ValidUntil, want)
+		}
 	}
 }
 

@@ -707,6 +707,11 @@ func TestSignInMessagesInSpanish(t *testing.T) {
 		t.Fatalf("%d sign-in messages, want 2", len(ms))
 	}
 	sms, mail := ms[0], ms[1]
+	for _, m := range ms { // not worth sending once the code expires
+		if want := testkit.T0.Add(sparekey.SignInTTL); !m.ValidUntil.Equal(want) {
+			t.Errorf("%s valid until %v, want %v", m.Channel, m.ValidUntil, want)
+		}
+	}
 	if !regexp.MustCompile(`^Codigo para iniciar sesion en Sparekey: \d{6} \(vale 15 min\)\. O abre ` + regexp.QuoteMeta(baseURL) + `/app/sign-in/link/[A-Za-z0-9_-]+ ¿No lo pediste\? Ignoralo\.$`).MatchString(sms.Body) {
 		t.Errorf("Spanish sign-in SMS = %q", sms.Body)
 	}

@@ -246,7 +246,7 @@ func (s *Service) answer(ctx context.Context, claimed *sparekey.SignIn) (bool, e
 				in.Outcome = sparekey.OutcomeExpired // answered too late: the job was down
 			default:
 				in.Outcome, in.ResidentID = sparekey.OutcomeSent, r.ID
-				if err := s.sendSignIn(ctx, tx, r, token, code, in.Language); err != nil {
+				if err := s.sendSignIn(ctx, tx, r, token, code, in.Language, in.ExpiresAt); err != nil {
 					return err
 				}
 				queued = true
@@ -269,8 +269,8 @@ func (s *Service) codeHash(in *sparekey.SignIn, code string) string {
 }
 
 // sendSignIn queues the code and the link to the account's own phone and
-// email, never to what was typed.
-func (s *Service) sendSignIn(ctx context.Context, tx sparekey.Tx, r *sparekey.Resident, token, code, lang string) error {
+// email, never to what was typed; neither is sent once the code expires.
+func (s *Service) sendSignIn(ctx context.Context, tx sparekey.Tx, r *sparekey.Resident, token, code, lang string, expires time.Time) error {
 	data := map[string]any{"Name": r.FirstName(), "Code": code, "Link": s.cfg.BaseURL + "/app/sign-in/link/" + token,
 		"Minutes": int(sparekey.SignInTTL / time.Minute)}
 	sms, err := locale.Message(lang, "sign_in.sms", data)
@@ -282,13 +282,14 @@ func (s *Service) sendSignIn(ctx context.Context, tx sparekey.Tx, r *sparekey.Re
 		return err
 	}
 	if r.Phone != "" {
-		if err := s.queue(ctx, tx, r, &sparekey.Message{Channel: sparekey.ChannelSMS, To: r.Phone, Body: sms, Kind: "sign_in"}); err != nil {
+		if err := s.queue(ctx, tx, r, &sparekey.Message{Channel: sparekey.ChannelSMS, To: r.Phone, Body: sms, Kind: "sign_in",
+			ValidUntil: expires}); err != nil {
 			return err
 		}
 	}
 	if r.Email != "" {
 		if err := s.queue(ctx, tx, r, &sparekey.Message{Channel: sparekey.ChannelEmail, To: r.Email,
-			Subject: subject, Body: body, Kind: "sign_in"}); err != nil {
+			Subject: subject, Body: body, Kind: "sign_in", ValidUntil: expires}); err != nil {
 			return err
 		}
 	}

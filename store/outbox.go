@@ -15,15 +15,15 @@ import (
 // token travels in them.
 
 const messageColumns = `id, channel, recipient, subject, body_sealed, html_sealed, kind, status,
-	attempts, next_attempt_at, last_error, provider_id, created_at, sent_at`
+	attempts, next_attempt_at, last_error, provider_id, created_at, sent_at, valid_until`
 
 func (t *tx) scanMessage(row scanner) (*sparekey.Message, error) {
 	var m sparekey.Message
 	var body, html []byte
 	var nextAttemptAt, createdAt int64
-	var sentAt sql.NullInt64
+	var sentAt, validUntil sql.NullInt64
 	if err := row.Scan(&m.ID, &m.Channel, &m.To, &m.Subject, &body, &html, &m.Kind, &m.Status,
-		&m.Attempts, &nextAttemptAt, &m.LastError, &m.ProviderID, &createdAt, &sentAt); err != nil {
+		&m.Attempts, &nextAttemptAt, &m.LastError, &m.ProviderID, &createdAt, &sentAt, &validUntil); err != nil {
 		return nil, err
 	}
 	var err error
@@ -36,6 +36,9 @@ func (t *tx) scanMessage(row scanner) (*sparekey.Message, error) {
 	m.NextAttemptAt = fromMicros(nextAttemptAt)
 	m.CreatedAt = fromMicros(createdAt)
 	m.SentAt = timePtr(sentAt)
+	if validUntil.Valid {
+		m.ValidUntil = fromMicros(validUntil.Int64)
+	}
 	return &m, nil
 }
 
@@ -50,10 +53,11 @@ func (t *tx) CreateMessage(ctx context.Context, m *sparekey.Message) error {
 	}
 	id, err := t.insert(ctx, "create message", "", `
 		INSERT INTO messages (channel, recipient, subject, body_sealed, html_sealed, kind, status,
-			attempts, next_attempt_at, last_error, provider_id, created_at, sent_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+			attempts, next_attempt_at, last_error, provider_id, created_at, sent_at, valid_until)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 		string(m.Channel), m.To, m.Subject, body, html, m.Kind, string(m.Status),
-		m.Attempts, micros(m.NextAttemptAt), m.LastError, m.ProviderID, micros(m.CreatedAt), nullMicros(m.SentAt))
+		m.Attempts, micros(m.NextAttemptAt), m.LastError, m.ProviderID, micros(m.CreatedAt), nullMicros(m.SentAt),
+		nullMicros(nonZero(m.ValidUntil)))
 	if err != nil {
 		return err
 	}
@@ -63,6 +67,9 @@ func (t *tx) CreateMessage(ctx context.Context, m *sparekey.Message) error {
 
 // ClaimMessages claims like ClaimBackupRequests: one UPDATE … RETURNING of
 // the due rows, picked once and, on PostgreSQL, skipping rows being claimed.
+// The earliest due go first: a message that failed waits behind those
+// queued before its retry, so one stuck on a hung provider does not lead
+// every batch.
 func (t *tx) ClaimMessages(ctx context.Context, channels []sparekey.Channel, now time.Time, lease time.Duration, limit int) ([]*sparekey.Message, error) {
 	if len(channels) == 0 {
 		return []*sparekey.Message{}, nil
@@ -79,7 +86,7 @@ func (t *tx) ClaimMessages(ctx context.Context, channels []sparekey.Channel, now
 			SELECT id FROM messages
 			WHERE channel IN (`+placeholders(len(channels))+`) AND status IN (?, ?) AND next_attempt_at <= ?
 				AND (claimed_until IS NULL OR claimed_until <= ?)
-			ORDER BY created_at, id LIMIT ? `+t.dialect.skipLocked()+`
+			ORDER BY next_attempt_at, id LIMIT ? `+t.dialect.skipLocked()+`
 		)
 		UPDATE messages SET claimed_until = ?
 		WHERE id IN (SELECT id FROM due) AND status IN (?, ?) AND (claimed_until IS NULL OR claimed_until <= ?)
@@ -89,7 +96,7 @@ func (t *tx) ClaimMessages(ctx context.Context, channels []sparekey.Channel, now
 	}
 	// RETURNING keeps no order.
 	slices.SortFunc(claimed, func(a, b *sparekey.Message) int {
-		return cmp.Or(a.CreatedAt.Compare(b.CreatedAt), cmp.Compare(a.ID, b.ID))
+		return cmp.Or(a.NextAttemptAt.Compare(b.NextAttemptAt), cmp.Compare(a.ID, b.ID))
 	})
 	return claimed, nil
 }
@@ -114,6 +121,14 @@ func (t *tx) Messages(ctx context.Context, to string, limit int) ([]*sparekey.Me
 func (t *tx) CountMessagesSince(ctx context.Context, channel sparekey.Channel, to string, since time.Time) (int, error) {
 	where, args := recipientFilter("channel = ? AND created_at > ?", to, string(channel), micros(since))
 	return t.count(ctx, "count messages", `SELECT COUNT(*) FROM messages WHERE `+where, args...)
+}
+
+// nonZero is t, or nil for the zero time (stored as NULL).
+func nonZero(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	return &t
 }
 
 // recipientFilter adds "recipient = to" to a WHERE clause when to is set.

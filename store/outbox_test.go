@@ -21,6 +21,8 @@ func TestMessages(t *testing.T) {
 		m2.HTML = "<p>Body</p>"
 		m3 := newMessage(sparekey.ChannelSMS, "+15555550101", testkit.T0.Add(-time.Minute))
 		m4 := newMessage(sparekey.ChannelSMS, "+15555550102", testkit.T0.Add(-time.Minute)) // ties with m3
+		// As a backup link's message has.
+		m3.ValidUntil = testkit.T0.Add(29 * time.Minute)
 		inTx(t, db, func(tx sparekey.Tx) {
 			for _, m := range []*sparekey.Message{m1, m2, m3, m4} {
 				must(t, tx.CreateMessage(t.Context(), m))
@@ -78,7 +80,7 @@ func TestClaimMessages(t *testing.T) {
 		}
 		want := func(ms ...*sparekey.Message) []int64 { return ids(ms) }
 
-		same(t, "first claim, oldest first", claim(sms, testkit.T0, 10), []*sparekey.Message{queued, failed, dueNow})
+		same(t, "first claim, earliest due first", claim(sms, testkit.T0, 10), []*sparekey.Message{queued, failed, dueNow})
 		same(t, "during the lease", ids(claim(sms, testkit.T0.Add(30*time.Second), 10)), want())
 		same(t, "another channel", ids(claim([]sparekey.Channel{sparekey.ChannelSMS, sparekey.ChannelEmail}, testkit.T0.Add(30*time.Second), 10)), want(email))
 		same(t, "no channel", ids(claim(nil, testkit.T0.Add(time.Hour), 10)), want())
@@ -91,8 +93,10 @@ func TestClaimMessages(t *testing.T) {
 			must(t, tx.UpdateMessage(t.Context(), queued))
 		})
 		same(t, "retry after UpdateMessage", ids(claim(sms, testkit.T0.Add(20*time.Second), 10)), want(failed))
-		same(t, "after the lease, limit 1", ids(claim(sms, testkit.T0.Add(time.Minute), 1)), want(later))
-		same(t, "after the lease", ids(claim(sms, testkit.T0.Add(time.Minute), 10)), want(dueNow))
+		// The earliest due first, not the oldest: later was queued before
+		// dueNow but retries after it.
+		same(t, "after the lease, limit 1", ids(claim(sms, testkit.T0.Add(time.Minute), 1)), want(dueNow))
+		same(t, "after the lease", ids(claim(sms, testkit.T0.Add(time.Minute), 10)), want(later))
 	})
 }
 

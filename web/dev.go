@@ -8,16 +8,17 @@ import (
 )
 
 type outboxItem struct {
-	ID        int64     `json:"id"`
-	Channel   string    `json:"channel"`
-	To        string    `json:"to"`
-	Subject   string    `json:"subject"`
-	Body      string    `json:"body"`
-	HTML      string    `json:"html,omitempty"`
-	Kind      string    `json:"kind"`
-	Status    string    `json:"status"`
-	Attempts  int       `json:"attempts"`
-	CreatedAt time.Time `json:"created_at"`
+	ID         int64      `json:"id"`
+	Channel    string     `json:"channel"`
+	To         string     `json:"to"`
+	Subject    string     `json:"subject"`
+	Body       string     `json:"body"`
+	HTML       string     `json:"html,omitempty"`
+	Kind       string     `json:"kind"`
+	Status     string     `json:"status"`
+	Attempts   int        `json:"attempts"`
+	CreatedAt  time.Time  `json:"created_at"`
+	ValidUntil *time.Time `json:"valid_until,omitempty"` // when its link or code expires
 }
 
 func (d *Dev) outbox(r *http.Request) ([]outboxItem, error) {
@@ -28,8 +29,13 @@ func (d *Dev) outbox(r *http.Request) ([]outboxItem, error) {
 	})
 	items := []outboxItem{}
 	for _, m := range msgs {
-		items = append(items, outboxItem{ID: m.ID, Channel: string(m.Channel), To: m.To, Subject: m.Subject, Body: m.Body,
-			HTML: m.HTML, Kind: m.Kind, Status: string(m.Status), Attempts: m.Attempts, CreatedAt: m.CreatedAt.UTC()})
+		item := outboxItem{ID: m.ID, Channel: string(m.Channel), To: m.To, Subject: m.Subject, Body: m.Body,
+			HTML: m.HTML, Kind: m.Kind, Status: string(m.Status), Attempts: m.Attempts, CreatedAt: m.CreatedAt.UTC()}
+		if !m.ValidUntil.IsZero() {
+			until := m.ValidUntil.UTC()
+			item.ValidUntil = &until
+		}
+		items = append(items, item)
 	}
 	return items, err
 }
