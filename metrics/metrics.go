@@ -127,7 +127,7 @@ func (m *Metrics) Answered(outcome string, waited time.Duration) {
 type dbCollector struct{ cfg Config }
 
 var (
-	messagesDesc = prometheus.NewDesc("sparekey_messages", "Outbox messages by channel and status (queued, sent, failed = will retry, abandoned).",
+	messagesDesc = prometheus.NewDesc("sparekey_messages", "Outbox messages by channel and status (queued, sent, failed = will retry, abandoned, expired = its link or code ran out unsent).",
 		[]string{"channel", "status"}, nil)
 	locksDesc = prometheus.NewDesc("sparekey_locks", "Locks by reported state (locked, unlocked, jammed, unknown).",
 		[]string{"state"}, nil)
@@ -160,7 +160,7 @@ func (c *dbCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 	ch <- prometheus.MustNewConstMetric(dbUpDesc, prometheus.GaugeValue, 1)
 	for _, channel := range []sparekey.Channel{sparekey.ChannelSMS, sparekey.ChannelEmail} {
-		for _, status := range []sparekey.MessageStatus{sparekey.MessageQueued, sparekey.MessageSent, sparekey.MessageFailed, sparekey.MessageAbandoned} {
+		for _, status := range []sparekey.MessageStatus{sparekey.MessageQueued, sparekey.MessageSent, sparekey.MessageFailed, sparekey.MessageAbandoned, sparekey.MessageExpired} {
 			ch <- prometheus.MustNewConstMetric(messagesDesc, prometheus.GaugeValue, float64(st.Messages[channel][status]), string(channel), string(status))
 		}
 	}

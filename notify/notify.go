@@ -1,7 +1,10 @@
 // Package notify sends the message outbox: a worker claims due messages
 // from the store and hands each to the transport of its channel (SMTP for
-// email, a Twilio-compatible HTTP API for SMS, or the dev outbox), retrying
-// temporary failures with backoff until a final abandoned state.
+// email, a Twilio-compatible HTTP API for SMS, or the dev outbox). Each
+// channel has its own senders, so a hung provider holds up only its own
+// messages. Temporary failures are retried with a capped backoff, or when
+// the provider asks (Retry-After), until a final state: sent, abandoned,
+// or expired for a message whose link or code ran out first.
 //
 // Message bodies carry backup-link tokens, so nothing in this package puts a
 // body, a subject or a full recipient into a log line or an error.
@@ -12,6 +15,7 @@ import (
 	"errors"
 	"regexp"
 	"strings"
+	"time"
 
 	"sparekey"
 )
@@ -44,6 +48,35 @@ func Permanent(err error) error {
 func IsPermanent(err error) bool {
 	var p *permanentError
 	return errors.As(err, &p)
+}
+
+// retryLater marks a temporary failure for which the provider said when to
+// try again (an HTTP Retry-After).
+type retryLater struct {
+	err   error
+	after time.Duration
+}
+
+func (e *retryLater) Error() string { return e.err.Error() }
+func (e *retryLater) Unwrap() error { return e.err }
+
+// RetryAfter marks a temporary err with the wait the provider asked for:
+// the worker retries after d instead of its own backoff. RetryAfter(nil, d)
+// is nil.
+func RetryAfter(err error, d time.Duration) error {
+	if err == nil {
+		return nil
+	}
+	return &retryLater{err: err, after: max(d, 0)}
+}
+
+// retryAfter returns the wait err was marked with by RetryAfter, if any.
+func retryAfter(err error) (time.Duration, bool) {
+	var r *retryLater
+	if errors.As(err, &r) {
+		return r.after, true
+	}
+	return 0, false
 }
 
 // redact shortens a recipient so a log line can tell messages apart without

@@ -6,8 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -24,7 +26,9 @@ type SMSConfig struct {
 	AuthToken  string
 	// From is the sending number in E.164. Required.
 	From string
-	// HTTPClient sends the requests. Default: a client with a 30s timeout.
+	// HTTPClient sends the requests. Default: connect and TLS handshake
+	// within 5s, the answer's headers within 10s, the whole request within
+	// 15s, so a hung API holds a message briefly and then retries it.
 	HTTPClient *http.Client
 }
 
@@ -52,7 +56,11 @@ func NewSMS(cfg SMSConfig) (*SMS, error) {
 		return nil, errors.New("notify: SMS from number is required")
 	}
 	if cfg.HTTPClient == nil {
-		cfg.HTTPClient = &http.Client{Timeout: 30 * time.Second}
+		t := http.DefaultTransport.(*http.Transport).Clone()
+		t.DialContext = (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext
+		t.TLSHandshakeTimeout = 5 * time.Second
+		t.ResponseHeaderTimeout = 10 * time.Second
+		cfg.HTTPClient = &http.Client{Transport: t, Timeout: 15 * time.Second}
 	}
 	endpoint := strings.TrimRight(cfg.BaseURL, "/") +
 		"/2010-04-01/Accounts/" + url.PathEscape(cfg.AccountSID) + "/Messages.json"
@@ -69,8 +77,9 @@ type smsReply struct {
 }
 
 // Send posts the message and returns the provider's message SID. 429, 5xx,
-// 401 and network errors are temporary; any other refusal is permanent. Errors
-// never contain the body: it holds a backup link.
+// 401 and network errors are temporary, retried when the answer's
+// Retry-After says (seconds or an HTTP date) if it does; any other refusal
+// is permanent. Errors never contain the body: it holds a backup link.
 func (s *SMS) Send(ctx context.Context, m *sparekey.Message) (string, error) {
 	form := url.Values{"To": {m.To}, "From": {s.cfg.From}, "Body": {m.Body}}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.endpoint, strings.NewReader(form.Encode()))
@@ -110,6 +119,9 @@ func (s *SMS) Send(ctx context.Context, m *sparekey.Message) (string, error) {
 	err = fmt.Errorf("sms: provider answered %d: %s (code %d)", resp.StatusCode, msg, reply.Code)
 	switch {
 	case resp.StatusCode == http.StatusTooManyRequests, resp.StatusCode >= 500, resp.StatusCode < 400:
+		if d, ok := parseRetryAfter(resp.Header.Get("Retry-After"), resp.Header.Get("Date")); ok {
+			return "", RetryAfter(err, d)
+		}
 		return "", err
 	case resp.StatusCode == http.StatusUnauthorized:
 		// Wrong credentials are the account's problem, not the message's:
@@ -118,3 +130,32 @@ func (s *SMS) Send(ctx context.Context, m *sparekey.Message) (string, error) {
 	}
 	return "", Permanent(err)
 }
+
+// parseRetryAfter reads a Retry-After header: a number of seconds, or an
+// HTTP date, taken relative to the answer's own Date when it has one (so a
+// skewed clock on either side does not matter) and to now otherwise.
+func parseRetryAfter(value, date string) (time.Duration, bool) {
+	value = strings.TrimSpace(value)
+	if value == "" {
+		return 0, false
+	}
+	if secs, err := strconv.ParseInt(value, 10, 64); err == nil {
+		if secs < 0 {
+			return 0, false
+		}
+		return time.Duration(min(secs, maxRetryAfter)) * time.Second, true
+	}
+	at, err := http.ParseTime(value)
+	if err != nil {
+		return 0, false
+	}
+	now := time.Now()
+	if d, err := http.ParseTime(date); err == nil {
+		now = d
+	}
+	return min(max(at.Sub(now), 0), maxRetryAfter*time.Second), true
+}
+
+// maxRetryAfter bounds a provider's Retry-After (in seconds): a day, far
+// past any link's life, and no overflow.
+const maxRetryAfter = 24 * 60 * 60

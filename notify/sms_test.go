@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"sparekey"
 )
@@ -156,5 +157,29 @@ func TestNewSMSRejectsBadConfig(t *testing.T) {
 	s, err := NewSMS(SMSConfig{AccountSID: testSID, AuthToken: testToken, From: testFrom})
 	if err != nil || !strings.HasPrefix(s.endpoint, "https://api.twilio.com/2010-04-01/Accounts/") {
 		t.Errorf("default base URL: %v %+v", err, s)
+	}
+}
+
+func TestParseRetryAfter(t *testing.T) {
+	t.Parallel()
+	const date = "Fri, 02 Jan 2026 03:05:05 GMT"
+	for _, tt := range []struct {
+		value, date string
+		want        time.Duration
+		ok          bool
+	}{
+		{"30", date, 30 * time.Second, true},
+		{" 0 ", "", 0, true},
+		{"Fri, 02 Jan 2026 03:06:05 GMT", date, time.Minute, true},
+		{"Fri, 02 Jan 2026 03:04:05 GMT", date, 0, true}, // already past
+		{"99999999999999", date, 24 * time.Hour, true},   // bounded
+		{"", date, 0, false},
+		{"-5", date, 0, false},
+		{"soon", date, 0, false},
+	} {
+		got, ok := parseRetryAfter(tt.value, tt.date)
+		if got != tt.want || ok != tt.ok {
+			t.Errorf("parseRetryAfter(%q, %q) = %v, %v; want %v, %v", tt.value, tt.date, got, ok, tt.want, tt.ok)
+		}
 	}
 }

@@ -9,11 +9,17 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/wneessen/go-mail"
 
 	"sparekey"
 )
+
+// smtpTimeout bounds connecting to the relay and waiting for each of its
+// replies: a relay that accepts and never answers fails a send in seconds,
+// and the message is retried.
+const smtpTimeout = 10 * time.Second
 
 // SMTP sends email through an SMTP relay.
 type SMTP struct {
@@ -65,6 +71,7 @@ func NewSMTP(rawURL, from string) (*SMTP, error) {
 	domain := addr.Address[strings.LastIndexByte(addr.Address, '@')+1:]
 
 	opts := []mail.Option{
+		mail.WithTimeout(smtpTimeout),
 		mail.WithTLSConfig(&tls.Config{
 			ServerName:         host,
 			MinVersion:         tls.VersionTLS12,
@@ -126,10 +133,22 @@ func (s *SMTP) Send(ctx context.Context, m *sparekey.Message) (string, error) {
 		msg.AddAlternativeString(mail.TypeTextHTML, m.HTML)
 	}
 
-	if err := s.client.DialAndSendWithContext(ctx, msg); err != nil {
-		return "", smtpError(err)
+	// Each send dials its own connection, so sends run in parallel. go-mail
+	// heeds ctx only while dialing; after that, a relay gone silent holds
+	// the connection until smtpTimeout. Stop waiting when ctx ends: the
+	// abandoned attempt ends by itself, and should it still deliver, the
+	// retry sends a copy with the same Message-ID (at least once).
+	done := make(chan error, 1)
+	go func() { done <- s.client.DialAndSendWithContext(ctx, msg) }()
+	select {
+	case err := <-done:
+		if err != nil {
+			return "", smtpError(err)
+		}
+		return "<" + id + ">", nil
+	case <-ctx.Done():
+		return "", fmt.Errorf("smtp: gave up waiting for the relay: %w", ctx.Err())
 	}
-	return "<" + id + ">", nil
 }
 
 // smtpError sorts a go-mail error: a 5xx reply to MAIL, RCPT or DATA is

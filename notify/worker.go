@@ -5,9 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"math/rand/v2"
 	"slices"
-
+	"sync"
 	"time"
 
 	"sparekey"
@@ -18,30 +19,33 @@ import (
 type WorkerConfig struct {
 	// Store holds the outbox. Required.
 	Store sparekey.Store
-	// Clock gives "now" for claims, backoff and sent_at. Default
+	// Clock gives "now" for claims, backoff, expiry and sent_at. Default
 	// sparekey.SystemClock.
 	Clock sparekey.Clock
 	// Transports sends each channel. Messages of a channel without a
-	// transport stay queued.
+	// transport stay queued. Each channel (one provider) has its own
+	// senders, so a hung provider holds up only its own messages.
 	Transports map[sparekey.Channel]Transport
 	// Logger gets one line per outcome, with a redacted recipient and never
 	// a body. Default: discard.
 	Logger *slog.Logger
-	// PollInterval is how often the worker looks for due messages when
+	// PollInterval is how often each channel looks for due messages when
 	// nobody calls Notify. Default 1s.
 	PollInterval time.Duration
 	// Lease is how long a claimed message is reserved for this worker; if
-	// it is not recorded by then (a crash), it is sent again. Each send is
-	// cut off at a quarter of the lease, and none starts after the first
-	// quarter, so each is recorded well within it. Default 1m.
+	// it is not recorded by then (a crash), it is sent again. Every claimed
+	// message starts sending at once and is cut off at a quarter of the
+	// lease, so each is recorded well within it. Default 1m.
 	Lease time.Duration
-	// BatchSize is how many messages one pass claims. Default 10.
-	BatchSize int
+	// Senders is how many messages of one channel are sent at once; one
+	// pass claims at most that many. Default 4.
+	Senders int
 	// MaxAttempts is how many failed attempts abandon a message. Default
-	// 12: with the default backoff, about 2.8 hours of a provider outage.
+	// 100: with the default backoff, about 3 hours of a provider outage.
 	MaxAttempts int
 	// Backoff is the delay before retrying after the attempt-th failure
-	// (1-based). Default DefaultBackoff.
+	// (1-based), unless the provider said when to retry (Retry-After).
+	// Default DefaultBackoff.
 	Backoff func(attempt int) time.Duration
 }
 
@@ -49,14 +53,21 @@ type WorkerConfig struct {
 // worker stops so that a message that went out is not sent again.
 const recordTimeout = 10 * time.Second
 
-// Worker sends the outbox: it claims due messages, sends each outside any
-// transaction, and records the outcome. Delivery is at least once: a crash
-// between sending and recording sends the message again after its lease.
+// Worker sends the outbox: for each channel, it claims due messages, sends
+// them in parallel outside any transaction, and records each outcome.
+// Delivery is at least once: a crash between sending and recording sends
+// the message again after its lease.
 type Worker struct {
-	cfg      WorkerConfig
-	log      *slog.Logger
-	channels []sparekey.Channel
-	loop     *loop.Loop
+	cfg   WorkerConfig
+	log   *slog.Logger
+	lanes []*lane
+}
+
+// lane is one channel's senders: its own claims, its own loop.
+type lane struct {
+	channel   sparekey.Channel
+	transport Transport
+	loop      *loop.Loop
 }
 
 // NewWorker returns a Worker with defaults filled in. It panics without a
@@ -77,112 +88,133 @@ func NewWorker(cfg WorkerConfig) *Worker {
 	if cfg.Lease <= 0 {
 		cfg.Lease = time.Minute
 	}
-	if cfg.BatchSize <= 0 {
-		cfg.BatchSize = 10
+	if cfg.Senders <= 0 {
+		cfg.Senders = 4
 	}
 	if cfg.MaxAttempts <= 0 {
-		cfg.MaxAttempts = 12
+		cfg.MaxAttempts = 100
 	}
 	if cfg.Backoff == nil {
 		cfg.Backoff = DefaultBackoff
 	}
-	var channels []sparekey.Channel
-	for ch, t := range cfg.Transports {
-		if t != nil {
-			channels = append(channels, ch)
+	w := &Worker{cfg: cfg, log: cfg.Logger.With("component", "notify")}
+	for _, ch := range slices.Sorted(maps.Keys(cfg.Transports)) {
+		if cfg.Transports[ch] == nil {
+			continue
 		}
+		l := &lane{channel: ch, transport: cfg.Transports[ch]}
+		l.loop = loop.New(cfg.PollInterval, func(ctx context.Context) (bool, error) {
+			n, err := w.runLane(ctx, l)
+			return n == cfg.Senders, err // all senders busy: more is probably due
+		}, func(err error) { w.log.Error("outbox pass failed", "channel", ch, "err", err) })
+		w.lanes = append(w.lanes, l)
 	}
-	slices.Sort(channels)
-	w := &Worker{
-		cfg:      cfg,
-		log:      cfg.Logger.With("component", "notify"),
-		channels: channels,
-	}
-	w.loop = loop.New(cfg.PollInterval, func(ctx context.Context) (bool, error) {
-		n, err := w.RunOnce(ctx)
-		return n == cfg.BatchSize, err // a full batch: more is probably due
-	}, func(err error) { w.log.Error("outbox pass failed", "err", err) })
 	return w
 }
 
-// DefaultBackoff waits 5s·2^(attempt-1), capped at 1h, with ±20% jitter so
-// that messages failed together do not retry together.
+// maxBackoff caps the wait between tries: a backup link lives 30 minutes,
+// and a message should be tried often within that, not once an hour.
+const maxBackoff = 2 * time.Minute
+
+// DefaultBackoff waits 5s·2^(attempt-1), capped at 2 minutes, with ±20%
+// jitter so that messages failed together do not retry together.
 func DefaultBackoff(attempt int) time.Duration {
-	d := time.Hour
+	d := maxBackoff
 	if attempt < 1 {
 		attempt = 1
 	}
-	if attempt <= 12 { // 5s·2^11 is past the cap already
-		d = min(5*time.Second<<(attempt-1), time.Hour)
+	if attempt <= 6 { // 5s·2^5 is past the cap already
+		d = min(5*time.Second<<(attempt-1), maxBackoff)
 	}
 	jitter := (rand.Float64()*0.4 - 0.2) * float64(d)
 	return d + time.Duration(jitter)
 }
 
-// Start runs the worker in a goroutine until ctx ends or Stop is called.
-// Starting a running worker does nothing.
-func (w *Worker) Start(ctx context.Context) { w.loop.Start(ctx) }
+// Start runs each channel's senders in goroutines until ctx ends or Stop
+// is called. Starting a running worker does nothing.
+func (w *Worker) Start(ctx context.Context) {
+	for _, l := range w.lanes {
+		l.loop.Start(ctx)
+	}
+}
 
 // Stop stops the worker and waits for it. A send in flight is cut short and
 // its message goes out again after the lease; an outcome already known is
 // still recorded.
-func (w *Worker) Stop() { w.loop.Stop() }
+func (w *Worker) Stop() {
+	for _, l := range w.lanes {
+		l.loop.Stop()
+	}
+}
 
 // Notify wakes the worker so a freshly queued message goes out now rather
 // than at the next poll. It never blocks.
-func (w *Worker) Notify() { w.loop.Wake() }
-
-// RunOnce claims one batch of due messages and tries each. It returns how
-// many messages it tried; the error joins claim and record failures (a send
-// failure is an outcome, not an error).
-func (w *Worker) RunOnce(ctx context.Context) (int, error) {
-	if len(w.channels) == 0 {
-		return 0, nil
+func (w *Worker) Notify() {
+	for _, l := range w.lanes {
+		l.loop.Wake()
 	}
+}
+
+// RunOnce runs one pass of every channel at once and waits for them. It
+// returns how many messages it tried; the error joins claim and record
+// failures (a send failure is an outcome, not an error).
+func (w *Worker) RunOnce(ctx context.Context) (int, error) {
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	tried, errs := 0, []error{}
+	for _, l := range w.lanes {
+		wg.Go(func() {
+			n, err := w.runLane(ctx, l)
+			mu.Lock()
+			defer mu.Unlock()
+			tried += n
+			errs = append(errs, err)
+		})
+	}
+	wg.Wait()
+	return tried, errors.Join(errs...)
+}
+
+// runLane claims up to Senders due messages of one channel and sends them
+// all at once, each recorded as soon as it is done, so no claimed message
+// waits behind a slow one while its lease runs.
+func (w *Worker) runLane(ctx context.Context, l *lane) (int, error) {
 	now := w.cfg.Clock.Now()
 	var batch []*sparekey.Message
 	// The claim commits before anything is sent, so no other worker or
 	// instance takes these messages while we hold their lease.
 	err := w.cfg.Store.Tx(ctx, func(tx sparekey.Tx) error {
 		var err error
-		batch, err = tx.ClaimMessages(ctx, w.channels, now, w.cfg.Lease, w.cfg.BatchSize)
+		batch, err = tx.ClaimMessages(ctx, []sparekey.Channel{l.channel}, now, w.cfg.Lease, w.cfg.Senders)
 		return err
 	})
 	if err != nil {
-		return 0, fmt.Errorf("notify: claim messages: %w", err)
+		return 0, fmt.Errorf("notify: claim %s messages: %w", l.channel, err)
 	}
-
-	// Stop starting sends once a send and the recording of its outcome
-	// might outlast the lease: another worker could then claim the same
-	// message and send it twice. Every send ends by half the lease, which
-	// leaves the other half for recording it.
+	// Every send ends by a quarter of the lease (the transports' own
+	// timeouts are shorter), which leaves the rest for recording it before
+	// another worker could claim the message and send it twice.
 	sendTimeout := w.cfg.Lease / 4
-	lastStart := now.Add(w.cfg.Lease / 4)
-	var errs []error
-	tried := 0
-	for _, m := range batch {
-		if ctx.Err() != nil || w.cfg.Clock.Now().After(lastStart) {
-			break // the rest keep their lease and are claimed again after it
-		}
-		tried++
-		if err := w.deliver(ctx, m, sendTimeout); err != nil {
-			errs = append(errs, err)
-		}
+	errs := make([]error, len(batch))
+	var wg sync.WaitGroup
+	for i, m := range batch {
+		wg.Go(func() { errs[i] = w.deliver(ctx, l.transport, m, sendTimeout) })
 	}
-	return tried, errors.Join(errs...)
+	wg.Wait()
+	return len(batch), errors.Join(errs...)
 }
 
-// deliver sends one claimed message and records the outcome in a new Tx.
-func (w *Worker) deliver(ctx context.Context, m *sparekey.Message, timeout time.Duration) error {
-	var providerID string
-	var sendErr error
-	if t := w.cfg.Transports[m.Channel]; t == nil {
-		sendErr = fmt.Errorf("notify: no transport for channel %q", m.Channel)
-	} else {
-		sendCtx, cancel := context.WithTimeout(ctx, timeout)
-		providerID, sendErr = t.Send(sendCtx, m)
-		cancel()
+// deliver sends one claimed message and records the outcome in a new Tx. A
+// message whose link or code has expired is not sent: it ends expired.
+func (w *Worker) deliver(ctx context.Context, t Transport, m *sparekey.Message, timeout time.Duration) error {
+	if expired(m, w.cfg.Clock.Now()) {
+		m.Status = sparekey.MessageExpired
+		return w.record(ctx, m, "message.expired", slog.LevelWarn, "message expired before it could be sent",
+			"attempt", m.Attempts, "last_error", m.LastError)
 	}
+	sendCtx, cancel := context.WithTimeout(ctx, timeout)
+	providerID, sendErr := t.Send(sendCtx, m)
+	cancel()
 	if sendErr != nil && ctx.Err() != nil {
 		// Cut short by Stop, not refused: leave the lease to expire so the
 		// message is retried without counting an attempt.
@@ -191,24 +223,44 @@ func (w *Worker) deliver(ctx context.Context, m *sparekey.Message, timeout time.
 
 	now := w.cfg.Clock.Now()
 	m.Attempts++
-	attrs := []any{"message_id", m.ID, "channel", m.Channel, "kind", m.Kind,
-		"attempt", m.Attempts, "to", redact(m.To)}
-	action, level, logMsg := "message.sent", slog.LevelInfo, "message sent"
-	switch {
-	case sendErr == nil:
+	attrs := []any{"attempt", m.Attempts}
+	if sendErr == nil {
 		m.Status, m.SentAt, m.ProviderID, m.LastError = sparekey.MessageSent, &now, providerID, ""
-		attrs = append(attrs, "provider_id", providerID)
-	case IsPermanent(sendErr) || m.Attempts >= w.cfg.MaxAttempts:
-		m.Status, m.LastError = sparekey.MessageAbandoned, errorText(sendErr, m.To)
-		action, level, logMsg = "message.abandoned", slog.LevelError, "message abandoned"
-		attrs = append(attrs, "permanent", IsPermanent(sendErr), "err", m.LastError)
-	default:
-		delay := w.cfg.Backoff(m.Attempts)
-		m.Status, m.LastError = sparekey.MessageFailed, errorText(sendErr, m.To)
-		m.NextAttemptAt = now.Add(delay)
-		action, level, logMsg = "message.failed", slog.LevelWarn, "message send failed; will retry"
-		attrs = append(attrs, "retry_in", delay, "err", m.LastError)
+		return w.record(ctx, m, "message.sent", slog.LevelInfo, "message sent", append(attrs, "provider_id", providerID)...)
 	}
+	m.LastError = errorText(sendErr, m.To)
+	attrs = append(attrs, "err", m.LastError)
+	if IsPermanent(sendErr) || m.Attempts >= w.cfg.MaxAttempts {
+		m.Status = sparekey.MessageAbandoned
+		return w.record(ctx, m, "message.abandoned", slog.LevelError, "message abandoned",
+			append(attrs, "permanent", IsPermanent(sendErr))...)
+	}
+	delay, asked := retryAfter(sendErr)
+	if !asked {
+		delay = w.cfg.Backoff(m.Attempts)
+	}
+	m.NextAttemptAt = now.Add(delay)
+	if expired(m, m.NextAttemptAt) {
+		// Its next try would send a dead link: end it now, so the metrics
+		// say so at once.
+		m.Status = sparekey.MessageExpired
+		return w.record(ctx, m, "message.expired", slog.LevelWarn, "message expires before it could be retried",
+			append(attrs, "retry_in", delay)...)
+	}
+	m.Status = sparekey.MessageFailed
+	return w.record(ctx, m, "message.failed", slog.LevelWarn, "message send failed; will retry",
+		append(attrs, "retry_in", delay, "retry_after", asked)...)
+}
+
+// expired reports whether m is no longer worth sending at t.
+func expired(m *sparekey.Message, t time.Time) bool {
+	return !m.ValidUntil.IsZero() && !t.Before(m.ValidUntil)
+}
+
+// record writes m's outcome and its audit line in one Tx, then logs it.
+func (w *Worker) record(ctx context.Context, m *sparekey.Message, action string, level slog.Level, logMsg string, attrs ...any) error {
+	now := w.cfg.Clock.Now()
+	attrs = append([]any{"message_id", m.ID, "channel", m.Channel, "kind", m.Kind, "to", redact(m.To)}, attrs...)
 	event := &sparekey.AuditEvent{
 		At:      now,
 		Actor:   "system",

@@ -284,35 +284,114 @@ func TestWorkerResendsAfterCrash(t *testing.T) {
 	})
 }
 
-func TestWorkerStopsBatchBeforeLeaseRunsOut(t *testing.T) {
+// A pass claims no more than there are senders, and sends them all at
+// once: no claimed message waits behind a slow one while its lease runs.
+func TestWorkerSendsAChannelsMessagesInParallel(t *testing.T) {
 	t.Parallel()
-	w, b := setup(t, WorkerConfig{Lease: time.Minute})
+	w, b := setup(t, WorkerConfig{Senders: 2})
+	b.tr.block, b.tr.entered = make(chan struct{}), make(chan struct{}, 2)
 	first := b.store.add(backupSMS(), testkit.T0)
 	second := b.store.add(backupSMS(), testkit.T0)
-	// The first send is slow: it uses up more than half the lease.
-	slow := &clockTransport{clock: b.clock, took: 31 * time.Second}
-	w.cfg.Transports[sparekey.ChannelSMS] = slow
+	third := b.store.add(backupSMS(), testkit.T0)
 
-	runOnce(t, w, 1)
-	if b.store.get(first).Status != sparekey.MessageSent || b.store.get(second).Status != sparekey.MessageQueued {
+	done := make(chan error)
+	go func() { _, err := w.RunOnce(context.Background()); done <- err }()
+	<-b.tr.entered
+	<-b.tr.entered // both sends under way together
+	close(b.tr.block)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if b.store.get(first).Status != sparekey.MessageSent || b.store.get(second).Status != sparekey.MessageSent {
 		t.Fatalf("statuses %s, %s", b.store.get(first).Status, b.store.get(second).Status)
 	}
-	b.clock.Advance(30 * time.Second) // the second message's lease ends
-	runOnce(t, w, 1)
-	if b.store.get(second).Status != sparekey.MessageSent {
-		t.Errorf("second status = %s", b.store.get(second).Status)
+	b.tr.entered = nil
+	runOnce(t, w, 1) // the third was never claimed, so it waited out no lease
+	if b.store.get(third).Status != sparekey.MessageSent {
+		t.Errorf("third status = %s", b.store.get(third).Status)
 	}
 }
 
-// clockTransport takes `took` of the test clock per send.
-type clockTransport struct {
-	clock *sparekey.OffsetClock
-	took  time.Duration
+// A message that keeps failing goes behind those queued before its next
+// try, not back at the head of every batch.
+func TestWorkerRetriesBehindFresherMessages(t *testing.T) {
+	t.Parallel()
+	w, b := setup(t, WorkerConfig{Senders: 1})
+	b.tr.results = []error{errors.New("provider hangs")}
+	stuck := b.store.add(backupSMS(), testkit.T0)
+	runOnce(t, w, 1)
+	fresh := b.store.add(backupSMS(), testkit.T0.Add(30*time.Second))
+	b.clock.Advance(time.Minute) // both due: stuck since T0+1m, fresh since T0+30s
+	runOnce(t, w, 1)
+	if b.store.get(fresh).Status != sparekey.MessageSent || b.store.get(stuck).Attempts != 1 {
+		t.Fatalf("fresh %s, stuck tried %d times", b.store.get(fresh).Status, b.store.get(stuck).Attempts)
+	}
 }
 
-func (c *clockTransport) Send(_ context.Context, m *sparekey.Message) (string, error) {
-	c.clock.Advance(c.took)
-	return "slow", nil
+// The provider's Retry-After replaces the backoff.
+func TestWorkerHonoursRetryAfter(t *testing.T) {
+	t.Parallel()
+	w, b := setup(t, WorkerConfig{})
+	b.tr.results = []error{RetryAfter(errors.New("429 too many requests"), 30*time.Second)}
+	id := b.store.add(backupSMS(), testkit.T0)
+	runOnce(t, w, 1)
+	if m := b.store.get(id); m.Status != sparekey.MessageFailed || !m.NextAttemptAt.Equal(testkit.T0.Add(30*time.Second)) {
+		t.Fatalf("message = %+v, want a retry at +30s, not the backoff's +1m", m)
+	}
+	b.clock.Advance(29 * time.Second)
+	runOnce(t, w, 0)
+	b.clock.Advance(time.Second)
+	runOnce(t, w, 1)
+	if m := b.store.get(id); m.Status != sparekey.MessageSent {
+		t.Errorf("status = %s", m.Status)
+	}
+}
+
+// A message whose link ran out is never sent: not when it is first due,
+// and not on a retry that would come too late.
+func TestWorkerExpiresDeadMessages(t *testing.T) {
+	t.Parallel()
+
+	t.Run("expired before its first try", func(t *testing.T) {
+		t.Parallel()
+		w, b := setup(t, WorkerConfig{})
+		m := backupSMS()
+		m.ValidUntil = testkit.T0
+		id := b.store.add(m, testkit.T0)
+		runOnce(t, w, 1)
+		if got := b.store.get(id); got.Status != sparekey.MessageExpired || got.Attempts != 0 || got.SentAt != nil {
+			t.Fatalf("message = %+v", got)
+		}
+		if b.tr.count() != 0 {
+			t.Errorf("sent %d times", b.tr.count())
+		}
+		b.clock.Advance(time.Hour)
+		runOnce(t, w, 0) // final
+		if got := strings.Join(b.store.actions(), ","); got != "message.expired" {
+			t.Errorf("audit = %s", got)
+		}
+	})
+
+	t.Run("its retry would come after the link", func(t *testing.T) {
+		t.Parallel()
+		w, b := setup(t, WorkerConfig{})
+		b.tr.results = []error{errors.New("503"), RetryAfter(errors.New("429"), 10*time.Minute)}
+		m := backupSMS()
+		m.ValidUntil = testkit.T0.Add(5 * time.Minute)
+		id := b.store.add(m, testkit.T0)
+		runOnce(t, w, 1) // retried at +1m, within the link's life
+		if got := b.store.get(id); got.Status != sparekey.MessageFailed {
+			t.Fatalf("after the 1st try: %+v", got)
+		}
+		b.clock.Advance(time.Minute)
+		runOnce(t, w, 1) // asked to wait past the link's end
+		if got := b.store.get(id); got.Status != sparekey.MessageExpired || got.Attempts != 2 || got.LastError != "429" {
+			t.Fatalf("after the 2nd try: %+v", got)
+		}
+		if got := strings.Join(b.store.actions(), ","); got != "message.failed,message.expired" {
+			t.Errorf("audit = %s", got)
+		}
+	})
 }
 
 func TestWorkerStartStop(t *testing.T) {
@@ -388,7 +467,7 @@ func TestDefaultBackoff(t *testing.T) {
 		want    time.Duration
 	}{
 		{0, 5 * time.Second}, {1, 5 * time.Second}, {2, 10 * time.Second}, {3, 20 * time.Second},
-		{8, 640 * time.Second}, {10, 2560 * time.Second}, {11, time.Hour}, {100, time.Hour},
+		{5, 80 * time.Second}, {6, 2 * time.Minute}, {7, 2 * time.Minute}, {100, 2 * time.Minute},
 	} {
 		for range 50 {
 			got := DefaultBackoff(tt.attempt)
@@ -397,6 +476,16 @@ func TestDefaultBackoff(t *testing.T) {
 				t.Fatalf("DefaultBackoff(%d) = %v, want %v ±20%%", tt.attempt, got, tt.want)
 			}
 		}
+	}
+	// Within a backup link's 30 minutes, a failing message is tried often.
+	var waited time.Duration
+	tries := 0
+	for waited < sparekey.BackupLinkTTL {
+		tries++
+		waited += DefaultBackoff(tries) * 12 / 10
+	}
+	if tries < 15 {
+		t.Errorf("only %d tries within a link's life", tries)
 	}
 }
 
