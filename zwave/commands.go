@@ -136,7 +136,8 @@ func (d *Driver) Refresh(ctx context.Context, name string) error {
 	return err
 }
 
-// target finds the lock's hub; a hub that is not connected is ELOCKOFFLINE.
+// target finds the lock's hub; a hub that is not connected, or a lock
+// zwave-js marked dead, is ELOCKOFFLINE.
 func (d *Driver) target(name string) (*hub, int, error) {
 	hubName, nodeID, err := ParseAddress(name)
 	if err != nil {
@@ -148,6 +149,9 @@ func (d *Driver) target(name string) (*hub, int, error) {
 		return nil, 0, sparekey.Errorf(sparekey.ELOCKOFFLINE, "lock %s is on hub %s, which is not configured (serve --zwave %s=ws://…)", name, hubName, hubName)
 	case !h.connected.Load():
 		return nil, 0, sparekey.Errorf(sparekey.ELOCKOFFLINE, "lock %s cannot be reached: its Z-Wave JS server %s is unreachable", name, hubName)
+	case h.isDead(nodeID):
+		// The pings find out when it answers again.
+		return nil, 0, sparekey.Errorf(sparekey.ELOCKOFFLINE, "lock %s is offline: it stopped answering and zwave-js marked it dead", name)
 	}
 	return h, nodeID, nil
 }

@@ -33,11 +33,12 @@ type hub struct {
 	pending map[string]chan *incoming
 	nextID  int
 	heard   map[int]time.Time // when each lock last reported, for the pings
+	dead    map[int]bool      // locks zwave-js marked dead
 }
 
 func newHub(d *Driver, name, url string) *hub {
 	return &hub{name: name, url: url, d: d, tr: newTranslator(name),
-		pending: map[string]chan *incoming{}, heard: map[int]time.Time{}}
+		pending: map[string]chan *incoming{}, heard: map[int]time.Time{}, dead: map[int]bool{}}
 }
 
 // run keeps the hub connected until ctx ends.
@@ -138,13 +139,21 @@ func (h *hub) session(ctx context.Context, up func()) error {
 		}
 	}
 	now := h.d.cfg.Clock.Now()
+	for _, n := range st.State.Nodes {
+		if n.Ready && isLock(n.Values) && codesUnread(n) {
+			h.d.log.Warn("zwave-js has not read this lock's user codes: interview.queryAllUserCodes looks off on this hub, and with it off zwave-js's first interview of a lock it did not include clears every code on it; turn it on (docs/zwave-js.md)",
+				"hub", h.name, "lock", Address(h.name, n.NodeID))
+		}
+	}
 	for dev, evs := range h.tr.baseline(st.State.Nodes, now) {
 		h.d.emit(dev, evs)
 	}
 	h.mu.Lock()
+	clear(h.dead)
 	for _, n := range st.State.Nodes {
 		if isLock(n.Values) {
 			h.heard[n.NodeID] = now
+			h.dead[n.NodeID] = n.Status == nodeDead
 		}
 	}
 	h.mu.Unlock()
@@ -222,6 +231,12 @@ func (h *hub) handle(ev *event) {
 	}
 	h.mu.Lock()
 	h.heard[ev.NodeID] = now
+	switch ev.Event {
+	case "dead":
+		h.dead[ev.NodeID] = true
+	case "alive":
+		h.dead[ev.NodeID] = false
+	}
 	h.mu.Unlock()
 	if r.dead {
 		h.d.waiters.Fail(dev, sparekey.Errorf(sparekey.ELOCKOFFLINE, "lock %s is offline: it did not answer its Z-Wave JS server %s", dev, h.name))
@@ -319,6 +334,13 @@ func readJSON(ctx context.Context, conn *websocket.Conn, v any, timeout time.Dur
 		return err
 	}
 	return json.Unmarshal(b, v)
+}
+
+// isDead reports whether zwave-js marked the node dead.
+func (h *hub) isDead(nodeID int) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.dead[nodeID]
 }
 
 // quiet returns the locks not heard from for d: the ones to ping. heard

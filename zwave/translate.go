@@ -265,3 +265,16 @@ func (t *translator) notification(id int, l *lockNode, n notificationArgs, now t
 	}
 	return []sparekey.DeviceEvent{e}
 }
+
+// codesUnread reports whether a lock in the state dump has User Code slots
+// whose status zwave-js never read: the mark of a lock interviewed with
+// interview.queryAllUserCodes off, which may have cleared its codes (see
+// docs/zwave-js.md). With the setting on, every slot has a status.
+func codesUnread(n node) bool {
+	for _, v := range n.Values {
+		if v.CommandClass == ccUserCode && v.Property == "userIdStatus" && v.PropertyKey != "" && v.Value == nil {
+			return true
+		}
+	}
+	return false
+}

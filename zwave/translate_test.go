@@ -2,6 +2,7 @@ package zwave
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 	"time"
 
@@ -203,4 +204,29 @@ func FuzzTranslate(f *testing.F) {
 			}
 		}
 	})
+}
+
+// A command zwave-js could not carry out is worded for the lock's health
+// with zwave-js's error code, once; the codes that mean the lock was not
+// reached make it wait (offline) or retry (timeout).
+func TestCommandError(t *testing.T) {
+	d := &Driver{}
+	for _, tc := range []struct {
+		err  error
+		code string
+		text string
+	}{
+		{&errServer{code: "zwave_error", zwave: 202, message: "The node did not respond after 1 attempts, it is presumed dead (ZW0202)"}, sparekey.ELOCKOFFLINE, "Z-Wave error ZW0202: The node did not respond after 1 attempts, it is presumed dead"},
+		{&errServer{code: "zwave_error", zwave: 204, message: "The node did not acknowledge the command (ZW0204)"}, sparekey.ELOCKTIMEOUT, "Z-Wave error ZW0204: The node did not acknowledge the command"},
+		{&errServer{code: "zwave_error", zwave: 201, message: "Timed out"}, sparekey.ELOCKTIMEOUT, "ZW0201"},
+		{&errServer{code: "zwave_error", zwave: 322, message: "Not supported"}, sparekey.ELOCKFAILED, "ZW0322"},
+		{&errServer{code: "node_not_found", message: "Node 9 not found"}, sparekey.ELOCKFAILED, "node_not_found"},
+		{errHubDown, sparekey.ELOCKOFFLINE, "unreachable"},
+		{errNoResult, sparekey.ELOCKTIMEOUT, "did not confirm"},
+	} {
+		err := d.commandError("zwave://h/2", "program slot 1 of", tc.err)
+		if sparekey.ErrorCode(err) != tc.code || !strings.Contains(err.Error(), tc.text) || strings.Count(err.Error(), "ZW0") > 1 {
+			t.Errorf("%v → %v (%s), want %s containing %q", tc.err, err, sparekey.ErrorCode(err), tc.code, tc.text)
+		}
+	}
 }

@@ -61,15 +61,33 @@ type Stack struct {
 	done    chan struct{}
 }
 
+// Options change how the stack is set up.
+type Options struct {
+	// NoQueryAllUserCodes starts the driver with
+	// interview.queryAllUserCodes off, as a hub set up wrong: zwave-js
+	// reads none of the lock's codes at its interview.
+	NoQueryAllUserCodes bool
+}
+
 // Start starts a stack for the test and stops it when the test ends. It
 // skips the test when Env is not set.
 func Start(t testing.TB) *Stack {
+	t.Helper()
+	return StartWith(t, Options{})
+}
+
+// StartWith is Start with options.
+func StartWith(t testing.TB, o Options) *Stack {
 	t.Helper()
 	modules := os.Getenv(Env)
 	if modules == "" {
 		t.Skipf("%s is not set: skipping the tests against the real Z-Wave JS (npm ci --prefix internal/zwavejs/testdata; export %s=$PWD/internal/zwavejs/testdata/node_modules)", Env, Env)
 	}
-	s, err := start(modules, t.TempDir(), func(line string) { t.Log("zwave-js stack:", line) })
+	var args []string
+	if o.NoQueryAllUserCodes {
+		args = append(args, "--no-query-all-user-codes")
+	}
+	s, err := start(modules, t.TempDir(), func(line string) { t.Log("zwave-js stack:", line) }, args...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -111,7 +129,7 @@ func Shared(t testing.TB) *Stack {
 
 // start runs the launcher with node until it says it is ready. Its logs go
 // to logf while the test runs.
-func start(modules, dir string, logf func(string)) (*Stack, error) {
+func start(modules, dir string, logf func(string), args ...string) (*Stack, error) {
 	abs, err := filepath.Abs(modules)
 	if err != nil {
 		return nil, err
@@ -123,7 +141,7 @@ func start(modules, dir string, logf func(string)) (*Stack, error) {
 	if err := os.WriteFile(script, launcher, 0o600); err != nil {
 		return nil, err
 	}
-	cmd := exec.Command("node", script)
+	cmd := exec.Command("node", append([]string{script}, args...)...)
 	// The launcher is written outside the package's directory: node finds
 	// the modules through NODE_PATH.
 	cmd.Env = append(os.Environ(), "NODE_PATH="+abs, "NODE_NO_WARNINGS=1")

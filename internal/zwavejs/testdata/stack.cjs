@@ -5,7 +5,7 @@
 // only; nothing is advertised over mDNS (zwave-js's own bin/mock-server does
 // both on every interface).
 //
-//   node stack.cjs [--slots 30] [--port 0]
+//   node stack.cjs [--slots 30] [--port 0] [--no-query-all-user-codes]
 //
 // Once the driver has interviewed the lock and the server listens, one JSON
 // line goes to stdout:
@@ -43,6 +43,9 @@ function arg(name, def) {
 	return i === -1 ? def : args[i + 1];
 }
 const SLOTS = Number(arg("--slots", "30"));
+// --no-query-all-user-codes plays a hub set up wrong: zwave-js reads no
+// user code at the interview.
+const QUERY_ALL_USER_CODES = !args.includes("--no-query-all-user-codes");
 const NODE_ID = 2;
 const HOST = "127.0.0.1";
 
@@ -464,7 +467,7 @@ async function main() {
 	const driver = new Driver(serialURL, {
 		// Without this, zwave-js's first interview of a lock it did not
 		// include clears every user code on it (see docs/zwave-js.md).
-		interview: { queryAllUserCodes: true },
+		interview: { queryAllUserCodes: QUERY_ALL_USER_CODES },
 		storage: { cacheDir, throttle: "fast" },
 		logConfig: process.env.ZWAVEJS_LOG
 			? { enabled: true, level: "debug", logToFile: true, filename: process.env.ZWAVEJS_LOG }
