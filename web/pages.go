@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"regexp"
 	"strings"
 	"time"
@@ -57,6 +58,9 @@ var funcs = template.FuncMap{
 	"firstline": func(s string) string { line, _, _ := strings.Cut(s, "\n"); return line },
 	"add":       func(a, b int) int { return a + b },
 	"hasPrefix": strings.HasPrefix,
+	// pathescape puts a lock's device in a URL path as one segment: a
+	// Z-Wave lock's zwave://HUB/NODE holds slashes.
+	"pathescape": url.PathEscape,
 	// countdown wraps the time left in a sentence in a span that app.js
 	// keeps counting down (and reloads the page at the end).
 	"countdown": func(left string, seconds int, sentence string) template.HTML {

@@ -44,10 +44,11 @@ func TestServeAgainstZWaveJS(t *testing.T) {
 	})
 	lockPath := url.PathEscape(zwaveLock)
 
-	// A unit whose door is the Z-Wave lock, with one resident.
+	// A unit of the demo's property whose door is the Z-Wave lock, with one
+	// resident: the demo's staff see it.
 	csv := filepath.Join(t.TempDir(), "zwave.csv")
 	if err := os.WriteFile(csv, []byte("property,unit,lock,name,email,phone\n"+
-		"Birch Court,4B,"+zwaveLock+",Zoe Park,zoe@example.com,2015550144\n"), 0o600); err != nil {
+		"Maple Court Apartments,104,"+zwaveLock+",Zoe Park,zoe@example.com,2015550144\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	if out, errOut, err := s.cli("", []string{"import", "roster"}, csv); err != nil {
@@ -61,6 +62,15 @@ func TestServeAgainstZWaveJS(t *testing.T) {
 		t.Fatalf("lock after the first sync: %+v, want locked with 90%% battery", l)
 	}
 	t.Logf("first sync after %s", time.Since(began).Round(time.Millisecond))
+
+	// The console lists the lock by its address and links to its page.
+	staff := s.signIn("manager@example.com", "demo-password")
+	if page := staff.get("/console/locks"); page.status != http.StatusOK || !strings.Contains(string(page.body), `href="/console/locks/`+lockPath+`"`) {
+		t.Fatalf("console lock list = %d, want a link to /console/locks/%s\n%s", page.status, lockPath, page.body)
+	}
+	if page := staff.get("/console/locks/" + lockPath); page.status != http.StatusOK || !strings.Contains(string(page.body), zwaveLock) {
+		t.Fatalf("console page of %s = %d\n%s", zwaveLock, page.status, page.body)
+	}
 
 	// Get Code → the link → reveal: the backup code is on the lock.
 	s.requestCode("zoe@example.com")
