@@ -119,8 +119,10 @@ func (d *Driver) bolt(ctx context.Context, name string, want int, what string) e
 	return err
 }
 
-// Refresh asks the lock for the bolt's state; the answer arrives as a
-// report like any other. It does nothing while the hub is unreachable.
+// Refresh reads the bolt from the lock and reports where it stands as an
+// EventState, changed or not: the device layer asks after a reconnect or a
+// takeover, when this instance may have missed the lock's reports. It does
+// nothing while the hub is unreachable.
 func (d *Driver) Refresh(ctx context.Context, name string) error {
 	h, nodeID, err := d.target(name)
 	if err != nil {
@@ -129,11 +131,21 @@ func (d *Driver) Refresh(ctx context.Context, name string) error {
 		}
 		return err
 	}
-	_, err = h.call(ctx, map[string]any{"command": "node.poll_value", "nodeId": nodeID, "valueId": valueID(ccDoorLock, "currentMode", 0)})
-	if errors.Is(err, errHubDown) {
+	v, err := d.poll(ctx, h, name, nodeID, "read", valueID(ccDoorLock, "currentMode", 0))
+	if err != nil {
+		if sparekey.ErrorCode(err) == sparekey.ELOCKOFFLINE {
+			return nil
+		}
+		return err
+	}
+	mode, ok := number(v)
+	if !ok {
 		return nil
 	}
-	return err
+	l := &lockNode{mode: mode}
+	d.emit(name, []sparekey.DeviceEvent{{Device: name, Kind: sparekey.EventState, At: d.cfg.Clock.Now(),
+		Slot: -1, Battery: -1, State: l.state()}})
+	return nil
 }
 
 // target finds the lock's hub; a hub that is not connected, or a lock

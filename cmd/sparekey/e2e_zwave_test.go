@@ -9,8 +9,10 @@ import (
 	"testing"
 	"time"
 
+	"sparekey/internal/pgtest"
 	"sparekey/internal/testkit"
 	"sparekey/internal/zwavejs"
+	"sparekey/sim"
 )
 
 // zwaveLock is the simulated deadbolt's address: node 2 on the hub the
@@ -194,4 +196,87 @@ func zwaveWait(t *testing.T, what string, ok func() bool) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+}
+
+// TestTwoInstancesOneZWaveHub: two instances on one PostgreSQL database
+// share a Z-Wave hub. A keypad use is recorded once and its backup code
+// rotated once; when the instance that owned the hub stops, the other
+// records the lock's next keypad use.
+func TestTwoInstancesOneZWaveHub(t *testing.T) {
+	testkit.SkipShort(t, "the end-to-end test (two servers and Z-Wave JS)")
+	dsn := pgtest.Schema(t)
+	stack := zwavejs.Start(t)
+	stack.StopHub(t) // up once the lock is in the roster
+	broker, err := sim.StartBroker("127.0.0.1:0", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { broker.Close() })
+	lockPath := url.PathEscape(zwaveLock)
+	common := []string{"--secret-key", strings.Repeat("cd", 32), "--mqtt", broker.URL(), "--instance-ttl", "2s", "--base-url", "https://keys.example",
+		"--zwave", "bldg-a=" + stack.URL, "--zwave-ping", "500ms"}
+	a := startServerOn(t, dsn, append(common, "--instance-id", "zwave-a")...)
+	b := startServerOn(t, dsn, append(common, "--instance-id", "zwave-b")...)
+	t.Cleanup(func() {
+		if t.Failed() {
+			for name, s := range map[string]*testServer{"a": a, "b": b} {
+				for _, line := range strings.Split(s.stderr.String(), "\n") {
+					if !strings.Contains(line, "msg=http") {
+						t.Log(name, line)
+					}
+				}
+			}
+		}
+	})
+	csv := filepath.Join(t.TempDir(), "zwave.csv")
+	if err := os.WriteFile(csv, []byte("property,unit,lock,name,email,phone\n"+
+		"Maple Court Apartments,104,"+zwaveLock+",Zoe Park,zoe@example.com,2015550144\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if out, errOut, err := a.cli("", []string{"import", "roster"}, "--secret-key", strings.Repeat("cd", 32), csv); err != nil {
+		t.Fatalf("import roster: %v\n%s%s", err, out, errOut)
+	}
+	stack.StartHub(t)
+	a.waitLock(lockPath, "first sync", inSync)
+
+	use := func(s *testServer, want int) {
+		t.Helper()
+		s.requestCode("zoe@example.com")
+		msgs := s.waitMessages("zoe@example.com", "backup_link", want)
+		newest := msgs[0]
+		for _, m := range msgs {
+			if m.ID > newest.ID {
+				newest = m
+			}
+		}
+		code := s.reveal(token(t, newest)).Codes[0].Code
+		slot := findSlot(t, stack, code)
+		if r := stack.Keypad(t, code); !r.Opened {
+			t.Fatalf("keypad with the revealed code: %+v", r)
+		}
+		zwaveWait(t, "the used backup code rotated on the lock", func() bool { return stack.Slot(t, slot).Code != code })
+		zwaveWait(t, "the keypad use recorded", func() bool { return s.keypadEvents(lockPath) == want })
+		time.Sleep(time.Second) // a second record would show now
+		if got := s.keypadEvents(lockPath); got != want {
+			t.Fatalf("%d keypad uses recorded, want %d: recorded twice", got, want)
+		}
+	}
+	use(b, 1)
+
+	// Whichever owned the hub stops; the other records the next use.
+	for _, stop := range []*testServer{a, b} {
+		if strings.Contains(stop.stderr.String(), "connected to the Z-Wave JS server") {
+			other := b
+			if stop == b {
+				other = a
+			}
+			if err := stop.stop(); err != nil {
+				t.Fatal(err)
+			}
+			time.Sleep(3 * time.Second) // past --instance-ttl: the hub is the other's
+			use(other, 2)
+			return
+		}
+	}
+	t.Fatal("no instance connected to the hub")
 }
