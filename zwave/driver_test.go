@@ -301,3 +301,27 @@ func TestQueryAllUserCodesOffWarned(t *testing.T) {
 		t.Fatalf("no warning about queryAllUserCodes:\n%s", b.logs)
 	}
 }
+
+// TestStopIsNotTheHubGoingDown: Sparekey shutting down leaves its locks as
+// they are; only a hub that goes away takes them offline.
+func TestStopIsNotTheHubGoingDown(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: the Z-Wave JS stack takes seconds to start")
+	}
+	b := setup(t)
+	waitConnected(t, b)
+	b.next(t, sparekey.EventOnline)
+	b.driver.Stop()
+	time.Sleep(200 * time.Millisecond)
+	for {
+		select {
+		case ev := <-b.events:
+			if ev.Kind == sparekey.EventOffline {
+				t.Fatalf("offline on shutdown: %+v", ev)
+			}
+			continue
+		default:
+		}
+		break
+	}
+}

@@ -169,9 +169,12 @@ func (h *hub) session(ctx context.Context, up func()) error {
 
 	defer func() {
 		h.connected.Store(false)
+		stopping := ctx.Err() != nil // Sparekey shuts down: the hub is not down
 		for dev, evs := range h.tr.hubDown(h.d.cfg.Clock.Now()) {
 			h.d.waiters.Fail(dev, sparekey.Errorf(sparekey.ELOCKOFFLINE, "lock %s cannot be reached: its Z-Wave JS server %s is unreachable", dev, h.name))
-			h.d.emit(dev, evs)
+			if !stopping {
+				h.d.emit(dev, evs)
+			}
 		}
 	}()
 	for {
