@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/emersion/go-smtp"
+
+	"sparekey/internal/testkit"
 )
 
 // inbox is a real SMTP server (emersion/go-smtp) on 127.0.0.1.
@@ -138,4 +140,75 @@ func TestDeliveryOverSMTPAndSMSAPI(t *testing.T) {
 	if bytes.Contains([]byte(s.stderr.String()), []byte("/b/")) {
 		t.Error("a link reached the logs")
 	}
+}
+
+// A provider that hangs holds up only its own channel: with the SMTP relay
+// accepting and never answering, the text still goes; with the SMS API
+// never answering, the email still goes.
+func TestDeliveryWithAHungProvider(t *testing.T) {
+	t.Parallel()
+	t.Run("SMTP relay", func(t *testing.T) {
+		t.Parallel()
+		sms := &smsProvider{}
+		api := httptest.NewServer(sms)
+		t.Cleanup(api.Close)
+		s := startServer(t, "--smtp", "smtp://"+hungListener(t), "--smtp-from", "noreply@maple.example",
+			"--sms-url", api.URL, "--sms-account", "AC123", "--sms-token", "tok", "--sms-from", "+12015550100")
+		s.requestCode(testkit.AnaEmail)
+		waitUntil(t, "the text", func() bool { return len(sms.all()) == 1 })
+		var msgs []outboxMessage
+		s.json("GET", "/api/v1/dev/outbox?to=ana%40example.com", "", 200, &msgs)
+		if len(msgs) != 1 || msgs[0].Status != "queued" {
+			t.Errorf("the email, held by the relay: %+v", msgs)
+		}
+	})
+	t.Run("SMS API", func(t *testing.T) {
+		t.Parallel()
+		mail, smtpAddr := startInbox(t)
+		api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			io.Copy(io.Discard, r.Body) // so the server notices when the client gives up
+			<-r.Context().Done()
+		}))
+		t.Cleanup(api.Close)
+		s := startServer(t, "--smtp", "smtp://"+smtpAddr, "--smtp-from", "noreply@maple.example",
+			"--sms-url", api.URL, "--sms-account", "AC123", "--sms-token", "tok", "--sms-from", "+12015550100")
+		s.requestCode(testkit.AnaEmail)
+		waitUntil(t, "the email", func() bool { return len(mail.all()) == 1 })
+		var msgs []outboxMessage
+		s.json("GET", "/api/v1/dev/outbox?to="+url.QueryEscape(testkit.AnaPhone), "", 200, &msgs)
+		if len(msgs) != 1 || msgs[0].Status != "queued" {
+			t.Errorf("the text, held by the API: %+v", msgs)
+		}
+	})
+}
+
+// hungListener accepts connections on loopback and never says a word.
+func hungListener(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var conns []net.Conn
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, c)
+			mu.Unlock()
+		}
+	}()
+	t.Cleanup(func() {
+		ln.Close()
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range conns {
+			c.Close()
+		}
+	})
+	return ln.Addr().String()
 }
