@@ -224,6 +224,13 @@ func TestDriver(t *testing.T) {
 		if ev := b.next(t, sparekey.EventBattery); ev.Battery != 55 {
 			t.Fatalf("battery = %+v", ev)
 		}
+		// A flat battery: its level, and "replace battery now".
+		b.stack.Battery(t, 5)
+		if ev := b.next(t, sparekey.EventBattery); ev.Battery >= 20 {
+			t.Fatalf("low battery = %+v, want under 20%%", ev)
+		}
+		b.stack.Battery(t, 90)
+		b.next(t, sparekey.EventBattery)
 	})
 
 	t.Run("a lock that stops answering goes offline, and online when it answers", func(t *testing.T) {

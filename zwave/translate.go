@@ -7,6 +7,10 @@ import (
 	"sparekey"
 )
 
+// lowBattery is the battery percent reported for a lock that says only
+// that its battery is low: under the console's 20%.
+const lowBattery = 10
+
 // Offline reasons, in DeviceEvent.Source of an EventOffline.
 const (
 	ReasonHub  = "hub"  // the Z-Wave JS server cannot be reached
@@ -210,6 +214,20 @@ func (t *translator) value(id int, l *lockNode, v valueArgs, now time.Time) []sp
 			e.Source = "keypad"
 			return []sparekey.DeviceEvent{e}
 		}
+	case v.CommandClass == ccBattery && v.Property == "rechargeOrReplace" && isNumber && n > 0,
+		v.CommandClass == ccNotification && v.Property == "Power Management" && v.PropertyKey == "Battery maintenance status" &&
+			isNumber && (n == pmReplaceSoon || n == pmReplaceNow):
+		// The lock says only "replace the battery" (Battery v2's
+		// rechargeOrReplace, soon or now, or a Power Management
+		// notification; zwave-js drops a v1 report of 0xFF, "low"): it
+		// counts as lowBattery unless the level says less.
+		if l.battery >= 0 && l.battery <= lowBattery {
+			return nil
+		}
+		l.battery = lowBattery
+		e := t.event(id, sparekey.EventBattery, now)
+		e.Battery = lowBattery
+		return []sparekey.DeviceEvent{e}
 	case v.CommandClass == ccBattery && v.Property == "level" && isNumber:
 		if n == l.battery || n < 0 || n > 100 {
 			return nil

@@ -270,7 +270,8 @@ func (s *Stack) Jam(t testing.TB) { t.Helper(); s.call(t, "POST", "/jam", nil, n
 // Unjam frees the bolt and throws it.
 func (s *Stack) Unjam(t testing.TB) { t.Helper(); s.call(t, "POST", "/unjam", nil, nil) }
 
-// Battery makes the lock report its battery level (10 or less: "low").
+// Battery makes the lock report its battery level; at 10 or less it also
+// sends Power Management "Replace battery now".
 func (s *Stack) Battery(t testing.TB, level int) {
 	t.Helper()
 	s.call(t, "POST", "/battery", url.Values{"level": {fmt.Sprint(level)}}, nil)

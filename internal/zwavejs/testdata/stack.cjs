@@ -80,12 +80,11 @@ const WRONG_CODES_BEFORE_DISABLE = 5;
 const respondToBatteryGet = {
 	handleCC(controller, self, receivedCC) {
 		if (receivedCC instanceof cc.BatteryCCGet) {
-			const level = self.state.get("battery") ?? 90;
 			return {
 				action: "sendCC",
 				cc: new cc.BatteryCCReport({
 					nodeId: controller.ownNodeId,
-					level: level <= 10 ? 0xff : level, // 0xff: "battery low"
+					level: self.state.get("battery") ?? 90,
 				}),
 			};
 		}
@@ -386,18 +385,19 @@ function controlAPI(ctx) {
 			await reportBolt(controller, node);
 			return {};
 		},
-		// ?level=N: the lock reports its battery (10 or less: "low").
+		// ?level=N: the lock reports its battery; at 10 or less it also
+		// asks for a new one (Power Management "Replace battery now").
 		"POST /battery": async (q) => {
 			const level = Number(q.level);
 			node.state.set("battery", level);
 			await report(
 				controller,
 				node,
-				new cc.BatteryCCReport({
-					nodeId: controller.ownNodeId,
-					level: level <= 10 ? 0xff : level,
-				}),
+				new cc.BatteryCCReport({ nodeId: controller.ownNodeId, level }),
 			);
+			if (level <= 10) {
+				await notify(controller, node, POWER_MANAGEMENT, 0x0b);
+			}
 			return {};
 		},
 		// The lock stops answering (out of range, flat battery)...
