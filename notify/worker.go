@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"maps"
 	"math/rand/v2"
+	"runtime/debug"
 	"slices"
 	"sync"
 	"time"
@@ -37,8 +38,9 @@ type WorkerConfig struct {
 	// message starts sending at once and is cut off at a quarter of the
 	// lease, so each is recorded well within it. Default 1m.
 	Lease time.Duration
-	// Senders is how many messages of one channel are sent at once; one
-	// pass claims at most that many. Default 4.
+	// Senders is how many messages of one channel are sent at once: a
+	// message is claimed only when a sender is free for it, and a sender
+	// that finishes takes the next at once. Default 4.
 	Senders int
 	// MaxAttempts is how many failed attempts abandon a message. Default
 	// 100: with the default backoff, about 3 hours of a provider outage.
@@ -63,11 +65,16 @@ type Worker struct {
 	lanes []*lane
 }
 
-// lane is one channel's senders: its own claims, its own loop.
+// lane is one channel's senders: its own claims, its own loop, and a slot
+// per sender. A pass claims only as many messages as there are free slots
+// and starts each at once; a sender that finishes frees its slot and wakes
+// the loop, so one slow send never holds up the messages behind it.
 type lane struct {
 	channel   sparekey.Channel
 	transport Transport
 	loop      *loop.Loop
+	slots     chan struct{} // one token per send in flight
+	sending   sync.WaitGroup
 }
 
 // NewWorker returns a Worker with defaults filled in. It panics without a
@@ -102,10 +109,11 @@ func NewWorker(cfg WorkerConfig) *Worker {
 		if cfg.Transports[ch] == nil {
 			continue
 		}
-		l := &lane{channel: ch, transport: cfg.Transports[ch]}
+		l := &lane{channel: ch, transport: cfg.Transports[ch], slots: make(chan struct{}, cfg.Senders)}
 		l.loop = loop.New(cfg.PollInterval, func(ctx context.Context) (bool, error) {
-			n, err := w.runLane(ctx, l)
-			return n == cfg.Senders, err // all senders busy: more is probably due
+			// A failed record is logged where it happens; nothing to add.
+			free, n, err := w.startSends(ctx, l, func(error) {})
+			return free > 0 && n == free, err // every free sender busy: more is probably due
 		}, func(err error) { w.log.Error("outbox pass failed", "channel", ch, "err", err) })
 		w.lanes = append(w.lanes, l)
 	}
@@ -144,6 +152,7 @@ func (w *Worker) Start(ctx context.Context) {
 func (w *Worker) Stop() {
 	for _, l := range w.lanes {
 		l.loop.Stop()
+		l.sending.Wait()
 	}
 }
 
@@ -155,53 +164,89 @@ func (w *Worker) Notify() {
 	}
 }
 
-// RunOnce runs one pass of every channel at once and waits for them. It
-// returns how many messages it tried; the error joins claim and record
+// RunOnce runs one pass of every channel at once and waits for its sends,
+// for a worker that was not started (tests, one-off runs). It returns how many messages it tried; the error joins claim and record
 // failures (a send failure is an outcome, not an error).
 func (w *Worker) RunOnce(ctx context.Context) (int, error) {
 	var mu sync.Mutex
 	var wg sync.WaitGroup
 	tried, errs := 0, []error{}
+	report := func(err error) {
+		mu.Lock()
+		defer mu.Unlock()
+		errs = append(errs, err)
+	}
 	for _, l := range w.lanes {
 		wg.Go(func() {
-			n, err := w.runLane(ctx, l)
+			_, n, err := w.startSends(ctx, l, report)
+			l.sending.Wait()
+			report(err)
 			mu.Lock()
 			defer mu.Unlock()
 			tried += n
-			errs = append(errs, err)
 		})
 	}
 	wg.Wait()
 	return tried, errors.Join(errs...)
 }
 
-// runLane claims up to Senders due messages of one channel and sends them
-// all at once, each recorded as soon as it is done, so no claimed message
-// waits behind a slow one while its lease runs.
-func (w *Worker) runLane(ctx context.Context, l *lane) (int, error) {
+// startSends claims as many due messages of one channel as it has free
+// senders and starts sending each at once; report hears each failure to
+// record an outcome. It returns the free senders, the messages claimed
+// and a claim error.
+func (w *Worker) startSends(ctx context.Context, l *lane, report func(error)) (free, claimed int, err error) {
+	// Take the free slots first, so two passes never claim for the same.
+reserve:
+	for free < cap(l.slots) {
+		select {
+		case l.slots <- struct{}{}:
+			free++
+		default:
+			break reserve
+		}
+	}
+	if free == 0 {
+		return 0, 0, nil // a sender that finishes wakes the loop
+	}
 	now := w.cfg.Clock.Now()
 	var batch []*sparekey.Message
 	// The claim commits before anything is sent, so no other worker or
 	// instance takes these messages while we hold their lease.
-	err := w.cfg.Store.Tx(ctx, func(tx sparekey.Tx) error {
+	err = w.cfg.Store.Tx(ctx, func(tx sparekey.Tx) error {
 		var err error
-		batch, err = tx.ClaimMessages(ctx, []sparekey.Channel{l.channel}, now, w.cfg.Lease, w.cfg.Senders)
+		batch, err = tx.ClaimMessages(ctx, []sparekey.Channel{l.channel}, now, w.cfg.Lease, free)
 		return err
 	})
+	for range free - len(batch) {
+		<-l.slots // not needed: nothing more was due
+	}
 	if err != nil {
-		return 0, fmt.Errorf("notify: claim %s messages: %w", l.channel, err)
+		return free, 0, fmt.Errorf("notify: claim %s messages: %w", l.channel, err)
 	}
 	// Every send ends by a quarter of the lease (the transports' own
 	// timeouts are shorter), which leaves the rest for recording it before
 	// another worker could claim the message and send it twice.
 	sendTimeout := w.cfg.Lease / 4
-	errs := make([]error, len(batch))
-	var wg sync.WaitGroup
-	for i, m := range batch {
-		wg.Go(func() { errs[i] = w.deliver(ctx, l.transport, m, sendTimeout) })
+	for _, m := range batch {
+		l.sending.Go(func() {
+			defer func() {
+				<-l.slots
+				l.loop.Wake()
+			}()
+			defer func() {
+				// A sender runs outside the loop, which would recover a
+				// panic: one bad message must not take the server down.
+				if v := recover(); v != nil {
+					report(fmt.Errorf("notify: sending message %d panicked: %v\n%s", m.ID, v, debug.Stack()))
+					w.log.Error("outbox send panicked", "message_id", m.ID, "panic", v)
+				}
+			}()
+			if err := w.deliver(ctx, l.transport, m, sendTimeout); err != nil {
+				report(err)
+			}
+		})
 	}
-	wg.Wait()
-	return len(batch), errors.Join(errs...)
+	return free, len(batch), nil
 }
 
 // deliver sends one claimed message and records the outcome in a new Tx. A

@@ -312,6 +312,47 @@ func TestWorkerSendsAChannelsMessagesInParallel(t *testing.T) {
 	}
 }
 
+// A sender that finishes takes the next message at once, while another
+// is still stuck on its send.
+func TestWorkerSlowSendDoesNotHoldTheNext(t *testing.T) {
+	t.Parallel()
+	w, b := setup(t, WorkerConfig{Senders: 2, PollInterval: time.Hour})
+	stuck := b.store.add(backupSMS(), testkit.T0)
+	release := make(chan struct{})
+	w.lanes[0].transport = &stuckTransport{stuck: stuck, release: release, tr: b.tr}
+	ids := []int64{b.store.add(backupSMS(), testkit.T0), b.store.add(backupSMS(), testkit.T0), b.store.add(backupSMS(), testkit.T0)}
+
+	w.Start(context.Background())
+	for _, id := range ids {
+		waitFor(t, func() bool { return b.store.get(id).Status == sparekey.MessageSent })
+	}
+	if m := b.store.get(stuck); m.Status != sparekey.MessageQueued {
+		t.Errorf("stuck message = %+v", m)
+	}
+	close(release)
+	waitFor(t, func() bool { return b.store.get(stuck).Status == sparekey.MessageSent })
+	w.Stop()
+}
+
+// stuckTransport holds one message until released and sends the others
+// through tr.
+type stuckTransport struct {
+	stuck   int64
+	release chan struct{}
+	tr      Transport
+}
+
+func (s *stuckTransport) Send(ctx context.Context, m *sparekey.Message) (string, error) {
+	if m.ID == s.stuck {
+		select {
+		case <-s.release:
+		case <-ctx.Done():
+			return "", ctx.Err()
+		}
+	}
+	return s.tr.Send(ctx, m)
+}
+
 // A message that keeps failing goes behind those queued before its next
 // try, not back at the head of every batch.
 func TestWorkerRetriesBehindFresherMessages(t *testing.T) {
