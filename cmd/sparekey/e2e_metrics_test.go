@@ -25,6 +25,7 @@ func TestMetrics(t *testing.T) {
 		`sparekey_backup_request_answer_seconds_count 1`,
 		`sparekey_messages{channel="sms",status="sent"} 1`,
 		`sparekey_messages{channel="email",status="sent"} 1`,
+		`sparekey_messages{channel="sms",status="expired"} 0`, // a final state of its own
 		`sparekey_locks{state="locked"} 3`,
 		`sparekey_locks_online 3`,
 		`sparekey_code_slots{sync="failed"} 0`,
