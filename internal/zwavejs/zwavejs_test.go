@@ -105,6 +105,9 @@ func valueUpdated(node int, cc float64, property string, key float64) func(map[s
 // zwave-js-server serves the simulated lock, a code set through it lands on
 // the lock, and what a person does at the door comes back as zwave-js events.
 func TestStack(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: the Z-Wave JS stack takes seconds to start")
+	}
 	s := zwavejs.Start(t)
 	t.Logf("the stack started in %s", s.Started.Round(time.Millisecond))
 
