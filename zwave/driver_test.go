@@ -265,6 +265,22 @@ func TestDriver(t *testing.T) {
 			t.Fatal(err)
 		}
 	})
+
+	t.Run("the hub restarts: zwave-js reads the network again, the codes stay", func(t *testing.T) {
+		b.drain()
+		b.stack.RestartHub(t)
+		waitConnected(t, b)
+		b.next(t, sparekey.EventOnline)
+		if got := b.stack.Slot(t, 5); got.Code != "730519" {
+			t.Fatalf("userId 5 after the restart = %+v", got)
+		}
+		if err := b.driver.ClearPIN(ctx, b.lock, 4); err != nil {
+			t.Fatal(err)
+		}
+		if err := b.driver.Lock(ctx, b.lock); err != nil {
+			t.Fatal(err)
+		}
+	})
 }
 
 func TestAddress(t *testing.T) {

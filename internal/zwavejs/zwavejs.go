@@ -287,6 +287,11 @@ func (s *Stack) Alive(t testing.TB) { t.Helper(); s.call(t, "POST", "/alive", ni
 func (s *Stack) StopHub(t testing.TB)  { t.Helper(); s.call(t, "POST", "/hub/stop", nil, nil) }
 func (s *Stack) StartHub(t testing.TB) { t.Helper(); s.call(t, "POST", "/hub/start", nil, nil) }
 
+// RestartHub restarts the whole hub: the WebSocket server and the zwave-js
+// driver, which opens the serial port again and reads the network from its
+// cache; the lock keeps its codes.
+func (s *Stack) RestartHub(t testing.TB) { t.Helper(); s.call(t, "POST", "/hub/restart", nil, nil) }
+
 // Slot is what the lock itself holds in a User Code slot: its status
 // (0 available, 1 enabled, 2 disabled) and code.
 type Slot struct {

@@ -423,6 +423,10 @@ function controlAPI(ctx) {
 			await ctx.stopServer();
 			return {};
 		},
+		"POST /hub/restart": async () => {
+			await ctx.restartHub();
+			return {};
+		},
 		"POST /hub/start": async () => {
 			await ctx.startServer();
 			return {};
@@ -464,26 +468,38 @@ async function main() {
 	const serialURL = `tcp://${HOST}:${serialServer.address().port}`;
 
 	const cacheDir = fs.mkdtempSync(path.join(os.tmpdir(), "sparekey-zwavejs-"));
-	const driver = new Driver(serialURL, {
-		// Without this, zwave-js's first interview of a lock it did not
-		// include clears every user code on it (see docs/zwave-js.md).
-		interview: { queryAllUserCodes: QUERY_ALL_USER_CODES },
-		storage: { cacheDir, throttle: "fast" },
-		logConfig: process.env.ZWAVEJS_LOG
-			? { enabled: true, level: "debug", logToFile: true, filename: process.env.ZWAVEJS_LOG }
-			: { enabled: false },
-		emitValueUpdateAfterSetValue: true,
-		features: { softReset: false },
-		timeouts: { report: 2000 },
-	});
-	driver.on("error", (e) => log("driver error:", e.message));
-	driver.once("driver ready", () => {
-		log(`driver ready after ${Date.now() - started} ms`);
-		for (const n of driver.controller.nodes.values()) {
-			n.on("interview stage completed", (_n, stage) =>
-				log(`node ${n.id} interview: ${stage} at ${Date.now() - started} ms`));
-		}
-	});
+	// The driver keeps its cache (the interview) across a restart of the
+	// hub, as a real hub does.
+	const newDriver = async () => {
+		const d = new Driver(serialURL, {
+			// Without this, zwave-js's first interview of a lock it did not
+			// include clears every user code on it (see docs/zwave-js.md).
+			interview: { queryAllUserCodes: QUERY_ALL_USER_CODES },
+			storage: { cacheDir, throttle: "fast" },
+			logConfig: process.env.ZWAVEJS_LOG
+				? { enabled: true, level: "debug", logToFile: true, filename: process.env.ZWAVEJS_LOG }
+				: { enabled: false },
+			emitValueUpdateAfterSetValue: true,
+			features: { softReset: false },
+			timeouts: { report: 2000 },
+		});
+		d.on("error", (e) => log("driver error:", e.message));
+		d.once("driver ready", () => {
+			log(`driver ready after ${Date.now() - started} ms`);
+			for (const n of d.controller.nodes.values()) {
+				n.on("interview stage completed", (_n, stage) =>
+					log(`node ${n.id} interview: ${stage} at ${Date.now() - started} ms`));
+			}
+		});
+		const allReady = new Promise((resolve) => d.once("all nodes ready", resolve));
+		await new Promise((resolve, reject) => {
+			d.once("driver ready", resolve);
+			d.start().catch(reject);
+		});
+		await allReady;
+		return d;
+	};
+	let driver;
 
 	const wsPort = Number(arg("--port", "0")) || (await freePort());
 	let server;
@@ -507,6 +523,14 @@ async function main() {
 			});
 			await server.start(true);
 		},
+		// The whole hub restarts: the server and the driver, which reopens
+		// the serial port and reads the network again.
+		async restartHub() {
+			await ctx.stopServer();
+			await driver.destroy();
+			driver = await newDriver();
+			await ctx.startServer();
+		},
 		async stopServer() {
 			if (!server) return;
 			const s = server;
@@ -515,12 +539,7 @@ async function main() {
 		},
 	};
 
-	const allReady = new Promise((resolve) => driver.once("all nodes ready", resolve));
-	await new Promise((resolve, reject) => {
-		driver.once("driver ready", resolve);
-		driver.start().catch(reject);
-	});
-	await allReady;
+	driver = await newDriver();
 	await ctx.startServer();
 
 	const control = controlAPI(ctx);
