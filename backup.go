@@ -90,6 +90,11 @@ type BackupStore interface {
 	// now+lease so that only one worker processes each.
 	ClaimBackupRequests(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]*BackupRequest, error)
 	UpdateBackupRequest(ctx context.Context, r *BackupRequest) error
+	// DeleteBackupRequestsBefore deletes up to limit answered requests
+	// created before t (they hold the client's IP and the contact's hash)
+	// and returns how many; pending ones stay for the job. Their links
+	// stay too, without the request.
+	DeleteBackupRequestsBefore(ctx context.Context, t time.Time, limit int) (int, error)
 
 	CreateBackupLink(ctx context.Context, l *BackupLink) error
 	BackupLinkByTokenHash(ctx context.Context, hash string) (*BackupLink, error)

@@ -19,12 +19,45 @@ const maxRequestAttempts = 10
 // requestBatch is how many requests one pass claims at most.
 const requestBatch = 20
 
-// Start runs the background job that answers Get Code requests until ctx
-// ends or Stop is called.
-func (s *Service) Start(ctx context.Context) { s.loop.Start(ctx) }
+// Start runs the background job that answers Get Code requests, and
+// deletes old requests every hour, until ctx ends or Stop is called.
+func (s *Service) Start(ctx context.Context) {
+	s.loop.Start(ctx)
+	s.sweep.Start(ctx)
+}
 
-// Stop ends the job worker and waits for it.
-func (s *Service) Stop() { s.loop.Stop() }
+// Stop ends the job worker and the sweep and waits for them.
+func (s *Service) Stop() {
+	s.loop.Stop()
+	s.sweep.Stop()
+}
+
+// RequestKeep is how long an answered Get Code request is kept: long past
+// its link's 30 minutes and the minute the per-IP limit counts, then
+// deleted, as it holds the client's IP and the contact's hash. The audit
+// trail keeps the request.
+const RequestKeep = 24 * time.Hour
+
+// sweepBatch is how many requests one sweep transaction deletes at most,
+// so that a day after a flood the sweep holds the writer only briefly at
+// a time.
+const sweepBatch = 1000
+
+// Sweep deletes answered requests older than RequestKeep. Pending ones
+// stay: the job answers them (as expired) first.
+func (s *Service) Sweep(ctx context.Context) error {
+	before := s.now().Add(-RequestKeep)
+	for {
+		var n int
+		err := s.cfg.Store.Tx(ctx, func(tx sparekey.Tx) (err error) {
+			n, err = tx.DeleteBackupRequestsBefore(ctx, before, sweepBatch)
+			return err
+		})
+		if err != nil || n < sweepBatch {
+			return err
+		}
+	}
+}
 
 // Wake makes the job worker look for requests now.
 func (s *Service) Wake() { s.loop.Wake() }

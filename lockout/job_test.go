@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -467,5 +468,65 @@ func TestRequestDoesNotWakeTheJob(t *testing.T) {
 			t.Fatal("Wake did not make the job answer")
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// The hourly sweep deletes answered requests a day old (they hold the
+// client's IP and the contact's hash); pending and younger ones stay, and
+// so do the audit trail and the link a deleted request led to.
+func TestSweepDeletesDayOldRequests(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	ask := func(contact, ip string) {
+		t.Helper()
+		if err := b.svc.RequestCode(b.ctx, lockout.CodeRequest{Contact: contact, IP: ip, UserAgent: testUA}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ask(testkit.AnaEmail, "192.0.2.1")
+	ask("nobody@example.com", "192.0.2.2")
+	if n := b.run(t); n != 2 {
+		t.Fatalf("RunOnce answered %d requests, want 2", n)
+	}
+	token := b.token(t, testkit.AnaEmail)
+	// Left pending: a worker that died holds it for two days.
+	ask("nobody@example.com", "192.0.2.3")
+	b.db.MustWrite(t, func(tx sparekey.Tx) error {
+		_, err := tx.ClaimBackupRequests(b.ctx, b.clock.Now(), 48*time.Hour, 1)
+		return err
+	})
+	b.advance(lockout.RequestKeep - time.Minute)
+	ask("nobody@example.com", "192.0.2.4")
+	if n := b.run(t); n != 1 {
+		t.Fatalf("RunOnce answered %d requests, want the young one", n)
+	}
+	kept := func(when string, want map[string]int) {
+		t.Helper()
+		if err := b.svc.Sweep(b.ctx); err != nil {
+			t.Fatal(err)
+		}
+		got := map[string]int{}
+		b.db.MustRead(t, func(tx sparekey.Tx) error {
+			for ip := range want {
+				n, err := tx.CountBackupRequestsByIP(b.ctx, ip, testkit.T0.Add(-time.Hour))
+				if err != nil {
+					return err
+				}
+				got[ip] = n
+			}
+			return nil
+		})
+		if !maps.Equal(got, want) {
+			t.Errorf("%s: requests left by IP %v, want %v", when, got, want)
+		}
+	}
+	kept("a minute short of a day", map[string]int{"192.0.2.1": 1, "192.0.2.2": 1, "192.0.2.3": 1, "192.0.2.4": 1})
+	b.advance(2 * time.Minute)
+	kept("a day after the first requests", map[string]int{"192.0.2.1": 0, "192.0.2.2": 0, "192.0.2.3": 1, "192.0.2.4": 1})
+	if got := b.outcomes(t); len(got) != 3 {
+		t.Errorf("audit trail after the sweep: outcomes %v, want the 3 answered requests", got)
+	}
+	if l := b.link(t, token); l.RequestID != 0 {
+		t.Errorf("link of a deleted request still names request %d", l.RequestID)
 	}
 }

@@ -67,7 +67,8 @@ type Service struct {
 	cfg Config
 	log *slog.Logger
 
-	loop *loop.Loop
+	loop  *loop.Loop
+	sweep *loop.Loop
 }
 
 // New returns a Service with defaults filled in.
@@ -111,6 +112,9 @@ func New(cfg Config) *Service {
 		n, err := s.RunOnce(ctx)
 		return n == requestBatch, err
 	}, func(err error) { s.log.Error("backup request job failed", "err", err) }).WithJitter(0.5)
+	s.sweep = loop.New(time.Hour, func(ctx context.Context) (bool, error) {
+		return false, s.Sweep(ctx)
+	}, func(err error) { s.log.Error("backup request sweep failed", "err", err) })
 	return s
 }
 

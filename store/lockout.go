@@ -113,6 +113,30 @@ func (t *tx) UpdateBackupRequest(ctx context.Context, r *sparekey.BackupRequest)
 	return nil
 }
 
+func (t *tx) DeleteBackupRequestsBefore(ctx context.Context, before time.Time, limit int) (int, error) {
+	// A link names its request (a foreign key) and outlives it. Only a
+	// request answered sent has a link, and it was answered within the
+	// link's 30 minutes: none is answered meanwhile among day-old ones.
+	if _, err := t.exec(ctx, `
+		UPDATE backup_links SET request_id = NULL
+		WHERE request_id IN (SELECT id FROM backup_requests WHERE created_at < ? AND outcome <> ?)`,
+		micros(before), sparekey.OutcomePending); err != nil {
+		return 0, fmt.Errorf("unlink old backup requests: %w", err)
+	}
+	res, err := t.exec(ctx, `
+		DELETE FROM backup_requests WHERE id IN (
+			SELECT id FROM backup_requests WHERE created_at < ? AND outcome <> ? LIMIT ?)`,
+		micros(before), sparekey.OutcomePending, limitOrAll(limit))
+	if err != nil {
+		return 0, fmt.Errorf("delete old backup requests: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("delete old backup requests: %w", err)
+	}
+	return int(n), nil
+}
+
 const backupLinkColumns = `id, token_hash, resident_id, request_id, created_at, expires_at,
 	revoked_at, revealed_at, reveals, language`
 

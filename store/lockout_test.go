@@ -104,6 +104,61 @@ func TestCountBackupRequestsByIP(t *testing.T) {
 	})
 }
 
+// Answered requests older than the cutoff are deleted, a batch at a time;
+// pending ones and younger ones stay, and so does the link of a deleted one.
+func TestDeleteBackupRequestsBefore(t *testing.T) {
+	forEachDB(t, func(t *testing.T, db *store.DB) {
+		f := seed(t, db)
+		answered := func(ip string, at time.Time, outcome string) *sparekey.BackupRequest {
+			r := newRequest(ip, at)
+			r.Outcome, r.ProcessedAt = outcome, ptr(at.Add(time.Second))
+			return r
+		}
+		kept := map[*sparekey.BackupRequest]bool{
+			answered("10.0.0.1", testkit.T0.Add(-time.Microsecond), sparekey.OutcomeSent): false,
+			answered("10.0.0.2", testkit.T0.Add(-time.Hour), sparekey.OutcomeNoMatch):     false,
+			newRequest("10.0.0.3", testkit.T0.Add(-2*time.Hour)):                          true, // pending
+			answered("10.0.0.4", testkit.T0, sparekey.OutcomeSent):                        true,
+			answered("10.0.0.5", testkit.T0.Add(time.Hour), sparekey.OutcomeThrottled):    true,
+		}
+		link := newLink(f.resident.ID, "h-link", testkit.T0.Add(-time.Microsecond))
+		inTx(t, db, func(tx sparekey.Tx) {
+			for r := range kept {
+				must(t, tx.CreateBackupRequest(t.Context(), r))
+				if r.IP == "10.0.0.1" {
+					link.RequestID = r.ID
+				}
+			}
+			must(t, tx.CreateBackupLink(t.Context(), link))
+		})
+		for _, c := range []struct{ limit, want int }{{1, 1}, {0, 1}, {0, 0}} {
+			inTx(t, db, func(tx sparekey.Tx) {
+				n, err := tx.DeleteBackupRequestsBefore(t.Context(), testkit.T0, c.limit)
+				must(t, err)
+				if n != c.want {
+					t.Errorf("DeleteBackupRequestsBefore(t0, %d) = %d, want %d", c.limit, n, c.want)
+				}
+			})
+		}
+		must(t, db.Read(t.Context(), func(tx sparekey.Tx) error {
+			for r, want := range kept {
+				n, err := tx.CountBackupRequestsByIP(t.Context(), r.IP, testkit.T0.Add(-time.Hour*48))
+				must(t, err)
+				if (n == 1) != want {
+					t.Errorf("request from %s (%s, created %v): %d left, want kept %v", r.IP, r.Outcome, r.CreatedAt, n, want)
+				}
+			}
+			got, err := tx.BackupLinkByTokenHash(t.Context(), "h-link")
+			must(t, err)
+			if got.RequestID != 0 || got.ResidentID != f.resident.ID {
+				t.Errorf("link of a deleted request: request %d, resident %d; want no request, resident %d",
+					got.RequestID, got.ResidentID, f.resident.ID)
+			}
+			return nil
+		}))
+	})
+}
+
 func newLink(residentID int64, token string, created time.Time) *sparekey.BackupLink {
 	return &sparekey.BackupLink{TokenHash: token, ResidentID: residentID, CreatedAt: created,
 		ExpiresAt: created.Add(sparekey.BackupLinkTTL)}
