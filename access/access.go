@@ -86,10 +86,12 @@ func New(cfg Config) *Service {
 	rec := newReconciler(b, codes)
 	codes.wake = rec.Nudge
 	observers := append([]sparekey.LockObserver{codes, rec}, cfg.Observers...)
+	recorder := &Recorder{base: b, observers: observers, wake: rec.Nudge}
+	rec.known = recorder.known
 	return &Service{
 		Codes:      codes,
 		Reconciler: rec,
-		Recorder:   &Recorder{base: b, observers: observers, wake: rec.Nudge},
+		Recorder:   recorder,
 		Doors:      &Doors{base: b},
 	}
 }
