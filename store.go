@@ -54,6 +54,11 @@ type InstanceStore interface {
 	// Instances lists the instances heard from within ttl, sorted.
 	Instances(ctx context.Context, ttl time.Duration) ([]string, error)
 	RemoveInstance(ctx context.Context, id, process string) error
+	// ReleaseClaims ends the leases instance id holds on Get Code
+	// requests, sign-ins and messages, and returns how many it ended: the
+	// instance, started again after a crash, takes them back at once.
+	// Call it only where no process under that id can still be working.
+	ReleaseClaims(ctx context.Context, id string) (int, error)
 }
 
 // Stats are counts of the database's state, for metrics.

@@ -38,6 +38,23 @@ func (t *tx) Heartbeat(ctx context.Context, id, process string, ttl time.Duratio
 	return nil
 }
 
+func (t *tx) ReleaseClaims(ctx context.Context, id string) (int, error) {
+	released := 0
+	for _, table := range []string{"backup_requests", "sign_ins", "messages"} {
+		res, err := t.exec(ctx, `UPDATE `+table+` SET claimed_until = NULL, claimed_by = NULL
+			WHERE claimed_by = ? AND claimed_until IS NOT NULL`, id)
+		if err != nil {
+			return 0, fmt.Errorf("release the claims of instance %s: %w", id, err)
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return 0, fmt.Errorf("release the claims of instance %s: %w", id, err)
+		}
+		released += int(n)
+	}
+	return released, nil
+}
+
 // Instances returns the ids of the instances heard from within ttl, on the
 // database's clock, sorted.
 func (t *tx) Instances(ctx context.Context, ttl time.Duration) ([]string, error) {

@@ -65,11 +65,11 @@ func (t *tx) ClaimBackupRequests(ctx context.Context, now time.Time, lease time.
 			WHERE outcome = ? AND (claimed_until IS NULL OR claimed_until <= ?)
 			ORDER BY created_at, id LIMIT ? `+t.dialect.skipLocked()+`
 		)
-		UPDATE backup_requests SET claimed_until = ?, attempts = attempts + 1
+		UPDATE backup_requests SET claimed_until = ?, claimed_by = ?, attempts = attempts + 1
 		WHERE id IN (SELECT id FROM due) AND outcome = ? AND (claimed_until IS NULL OR claimed_until <= ?)
 		RETURNING `+backupRequestColumns,
 		sparekey.OutcomePending, micros(now), limitOrAll(limit),
-		micros(now.Add(lease)), sparekey.OutcomePending, micros(now))
+		micros(now.Add(lease)), t.claimant, sparekey.OutcomePending, micros(now))
 	if err != nil {
 		return nil, err
 	}

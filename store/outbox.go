@@ -79,7 +79,7 @@ func (t *tx) ClaimMessages(ctx context.Context, channels []sparekey.Channel, now
 		args = append(args, string(c))
 	}
 	args = append(args, string(sparekey.MessageQueued), string(sparekey.MessageFailed), micros(now), micros(now),
-		limitOrAll(limit), micros(now.Add(lease)),
+		limitOrAll(limit), micros(now.Add(lease)), t.claimant,
 		string(sparekey.MessageQueued), string(sparekey.MessageFailed), micros(now))
 	claimed, err := getAll(ctx, t, "claim messages", t.scanMessage, `
 		WITH due AS MATERIALIZED (
@@ -88,7 +88,7 @@ func (t *tx) ClaimMessages(ctx context.Context, channels []sparekey.Channel, now
 				AND (claimed_until IS NULL OR claimed_until <= ?)
 			ORDER BY next_attempt_at, id LIMIT ? `+t.dialect.skipLocked()+`
 		)
-		UPDATE messages SET claimed_until = ?
+		UPDATE messages SET claimed_until = ?, claimed_by = ?
 		WHERE id IN (SELECT id FROM due) AND status IN (?, ?) AND (claimed_until IS NULL OR claimed_until <= ?)
 		RETURNING `+messageColumns, args...)
 	if err != nil {

@@ -62,11 +62,11 @@ func (t *tx) ClaimSignIns(ctx context.Context, now time.Time, lease time.Duratio
 			WHERE outcome = ? AND (claimed_until IS NULL OR claimed_until <= ?)
 			ORDER BY created_at, id LIMIT ? `+t.dialect.skipLocked()+`
 		)
-		UPDATE sign_ins SET claimed_until = ?
+		UPDATE sign_ins SET claimed_until = ?, claimed_by = ?
 		WHERE id IN (SELECT id FROM due) AND outcome = ? AND (claimed_until IS NULL OR claimed_until <= ?)
 		RETURNING `+signInColumns,
 		sparekey.OutcomePending, micros(now), limitOrAll(limit),
-		micros(now.Add(lease)), sparekey.OutcomePending, micros(now))
+		micros(now.Add(lease)), t.claimant, sparekey.OutcomePending, micros(now))
 	if err != nil {
 		return nil, err
 	}

@@ -57,7 +57,15 @@ type DB struct {
 	writeOpts, readOpts *sql.TxOptions
 	keys                sparekey.Keyring
 	dialect             dialect
+	// claimant names the instance in the claims this store makes.
+	claimant sql.NullString
 }
+
+// ClaimAs names the instance whose claims this store makes (the cluster's
+// instance id): each claimed row records it, so that the instance, started
+// again under the same id after a crash, can take its claims back at once
+// (ReleaseClaims). Call it before any claim; without it claims name nobody.
+func (db *DB) ClaimAs(id string) { db.claimant = sql.NullString{String: id, Valid: id != ""} }
 
 var (
 	_ sparekey.Store = (*DB)(nil)
@@ -153,7 +161,7 @@ func (db *DB) inTx(ctx context.Context, pool *sql.DB, opts *sql.TxOptions, fn fu
 	// transaction is rolled back and its connection freed before the panic
 	// goes on.
 	defer sqlTx.Rollback()
-	if err := fn(&tx{tx: sqlTx, keys: db.keys, dialect: db.dialect, readOnly: opts != nil && opts.ReadOnly}); err != nil {
+	if err := fn(&tx{tx: sqlTx, keys: db.keys, dialect: db.dialect, claimant: db.claimant, readOnly: opts != nil && opts.ReadOnly}); err != nil {
 		return err
 	}
 	if err := sqlTx.Commit(); err != nil {
@@ -195,6 +203,7 @@ type tx struct {
 	tx       *sql.Tx
 	keys     sparekey.Keyring
 	dialect  dialect
+	claimant sql.NullString
 	readOnly bool
 }
 

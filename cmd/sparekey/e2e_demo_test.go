@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
@@ -80,5 +81,43 @@ func TestDemoRefusesAnotherLiveInstance(t *testing.T) {
 	}
 	if crowded.Load() {
 		t.Error("the demo registered on the database while it waited for the other instance")
+	}
+}
+
+// TestDemoTakesBackItsClaimsAfterACrash: a Get Code request that the last
+// run had claimed when it died (its lease still an hour long) is answered
+// as soon as the demo, the same instance, starts again.
+func TestDemoTakesBackItsClaimsAfterACrash(t *testing.T) {
+	testkit.SkipShort(t, "the end-to-end test (the real server)")
+	t.Parallel()
+	db, st := openDemoDB(t)
+	keys, _, err := loadKeys("", db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const phone = "+12015550101" // a demo resident's
+	st.ClaimAs("demo")
+	err = st.Tx(t.Context(), func(tx sparekey.Tx) error {
+		now := time.Now()
+		err := tx.CreateBackupRequest(t.Context(), &sparekey.BackupRequest{
+			ContactHash: keys.Hash(sparekey.HashContact, phone), ContactKind: sparekey.ContactPhone,
+			IP: "203.0.113.7", Outcome: sparekey.OutcomePending, CreatedAt: now, Language: "en"})
+		if err != nil {
+			return err
+		}
+		claimed, err := tx.ClaimBackupRequests(t.Context(), now, time.Hour, 0)
+		if err == nil && len(claimed) != 1 {
+			err = fmt.Errorf("claimed %d requests, want 1", len(claimed))
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.Close() // the server uses the file next
+	s := startServerOn(t, db)
+	s.waitMessages(phone, "backup_link", 1)
+	if !strings.Contains(s.stderr.String(), "took back the claims") {
+		t.Errorf("the demo did not say it took its claims back:\n%s", s.stderr)
 	}
 }

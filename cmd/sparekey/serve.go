@@ -200,7 +200,14 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	warnSetup(log, c, transports)
 
-	member := cluster.New(cluster.Config{Store: db, ID: c.instanceID, TTL: c.instanceTTL, Logger: log})
+	id := c.instanceID
+	if id == "" && c.demo && c.mqtt == "" {
+		// The demo runs alone on its database: one name for every run, so a
+		// run after a crash takes back what the last one held.
+		id = "demo"
+	}
+	member := cluster.New(cluster.Config{Store: db, ID: id, TTL: c.instanceTTL, Logger: log})
+	db.ClaimAs(member.ID())
 	locks := device.NewRegistry() // the hub registers its driver below
 	// Who records a lock's reports and programs it: the lock's owner, or
 	// its hub's for a driver with one connection per hub.
@@ -242,6 +249,20 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return fmt.Errorf("join the instances on this database: %w", err)
 	}
 	defer member.Stop()
+	// Joined under our id, so no other live process holds it: what it
+	// claimed was a crashed run's, and is answered now rather than when
+	// its leases run out. Before any worker starts.
+	var released int
+	err = db.Tx(ctx, func(tx sparekey.Tx) (err error) {
+		released, err = tx.ReleaseClaims(ctx, member.ID())
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	if released > 0 {
+		log.Info("took back the claims of this instance's last run", "instance", member.ID(), "claims", released)
+	}
 	if c.demo && c.mqtt == "" && len(member.Members()) > 1 {
 		return demoNotAlone(slices.DeleteFunc(member.Members(), func(id string) bool { return id == member.ID() }))
 	}
