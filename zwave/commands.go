@@ -17,7 +17,6 @@ import (
 // lock's answer to a read counts; a lock that hides codes in its reports
 // ("******") confirms by the slot's status turning enabled.
 func (d *Driver) SetPIN(ctx context.Context, name string, slot int, code string) error {
-	d.borrow(ctx, name)
 	h, nodeID, err := d.target(name)
 	if err != nil {
 		return err
@@ -51,7 +50,6 @@ func (d *Driver) SetPIN(ctx context.Context, name string, slot int, code string)
 // ClearPIN empties the slot and returns once a read of it from the lock
 // shows it available.
 func (d *Driver) ClearPIN(ctx context.Context, name string, slot int) error {
-	d.borrow(ctx, name)
 	h, nodeID, err := d.target(name)
 	if err != nil {
 		return err
@@ -85,7 +83,6 @@ func (d *Driver) Unlock(ctx context.Context, name string) error {
 }
 
 func (d *Driver) bolt(ctx context.Context, name string, want int, what string) error {
-	d.borrow(ctx, name)
 	h, nodeID, err := d.target(name)
 	if err != nil {
 		return err

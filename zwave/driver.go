@@ -14,9 +14,7 @@
 //
 // The package is split by job: hub.go keeps one server's connection,
 // translate.go turns its messages into events, commands.go sends commands
-// and waits for their confirmation, hold.go says which hubs this instance
-// connects to (only those it owns among instances, and others for a
-// command), message.go holds the message shapes.
+// and waits for their confirmation, message.go holds the message shapes.
 package zwave
 
 import (
@@ -46,17 +44,10 @@ type Config struct {
 	TLS *tls.Config
 	// Events receives every event locks report. nil: events are dropped.
 	Events *device.Delivery
-	// OnConnect is called (on its own goroutine) each time a hub this
-	// instance owns was connected and its state dump read, after
-	// connecting or reconnecting: the moment to read every lock's state
-	// and retry what failed while it was away.
+	// OnConnect is called (on its own goroutine) each time a hub's state
+	// dump was read after connecting or reconnecting: the moment to read
+	// every lock's state and retry what failed while it was away.
 	OnConnect func()
-	// Holds says whether this instance owns the hub (named as Hub names
-	// it, "zwave://bldg-a") among the instances sharing the locks, and
-	// holds its connection (device.Registry.OwnsHub); Follow asks it
-	// again. Another instance connects only to command a lock on it, for
-	// a while. nil: every hub is this instance's.
-	Holds func(hub string) bool
 	// CommandTimeout is how long a command waits for its result and for
 	// the lock to confirm it. Default 15s: a lock that sleeps between
 	// beams answers in a second or two, and zwave-js retries.
@@ -82,12 +73,8 @@ type Driver struct {
 	waiters device.Waiters[report]
 
 	stopOnce sync.Once
+	cancel   context.CancelFunc
 	wg       sync.WaitGroup
-
-	mu     sync.Mutex
-	ctx    context.Context // Start's; nil before, done after Stop
-	cancel context.CancelFunc
-	held   map[string]*holding // by hub name
 }
 
 // New checks the configuration and returns a driver that is not connected
@@ -121,8 +108,7 @@ func New(cfg Config) (*Driver, error) {
 	}
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.TLSClientConfig = cfg.TLS
-	d := &Driver{cfg: cfg, log: cfg.Logger, http: &http.Client{Transport: tr}, hubs: map[string]*hub{}, cancel: func() {},
-		held: map[string]*holding{}}
+	d := &Driver{cfg: cfg, log: cfg.Logger, http: &http.Client{Transport: tr}, hubs: map[string]*hub{}, cancel: func() {}}
 	for name, u := range cfg.Hubs {
 		d.hubs[name] = newHub(d, name, u)
 	}
@@ -149,30 +135,29 @@ func (d *Driver) Hubs() []string {
 	return names
 }
 
-// Start connects to every hub this instance owns (Config.Holds) and keeps
-// reconnecting until Stop; it does not wait for the connections.
+// Start connects to every hub and keeps reconnecting until Stop; it does
+// not wait for the connections.
 func (d *Driver) Start(ctx context.Context) {
-	d.mu.Lock()
-	d.ctx, d.cancel = context.WithCancel(context.WithoutCancel(ctx))
-	d.mu.Unlock()
-	d.Follow()
+	ctx, d.cancel = context.WithCancel(context.WithoutCancel(ctx))
+	for _, h := range d.hubs {
+		d.wg.Add(2)
+		go func() { defer d.wg.Done(); h.run(ctx) }()
+		go func() { defer d.wg.Done(); d.pinger(ctx, h) }()
+	}
 }
 
 // Stop disconnects from every hub and waits for the driver's goroutines.
 func (d *Driver) Stop() {
 	d.stopOnce.Do(func() {
-		d.mu.Lock()
 		d.cancel()
-		d.mu.Unlock()
 		d.wg.Wait()
 	})
 }
 
-// Connected reports whether every hub this instance owns is connected and
-// its state read.
+// Connected reports whether every hub is connected and its state read.
 func (d *Driver) Connected() bool {
-	for name, h := range d.hubs {
-		if d.owns(name) && !h.connected.Load() {
+	for _, h := range d.hubs {
+		if !h.connected.Load() {
 			return false
 		}
 	}

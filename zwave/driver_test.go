@@ -4,7 +4,6 @@ import (
 	"context"
 	"log/slog"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -342,86 +341,6 @@ func TestStopIsNotTheHubGoingDown(t *testing.T) {
 		case ev := <-b.events:
 			if ev.Kind == sparekey.EventOffline {
 				t.Fatalf("offline on shutdown: %+v", ev)
-			}
-			continue
-		default:
-		}
-		break
-	}
-}
-
-// TestOnlyTheOwnerHoldsTheHub: an instance that does not own the hub stays
-// off it and borrows a connection for a command; it connects as the owner
-// once it owns the hub, and letting go of it takes no lock offline.
-func TestOnlyTheOwnerHoldsTheHub(t *testing.T) {
-	if testing.Short() {
-		t.Skip("-short: the Z-Wave JS stack takes seconds to start")
-	}
-	stack := zwavejs.Shared(t)
-	events := make(recorder, 1000)
-	delivery := device.NewDelivery(device.DeliveryConfig{Recorder: events})
-	ctx, cancel := context.WithCancel(context.Background())
-	delivery.Start(ctx)
-	connected := make(chan struct{}, 10)
-	var owns atomic.Bool
-	d, err := zwave.New(zwave.Config{
-		Hubs:      map[string]string{"bldg-a": stack.URL},
-		Events:    delivery,
-		OnConnect: func() { connected <- struct{}{} },
-		Holds: func(hub string) bool {
-			if hub != "zwave://bldg-a" {
-				t.Errorf("Holds(%q), want the hub as Hub names it", hub)
-			}
-			return owns.Load()
-		},
-		CommandTimeout: 10 * time.Second,
-		Backoff:        func(int) time.Duration { return 200 * time.Millisecond },
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	d.Start(ctx)
-	t.Cleanup(func() {
-		d.Stop()
-		delivery.Stop()
-		cancel()
-	})
-	time.Sleep(time.Second)
-	if d.HubConnected("bldg-a") || !d.Connected() {
-		t.Fatalf("another instance's hub: connected %v, Connected() %v; want off it, and nothing of ours down", d.HubConnected("bldg-a"), d.Connected())
-	}
-	lock := zwave.Address("bldg-a", stack.Node)
-	if err := d.Lock(ctx, lock); err != nil {
-		t.Fatalf("Lock through a borrowed connection: %v", err)
-	}
-	owns.Store(true)
-	d.Follow() // the borrowed connection is the owner's now
-	owns.Store(false)
-	d.Follow()
-	deadline := time.Now().Add(10 * time.Second)
-	for d.HubConnected("bldg-a") {
-		if time.Now().After(deadline) {
-			t.Fatal("still connected to a hub another instance owns")
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	select {
-	case <-connected:
-		t.Fatal("OnConnect for a borrowed connection: the owner reads the locks' state")
-	default:
-	}
-	owns.Store(true)
-	d.Follow()
-	select {
-	case <-connected:
-	case <-time.After(30 * time.Second):
-		t.Fatal("the owner did not connect to its hub")
-	}
-	for {
-		select {
-		case ev := <-events:
-			if ev.Kind == sparekey.EventOffline {
-				t.Fatalf("offline after letting go of the hub: %+v", ev)
 			}
 			continue
 		default:

@@ -162,13 +162,9 @@ func (h *hub) session(ctx context.Context, up func()) error {
 	}
 	h.connected.Store(true)
 	up()
-	if h.d.owns(h.name) {
-		h.d.log.Info("connected to the Z-Wave JS server", "hub", h.name, "server", v.ServerVersion, "driver", v.DriverVersion)
-		if h.d.cfg.OnConnect != nil {
-			go h.d.cfg.OnConnect()
-		}
-	} else {
-		h.d.log.Info("borrowing a connection to the Z-Wave JS server of a hub another instance owns, for a command", "hub", h.name)
+	h.d.log.Info("connected to the Z-Wave JS server", "hub", h.name, "server", v.ServerVersion, "driver", v.DriverVersion)
+	if h.d.cfg.OnConnect != nil {
+		go h.d.cfg.OnConnect()
 	}
 
 	defer func() {

@@ -48,19 +48,13 @@ func newHub(c *serveConfig, db sparekey.Store, clock sparekey.Clock, log *slog.L
 		KeepFor: max(time.Minute, 3*c.instanceTTL), Logger: log})
 	h.owners = device.NewOwnership(device.OwnershipConfig{Store: db, Members: owners, Drivers: locks, Codes: acc.Reconciler,
 		Events: h.events, Logger: log})
+	member.OnChange(func() { h.owners.Rebalance(bg) })
 	zw, err := newZWave(zwave.Config{Hubs: c.zwave, TLS: c.zwaveTLS, PingEvery: c.zwavePing, Events: h.events,
-		OnConnect: func() { h.owners.Reconnected(bg) }, Holds: func(hub string) bool { return locks.OwnsHub(member, hub) },
-		Clock: clock, Logger: log}, locks)
+		OnConnect: func() { h.owners.Reconnected(bg) }, Clock: clock, Logger: log}, locks)
 	if err != nil {
 		return nil, err
 	}
 	h.zwave = zw
-	member.OnChange(func() {
-		if zw != nil {
-			zw.Follow() // the hubs this instance owns now: connect to them first
-		}
-		h.owners.Rebalance(bg)
-	})
 	if !c.demo && c.mqtt == "" {
 		return h, nil // Z-Wave locks only
 	}
