@@ -86,12 +86,10 @@ func New(cfg Config) *Service {
 	rec := newReconciler(b, codes)
 	codes.wake = rec.Nudge
 	observers := append([]sparekey.LockObserver{codes, rec}, cfg.Observers...)
-	recorder := &Recorder{base: b, observers: observers, wake: rec.Nudge}
-	rec.known = recorder.known
 	return &Service{
 		Codes:      codes,
 		Reconciler: rec,
-		Recorder:   recorder,
+		Recorder:   &Recorder{base: b, observers: observers, wake: rec.Nudge},
 		Doors:      &Doors{base: b},
 	}
 }

@@ -120,10 +120,6 @@ func (r *Recorder) HandleEvent(ctx context.Context, ev sparekey.DeviceEvent) err
 	return nil
 }
 
-// known forgets that the device was no lock of ours: it is one now, and
-// its next report must not wait out unknownFor.
-func (r *Recorder) known(device string) { r.unknown.Delete(device) }
-
 // unknownFor is how long events of a device that is no lock of ours are
 // dropped without a look at the database.
 const unknownFor = time.Minute

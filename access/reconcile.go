@@ -18,8 +18,6 @@ type Reconciler struct {
 	base
 	codes *Codes
 	loop  *loop.Loop
-	known func(device string) // the recorder forgets the device was no lock of ours
-	asked sync.Map            // locks never heard from that were asked for their state
 
 	lastPoolCheck time.Time // the loop's goroutine only (RunOnce is not concurrent)
 }
@@ -223,9 +221,6 @@ func (r *Reconciler) syncSlot(ctx context.Context, want *sparekey.Slot) (ok bool
 	if !r.owns(lock.Device) {
 		return false, nil, nil // its owner programs it
 	}
-	if lock.LastSeen == nil {
-		r.firstRead(ctx, lock.Device)
-	}
 	var sendErr error
 	if want.Code == "" {
 		sendErr = r.cfg.Driver.ClearPIN(ctx, lock.Device, want.Number)
@@ -239,29 +234,6 @@ func (r *Reconciler) syncSlot(ctx context.Context, want *sparekey.Slot) (ok bool
 		unreachable = sendErr
 	}
 	return sendErr == nil, unreachable, r.record(ctx, lock, want, sendErr)
-}
-
-// firstRead asks a lock never heard from, one just added, for its state,
-// once: its hub may be up and have reported it before it was a lock of
-// ours, and drivers report a lock's state again only when it changes or
-// they reconnect. Its first codes are about to be sent, so it is asked
-// now, not after an idle wait.
-func (r *Reconciler) firstRead(ctx context.Context, device string) {
-	if _, done := r.asked.LoadOrStore(device, true); done {
-		return
-	}
-	d, ok := r.cfg.Driver.(interface {
-		Refresh(ctx context.Context, device string) error
-	})
-	if !ok {
-		return
-	}
-	if r.known != nil {
-		r.known(device)
-	}
-	if err := d.Refresh(ctx, device); err != nil {
-		r.log.Warn("ask a new lock for its state", "lock", device, "err", err)
-	}
 }
 
 // recordUnreachable records, without asking the lock again, that it could

@@ -15,7 +15,6 @@ import (
 	"sparekey"
 	"sparekey/access"
 	"sparekey/internal/testkit"
-	"sparekey/roster"
 	"sparekey/sim"
 )
 
@@ -629,67 +628,5 @@ func TestPreload(t *testing.T) {
 	}
 	if got := b.keypad(t, testkit.AnaLock, "482916"); got != sim.KeypadUnlocked {
 		t.Fatalf("Ana's code after Preload = %s", got)
-	}
-}
-
-// refreshDriver is the fleet with state reads: each answers, as a driver
-// does, with a report of the simulated lock's state.
-type refreshDriver struct {
-	*sim.Fleet
-	report func(sparekey.DeviceEvent)
-
-	mu    sync.Mutex
-	asked map[string]int
-}
-
-func (d *refreshDriver) Refresh(ctx context.Context, device string) error {
-	d.mu.Lock()
-	d.asked[device]++
-	d.mu.Unlock()
-	st, err := d.Status(device)
-	if err != nil {
-		return err
-	}
-	d.report(sparekey.DeviceEvent{Device: device, Kind: sparekey.EventState, Slot: -1, State: st.State, Battery: st.Battery})
-	return nil
-}
-
-// A lock just added, whose hub reported it before it was a lock of ours, is
-// asked for its state once, when its first codes are sent: it shows its
-// state and battery without a new report of its own.
-func TestNewLockAskedForItsState(t *testing.T) {
-	t.Parallel()
-	d := &refreshDriver{asked: map[string]int{}}
-	b := bare(t, withDriver(func(f *sim.Fleet) sparekey.LockDriver { d.Fleet = f; return d }))
-	d.report = func(ev sparekey.DeviceEvent) {
-		if err := b.svc.Recorder.HandleEvent(b.ctx, ev); err != nil {
-			t.Errorf("HandleEvent(%+v): %v", ev, err)
-		}
-	}
-	// The hub's report of a lock not imported yet is ignored (and the
-	// device remembered as no lock of ours).
-	d.report(sparekey.DeviceEvent{Device: testkit.AnaLock, Kind: sparekey.EventState, Slot: -1, State: sparekey.LockStateLocked, Battery: 80})
-	if seeded, err := roster.SeedDemo(b.ctx, b.db, b.svc.Codes, b.clock); err != nil || !seeded {
-		t.Fatalf("SeedDemo = %v, %v", seeded, err)
-	}
-	for _, l := range b.locks(t) {
-		if l.State != sparekey.LockStateUnknown || l.Battery != -1 {
-			t.Fatalf("%s before the reconciler ran: %+v", l.Device, l)
-		}
-		b.fleet.Add(l.Device, l.SlotCount)
-	}
-	b.runOnce(t)
-	b.runOnce(t)
-	for _, l := range b.locks(t) {
-		st, err := b.fleet.Status(l.Device)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if l.State != st.State || l.Battery != st.Battery || !l.Online {
-			t.Errorf("%s after its first codes: %+v, want %s with %d%% battery", l.Device, l, st.State, st.Battery)
-		}
-		if d.asked[l.Device] != 1 {
-			t.Errorf("%s asked for its state %d times, want once", l.Device, d.asked[l.Device])
-		}
 	}
 }

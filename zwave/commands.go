@@ -120,11 +120,9 @@ func (d *Driver) bolt(ctx context.Context, name string, want int, what string) e
 }
 
 // Refresh reads the bolt from the lock and reports where it stands as an
-// EventState, changed or not, with the battery level zwave-js last heard:
-// the device layer asks after a reconnect or a takeover, when this
-// instance may have missed the lock's reports, and for a lock just added,
-// whose state dump was no lock of Sparekey's yet. It does nothing while
-// the hub is unreachable.
+// EventState, changed or not: the device layer asks after a reconnect or a
+// takeover, when this instance may have missed the lock's reports. It does
+// nothing while the hub is unreachable.
 func (d *Driver) Refresh(ctx context.Context, name string) error {
 	h, nodeID, err := d.target(name)
 	if err != nil {
@@ -146,28 +144,8 @@ func (d *Driver) Refresh(ctx context.Context, name string) error {
 	}
 	l := &lockNode{mode: mode}
 	d.emit(name, []sparekey.DeviceEvent{{Device: name, Kind: sparekey.EventState, At: d.cfg.Clock.Now(),
-		Slot: -1, Battery: d.battery(ctx, h, nodeID), State: l.state()}})
+		Slot: -1, Battery: -1, State: l.state()}})
 	return nil
-}
-
-// battery is the lock's battery level as zwave-js last heard it, -1 when
-// unknown: zwave-js's own copy (node.get_value), not a read from the lock,
-// which reports its battery when it changes.
-func (d *Driver) battery(ctx context.Context, h *hub, nodeID int) int {
-	res, err := h.call(ctx, map[string]any{"command": "node.get_value", "nodeId": nodeID, "valueId": valueID(ccBattery, "level", 0)})
-	if err != nil {
-		return -1
-	}
-	var r struct {
-		Value any `json:"value"`
-	}
-	if json.Unmarshal(res, &r) != nil {
-		return -1
-	}
-	if b, ok := number(r.Value); ok {
-		return b
-	}
-	return -1
 }
 
 // target finds the lock's hub; a hub that is not connected, or a lock
