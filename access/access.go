@@ -13,6 +13,7 @@
 package access
 
 import (
+	"context"
 	"log/slog"
 	"time"
 
@@ -101,5 +102,14 @@ type base struct {
 }
 
 func (b base) now() time.Time { return b.cfg.Clock.Now() }
+
+// locks reads every lock, in a read transaction of its own.
+func (b base) locks(ctx context.Context) (locks []*sparekey.Lock, err error) {
+	err = b.cfg.Store.Read(ctx, func(tx sparekey.Tx) error {
+		locks, err = tx.Locks(ctx)
+		return err
+	})
+	return locks, err
+}
 
 func (b base) owns(device string) bool { return b.cfg.Owns == nil || b.cfg.Owns(device) }

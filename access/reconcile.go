@@ -179,11 +179,7 @@ const poolCheckInterval = 30 * time.Second
 // writer is never held for the whole fleet. A lock that fails is logged and
 // skipped: it must not stop the others.
 func (r *Reconciler) fillPools(ctx context.Context) error {
-	var locks []*sparekey.Lock
-	err := r.cfg.Store.Read(ctx, func(tx sparekey.Tx) (err error) {
-		locks, err = tx.Locks(ctx)
-		return err
-	})
+	locks, err := r.locks(ctx)
 	if err != nil {
 		return err
 	}

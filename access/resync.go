@@ -102,11 +102,7 @@ func resync(ctx context.Context, tx sparekey.SlotStore, lock *sparekey.Lock, now
 // the locks (the MQTT broker) is back, so nothing needs to wait out its
 // backoff.
 func (r *Reconciler) RetryPending(ctx context.Context) error {
-	var locks []*sparekey.Lock
-	err := r.cfg.Store.Read(ctx, func(tx sparekey.Tx) (err error) {
-		locks, err = tx.Locks(ctx)
-		return err
-	})
+	locks, err := r.locks(ctx)
 	if err != nil {
 		return err
 	}
